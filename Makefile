@@ -1,0 +1,115 @@
+# csgdbserver — build, test, install.
+#   make                 build csgdbserver and cstrace into $(BUILD)
+#   make check           unit + integration tests, then the same under ASan+UBSan
+#   make CC=aarch64-linux-gnu-gcc BUILD=build-aarch64   cross build
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BUILD   ?= build
+CC      ?= cc
+
+# arch/<name>.c is chosen by the compiler's target triplet.
+TRIPLET := $(shell $(CC) -dumpmachine)
+ARCH    := $(firstword $(subst -, ,$(TRIPLET)))
+ifneq ($(filter arm%,$(ARCH)),)
+ARCH    := arm
+endif
+
+CFLAGS_BASE := -std=c17 -Wall -Wextra -Werror -D_GNU_SOURCE -I. -MMD -MP
+CFLAGS  ?= -O2 -g
+SANFLAGS ?=
+ALL_CFLAGS = $(CFLAGS_BASE) $(CFLAGS) $(SANFLAGS)
+LDLIBS  := -lopencsd_c_api -lopencsd -lexpat -lelf -lpthread
+LDFLAGS ?=
+
+# One static library per layer; a layer links only the layers below it:
+# protocol <- arch, etm <- server. The two mains are left out.
+MAINS          := server/main.c etm/cstrace.c
+PROTOCOL_SRCS  := $(wildcard protocol/*.c)
+ARCH_SRCS      := arch/arch.c arch/$(ARCH).c
+ETM_SRCS       := $(filter-out $(MAINS),$(wildcard etm/*.c))
+SERVER_SRCS    := $(filter-out $(MAINS),$(wildcard server/*.c))
+objs = $(patsubst %.c,$(BUILD)/%.o,$(1))
+LIBPROTOCOL    := $(BUILD)/libprotocol.a
+LIBARCH        := $(BUILD)/libarch.a
+LIBETM         := $(BUILD)/libetm.a
+LIBSERVER      := $(BUILD)/libserver.a
+UNIT_SRCS  := $(wildcard testsuite/unit/test_*.c)
+UNIT_BINS  := $(UNIT_SRCS:testsuite/unit/%.c=$(BUILD)/unit/%)
+PROG_SRCS  := $(wildcard testsuite/progs/*.c)
+PROG_BINS  := $(PROG_SRCS:testsuite/progs/%.c=$(BUILD)/progs/%)
+
+.PHONY: all check check-unit check-integration check-asan fuzz bench gdb-testsuite install clean progs
+all: $(BUILD)/csgdbserver $(BUILD)/cstrace
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIBPROTOCOL): $(call objs,$(PROTOCOL_SRCS))
+$(LIBARCH): $(call objs,$(ARCH_SRCS))
+$(LIBETM): $(call objs,$(ETM_SRCS))
+$(LIBSERVER): $(call objs,$(SERVER_SRCS))
+$(BUILD)/lib%.a:
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/csgdbserver: $(BUILD)/server/main.o $(LIBSERVER) $(LIBETM) $(LIBARCH) $(LIBPROTOCOL)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/cstrace: $(BUILD)/etm/cstrace.o $(LIBETM) $(LIBPROTOCOL)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Unit tests are named after the layer they test and link only what it needs:
+# test_protocol_*, test_arch_*, test_etm_*, test_server_*.
+$(BUILD)/unit/test_protocol_%: $(BUILD)/testsuite/unit/test_protocol_%.o $(LIBPROTOCOL)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/unit/test_arch_%: $(BUILD)/testsuite/unit/test_arch_%.o $(LIBARCH) $(LIBPROTOCOL)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/unit/test_etm_%: $(BUILD)/testsuite/unit/test_etm_%.o $(LIBETM) $(LIBPROTOCOL)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/unit/test_server_%: $(BUILD)/testsuite/unit/test_server_%.o $(LIBSERVER) $(LIBETM) $(LIBARCH) $(LIBPROTOCOL)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Test inferiors: no optimisation so line stepping is predictable.
+$(BUILD)/progs/%: testsuite/progs/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu17 -g -O0 -Wall -Wextra -Werror -pthread -o $@ $< -ldl
+
+progs: $(PROG_BINS)
+
+check-unit: $(UNIT_BINS)
+	@testsuite/run-unit.sh $(UNIT_BINS)
+
+check-integration: all progs
+	@testsuite/run-integration.sh $(BUILD)
+
+# `make check`: normal build, then ASan+UBSan build, both complete suites.
+check:
+	@testsuite/check.sh
+
+check-asan:
+	$(MAKE) BUILD=build-asan SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" check-unit check-integration
+
+fuzz:
+	@testsuite/fuzz/run.sh
+
+bench: all progs
+	@testsuite/bench/run.sh $(BUILD)
+
+gdb-testsuite: all
+	@testsuite/gdb-testsuite/run.sh $(BUILD)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(BUILD)/csgdbserver $(BUILD)/cstrace $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 doc/csgdbserver.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	[ ! -f doc/cstrace.1 ] || install -m 644 doc/cstrace.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+
+clean:
+	rm -rf build build-asan build-aarch64 build-arm build-fuzz
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,101 @@
+/* One architecture behind one ops struct; the file arch/<name>.c that the
+ * Makefile picks for the compiler's target defines `the_arch`. */
+#ifndef ARCH_ARCH_H
+#define ARCH_ARCH_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* A register as gdb numbers it: index in the table = gdb regnum; OFFSET is
+ * its place in the raw register block, which is laid out in gdb's order so
+ * that 'g' is the block in hex. */
+struct arch_reg {
+	const char *name;
+	uint16_t size;      /* bytes */
+	uint32_t offset;
+	bool in_g;          /* part of the 'g' packet (else only via 'p') */
+};
+
+/* A file of the target description served by qXfer:features:read. */
+struct arch_feature {
+	const char *annex;  /* "target.xml", "64bit-core.xml", ... */
+	const char *xml;
+};
+
+enum hw_point_type {
+	HW_EXEC = 1,        /* Z1 */
+	HW_WRITE = 2,       /* Z2 */
+	HW_READ = 3,        /* Z3 */
+	HW_ACCESS = 4,      /* Z4 */
+};
+
+struct hw_point {
+	enum hw_point_type type;
+	uint64_t addr;
+	uint32_t len;
+};
+
+/* Why a thread stopped with SIGTRAP, as far as the debug hardware tells. */
+enum trap_cause {
+	TRAP_CAUSE_OTHER,       /* breakpoint instruction, step, exec... */
+	TRAP_CAUSE_SINGLESTEP,
+	TRAP_CAUSE_HW_BREAK,    /* a HW_EXEC point */
+	TRAP_CAUSE_WATCH,       /* a data point; *DATA_ADDR and *WHICH are set */
+};
+
+struct arch_ops {
+	const char *name;              /* "x86_64", "aarch64", "arm" */
+
+	/* Target description. features[0] is "target.xml". */
+	const struct arch_feature *features;
+	size_t nfeatures;
+
+	/* Register layout. */
+	const struct arch_reg *regs;
+	size_t nregs;
+	size_t regs_size;              /* bytes of the raw block */
+	int pc_regno;
+	const int *expedite;           /* regnums sent in T replies, -1 ended */
+
+	/* Move registers between a stopped thread and the raw block. */
+	int (*fetch_regs)(pid_t tid, uint8_t *regs);
+	int (*store_regs)(pid_t tid, const uint8_t *regs);
+
+	uint64_t (*get_pc)(const uint8_t *regs);
+	void (*set_pc)(uint8_t *regs, uint64_t pc);
+
+	/* Software breakpoint instruction for Z0 KIND; returns its length and
+	 * sets *INSN, or returns -1 for an unknown kind. */
+	int (*sw_breakpoint)(int kind, const uint8_t **insn);
+	/* The PC after a breakpoint trap points this many bytes past it. */
+	unsigned decr_pc_after_break;
+
+	/* Hardware single-step (PTRACE_SINGLESTEP) exists. When false the
+	 * server leaves s/S out of vCont? and gdb steps in software. */
+	bool can_single_step;
+
+	/* Debug registers. N points are wanted on the thread; returns 0, or -1
+	 * with errno ENOSPC when they do not fit (the caller then refuses the
+	 * Z packet that asked for the last one). CHECK_ONLY tests fitting. */
+	int (*hw_points_apply)(pid_t tid, const struct hw_point *pts, size_t n, bool check_only);
+	/* Classify a SIGTRAP given its siginfo. */
+	enum trap_cause (*trap_cause)(pid_t tid, const siginfo_t *si,
+				      const struct hw_point *pts, size_t n,
+				      uint64_t *data_addr, size_t *which);
+
+	/* System call number and return value of a thread stopped at a syscall. */
+	long (*syscall_number)(const uint8_t *regs);
+};
+
+extern const struct arch_ops the_arch;
+
+/* Helpers shared by the architecture files. */
+uint64_t arch_reg_get(const struct arch_ops *a, const uint8_t *regs, int regno);
+void arch_reg_set(const struct arch_ops *a, uint8_t *regs, int regno, uint64_t value);
+int arch_regno(const struct arch_ops *a, const char *name);
+const char *arch_feature(const struct arch_ops *a, const char *annex);
+
+#endif

@@ -1,0 +1,101 @@
+#include "protocol/hex.h"
+
+int hex_value(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+long hex_decode(const char *hex, size_t len, void *out)
+{
+	unsigned char *o = out;
+	if (len % 2)
+		return -1;
+	for (size_t i = 0; i < len; i += 2) {
+		int hi = hex_value((unsigned char)hex[i]);
+		int lo = hex_value((unsigned char)hex[i + 1]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		o[i / 2] = (unsigned char)(hi << 4 | lo);
+	}
+	return (long)(len / 2);
+}
+
+bool hex_parse_u64(const char **p, const char *end, uint64_t *out)
+{
+	const char *s = *p;
+	uint64_t v = 0;
+	int d;
+	if (s >= end || hex_value((unsigned char)*s) < 0)
+		return false;
+	while (s < end && (d = hex_value((unsigned char)*s)) >= 0) {
+		if (v >> 60)
+			return false;
+		v = v << 4 | (uint64_t)d;
+		s++;
+	}
+	*p = s;
+	*out = v;
+	return true;
+}
+
+bool hex_parse_u64_sep(const char **p, const char *end, char sep, uint64_t *out)
+{
+	const char *s = *p;
+	if (!hex_parse_u64(&s, end, out) || s >= end || *s != sep)
+		return false;
+	*p = s + 1;
+	return true;
+}
+
+static bool needs_escape(unsigned char c)
+{
+	return c == '#' || c == '$' || c == '}' || c == '*';
+}
+
+void bin_escape(struct buf *out, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	buf_reserve(out, len + len / 8);
+	for (size_t i = 0; i < len; i++) {
+		if (needs_escape(p[i])) {
+			buf_putc(out, '}');
+			buf_putc(out, (char)(p[i] ^ 0x20));
+		} else {
+			buf_putc(out, (char)p[i]);
+		}
+	}
+}
+
+long bin_unescape(char *data, size_t len)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (data[i] == '}') {
+			if (++i >= len)
+				return -1;
+			data[o++] = (char)(data[i] ^ 0x20);
+		} else {
+			data[o++] = data[i];
+		}
+	}
+	return (long)o;
+}
+
+size_t bin_escape_fit(const void *data, size_t len, size_t max_out)
+{
+	const unsigned char *p = data;
+	size_t used = 0, i;
+	for (i = 0; i < len; i++) {
+		size_t w = needs_escape(p[i]) ? 2 : 1;
+		if (used + w > max_out)
+			break;
+		used += w;
+	}
+	return i;
+}

@@ -1,0 +1,53 @@
+#include "protocol/xml.h"
+
+#include <stdint.h>
+
+#include "protocol/hex.h"
+
+void xml_escape(struct buf *out, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '&': buf_puts(out, "&amp;"); break;
+		case '<': buf_puts(out, "&lt;"); break;
+		case '>': buf_puts(out, "&gt;"); break;
+		case '"': buf_puts(out, "&quot;"); break;
+		case '\'': buf_puts(out, "&apos;"); break;
+		default:
+			/* Control characters are not allowed in XML 1.0. */
+			if ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t')
+				buf_puts(out, "&#xFFFD;");
+			else
+				buf_putc(out, *s);
+		}
+	}
+}
+
+int xfer_parse_range(const char *args, size_t len,
+		     unsigned long long *offset, unsigned long long *length)
+{
+	const char *p = args, *end = args + len;
+	uint64_t off, n;
+	if (!hex_parse_u64_sep(&p, end, ',', &off) || !hex_parse_u64(&p, end, &n) || p != end)
+		return -1;
+	*offset = off;
+	*length = n;
+	return 0;
+}
+
+int xfer_reply(struct buf *reply, const char *doc, size_t doc_len,
+	       const char *args, size_t args_len)
+{
+	unsigned long long off, n;
+	if (xfer_parse_range(args, args_len, &off, &n) < 0)
+		return -1;
+	if (off >= doc_len) {
+		buf_putc(reply, 'l');
+		return 0;
+	}
+	size_t avail = doc_len - (size_t)off;
+	size_t take = bin_escape_fit(doc + off, avail, n);
+	buf_putc(reply, take < avail ? 'm' : 'l');
+	bin_escape(reply, doc + off, take);
+	return 0;
+}

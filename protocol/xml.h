@@ -1,0 +1,21 @@
+/* Small helpers for writing the XML documents of qXfer. */
+#ifndef PROTOCOL_XML_H
+#define PROTOCOL_XML_H
+
+#include <stddef.h>
+
+#include "protocol/buf.h"
+
+/* Append S with &, <, >, " and ' replaced by entities. */
+void xml_escape(struct buf *out, const char *s);
+
+/* Serve a qXfer read: "OFFSET,LENGTH" of DOC as "m"/"l" + escaped data.
+ * Returns 0, or -1 when ARGS is malformed (reply untouched). */
+int xfer_reply(struct buf *reply, const char *doc, size_t doc_len,
+	       const char *args, size_t args_len);
+
+/* Parse "OFFSET,LENGTH" of a qXfer read request. */
+int xfer_parse_range(const char *args, size_t len,
+		     unsigned long long *offset, unsigned long long *length);
+
+#endif
