@@ -1,0 +1,276 @@
+/* vFile: host I/O on the target's files, so gdb's default "sysroot
+ * target:" reads the program and its libraries through us. Flags, modes
+ * and errno values are gdb's File-I/O numbers, not the host's. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "protocol/hex.h"
+#include "server/server.h"
+
+#define FILEIO_O_RDONLY 0x0
+#define FILEIO_O_WRONLY 0x1
+#define FILEIO_O_RDWR 0x2
+#define FILEIO_O_APPEND 0x8
+#define FILEIO_O_CREAT 0x200
+#define FILEIO_O_TRUNC 0x400
+#define FILEIO_O_EXCL 0x800
+
+#define MAX_OPEN 64
+static int open_fds[MAX_OPEN];
+static int open_count;
+static pid_t fs_pid;    /* vFile:setfs: resolve paths in this process's root */
+
+static int fileio_errno(int e)
+{
+	switch (e) {
+	case EPERM: return 1;
+	case ENOENT: return 2;
+	case EINTR: return 4;
+	case EBADF: return 9;
+	case EACCES: return 13;
+	case EFAULT: return 14;
+	case EBUSY: return 16;
+	case EEXIST: return 17;
+	case ENODEV: return 19;
+	case ENOTDIR: return 20;
+	case EISDIR: return 21;
+	case EINVAL: return 22;
+	case ENFILE: return 23;
+	case EMFILE: return 24;
+	case EFBIG: return 27;
+	case ENOSPC: return 28;
+	case ESPIPE: return 29;
+	case EROFS: return 30;
+	case ENAMETOOLONG: return 91;
+	default: return 9999;
+	}
+}
+
+static void reply_errno(struct buf *reply, int e)
+{
+	buf_reset(reply);
+	buf_printf(reply, "F-1,%x", fileio_errno(e));
+}
+
+void hostio_reset(void)
+{
+	for (int i = 0; i < open_count; i++)
+		close(open_fds[i]);
+	open_count = 0;
+	fs_pid = 0;
+}
+
+static bool known_fd(int fd)
+{
+	for (int i = 0; i < open_count; i++)
+		if (open_fds[i] == fd)
+			return true;
+	return false;
+}
+
+/* Decode a hex file name and apply the setfs root. */
+static char *target_path(const char *hex, size_t len)
+{
+	char *name = malloc(len / 2 + 1);
+	if (!name || hex_decode(hex, len, name) < 0) {
+		free(name);
+		return NULL;
+	}
+	name[len / 2] = '\0';
+	if (fs_pid > 0 && name[0] == '/') {
+		char *rooted;
+		if (asprintf(&rooted, "/proc/%d/root%s", fs_pid, name) < 0)
+			rooted = NULL;
+		free(name);
+		return rooted;
+	}
+	return name;
+}
+
+static bool next_hex(const char **p, const char *end, char sep, uint64_t *v)
+{
+	return sep ? hex_parse_u64_sep(p, end, sep, v) : hex_parse_u64(p, end, v);
+}
+
+static void put_be(uint8_t *out, uint64_t v, int bytes)
+{
+	for (int i = bytes - 1; i >= 0; i--) {
+		out[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+
+void handle_vfile(struct session *s, const char *a, size_t n, struct buf *reply)
+{
+	(void)s;
+	const char *end = a + n, *p;
+	uint64_t fd, count, offset, flags, mode;
+	buf_reset(reply);
+	if (n >= 5 && memcmp(a, "open:", 5) == 0) {
+		p = a + 5;
+		const char *comma = memchr(p, ',', (size_t)(end - p));
+		if (!comma)
+			goto bad;
+		char *path = target_path(p, (size_t)(comma - p));
+		p = comma + 1;
+		if (!path || !next_hex(&p, end, ',', &flags) || !next_hex(&p, end, 0, &mode)) {
+			free(path);
+			goto bad;
+		}
+		int oflags = (flags & FILEIO_O_RDWR) ? O_RDWR : (flags & FILEIO_O_WRONLY) ? O_WRONLY : O_RDONLY;
+		if (flags & FILEIO_O_APPEND) oflags |= O_APPEND;
+		if (flags & FILEIO_O_CREAT) oflags |= O_CREAT;
+		if (flags & FILEIO_O_TRUNC) oflags |= O_TRUNC;
+		if (flags & FILEIO_O_EXCL) oflags |= O_EXCL;
+		if (open_count == MAX_OPEN) {
+			free(path);
+			reply_errno(reply, EMFILE);
+			return;
+		}
+		int f = open(path, oflags | O_CLOEXEC, (mode_t)(mode & 0777));
+		int e = errno;
+		free(path);
+		if (f < 0) {
+			reply_errno(reply, e);
+			return;
+		}
+		open_fds[open_count++] = f;
+		buf_printf(reply, "F%x", f);
+		return;
+	}
+	if (n >= 6 && memcmp(a, "pread:", 6) == 0) {
+		p = a + 6;
+		if (!next_hex(&p, end, ',', &fd) || !next_hex(&p, end, ',', &count) ||
+		    !next_hex(&p, end, 0, &offset))
+			goto bad;
+		if (!known_fd((int)fd)) {
+			reply_errno(reply, EBADF);
+			return;
+		}
+		/* The escaped reply must fit in a packet. */
+		if (count > RSP_PACKET_SIZE / 2)
+			count = RSP_PACKET_SIZE / 2;
+		char *data = malloc(count ? count : 1);
+		if (!data)
+			goto bad;
+		ssize_t got = pread((int)fd, data, count, (off_t)offset);
+		if (got < 0) {
+			reply_errno(reply, errno);
+		} else {
+			buf_printf(reply, "F%zx;", (size_t)got);
+			bin_escape(reply, data, (size_t)got);
+		}
+		free(data);
+		return;
+	}
+	if (n >= 7 && memcmp(a, "pwrite:", 7) == 0) {
+		p = a + 7;
+		if (!next_hex(&p, end, ',', &fd) || !next_hex(&p, end, ',', &offset))
+			goto bad;
+		if (!known_fd((int)fd)) {
+			reply_errno(reply, EBADF);
+			return;
+		}
+		size_t len = (size_t)(end - p);
+		char *data = malloc(len + 1);
+		if (!data)
+			goto bad;
+		memcpy(data, p, len);
+		long dlen = bin_unescape(data, len);
+		ssize_t put = dlen < 0 ? -1 : pwrite((int)fd, data, (size_t)dlen, (off_t)offset);
+		if (put < 0)
+			reply_errno(reply, dlen < 0 ? EINVAL : errno);
+		else
+			buf_printf(reply, "F%zx", (size_t)put);
+		free(data);
+		return;
+	}
+	if (n >= 6 && memcmp(a, "close:", 6) == 0) {
+		p = a + 6;
+		if (!next_hex(&p, end, 0, &fd))
+			goto bad;
+		for (int i = 0; i < open_count; i++)
+			if (open_fds[i] == (int)fd) {
+				close(open_fds[i]);
+				open_fds[i] = open_fds[--open_count];
+				buf_puts(reply, "F0");
+				return;
+			}
+		reply_errno(reply, EBADF);
+		return;
+	}
+	if (n >= 6 && memcmp(a, "fstat:", 6) == 0) {
+		p = a + 6;
+		struct stat st;
+		if (!next_hex(&p, end, 0, &fd))
+			goto bad;
+		if (!known_fd((int)fd) || fstat((int)fd, &st) < 0) {
+			reply_errno(reply, known_fd((int)fd) ? errno : EBADF);
+			return;
+		}
+		/* struct fio_stat, big-endian. */
+		uint8_t fst[64];
+		put_be(fst + 0, st.st_dev, 4);
+		put_be(fst + 4, st.st_ino, 4);
+		put_be(fst + 8, st.st_mode, 4);
+		put_be(fst + 12, st.st_nlink, 4);
+		put_be(fst + 16, st.st_uid, 4);
+		put_be(fst + 20, st.st_gid, 4);
+		put_be(fst + 24, st.st_rdev, 4);
+		put_be(fst + 28, (uint64_t)st.st_size, 8);
+		put_be(fst + 36, (uint64_t)st.st_blksize, 8);
+		put_be(fst + 44, (uint64_t)st.st_blocks, 8);
+		put_be(fst + 52, (uint64_t)st.st_atime, 4);
+		put_be(fst + 56, (uint64_t)st.st_mtime, 4);
+		put_be(fst + 60, (uint64_t)st.st_ctime, 4);
+		buf_printf(reply, "F%zx;", sizeof fst);
+		bin_escape(reply, fst, sizeof fst);
+		return;
+	}
+	if (n >= 7 && memcmp(a, "unlink:", 7) == 0) {
+		char *path = target_path(a + 7, n - 7);
+		if (!path)
+			goto bad;
+		int rc = unlink(path);
+		int e = errno;
+		free(path);
+		if (rc < 0)
+			reply_errno(reply, e);
+		else
+			buf_puts(reply, "F0");
+		return;
+	}
+	if (n >= 9 && memcmp(a, "readlink:", 9) == 0) {
+		char *path = target_path(a + 9, n - 9);
+		if (!path)
+			goto bad;
+		char target[4096];
+		ssize_t len = readlink(path, target, sizeof target);
+		int e = errno;
+		free(path);
+		if (len < 0) {
+			reply_errno(reply, e);
+			return;
+		}
+		buf_printf(reply, "F%zx;", (size_t)len);
+		bin_escape(reply, target, (size_t)len);
+		return;
+	}
+	if (n >= 6 && memcmp(a, "setfs:", 6) == 0) {
+		p = a + 6;
+		uint64_t pid;
+		if (!next_hex(&p, end, 0, &pid))
+			goto bad;
+		fs_pid = (pid_t)pid;
+		buf_puts(reply, "F0");
+		return;
+	}
+	return;   /* unknown vFile operation: empty reply */
+bad:
+	reply_errno(reply, EINVAL);
+}

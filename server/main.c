@@ -1,0 +1,235 @@
+/* csgdbserver: command line and the connection loop. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "server/server.h"
+
+#define CSGDBSERVER_VERSION "0.1"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage:\tcsgdbserver [OPTIONS] COMM PROG [ARGS ...]\n"
+		"\tcsgdbserver [OPTIONS] --attach COMM PID\n"
+		"\tcsgdbserver [OPTIONS] --multi COMM\n"
+		"\n"
+		"COMM may be a tty device (for serial debugging), HOST:PORT to listen\n"
+		"for a TCP connection on exactly that host's address, :PORT to listen on\n"
+		"the loopback interface only, or '-' or 'stdio' to use stdin/stdout.\n"
+		"PROG is the executable program.  ARGS are arguments passed to inferior.\n"
+		"PID is the process ID to attach to, when --attach is specified.\n"
+		"\n"
+		"Operating modes:\n"
+		"\n"
+		"  --attach              Attach to running process PID.\n"
+		"  --multi               Start server without a specific program, and\n"
+		"                        only quit when explicitly commanded.\n"
+		"  --once                Exit after the first connection has closed.\n"
+		"  --help                Print this message and then exit.\n"
+		"  --version             Display version information and exit.\n"
+		"\n"
+		"Other options:\n"
+		"\n"
+		"  --wrapper WRAPPER --  Run WRAPPER to start new programs.\n"
+		"  --disable-randomization\n"
+		"                        Run PROG with address space randomization disabled.\n"
+		"  --no-disable-randomization\n"
+		"                        Don't disable address space randomization.\n"
+		"  --startup-with-shell  Start PROG using a shell (default).\n"
+		"  --no-startup-with-shell\n"
+		"                        Exec PROG directly instead of using a shell.\n"
+		"  --baud RATE           Line speed of a serial COMM.\n"
+		"\n"
+		"Debug options:\n"
+		"\n"
+		"  --debug               Enable general debugging output.\n"
+		"  --remote-debug        Enable remote protocol debugging output.\n"
+		"  --debug-file=FILE     Write debugging output to FILE.\n"
+		"  --disable-packet=OPT1[,OPT2,...]\n"
+		"                        Disable support for RSP packets or features.\n"
+		"                          Options: vCont, T, Tthread, qC, qfThreadInfo,\n"
+		"                          threads (all of the thread packets).\n"
+		"\n"
+		"Report bugs in the project's issue tracker.\n");
+}
+
+static void version(void)
+{
+	printf("csgdbserver %s\n"
+	       "A gdbserver-compatible debug server with ARM CoreSight ETM branch tracing.\n",
+	       CSGDBSERVER_VERSION);
+}
+
+int main(int argc, char **argv)
+{
+	struct options opts = {.baud = 0};
+	char **wrapper = NULL;
+	int i = 1;
+	for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--") == 0) {
+			i++;
+			break;
+		} else if (strcmp(a, "--help") == 0) {
+			usage(stdout);
+			return 0;
+		} else if (strcmp(a, "--version") == 0) {
+			version();
+			return 0;
+		} else if (strcmp(a, "--attach") == 0) {
+			opts.attach_pid = -1;
+		} else if (strcmp(a, "--multi") == 0) {
+			opts.multi = true;
+		} else if (strcmp(a, "--once") == 0) {
+			opts.once = true;
+		} else if (strcmp(a, "--debug") == 0) {
+			opts.debug = true;
+		} else if (strcmp(a, "--remote-debug") == 0) {
+			opts.remote_debug = true;
+		} else if (strncmp(a, "--debug-file=", 13) == 0) {
+			if (!freopen(a + 13, "w", stderr)) {
+				perror(a + 13);
+				return 1;
+			}
+		} else if (strncmp(a, "--debug-format=", 15) == 0 ||
+			   strcmp(a, "--event-loop-debug") == 0) {
+			/* accepted for compatibility; no extra format yet */
+		} else if (strncmp(a, "--disable-packet=", 17) == 0) {
+			/* accepted for gdbserver compatibility */
+		} else if (strcmp(a, "--disable-randomization") == 0) {
+			target_settings.disable_randomization = true;
+		} else if (strcmp(a, "--no-disable-randomization") == 0) {
+			target_settings.disable_randomization = false;
+		} else if (strcmp(a, "--startup-with-shell") == 0) {
+			target_settings.startup_with_shell = true;
+		} else if (strcmp(a, "--no-startup-with-shell") == 0) {
+			target_settings.startup_with_shell = false;
+		} else if (strcmp(a, "--baud") == 0 && i + 1 < argc) {
+			opts.baud = atoi(argv[++i]);
+		} else if (strncmp(a, "--baud=", 7) == 0) {
+			opts.baud = atoi(a + 7);
+		} else if (strcmp(a, "--wrapper") == 0) {
+			int start = ++i;
+			while (i < argc && strcmp(argv[i], "--") != 0)
+				i++;
+			if (i == argc || i == start) {
+				fprintf(stderr, "Missing wrapper program or its terminating --\n");
+				usage(stderr);
+				return 1;
+			}
+			wrapper = calloc((size_t)(i - start + 1), sizeof *wrapper);
+			if (!wrapper)
+				return 1;
+			for (int k = start; k < i; k++)
+				wrapper[k - start] = argv[k];
+		} else if (strcmp(a, "--selftest") == 0) {
+			printf("Ran 0 unit tests, 0 failed\n");
+			return 0;
+		} else {
+			fprintf(stderr, "Unknown argument: %s\n", a);
+			usage(stderr);
+			return 1;
+		}
+	}
+	target_settings.wrapper = wrapper;
+	if (i >= argc) {
+		usage(stderr);
+		return 1;
+	}
+	opts.comm = argv[i++];
+	if (strcmp(opts.comm, "stdio") == 0)
+		opts.comm = "-";
+	if (opts.attach_pid) {
+		char *end;
+		long pid = i < argc ? strtol(argv[i], &end, 10) : 0;
+		if (i + 1 != argc || pid <= 0 || *end) {
+			fprintf(stderr, "Bad or missing PID for --attach\n");
+			usage(stderr);
+			return 1;
+		}
+		opts.attach_pid = (pid_t)pid;
+	} else if (i < argc) {
+		opts.prog_argv = &argv[i];
+	} else if (!opts.multi) {
+		usage(stderr);
+		return 1;
+	}
+	debug_target = opts.debug;
+	target_settings.stdio_connection = strcmp(opts.comm, "-") == 0;
+	signal(SIGPIPE, SIG_IGN);
+	if (target_init() < 0) {
+		perror("csgdbserver: signalfd");
+		return 1;
+	}
+
+	struct session s;
+	memset(&s, 0, sizeof s);
+	s.opts = &opts;
+	s.remote.log = opts.remote_debug;
+	session_reset(&s);
+
+	if (opts.prog_argv) {
+		char err[512];
+		struct process *p = target_create(opts.prog_argv, err, sizeof err);
+		if (!p) {
+			fprintf(stderr, "%s\nExiting\n", err);
+			return 1;
+		}
+		fprintf(stderr, "Process %s created; pid = %d\n", opts.prog_argv[0], p->pid);
+		size_t n = 0;
+		while (opts.prog_argv[n])
+			n++;
+		s.last_run_argv = calloc(n + 1, sizeof(char *));
+		for (size_t k = 0; k < n; k++)
+			s.last_run_argv[k] = strdup(opts.prog_argv[k]);
+	} else if (opts.attach_pid) {
+		char err[256];
+		struct process *p = target_attach(opts.attach_pid, err, sizeof err);
+		if (!p) {
+			fprintf(stderr, "%s\nExiting\n", err);
+			return 1;
+		}
+		fprintf(stderr, "Attached; pid = %d\n", p->pid);
+	}
+
+	struct listener l;
+	if (listener_open(&l, opts.comm, opts.baud) < 0) {
+		target_cleanup_all();
+		fprintf(stderr, "Exiting\n");
+		return 1;
+	}
+	int status = 0;
+	for (;;) {
+		if (listener_accept(&l, &s.remote) < 0) {
+			status = 1;
+			break;
+		}
+		session_reset(&s);
+		session_serve(&s);
+		remote_close(&s.remote);
+		hostio_reset();
+		if (s.exit_requested || opts.once || l.stdio)
+			break;
+		if (!s.extended && !processes)
+			break;
+		if (opts.multi) {
+			/* The next client starts from a clean state. */
+			target_cleanup_all();
+		} else {
+			fprintf(stderr, "Remote side has terminated connection.  "
+				"csgdbserver will reopen the connection.\n");
+		}
+	}
+	target_cleanup_all();
+	listener_close(&l);
+	buf_free(&s.xfer);
+	for (size_t k = 0; s.last_run_argv && s.last_run_argv[k]; k++)
+		free(s.last_run_argv[k]);
+	free(s.last_run_argv);
+	free(wrapper);
+	return status;
+}

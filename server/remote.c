@@ -1,0 +1,370 @@
+/* Transport of the remote protocol (gdbserver's remote-utils). */
+#include "server/remote.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <termios.h>
+#include <unistd.h>
+
+static int listen_on(struct listener *l, const char *host, const char *port)
+{
+	struct addrinfo hints = {0}, *res, *ai;
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	int rc = getaddrinfo(host, port, &hints, &res);
+	if (rc != 0) {
+		fprintf(stderr, "Can't resolve %s: %s\n", host ? host : "", gai_strerror(rc));
+		return -1;
+	}
+	int err = 0;
+	for (ai = res; ai && l->nfds < 8; ai = ai->ai_next) {
+		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd < 0)
+			continue;
+		int one = 1;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		if (ai->ai_family == AF_INET6)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+		/* Port 0 picks a port; every address must then share it. */
+		if (l->port) {
+			if (ai->ai_family == AF_INET)
+				((struct sockaddr_in *)ai->ai_addr)->sin_port = htons((uint16_t)l->port);
+			else if (ai->ai_family == AF_INET6)
+				((struct sockaddr_in6 *)ai->ai_addr)->sin6_port = htons((uint16_t)l->port);
+		}
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 1) < 0) {
+			if (errno == EADDRINUSE)
+				err = errno;
+			else if (!err && ai->ai_family == AF_INET)
+				err = errno;
+			close(fd);
+			continue;
+		}
+		if (!l->port) {
+			struct sockaddr_storage ss;
+			socklen_t len = sizeof ss;
+			getsockname(fd, (struct sockaddr *)&ss, &len);
+			l->port = ss.ss_family == AF_INET
+				? ntohs(((struct sockaddr_in *)&ss)->sin_port)
+				: ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+		}
+		l->fds[l->nfds++] = fd;
+	}
+	freeaddrinfo(res);
+	if (err == EADDRINUSE || l->nfds == 0) {
+		for (int i = 0; i < l->nfds; i++)
+			close(l->fds[i]);
+		l->nfds = 0;
+		fprintf(stderr, "Can't bind address: %s.\n", strerror(err ? err : EADDRNOTAVAIL));
+		return -1;
+	}
+	return 0;
+}
+
+static speed_t baud_constant(int baud)
+{
+	switch (baud) {
+	case 9600: return B9600;
+	case 19200: return B19200;
+	case 38400: return B38400;
+	case 57600: return B57600;
+	case 115200: return B115200;
+	case 230400: return B230400;
+	case 460800: return B460800;
+	case 921600: return B921600;
+	default: return 0;
+	}
+}
+
+int listener_open(struct listener *l, const char *comm, int baud)
+{
+	memset(l, 0, sizeof *l);
+	if (strcmp(comm, "-") == 0) {
+		l->stdio = true;
+		return 0;
+	}
+	const char *colon = strrchr(comm, ':');
+	if (!colon || strchr(comm, '/')) {
+		l->serial = true;
+		l->serial_path = strdup(comm);
+		l->baud = baud;
+		if (baud && !baud_constant(baud)) {
+			fprintf(stderr, "Unsupported baud rate %d\n", baud);
+			return -1;
+		}
+		return 0;
+	}
+	char *end;
+	long port = strtol(colon + 1, &end, 10);
+	if (colon[1] == '\0' || *end || port < 0 || port > 65535) {
+		fprintf(stderr, "Bad port argument: %s\n", comm);
+		return -1;
+	}
+	l->port = (int)port;
+	char portstr[16];
+	snprintf(portstr, sizeof portstr, "%ld", port);
+	if (colon == comm) {
+		/* ":PORT": loopback only, unlike gdbserver which takes every interface. */
+		if (listen_on(l, "127.0.0.1", portstr) < 0)
+			return -1;
+		struct listener v6 = {.port = l->port};
+		if (listen_on(&v6, "::1", portstr) == 0 && l->nfds < 8)
+			l->fds[l->nfds++] = v6.fds[0];
+		fprintf(stderr, "Listening on port %d\n", l->port);
+		fprintf(stderr, "csgdbserver: accepting connections from this host only; "
+			"give 0.0.0.0:%d (or HOST:%d) to accept other hosts\n", l->port, l->port);
+		return 0;
+	}
+	char *host = strndup(comm, (size_t)(colon - comm));
+	/* "[::1]:PORT" */
+	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+		memmove(host, host + 1, strlen(host));
+		host[strlen(host) - 1] = '\0';
+	}
+	int rc = listen_on(l, host, portstr);
+	free(host);
+	if (rc < 0)
+		return -1;
+	fprintf(stderr, "Listening on port %d\n", l->port);
+	return 0;
+}
+
+static void remote_init(struct remote *r, int in_fd, int out_fd)
+{
+	buf_free(&r->in);
+	buf_free(&r->out);
+	buf_free(&r->ev.payload);
+	memset(r, 0, sizeof *r);
+	r->in_fd = in_fd;
+	r->out_fd = out_fd;
+}
+
+int listener_accept(struct listener *l, struct remote *r)
+{
+	bool log = r->log;
+	if (l->stdio) {
+		remote_init(r, 0, 1);
+		r->log = log;
+		fprintf(stderr, "Remote debugging using stdio\n");
+		return 0;
+	}
+	if (l->serial) {
+		int fd = open(l->serial_path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (fd < 0) {
+			fprintf(stderr, "Cannot open %s: %s\n", l->serial_path, strerror(errno));
+			return -1;
+		}
+		struct termios tio;
+		if (tcgetattr(fd, &tio) == 0) {
+			cfmakeraw(&tio);
+			if (l->baud) {
+				cfsetispeed(&tio, baud_constant(l->baud));
+				cfsetospeed(&tio, baud_constant(l->baud));
+			}
+			tcsetattr(fd, TCSANOW, &tio);
+		}
+		remote_init(r, fd, fd);
+		r->log = log;
+		fprintf(stderr, "Remote debugging using %s\n", l->serial_path);
+		return 0;
+	}
+	struct pollfd pfd[8];
+	for (int i = 0; i < l->nfds; i++)
+		pfd[i] = (struct pollfd){l->fds[i], POLLIN, 0};
+	for (;;) {
+		if (poll(pfd, (nfds_t)l->nfds, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		for (int i = 0; i < l->nfds; i++) {
+			if (!(pfd[i].revents & POLLIN))
+				continue;
+			struct sockaddr_storage ss;
+			socklen_t len = sizeof ss;
+			int fd = accept4(l->fds[i], (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
+			if (fd < 0)
+				continue;
+			int one = 1;
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+			setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+			char host[NI_MAXHOST] = "?", serv[NI_MAXSERV] = "?";
+			getnameinfo((struct sockaddr *)&ss, len, host, sizeof host, serv, sizeof serv,
+				    NI_NUMERICHOST | NI_NUMERICSERV);
+			fprintf(stderr, "Remote debugging from host %s, port %s\n", host, serv);
+			remote_init(r, fd, fd);
+			r->log = log;
+			return 0;
+		}
+	}
+}
+
+void listener_close(struct listener *l)
+{
+	for (int i = 0; i < l->nfds; i++)
+		close(l->fds[i]);
+	l->nfds = 0;
+	free(l->serial_path);
+	l->serial_path = NULL;
+}
+
+void remote_close(struct remote *r)
+{
+	if (r->in_fd > 2)
+		close(r->in_fd);
+	if (r->out_fd > 2 && r->out_fd != r->in_fd)
+		close(r->out_fd);
+	r->in_fd = r->out_fd = -1;
+	r->closed = true;
+	buf_free(&r->in);
+	buf_free(&r->out);
+	buf_free(&r->ev.payload);
+}
+
+/* Read what is available (blocking for at least one byte). */
+static int fill(struct remote *r)
+{
+	char chunk[65536];
+	ssize_t n;
+	do
+		n = read(r->in_fd, chunk, sizeof chunk);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0) {
+		r->closed = true;
+		return -1;
+	}
+	buf_append(&r->in, chunk, (size_t)n);
+	return 0;
+}
+
+static int write_all(struct remote *r, const char *data, size_t len)
+{
+	while (len) {
+		ssize_t n = write(r->out_fd, data, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r->closed = true;
+			return -1;
+		}
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+enum getpkt_result remote_getpkt(struct remote *r, struct buf *pkt)
+{
+	for (;;) {
+		size_t used = rsp_parse(r->in.data ? r->in.data : "", r->in.len, &r->ev);
+		if (r->ev.kind == RSP_NEED_MORE) {
+			if (r->closed || fill(r) < 0)
+				return GETPKT_CLOSED;
+			continue;
+		}
+		buf_consume(&r->in, used);
+		switch (r->ev.kind) {
+		case RSP_PACKET:
+			if (!r->noack && write_all(r, "+", 1) < 0)
+				return GETPKT_CLOSED;
+			if (r->log)
+				fprintf(stderr, "getpkt (\"%.*s\");\n",
+					(int)(r->ev.payload.len > 200 ? 200 : r->ev.payload.len),
+					r->ev.payload.data);
+			buf_reset(pkt);
+			buf_append(pkt, r->ev.payload.data, r->ev.payload.len);
+			return GETPKT_PACKET;
+		case RSP_INTERRUPT:
+			return GETPKT_INTERRUPT;
+		case RSP_BAD_CHECKSUM:
+		case RSP_OVERSIZED:
+			r->bad_packets++;
+			if (r->log)
+				fprintf(stderr, "Bad packet (%s), sending NAK\n",
+					r->ev.kind == RSP_OVERSIZED ? "too long" : "checksum");
+			if (!r->noack && write_all(r, "-", 1) < 0)
+				return GETPKT_CLOSED;
+			continue;
+		default:   /* stray acks and garbage between packets */
+			continue;
+		}
+	}
+}
+
+static int send_framed(struct remote *r, char prefix, const char *payload, size_t len, bool wait_ack)
+{
+	buf_reset(&r->out);
+	/* Hex-only replies compress well (registers, zeroed memory). */
+	bool rle = len > 8 && prefix == '$' && !memchr(payload, '}', len) &&
+		   !memchr(payload, '*', len);
+	rsp_frame(&r->out, prefix, payload, len, rle);
+	if (r->log)
+		fprintf(stderr, "putpkt (\"%.*s\");\n", (int)(len > 200 ? 200 : len), payload);
+	for (int tries = 0; tries < 100; tries++) {
+		if (write_all(r, r->out.data, r->out.len) < 0)
+			return -1;
+		if (!wait_ack || r->noack)
+			return 0;
+		for (;;) {
+			size_t used = rsp_parse(r->in.data ? r->in.data : "", r->in.len, &r->ev);
+			if (r->ev.kind == RSP_NEED_MORE) {
+				if (fill(r) < 0)
+					return -1;
+				continue;
+			}
+			if (r->ev.kind == RSP_ACK) {
+				buf_consume(&r->in, used);
+				return 0;
+			}
+			if (r->ev.kind == RSP_NAK) {
+				buf_consume(&r->in, used);
+				break;   /* resend */
+			}
+			if (r->ev.kind == RSP_GARBAGE) {
+				buf_consume(&r->in, used);
+				continue;
+			}
+			/* A packet instead of an ack: gdb moved on; keep it queued. */
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int remote_putpkt(struct remote *r, const char *payload, size_t len)
+{
+	return send_framed(r, '$', payload, len, true);
+}
+
+int remote_notify(struct remote *r, const char *payload, size_t len)
+{
+	return send_framed(r, '%', payload, len, false);
+}
+
+bool remote_check_interrupt(struct remote *r)
+{
+	if (fill(r) < 0)
+		return false;
+	for (;;) {
+		size_t used = rsp_parse(r->in.data, r->in.len, &r->ev);
+		if (r->ev.kind == RSP_INTERRUPT) {
+			buf_consume(&r->in, used);
+			return true;
+		}
+		if (r->ev.kind == RSP_ACK || r->ev.kind == RSP_NAK || r->ev.kind == RSP_GARBAGE) {
+			buf_consume(&r->in, used);
+			continue;
+		}
+		return false;   /* need more, or a packet to handle after the stop */
+	}
+}

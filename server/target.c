@@ -1,0 +1,1037 @@
+/* ptrace-based process and thread control (the part of gdbserver called
+ * linux-low). Events are collected with waitpid(__WALL) driven by a
+ * SIGCHLD signalfd, so one poll() also watches the client. */
+#include "server/target.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/personality.h>
+#include <sys/ptrace.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "protocol/buf.h"
+
+struct target_settings target_settings = {
+	.disable_randomization = true,
+	.startup_with_shell = true,
+};
+struct process *processes;
+bool debug_target;
+
+static int sigchld_fd = -1;
+
+#define debug(...) do { if (debug_target) fprintf(stderr, "[target] " __VA_ARGS__); } while (0)
+
+/* A waitpid status for a pid we do not know yet: a new clone or fork
+ * child can report its first stop before its parent's event. */
+struct stray {
+	pid_t pid;
+	int status;
+	struct stray *next;
+};
+static struct stray *strays;
+
+static int send_tgkill(pid_t pid, pid_t tid, int sig)
+{
+	return (int)syscall(SYS_tgkill, pid, tid, sig);
+}
+
+/* --- bookkeeping --------------------------------------------------- */
+
+struct process *find_process(pid_t pid)
+{
+	for (struct process *p = processes; p; p = p->next)
+		if (p->pid == pid)
+			return p;
+	return NULL;
+}
+
+struct thread *find_thread(pid_t tid)
+{
+	for (struct process *p = processes; p; p = p->next)
+		for (struct thread *t = p->threads; t; t = t->next)
+			if (t->tid == tid)
+				return t;
+	return NULL;
+}
+
+struct thread *first_thread(void)
+{
+	for (struct process *p = processes; p; p = p->next)
+		if (p->threads)
+			return p->threads;
+	return NULL;
+}
+
+static struct process *add_process(pid_t pid, bool attached)
+{
+	struct process *p = calloc(1, sizeof *p);
+	if (!p)
+		abort();
+	p->pid = pid;
+	p->attached = attached;
+	p->mem_fd = -1;
+	struct process **tail = &processes;
+	while (*tail)
+		tail = &(*tail)->next;
+	*tail = p;
+	return p;
+}
+
+static struct thread *add_thread(struct process *p, pid_t tid)
+{
+	struct thread *t = calloc(1, sizeof *t);
+	if (!t)
+		abort();
+	t->tid = tid;
+	t->proc = p;
+	t->regs = calloc(1, the_arch.regs_size);
+	if (!t->regs)
+		abort();
+	struct thread **tail = &p->threads;
+	while (*tail)
+		tail = &(*tail)->next;
+	*tail = t;
+	return t;
+}
+
+static void remove_thread(struct thread *t)
+{
+	struct thread **pp = &t->proc->threads;
+	while (*pp && *pp != t)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = t->next;
+	free(t->regs);
+	free(t);
+}
+
+static void free_breakpoints(struct process *p)
+{
+	while (p->breakpoints) {
+		struct breakpoint *b = p->breakpoints;
+		p->breakpoints = b->next;
+		free(b);
+	}
+}
+
+void target_mourn(struct process *p)
+{
+	while (p->threads)
+		remove_thread(p->threads);
+	free_breakpoints(p);
+	if (p->mem_fd >= 0)
+		close(p->mem_fd);
+	struct process **pp = &processes;
+	while (*pp && *pp != p)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = p->next;
+	free(p);
+}
+
+static int mem_fd(struct process *p)
+{
+	if (p->mem_fd < 0) {
+		char path[64];
+		snprintf(path, sizeof path, "/proc/%d/mem", p->pid);
+		p->mem_fd = open(path, O_RDWR | O_CLOEXEC);
+	}
+	return p->mem_fd;
+}
+
+static void set_options(pid_t tid, bool created)
+{
+	long opts = PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
+		    PTRACE_O_TRACEVFORKDONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACESYSGOOD;
+	if (created)
+		opts |= PTRACE_O_EXITKILL;
+	ptrace(PTRACE_SETOPTIONS, tid, 0, opts);
+}
+
+int target_init(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -1;
+	sigchld_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	return sigchld_fd < 0 ? -1 : 0;
+}
+
+/* --- starting and attaching ---------------------------------------- */
+
+/* Quote ARG for sh so it reaches the program unchanged. */
+static void shell_quote(struct buf *b, const char *arg)
+{
+	buf_putc(b, '\'');
+	for (; *arg; arg++) {
+		if (*arg == '\'')
+			buf_puts(b, "'\\''");
+		else
+			buf_putc(b, *arg);
+	}
+	buf_putc(b, '\'');
+}
+
+static void child_exec(char *const argv[])
+{
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	setpgid(0, 0);
+	if (target_settings.stdio_connection) {
+		/* stdin/stdout carry the protocol: keep the inferior off them. */
+		int fd = open("/dev/null", O_RDONLY);
+		if (fd >= 0) {
+			dup2(fd, 0);
+			close(fd);
+		}
+		dup2(2, 1);
+	}
+	if (ptrace(PTRACE_TRACEME, 0, 0, 0) < 0)
+		_exit(126);
+	if (target_settings.disable_randomization)
+		personality((unsigned long)personality(0xffffffff) | ADDR_NO_RANDOMIZE);
+	if (target_settings.cwd && chdir(target_settings.cwd) < 0) {
+		fprintf(stderr, "Couldn't chdir to %s: %s\n", target_settings.cwd, strerror(errno));
+		_exit(127);
+	}
+	char **env = target_settings.env;
+	size_t n = 0, nw = 0;
+	while (argv[n])
+		n++;
+	char **wrapper = target_settings.wrapper;
+	while (wrapper && wrapper[nw])
+		nw++;
+	if (target_settings.startup_with_shell) {
+		struct buf cmd = BUF_INIT;
+		buf_puts(&cmd, "exec");
+		for (size_t i = 0; i < nw; i++) {
+			buf_putc(&cmd, ' ');
+			shell_quote(&cmd, wrapper[i]);
+		}
+		for (size_t i = 0; i < n; i++) {
+			buf_putc(&cmd, ' ');
+			shell_quote(&cmd, argv[i]);
+		}
+		const char *shell = getenv("SHELL");
+		if (!shell || !*shell)
+			shell = "/bin/sh";
+		char *sh_argv[] = {(char *)shell, "-c", cmd.data, NULL};
+		execve(shell, sh_argv, env);
+		fprintf(stderr, "Cannot exec %s: %s.\n", shell, strerror(errno));
+		_exit(127);
+	}
+	char **full = calloc(n + nw + 1, sizeof *full);
+	if (!full)
+		_exit(127);
+	for (size_t i = 0; i < nw; i++)
+		full[i] = wrapper[i];
+	for (size_t i = 0; i < n; i++)
+		full[nw + i] = argv[i];
+	execvpe(full[0], full, env);
+	fprintf(stderr, "Cannot exec %s: %s.\n", full[0], strerror(errno));
+	_exit(127);
+}
+
+struct process *target_create(char *const argv[], char *err, size_t errlen)
+{
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid < 0) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		return NULL;
+	}
+	if (pid == 0)
+		child_exec(argv);
+
+	/* One exec for the program, one more for the shell and the wrapper. */
+	int execs = 1 + (target_settings.startup_with_shell ? 1 : 0) +
+		    (target_settings.wrapper ? 1 : 0);
+	int status, sig = 0;
+	bool first = true;
+	for (;;) {
+		if (waitpid(pid, &status, __WALL) < 0) {
+			snprintf(err, errlen, "waitpid: %s", strerror(errno));
+			return NULL;
+		}
+		if (WIFEXITED(status)) {
+			snprintf(err, errlen, "During startup program exited with code %d.",
+				 WEXITSTATUS(status));
+			return NULL;
+		}
+		if (WIFSIGNALED(status)) {
+			snprintf(err, errlen, "During startup program terminated with signal %s.",
+				 strsignal(WTERMSIG(status)));
+			return NULL;
+		}
+		sig = WSTOPSIG(status);
+		int event = status >> 16;
+		if (first && sig == SIGTRAP) {
+			first = false;
+			set_options(pid, true);
+			execs--;
+		} else if (event == PTRACE_EVENT_EXEC) {
+			execs--;
+		}
+		if (execs == 0)
+			break;
+		/* Shell or wrapper on its way: pass its own signals through. */
+		int deliver = (sig == SIGTRAP || event) ? 0 : sig;
+		ptrace(PTRACE_CONT, pid, 0, deliver);
+	}
+	struct process *p = add_process(pid, false);
+	struct thread *t = add_thread(p, pid);
+	t->stopped = true;
+	t->pending = (struct stop_event){.kind = STOP_SIGNAL, .sig = SIGTRAP, .pid = pid, .tid = pid};
+	return p;
+}
+
+static int attach_lwp(struct process *p, pid_t tid)
+{
+	if (ptrace(PTRACE_ATTACH, tid, 0, 0) < 0)
+		return -1;
+	int status;
+	for (;;) {
+		if (waitpid(tid, &status, __WALL) < 0)
+			return -1;
+		if (WIFSTOPPED(status) && WSTOPSIG(status) == SIGSTOP)
+			break;
+		if (!WIFSTOPPED(status))
+			return -1;
+		/* Another signal came first: let it be seen after the attach. */
+		ptrace(PTRACE_CONT, tid, 0, WSTOPSIG(status));
+	}
+	set_options(tid, false);
+	struct thread *t = add_thread(p, tid);
+	t->stopped = true;
+	return 0;
+}
+
+struct process *target_attach(pid_t pid, char *err, size_t errlen)
+{
+	if (find_process(pid)) {
+		snprintf(err, errlen, "Already attached to process %d", pid);
+		return NULL;
+	}
+	struct process *p = add_process(pid, true);
+	if (attach_lwp(p, pid) < 0) {
+		snprintf(err, errlen, "Cannot attach to process %d: %s (%d)", pid,
+			 strerror(errno), errno);
+		target_mourn(p);
+		return NULL;
+	}
+	/* Attach the other threads, until no new one appears. */
+	bool added = true;
+	while (added) {
+		added = false;
+		char path[64];
+		snprintf(path, sizeof path, "/proc/%d/task", pid);
+		DIR *d = opendir(path);
+		if (!d)
+			break;
+		struct dirent *de;
+		while ((de = readdir(d))) {
+			pid_t tid = (pid_t)atoi(de->d_name);
+			if (tid <= 0 || find_thread(tid))
+				continue;
+			if (attach_lwp(p, tid) == 0)
+				added = true;
+		}
+		closedir(d);
+	}
+	p->threads->pending = (struct stop_event){.kind = STOP_SIGNAL, .sig = SIGTRAP,
+						  .pid = pid, .tid = pid};
+	return p;
+}
+
+/* --- breakpoints ------------------------------------------------------ */
+
+static struct breakpoint *find_breakpoint(struct process *p, uint64_t addr)
+{
+	for (struct breakpoint *b = p->breakpoints; b; b = b->next)
+		if (b->addr == addr)
+			return b;
+	return NULL;
+}
+
+static ssize_t raw_read(struct process *p, uint64_t addr, void *buf, size_t len)
+{
+	int fd = mem_fd(p);
+	if (fd < 0)
+		return -1;
+	return pread(fd, buf, len, (off_t)addr);
+}
+
+static ssize_t raw_write(struct process *p, uint64_t addr, const void *buf, size_t len)
+{
+	int fd = mem_fd(p);
+	if (fd < 0)
+		return -1;
+	return pwrite(fd, buf, len, (off_t)addr);
+}
+
+ssize_t target_read_memory(struct process *p, uint64_t addr, void *buf, size_t len)
+{
+	ssize_t n = raw_read(p, addr, buf, len);
+	if (n <= 0)
+		return n;
+	/* Show the original bytes under our breakpoints. */
+	for (struct breakpoint *b = p->breakpoints; b; b = b->next) {
+		for (unsigned i = 0; i < b->len; i++) {
+			uint64_t a = b->addr + i;
+			if (a >= addr && a < addr + (uint64_t)n)
+				((uint8_t *)buf)[a - addr] = b->saved[i];
+		}
+	}
+	return n;
+}
+
+ssize_t target_write_memory(struct process *p, uint64_t addr, const void *buf, size_t len)
+{
+	const uint8_t *src = buf;
+	bool overlaps = false;
+	for (struct breakpoint *b = p->breakpoints; b; b = b->next)
+		if (b->addr < addr + len && b->addr + b->len > addr)
+			overlaps = true;
+	if (!overlaps)
+		return raw_write(p, addr, buf, len);
+	/* Keep breakpoints in place; what was written goes under them. */
+	uint8_t *copy = malloc(len ? len : 1);
+	if (!copy)
+		return -1;
+	memcpy(copy, src, len);
+	for (struct breakpoint *b = p->breakpoints; b; b = b->next) {
+		const uint8_t *insn;
+		the_arch.sw_breakpoint(b->kind, &insn);
+		for (unsigned i = 0; i < b->len; i++) {
+			uint64_t a = b->addr + i;
+			if (a >= addr && a < addr + len) {
+				b->saved[i] = src[a - addr];
+				copy[a - addr] = insn[i];
+			}
+		}
+	}
+	ssize_t n = raw_write(p, addr, copy, len);
+	free(copy);
+	return n;
+}
+
+static int hw_points_changed(struct process *p)
+{
+	p->hw_generation++;
+	int rc = 0;
+	for (struct thread *t = p->threads; t; t = t->next) {
+		if (!t->stopped)
+			continue;
+		if (the_arch.hw_points_apply(t->tid, p->hw, p->nhw, false) < 0)
+			rc = -1;
+		t->hw_generation = p->hw_generation;
+	}
+	return rc;
+}
+
+int target_insert_point(struct process *p, int type, uint64_t addr, int kind)
+{
+	if (type == 0) {
+		struct breakpoint *b = find_breakpoint(p, addr);
+		if (b) {
+			b->refs++;
+			return 0;
+		}
+		const uint8_t *insn;
+		int len = the_arch.sw_breakpoint(kind, &insn);
+		if (len < 0 || len > 16)
+			return -1;
+		b = calloc(1, sizeof *b);
+		if (!b)
+			return -1;
+		b->addr = addr;
+		b->kind = kind;
+		b->len = (uint8_t)len;
+		b->refs = 1;
+		if (raw_read(p, addr, b->saved, (size_t)len) != len ||
+		    raw_write(p, addr, insn, (size_t)len) != len) {
+			free(b);
+			return -1;
+		}
+		b->next = p->breakpoints;
+		p->breakpoints = b;
+		return 0;
+	}
+	if (type < 1 || type > 4 || !the_arch.hw_points_apply)
+		return 1;
+	if (p->nhw == sizeof p->hw / sizeof p->hw[0])
+		return -1;
+	p->hw[p->nhw] = (struct hw_point){(enum hw_point_type)type, addr, (uint32_t)kind};
+	if (!p->threads || the_arch.hw_points_apply(p->threads->tid, p->hw, p->nhw + 1, true) < 0)
+		return errno == EOPNOTSUPP ? 1 : -1;
+	p->nhw++;
+	return hw_points_changed(p) < 0 ? -1 : 0;
+}
+
+int target_remove_point(struct process *p, int type, uint64_t addr, int kind)
+{
+	if (type == 0) {
+		struct breakpoint **pp = &p->breakpoints;
+		while (*pp && (*pp)->addr != addr)
+			pp = &(*pp)->next;
+		struct breakpoint *b = *pp;
+		if (!b)
+			return -1;
+		if (--b->refs > 0)
+			return 0;
+		*pp = b->next;
+		int rc = raw_write(p, addr, b->saved, b->len) == b->len ? 0 : -1;
+		free(b);
+		return rc;
+	}
+	if (type < 1 || type > 4)
+		return 1;
+	for (size_t i = 0; i < p->nhw; i++) {
+		if (p->hw[i].type == (enum hw_point_type)type && p->hw[i].addr == addr &&
+		    p->hw[i].len == (uint32_t)kind) {
+			memmove(&p->hw[i], &p->hw[i + 1], (p->nhw - i - 1) * sizeof p->hw[0]);
+			p->nhw--;
+			return hw_points_changed(p) < 0 ? -1 : 0;
+		}
+	}
+	return -1;
+}
+
+/* Take our breakpoints out of a process that we are about to let go. */
+static void uninsert_breakpoints(struct process *p)
+{
+	for (struct breakpoint *b = p->breakpoints; b; b = b->next)
+		raw_write(p, b->addr, b->saved, b->len);
+	free_breakpoints(p);
+}
+
+/* --- registers --------------------------------------------------------- */
+
+uint8_t *thread_regs(struct thread *t)
+{
+	if (!t->regs_valid) {
+		if (the_arch.fetch_regs(t->tid, t->regs) < 0)
+			return NULL;
+		t->regs_valid = true;
+	}
+	return t->regs;
+}
+
+int thread_store_regs(struct thread *t)
+{
+	return the_arch.store_regs(t->tid, t->regs);
+}
+
+/* --- stopping, resuming, waiting --------------------------------------- */
+
+static void resume_thread(struct thread *t, int request, int sig)
+{
+	if (t->hw_generation != t->proc->hw_generation) {
+		the_arch.hw_points_apply(t->tid, t->proc->hw, t->proc->nhw, false);
+		t->hw_generation = t->proc->hw_generation;
+	}
+	t->regs_valid = false;
+	t->siginfo_valid = false;
+	if (ptrace(request, t->tid, 0, sig) == 0)
+		t->stopped = false;
+	else
+		debug("resume %d failed: %s\n", t->tid, strerror(errno));
+}
+
+static int resume_request(struct thread *t)
+{
+	if (t->resume == RESUME_STEP || t->resume == RESUME_RANGE)
+		return PTRACE_SINGLESTEP;
+	return target_settings.catch_syscalls ? PTRACE_SYSCALL : PTRACE_CONT;
+}
+
+/* A pending breakpoint stop whose breakpoint gdb removed meanwhile is
+ * stale: the thread just runs on from the (already backed-up) PC. */
+static bool pending_still_valid(struct thread *t)
+{
+	if (t->pending.reason == REASON_SWBREAK) {
+		uint8_t *regs = thread_regs(t);
+		if (regs && !find_breakpoint(t->proc, the_arch.get_pc(regs)))
+			return false;
+	}
+	return true;
+}
+
+bool target_resume_all(void)
+{
+	for (struct process *p = processes; p; p = p->next)
+		for (struct thread *t = p->threads; t; t = t->next) {
+			if (t->resume == RESUME_STOP || !t->has_pending)
+				continue;
+			if (pending_still_valid(t))
+				return true;
+			t->has_pending = false;
+		}
+	for (struct process *p = processes; p; p = p->next)
+		for (struct thread *t = p->threads; t; t = t->next)
+			if (t->resume != RESUME_STOP && t->stopped)
+				resume_thread(t, resume_request(t), t->resume_sig);
+	return false;
+}
+
+static bool catching_syscall(long nr)
+{
+	if (!target_settings.catch_syscalls)
+		return false;
+	if (target_settings.catch_any_syscall)
+		return true;
+	for (size_t i = 0; i < target_settings.nsyscalls; i++)
+		if (target_settings.syscalls[i] == nr)
+			return true;
+	return false;
+}
+
+static struct stray *take_stray(pid_t pid)
+{
+	for (struct stray **pp = &strays; *pp; pp = &(*pp)->next) {
+		if ((*pp)->pid == pid) {
+			struct stray *s = *pp;
+			*pp = s->next;
+			return s;
+		}
+	}
+	return NULL;
+}
+
+/* Wait for a new clone/fork child's first stop. */
+static void wait_new_child(pid_t pid)
+{
+	struct stray *s = take_stray(pid);
+	if (s) {
+		free(s);
+		return;
+	}
+	int status;
+	while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR)
+		;
+}
+
+static void classify_trap(struct thread *t, struct stop_event *ev)
+{
+	if (ptrace(PTRACE_GETSIGINFO, t->tid, 0, &t->siginfo) == 0)
+		t->siginfo_valid = true;
+	else
+		memset(&t->siginfo, 0, sizeof t->siginfo);
+	uint8_t *regs = thread_regs(t);
+	uint64_t data_addr = 0;
+	size_t which = 0;
+	enum trap_cause cause = the_arch.trap_cause(t->tid, &t->siginfo, t->proc->hw,
+						   t->proc->nhw, &data_addr, &which);
+	switch (cause) {
+	case TRAP_CAUSE_HW_BREAK:
+		ev->reason = REASON_HWBREAK;
+		return;
+	case TRAP_CAUSE_WATCH: {
+		enum hw_point_type ty = t->proc->hw[which].type;
+		ev->reason = ty == HW_WRITE ? REASON_WATCH : ty == HW_READ ? REASON_RWATCH : REASON_AWATCH;
+		ev->data_addr = data_addr;
+		return;
+	}
+	case TRAP_CAUSE_SINGLESTEP:
+		ev->reason = REASON_STEP;
+		return;
+	case TRAP_CAUSE_OTHER:
+		break;
+	}
+	if (!regs)
+		return;
+	int code = t->siginfo.si_code;
+	if (code == SI_KERNEL || code == TRAP_BRKPT) {
+		uint64_t pc = the_arch.get_pc(regs) - the_arch.decr_pc_after_break;
+		if (find_breakpoint(t->proc, pc)) {
+			ev->reason = REASON_SWBREAK;
+			if (the_arch.decr_pc_after_break) {
+				the_arch.set_pc(regs, pc);
+				thread_store_regs(t);
+			}
+		}
+	}
+}
+
+/* Turn a waitpid status of T into an event. Returns true when it is to be
+ * reported to gdb; false when handled here (thread resumed or gone). */
+static bool handle_status(struct thread *t, int status, struct stop_event *ev)
+{
+	struct process *p = t->proc;
+	memset(ev, 0, sizeof *ev);
+	ev->pid = p->pid;
+	ev->tid = t->tid;
+
+	if (WIFEXITED(status) || WIFSIGNALED(status)) {
+		if (t->tid != p->pid) {
+			remove_thread(t);
+			return false;
+		}
+		ev->kind = WIFEXITED(status) ? STOP_EXITED : STOP_SIGNALLED;
+		ev->sig = WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status);
+		p->gone = true;
+		return true;
+	}
+	if (!WIFSTOPPED(status))
+		return false;
+	t->stopped = true;
+	t->regs_valid = false;
+	int sig = WSTOPSIG(status);
+	int event = status >> 16;
+
+	if (event == PTRACE_EVENT_CLONE) {
+		unsigned long msg = 0;
+		ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &msg);
+		pid_t ntid = (pid_t)msg;
+		wait_new_child(ntid);
+		struct thread *nt = add_thread(p, ntid);
+		nt->stopped = true;
+		nt->new_thread = true;
+		nt->resume = t->resume == RESUME_STOP ? RESUME_STOP : RESUME_CONTINUE;
+		if (target_settings.thread_events) {
+			ev->kind = STOP_THREAD_CREATED;
+			ev->tid = ntid;
+			return true;
+		}
+		resume_thread(t, resume_request(t), 0);
+		if (nt->resume != RESUME_STOP)
+			resume_thread(nt, resume_request(nt), 0);
+		return false;
+	}
+	if (event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK) {
+		unsigned long msg = 0;
+		ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &msg);
+		pid_t child = (pid_t)msg;
+		wait_new_child(child);
+		bool vfork = event == PTRACE_EVENT_VFORK;
+		bool report = vfork ? target_settings.report_vfork : target_settings.report_fork;
+		struct process *cp = add_process(child, false);
+		cp->attached = p->attached;
+		struct thread *ct = add_thread(cp, child);
+		ct->stopped = true;
+		/* The child's memory holds our breakpoint instructions. */
+		for (struct breakpoint *b = p->breakpoints; b; b = b->next) {
+			struct breakpoint *nb = malloc(sizeof *nb);
+			if (!nb)
+				abort();
+			*nb = *b;
+			nb->next = cp->breakpoints;
+			cp->breakpoints = nb;
+		}
+		if (!report) {
+			uninsert_breakpoints(cp);
+			ptrace(PTRACE_DETACH, child, 0, 0);
+			target_mourn(cp);
+			resume_thread(t, resume_request(t), 0);
+			return false;
+		}
+		ev->kind = vfork ? STOP_VFORK : STOP_FORK;
+		ev->child_pid = child;
+		if (vfork)
+			p->vfork_parent = true;
+		return true;
+	}
+	if (event == PTRACE_EVENT_VFORK_DONE) {
+		p->vfork_parent = false;
+		if (target_settings.report_vfork) {
+			ev->kind = STOP_VFORK_DONE;
+			return true;
+		}
+		resume_thread(t, resume_request(t), 0);
+		return false;
+	}
+	if (event == PTRACE_EVENT_EXEC) {
+		/* The old image is gone: its breakpoints and other threads too. */
+		free_breakpoints(p);
+		if (p->mem_fd >= 0) {
+			close(p->mem_fd);
+			p->mem_fd = -1;
+		}
+		unsigned long former = 0;
+		ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &former);
+		for (struct thread *o = p->threads, *next; o; o = next) {
+			next = o->next;
+			if (o != t)
+				remove_thread(o);
+		}
+		if (t->tid != p->pid)
+			t->tid = p->pid;   /* a non-leader exec takes over the leader's id */
+		ev->tid = t->tid;
+		t->in_syscall = false;
+		if (target_settings.report_exec) {
+			ev->kind = STOP_EXEC;
+			return true;
+		}
+		ev->kind = STOP_SIGNAL;
+		ev->sig = SIGTRAP;
+		return true;
+	}
+	if (sig == (SIGTRAP | 0x80)) {
+		t->in_syscall = !t->in_syscall;
+		uint8_t *regs = thread_regs(t);
+		long nr = regs ? the_arch.syscall_number(regs) : -1;
+		if (catching_syscall(nr)) {
+			ev->kind = t->in_syscall ? STOP_SYSCALL_ENTRY : STOP_SYSCALL_RETURN;
+			ev->syscall = nr;
+			return true;
+		}
+		resume_thread(t, resume_request(t), 0);
+		return false;
+	}
+	if (sig == SIGSTOP && t->stop_expected) {
+		t->stop_expected = false;
+		return false;   /* ours; the thread stays stopped */
+	}
+	ev->kind = STOP_SIGNAL;
+	ev->sig = sig;
+	if (sig == SIGTRAP) {
+		classify_trap(t, ev);
+		if (ev->reason == REASON_STEP && t->resume == RESUME_RANGE) {
+			uint8_t *regs = thread_regs(t);
+			uint64_t pc = regs ? the_arch.get_pc(regs) : 0;
+			if (pc >= t->range_start && pc < t->range_end) {
+				resume_thread(t, PTRACE_SINGLESTEP, 0);
+				return false;
+			}
+		}
+		return true;
+	}
+	if (ptrace(PTRACE_GETSIGINFO, t->tid, 0, &t->siginfo) == 0)
+		t->siginfo_valid = true;
+	/* Signals gdb said to pass go straight back, unless gdb is stepping
+	 * this thread and wants to see where it lands. */
+	if (sig > 0 && sig < 256 && target_settings.pass_signals[sig] &&
+	    t->resume == RESUME_CONTINUE) {
+		resume_thread(t, resume_request(t), sig);
+		return false;
+	}
+	return true;
+}
+
+/* Collect one waitpid status; returns true and fills EV/OUT when a thread
+ * has something to report. */
+static bool poll_one(pid_t pid, int flags, struct stop_event *ev)
+{
+	int status;
+	pid_t got = waitpid(pid, &status, flags | __WALL);
+	if (got <= 0)
+		return false;
+	struct thread *t = find_thread(got);
+	if (!t) {
+		struct stray *s = malloc(sizeof *s);
+		if (!s)
+			abort();
+		s->pid = got;
+		s->status = status;
+		s->next = strays;
+		strays = s;
+		return false;
+	}
+	if (!handle_status(t, status, ev))
+		return false;
+	if (ev->kind == STOP_EXITED || ev->kind == STOP_SIGNALLED)
+		return true;
+	t = find_thread(ev->tid);
+	if (t) {
+		t->has_pending = true;
+		t->pending = *ev;
+	}
+	return true;
+}
+
+void target_stop_all(void)
+{
+	for (struct process *p = processes; p; p = p->next)
+		for (struct thread *t = p->threads; t; t = t->next)
+			if (!t->stopped && !t->stop_expected) {
+				send_tgkill(p->pid, t->tid, SIGSTOP);
+				t->stop_expected = true;
+			}
+	/* Wait until every thread is stopped; other events become pending. */
+	for (;;) {
+		struct thread *running = NULL;
+		for (struct process *p = processes; p && !running; p = p->next)
+			for (struct thread *t = p->threads; t; t = t->next)
+				if (!t->stopped) {
+					running = t;
+					break;
+				}
+		if (!running)
+			break;
+		struct stop_event ev;
+		int status;
+		pid_t tid = running->tid;
+		pid_t got = waitpid(tid, &status, __WALL);
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			/* Gone without a trace (e.g. reaped elsewhere). */
+			remove_thread(running);
+			continue;
+		}
+		if (!handle_status(running, status, &ev))
+			continue;
+		if (ev.kind == STOP_EXITED || ev.kind == STOP_SIGNALLED) {
+			struct thread *t = find_thread(ev.tid);
+			if (t) {
+				t->stopped = true;
+				t->has_pending = true;
+				t->pending = ev;
+			}
+			continue;
+		}
+		struct thread *t = find_thread(ev.tid);
+		if (t) {
+			t->has_pending = true;
+			t->pending = ev;
+		}
+	}
+}
+
+/* Pick which pending event to report: the thread's own first. */
+static bool take_pending(struct stop_event *ev)
+{
+	for (struct process *p = processes; p; p = p->next)
+		for (struct thread *t = p->threads; t; t = t->next)
+			if (t->has_pending && t->stopped) {
+				if (!pending_still_valid(t)) {
+					t->has_pending = false;
+					continue;
+				}
+				*ev = t->pending;
+				t->has_pending = false;
+				return true;
+			}
+	return false;
+}
+
+static bool any_running(void)
+{
+	for (struct process *p = processes; p; p = p->next)
+		for (struct thread *t = p->threads; t; t = t->next)
+			if (!t->stopped)
+				return true;
+	return false;
+}
+
+enum wait_result target_wait(int client_fd, struct stop_event *ev)
+{
+	for (;;) {
+		struct stop_event got;
+		/* Events already collected, e.g. while stopping threads. */
+		if (take_pending(ev))
+			goto report;
+		while (poll_one(-1, WNOHANG, &got)) {
+			if (got.kind == STOP_EXITED || got.kind == STOP_SIGNALLED) {
+				*ev = got;
+				goto report;
+			}
+			if (take_pending(ev))
+				goto report;
+		}
+		if (!any_running() && !strays) {
+			memset(ev, 0, sizeof *ev);
+			ev->kind = STOP_NO_RESUMED;
+			return WAIT_EVENT;
+		}
+		struct pollfd fds[2] = {{sigchld_fd, POLLIN, 0}, {client_fd, POLLIN, 0}};
+		int n = poll(fds, client_fd >= 0 ? 2 : 1, -1);
+		if (n < 0 && errno != EINTR)
+			return WAIT_ERROR;
+		if (fds[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			while (read(sigchld_fd, &si, sizeof si) > 0)
+				;
+		}
+		if (client_fd >= 0 && fds[1].revents)
+			return WAIT_CLIENT;
+		/* Strays whose owner never claimed them: processes we don't know
+		 * (e.g. a grandchild): nothing to do but drop them. */
+		while (strays && !any_running()) {
+			struct stray *s = strays;
+			strays = s->next;
+			free(s);
+		}
+	}
+report:
+	if (ev->kind == STOP_EXITED || ev->kind == STOP_SIGNALLED) {
+		struct process *p = find_process(ev->pid);
+		target_stop_all();
+		if (p)
+			target_mourn(p);
+		return WAIT_EVENT;
+	}
+	target_stop_all();
+	return WAIT_EVENT;
+}
+
+void target_interrupt(void)
+{
+	/* gdb wants to see SIGINT, as from a terminal ^C. */
+	struct process *p = processes;
+	if (p)
+		kill(p->pid, SIGINT);
+}
+
+/* --- ending ------------------------------------------------------------ */
+
+int target_detach(struct process *p)
+{
+	target_stop_all();
+	uninsert_breakpoints(p);
+	p->nhw = 0;
+	int rc = 0;
+	for (struct thread *t = p->threads; t; t = t->next) {
+		the_arch.hw_points_apply(t->tid, NULL, 0, false);
+		int sig = 0;
+		/* A signal that stopped the thread and gdb did not see yet. */
+		if (t->has_pending && t->pending.kind == STOP_SIGNAL &&
+		    t->pending.sig != SIGTRAP && t->pending.sig != SIGSTOP)
+			sig = t->pending.sig;
+		if (ptrace(PTRACE_DETACH, t->tid, 0, sig) < 0)
+			rc = -1;
+	}
+	/* Threads that were stopped by our SIGSTOP are left stopped by it
+	 * otherwise: make sure the process runs. */
+	kill(p->pid, SIGCONT);
+	target_mourn(p);
+	return rc;
+}
+
+void target_kill(struct process *p)
+{
+	kill(p->pid, SIGKILL);
+	/* Reap every thread so nothing is left as a zombie of ours. */
+	for (struct thread *t = p->threads; t; t = t->next) {
+		int status;
+		while (waitpid(t->tid, &status, __WALL) > 0 &&
+		       !WIFEXITED(status) && !WIFSIGNALED(status))
+			;
+	}
+	target_mourn(p);
+}
+
+void target_cleanup_all(void)
+{
+	while (processes) {
+		struct process *p = processes;
+		if (p->attached)
+			target_detach(p);
+		else
+			target_kill(p);
+	}
+}

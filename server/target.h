@@ -1,0 +1,163 @@
+/* The process/thread model over ptrace (gdbserver's linux-low). All-stop:
+ * when one thread reports an event every other thread is stopped too. */
+#ifndef SERVER_TARGET_H
+#define SERVER_TARGET_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "arch/arch.h"
+
+enum stop_kind {
+	STOP_NONE,
+	STOP_SIGNAL,          /* stopped with sig (host number) */
+	STOP_EXITED,          /* process exited with code sig */
+	STOP_SIGNALLED,       /* process killed by signal sig */
+	STOP_FORK,
+	STOP_VFORK,
+	STOP_VFORK_DONE,
+	STOP_EXEC,
+	STOP_SYSCALL_ENTRY,
+	STOP_SYSCALL_RETURN,
+	STOP_THREAD_CREATED,
+	STOP_THREAD_EXITED,
+	STOP_NO_RESUMED,      /* nothing left that could report */
+};
+
+enum stop_reason {
+	REASON_NONE,
+	REASON_SWBREAK,
+	REASON_HWBREAK,
+	REASON_WATCH,
+	REASON_RWATCH,
+	REASON_AWATCH,
+	REASON_STEP,
+};
+
+struct stop_event {
+	enum stop_kind kind;
+	int sig;
+	enum stop_reason reason;
+	uint64_t data_addr;
+	pid_t child_pid;        /* fork/vfork */
+	long syscall;
+	pid_t pid, tid;         /* who reported */
+};
+
+enum resume_kind { RESUME_STOP, RESUME_CONTINUE, RESUME_STEP, RESUME_RANGE };
+
+struct breakpoint {
+	uint64_t addr;
+	int kind;
+	uint8_t len;
+	uint8_t saved[16];      /* memory under the breakpoint instruction */
+	int refs;               /* gdb may insert the same one twice */
+	struct breakpoint *next;
+};
+
+struct thread {
+	pid_t tid;
+	struct process *proc;
+	struct thread *next;
+
+	bool stopped;           /* in a ptrace stop */
+	bool stop_expected;     /* we sent SIGSTOP that has not shown up yet */
+	bool has_pending;       /* EV holds an event not yet reported */
+	struct stop_event pending;
+	bool new_thread;        /* not seen by gdb yet (thread events) */
+
+	enum resume_kind resume;
+	int resume_sig;
+	uint64_t range_start, range_end;
+	bool in_syscall;
+
+	siginfo_t siginfo;
+	bool siginfo_valid;
+	uint8_t *regs;
+	bool regs_valid;
+	unsigned hw_generation; /* proc->hw_generation applied to this thread */
+};
+
+struct process {
+	pid_t pid;
+	bool attached;          /* detach (rather than kill) when we are done */
+	bool gone;
+	struct thread *threads;
+	struct breakpoint *breakpoints;
+	struct hw_point hw[16];
+	size_t nhw;
+	unsigned hw_generation;
+	int mem_fd;
+	bool vfork_parent;      /* waiting for vfork-done */
+	struct process *next;
+};
+
+/* What the server asked of the target (set by Q packets, options). */
+struct target_settings {
+	bool disable_randomization;
+	bool startup_with_shell;
+	char **wrapper;                 /* argv of --wrapper, or NULL */
+	char *cwd;                      /* QSetWorkingDir, or NULL */
+	char **env;                     /* environment for new inferiors */
+	bool pass_signals[256];         /* indexed by host signal */
+	bool program_signals_set;
+	bool program_signals[256];
+	bool catch_syscalls;
+	bool catch_any_syscall;
+	long *syscalls;
+	size_t nsyscalls;
+	bool report_fork, report_vfork, report_exec, thread_events;
+	bool stdio_connection;          /* protocol on stdin/stdout */
+};
+
+extern struct target_settings target_settings;
+extern struct process *processes;
+
+/* Start PROG with ARGV (argv[0] = PROG); returns the stopped process at
+ * its first instruction, or NULL with a message in ERR. */
+struct process *target_create(char *const argv[], char *err, size_t errlen);
+struct process *target_attach(pid_t pid, char *err, size_t errlen);
+int target_detach(struct process *p);
+void target_kill(struct process *p);
+void target_mourn(struct process *p);   /* forget a process */
+
+struct process *find_process(pid_t pid);
+struct thread *find_thread(pid_t tid);
+struct thread *first_thread(void);
+
+/* Resume: every thread's resume/resume_sig/range fields are set by the
+ * caller first. Returns true if an event is already pending (no thread
+ * was resumed). */
+bool target_resume_all(void);
+
+enum wait_result { WAIT_EVENT, WAIT_CLIENT, WAIT_ERROR };
+/* Wait until a thread reports (then all threads are stopped and *EV is
+ * filled) or CLIENT_FD becomes readable. CLIENT_FD < 0: no client. */
+enum wait_result target_wait(int client_fd, struct stop_event *ev);
+/* Stop every thread (an interrupt). */
+void target_interrupt(void);
+void target_stop_all(void);
+
+/* Registers (raw block in gdb order) of a stopped thread. */
+uint8_t *thread_regs(struct thread *t);
+int thread_store_regs(struct thread *t);
+
+/* Memory through /proc/PID/mem; breakpoint instructions are hidden. */
+ssize_t target_read_memory(struct process *p, uint64_t addr, void *buf, size_t len);
+ssize_t target_write_memory(struct process *p, uint64_t addr, const void *buf, size_t len);
+
+/* Z/z packets. Return 0 ok, 1 unsupported (empty reply), -1 error. */
+int target_insert_point(struct process *p, int type, uint64_t addr, int kind);
+int target_remove_point(struct process *p, int type, uint64_t addr, int kind);
+
+/* Set up the SIGCHLD signalfd; once at start-up. */
+int target_init(void);
+/* Kill what we started, detach what we attached. */
+void target_cleanup_all(void);
+
+extern bool debug_target;
+
+#endif

@@ -1,0 +1,308 @@
+/* Documents served through qXfer: threads, shared libraries (from the
+ * dynamic linker's r_debug list), auxv, exec-file, osdata. */
+#include <dirent.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "protocol/hex.h"
+#include "protocol/xml.h"
+#include "server/server.h"
+
+/* Read a whole small /proc file; returns bytes read or -1. */
+static ssize_t read_proc_file(const char *path, struct buf *out)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	char chunk[4096];
+	ssize_t n, total = 0;
+	while ((n = read(fd, chunk, sizeof chunk)) > 0) {
+		buf_append(out, chunk, (size_t)n);
+		total += n;
+	}
+	close(fd);
+	return n < 0 ? -1 : total;
+}
+
+static void thread_name(pid_t pid, pid_t tid, char *name, size_t size)
+{
+	char path[96];
+	snprintf(path, sizeof path, "/proc/%d/task/%d/comm", pid, tid);
+	name[0] = '\0';
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return;
+	if (fgets(name, (int)size, f))
+		name[strcspn(name, "\n")] = '\0';
+	fclose(f);
+}
+
+static int thread_core(pid_t pid, pid_t tid)
+{
+	char path[96], line[1024];
+	snprintf(path, sizeof path, "/proc/%d/task/%d/stat", pid, tid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	int core = -1;
+	if (fgets(line, sizeof line, f)) {
+		/* Field 39 is the CPU; skip past the command's closing ')'. */
+		char *p = strrchr(line, ')');
+		int field = 2;
+		while (p && *p && field < 39) {
+			p = strchr(p + 1, ' ');
+			if (p)
+				field++;
+		}
+		if (p)
+			core = atoi(p + 1);
+	}
+	fclose(f);
+	return core;
+}
+
+const char *xfer_threads(struct session *s, struct buf *doc)
+{
+	buf_puts(doc, "<?xml version=\"1.0\"?>\n<threads>\n");
+	for (struct process *p = processes; p; p = p->next)
+		for (struct thread *t = p->threads; t; t = t->next) {
+			char name[64];
+			buf_puts(doc, "<thread id=\"");
+			format_ptid(s, doc, p->pid, t->tid);
+			buf_putc(doc, '"');
+			int core = thread_core(p->pid, t->tid);
+			if (core >= 0)
+				buf_printf(doc, " core=\"%d\"", core);
+			thread_name(p->pid, t->tid, name, sizeof name);
+			if (name[0]) {
+				buf_puts(doc, " name=\"");
+				xml_escape(doc, name);
+				buf_putc(doc, '"');
+			}
+			buf_puts(doc, "/>\n");
+		}
+	buf_puts(doc, "</threads>\n");
+	return NULL;
+}
+
+const char *xfer_auxv(struct session *s, struct buf *doc)
+{
+	struct thread *t = general_thread(s);
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/auxv", t->proc->pid);
+	if (read_proc_file(path, doc) < 0)
+		return "Cannot read auxv.";
+	return NULL;
+}
+
+const char *xfer_exec_file(struct session *s, const char *annex, struct buf *doc)
+{
+	pid_t pid = 0;
+	if (annex[0]) {
+		const char *p = annex, *end = annex + strlen(annex);
+		uint64_t v;
+		if (!hex_parse_u64(&p, end, &v) || p != end)
+			return "Bad annex.";
+		pid = (pid_t)v;
+	} else {
+		struct thread *t = general_thread(s);
+		if (!t)
+			return "No process.";
+		pid = t->proc->pid;
+	}
+	char link[64], path[4096];
+	snprintf(link, sizeof link, "/proc/%d/exe", pid);
+	ssize_t n = readlink(link, path, sizeof path);
+	if (n < 0)
+		return "No such process.";
+	buf_append(doc, path, (size_t)n);
+	return NULL;
+}
+
+/* --- libraries-svr4 --------------------------------------------------------- */
+
+typedef uintptr_t target_ptr;   /* the inferior's word: same ABI as the server */
+
+static bool read_ptr(struct process *p, uint64_t addr, uint64_t *out)
+{
+	target_ptr v;
+	if (target_read_memory(p, addr, &v, sizeof v) != (ssize_t)sizeof v)
+		return false;
+	*out = v;
+	return true;
+}
+
+static uint64_t auxv_value(pid_t pid, uint64_t type)
+{
+	char path[64];
+	struct buf b = BUF_INIT;
+	uint64_t value = 0;
+	snprintf(path, sizeof path, "/proc/%d/auxv", pid);
+	if (read_proc_file(path, &b) > 0) {
+		const target_ptr *av = (const target_ptr *)b.data;
+		for (size_t i = 0; i + 1 < b.len / sizeof *av; i += 2)
+			if (av[i] == type) {
+				value = av[i + 1];
+				break;
+			}
+	}
+	buf_free(&b);
+	return value;
+}
+
+#if UINTPTR_MAX > 0xffffffffu
+typedef Elf64_Phdr target_phdr;
+typedef Elf64_Dyn target_dyn;
+#else
+typedef Elf32_Phdr target_phdr;
+typedef Elf32_Dyn target_dyn;
+#endif
+
+/* The address of the dynamic linker's struct r_debug, or 0. */
+static uint64_t find_r_debug(struct process *p)
+{
+	uint64_t phdr = auxv_value(p->pid, AT_PHDR), phnum = auxv_value(p->pid, AT_PHNUM);
+	if (!phdr || !phnum || phnum > 256)
+		return 0;
+	uint64_t relocation = 0, dynamic = 0;
+	bool have_phdr = false;
+	for (uint64_t i = 0; i < phnum; i++) {
+		target_phdr ph;
+		if (target_read_memory(p, phdr + i * sizeof ph, &ph, sizeof ph) != (ssize_t)sizeof ph)
+			return 0;
+		if (ph.p_type == PT_PHDR) {
+			relocation = phdr - ph.p_vaddr;
+			have_phdr = true;
+		} else if (ph.p_type == PT_DYNAMIC) {
+			dynamic = ph.p_vaddr;
+		}
+	}
+	if (!have_phdr || !dynamic)
+		return 0;
+	dynamic += relocation;
+	for (int i = 0; i < 512; i++) {
+		target_dyn d;
+		if (target_read_memory(p, dynamic + (uint64_t)i * sizeof d, &d, sizeof d) != (ssize_t)sizeof d)
+			return 0;
+		if (d.d_tag == DT_NULL)
+			break;
+		if (d.d_tag == DT_DEBUG)
+			return d.d_un.d_ptr;
+	}
+	return 0;
+}
+
+static bool read_string(struct process *p, uint64_t addr, char *out, size_t size)
+{
+	size_t got = 0;
+	while (got + 1 < size) {
+		char chunk[64];
+		ssize_t n = target_read_memory(p, addr + got, chunk, sizeof chunk);
+		if (n <= 0)
+			return false;
+		for (ssize_t i = 0; i < n && got + 1 < size; i++) {
+			out[got++] = chunk[i];
+			if (chunk[i] == '\0')
+				return true;
+		}
+	}
+	out[got] = '\0';
+	return true;
+}
+
+const char *xfer_libraries_svr4(struct session *s, struct buf *doc)
+{
+	struct process *p = general_thread(s)->proc;
+	const size_t w = sizeof(target_ptr);
+	uint64_t r_debug = find_r_debug(p), lm = 0;
+	buf_puts(doc, "<library-list-svr4 version=\"1.0\"");
+	/* struct r_debug { int r_version; struct link_map *r_map; ... } */
+	if (!r_debug || !read_ptr(p, r_debug + w, &lm) || !lm) {
+		buf_puts(doc, "/>\n");
+		return NULL;
+	}
+	buf_printf(doc, " main-lm=\"0x%" PRIx64 "\">\n", lm);
+	/* struct link_map { l_addr, l_name, l_ld, l_next, l_prev } */
+	uint64_t prev = 0;
+	for (int count = 0; lm && count < 10000; count++) {
+		uint64_t l_addr, l_name, l_ld, l_next, l_prev;
+		if (!read_ptr(p, lm, &l_addr) || !read_ptr(p, lm + w, &l_name) ||
+		    !read_ptr(p, lm + 2 * w, &l_ld) || !read_ptr(p, lm + 3 * w, &l_next) ||
+		    !read_ptr(p, lm + 4 * w, &l_prev))
+			break;
+		if (l_prev != prev)
+			break;   /* corrupt list */
+		char name[4096];
+		/* The first entry is the executable itself, given by main-lm. */
+		if (prev && l_name && read_string(p, l_name, name, sizeof name) && name[0]) {
+			buf_puts(doc, "  <library name=\"");
+			xml_escape(doc, name);
+			buf_printf(doc, "\" lm=\"0x%" PRIx64 "\" l_addr=\"0x%" PRIx64
+				   "\" l_ld=\"0x%" PRIx64 "\" lmid=\"0x0\"/>\n", lm, l_addr, l_ld);
+		}
+		prev = lm;
+		lm = l_next;
+	}
+	buf_puts(doc, "</library-list-svr4>\n");
+	return NULL;
+}
+
+/* --- osdata ---------------------------------------------------------------- */
+
+static void osdata_item(struct buf *doc, const char *const cols[][2], size_t n)
+{
+	buf_puts(doc, "<item>\n");
+	for (size_t i = 0; i < n; i++) {
+		buf_printf(doc, "<column name=\"%s\">", cols[i][0]);
+		xml_escape(doc, cols[i][1]);
+		buf_puts(doc, "</column>\n");
+	}
+	buf_puts(doc, "</item>\n");
+}
+
+const char *xfer_osdata(struct session *s, const char *annex, struct buf *doc)
+{
+	(void)s;
+	buf_puts(doc, "<?xml version=\"1.0\"?>\n<!DOCTYPE target SYSTEM \"osdata.dtd\">\n");
+	if (annex[0] == '\0') {
+		buf_puts(doc, "<osdata type=\"types\">\n");
+		const char *const row[][2] = {{"Type", "processes"}, {"Description", "Listing of all processes"},
+					      {"Title", "Processes"}};
+		osdata_item(doc, row, 3);
+		buf_puts(doc, "</osdata>\n");
+		return NULL;
+	}
+	if (strcmp(annex, "processes") != 0)
+		return "Unknown osdata type.";
+	buf_puts(doc, "<osdata type=\"processes\">\n");
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		int pid = atoi(de->d_name);
+		if (pid <= 0)
+			continue;
+		char path[64], cmd[1024] = "";
+		snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
+		struct buf b = BUF_INIT;
+		if (read_proc_file(path, &b) > 0) {
+			for (size_t i = 0; i + 1 < b.len; i++)
+				if (b.data[i] == '\0')
+					b.data[i] = ' ';
+			snprintf(cmd, sizeof cmd, "%s", b.data);
+		}
+		buf_free(&b);
+		char pidstr[16];
+		snprintf(pidstr, sizeof pidstr, "%d", pid);
+		const char *const row[][2] = {{"pid", pidstr}, {"user", ""}, {"command", cmd}, {"cores", ""}};
+		osdata_item(doc, row, 4);
+	}
+	if (d)
+		closedir(d);
+	buf_puts(doc, "</osdata>\n");
+	return NULL;
+}
