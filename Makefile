@@ -21,6 +21,18 @@ ALL_CFLAGS = $(CFLAGS_BASE) $(CFLAGS) $(SANFLAGS)
 LDLIBS  := -lopencsd_c_api -lopencsd -lexpat -lelf -lpthread
 LDFLAGS ?=
 
+# A cross compiler finds the target's libraries in the sysroot that
+# testsuite/cross/setup.sh unpacks (see there why not :arm64 packages).
+CROSS_ROOT ?= /opt/csgdbserver-cross
+ifneq ($(ARCH),$(shell uname -m))
+CROSS_SYSROOT := $(CROSS_ROOT)/$(TRIPLET)
+ifneq ($(wildcard $(CROSS_SYSROOT)/usr/lib/$(TRIPLET)),)
+CFLAGS_BASE += -isystem $(CROSS_SYSROOT)/usr/include
+LDLIBS := -L$(CROSS_SYSROOT)/usr/lib/$(TRIPLET) \
+	-Wl,-rpath-link,$(CROSS_SYSROOT)/usr/lib/$(TRIPLET):$(CROSS_SYSROOT)/lib/$(TRIPLET) $(LDLIBS)
+endif
+endif
+
 # One static library per layer; a layer links only the layers below it:
 # protocol <- arch, etm <- server. The two mains are left out.
 MAINS          := server/main.c etm/cstrace.c
@@ -38,7 +50,10 @@ UNIT_BINS  := $(UNIT_SRCS:testsuite/unit/%.c=$(BUILD)/unit/%)
 PROG_SRCS  := $(wildcard testsuite/progs/*.c)
 PROG_BINS  := $(PROG_SRCS:testsuite/progs/%.c=$(BUILD)/progs/%)
 
-.PHONY: all check check-unit check-integration check-asan fuzz bench gdb-testsuite install clean progs
+demo: all progs
+	@testsuite/demo/run.sh $(BUILD)
+
+.PHONY: demo all check check-unit check-integration check-asan fuzz bench gdb-testsuite install clean progs
 all: $(BUILD)/csgdbserver $(BUILD)/cstrace
 
 $(BUILD)/%.o: %.c

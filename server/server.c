@@ -249,6 +249,7 @@ static void note_stop(struct session *s, const struct stop_event *ev)
 static void resume_and_report(struct session *s, struct buf *reply)
 {
 	struct stop_event ev;
+	s->xfer_key[0] = '\0';   /* documents describe the stopped state */
 	target_resume_all();
 	for (;;) {
 		enum wait_result w = target_wait(s->remote.closed ? -1 : s->remote.in_fd, &ev);
@@ -1532,6 +1533,7 @@ static void handle_xfer_siginfo_write(void *ctx, const char *a, size_t n, struct
 		reply_error(reply, 1);
 		return;
 	}
+	SESSION(ctx)->xfer_key[0] = '\0';
 	buf_printf(reply, "%zx", take);
 }
 

@@ -47,6 +47,8 @@ struct session {
 /* Serve one connection until it closes or exit is requested. */
 void session_serve(struct session *s);
 void session_reset(struct session *s);
+/* Handle one packet payload; the reply payload is left in REPLY. */
+void session_dispatch(struct session *s, const char *pkt, size_t len, struct buf *reply);
 
 /* Handlers in other files reply through these. */
 void reply_error(struct buf *reply, int code);

@@ -1,0 +1,43 @@
+#!/bin/sh
+# `make check`: the whole suite on a normal build, then again on an
+# AddressSanitizer + UndefinedBehaviorSanitizer build. Ends with one
+# "check: N passed, N failed" line summing both.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+jobs=${JOBS:-2}
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+run() {
+	echo "== $*"
+	"$@" 2>&1 | tee -a "$log"
+}
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+status=0
+make -s -j"$jobs" all progs || exit 1
+run make -s check-unit || status=1
+run make -s check-integration || status=1
+[ ! -x testsuite/etm/compare-trc-pkt-lister.sh ] || run testsuite/etm/compare-trc-pkt-lister.sh build || status=1
+make -s -j"$jobs" BUILD=build-asan \
+	SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	all progs || exit 1
+run make -s BUILD=build-asan \
+	SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	check-unit || status=1
+run make -s BUILD=build-asan \
+	SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	check-integration || status=1
+[ ! -x testsuite/etm/compare-trc-pkt-lister.sh ] || run testsuite/etm/compare-trc-pkt-lister.sh build-asan || status=1
+
+# Sum every "NAME: N passed, N failed" line the suites printed.
+pass=0 fail=0 skip=0
+for line in $(grep -E '^[a-z-]+: [0-9]+ passed, [0-9]+ failed' "$log" | sed -E 's/^[a-z-]+: ([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?.*/\1:\2:\4/'); do
+	p=${line%%:*}; rest=${line#*:}; f=${rest%%:*}; s=${rest#*:}
+	pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + ${s:-0}))
+done
+[ "$status" -eq 0 ] || [ "$fail" -gt 0 ] || fail=1
+echo "check: $pass passed, $fail failed, $skip skipped"
+[ "$status" -eq 0 ] && [ "$fail" -eq 0 ]

@@ -1,0 +1,32 @@
+#!/bin/sh
+# `make demo`: a debugging session with the real gdb against csgdbserver.
+set -eu
+build=${1:-build}
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top"
+server=$build/csgdbserver prog=$build/progs/demo
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$server" --once ":$port" "$prog" &
+spid=$!
+trap 'kill $spid 2>/dev/null || true' EXIT
+sleep 0.3
+echo "== gdb session against csgdbserver on port $port"
+gdb -q -nx -batch \
+	-ex "set sysroot /" \
+	-ex "target remote :$port" \
+	-ex "break square" \
+	-ex "continue" \
+	-ex "backtrace" \
+	-ex "finish" \
+	-ex "next" \
+	-ex "info locals" \
+	-ex "delete" \
+	-ex "tbreak 24" \
+	-ex "continue" \
+	-ex "print total" \
+	-ex "info registers rip" \
+	-ex "continue" \
+	"$prog"
+wait $spid
+trap - EXIT
+echo "== demo finished"

@@ -1,0 +1,140 @@
+# Command line and start-up lines (tools wait for gdbserver's exact text),
+# busy ports, stdio connection, and csgdbserver's exact-host binding.
+import os
+import re
+import socket
+import subprocess
+
+from harness import csgdbserver_only, proc_state, wait_for
+
+
+def listening_addresses(pid):
+    """Local addresses (ip, port) of the TCP sockets PID listens on."""
+    inodes = set()
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:
+            continue
+        m = re.match(r"socket:\[(\d+)\]", link)
+        if m:
+            inodes.add(m.group(1))
+    found = []
+    for table, v6 in (("/proc/net/tcp", False), ("/proc/net/tcp6", True)):
+        try:
+            lines = open(table).read().splitlines()[1:]
+        except OSError:
+            continue
+        for text in lines:
+            f = text.split()
+            if f[3] != "0A" or f[9] not in inodes:     # 0A = LISTEN
+                continue
+            hexip, hexport = f[1].split(":")
+            raw = bytes.fromhex(hexip)
+            if v6:
+                raw = b"".join(raw[i:i + 4][::-1] for i in range(0, 16, 4))
+                ip = socket.inet_ntop(socket.AF_INET6, raw)
+            else:
+                ip = socket.inet_ntop(socket.AF_INET, raw[::-1])
+            found.append((ip, int(hexport, 16)))
+    return found
+
+
+def test_startup_lines(t):
+    srv = t.start_server(t.prog("basic"), options=["--once"])
+    err = srv.stderr.lines
+    t.check(re.fullmatch(r"Process %s created; pid = \d+" %
+                         re.escape(t.prog("basic")), err[0]) is not None,
+            "first line 'Process PROG created; pid = N'", err[:1])
+    t.check(any(l == "Listening on port %d" % srv.port for l in err),
+            "'Listening on port N'", err)
+    pid = srv.inferior_pid
+    t.eq(proc_state(pid), "t", "created process waits stopped (traced)")
+    with open("/proc/%d/status" % pid) as f:
+        t.check("TracerPid:\t%d" % srv.pid in f.read(), "traced by the server")
+    t.gdb('ex("kill")', port=srv.port, prog=t.prog("basic"))
+    t.check(wait_for(lambda: any(l.startswith(
+        "Remote debugging from host 127.0.0.1, port ") for l in
+        srv.stderr.lines), 2), "'Remote debugging from host 127.0.0.1, port N'",
+        srv.stderr.text())
+
+
+def test_busy_port(t):
+    blocker = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    blocker.bind(("0.0.0.0", 0))
+    blocker.listen(1)
+    port = blocker.getsockname()[1]
+    srv = t.start_server(t.prog("basic"), options=["--once"],
+                         comm=":%d" % port, wait_listen=False)
+    rc = srv.wait_exit(10)
+    t.check(rc is not None and rc != 0, "server exits with failure", rc)
+    srv.stderr.thread.join(2)
+    lines = srv.stderr.lines
+    t.check("Can't bind address: Address already in use." in lines,
+            "exact line for the test tools", lines)
+    m = re.search(r"pid = (\d+)", srv.stderr.text())
+    if m:
+        t.check(wait_for(lambda: proc_state(int(m.group(1))) is None, 3),
+                "the created process does not outlive the failed start")
+    blocker.close()
+
+
+def test_version_help(t):
+    out = subprocess.run([t.server_path, "--version"], capture_output=True,
+                         text=True, timeout=10)
+    t.eq(out.returncode, 0, "--version exits 0")
+    t.check(out.stdout.strip() != "", "--version prints a version")
+    out = subprocess.run([t.server_path, "--help"], capture_output=True,
+                         text=True, timeout=10)
+    t.eq(out.returncode, 0, "--help exits 0")
+    for opt in ("--attach", "--multi", "--once"):
+        t.check(opt in out.stdout, "--help mentions " + opt)
+    out = subprocess.run([t.server_path], capture_output=True, text=True,
+                         timeout=10)
+    t.check(out.returncode != 0, "no arguments: failure exit")
+    t.check("Usage" in out.stderr or "usage" in out.stderr,
+            "no arguments: usage on stderr", out.stderr[:200])
+    out = subprocess.run([t.server_path, "--once", ":0", "/nonexistent/prog"],
+                         capture_output=True, text=True, timeout=10)
+    t.check(out.returncode != 0, "missing program: failure exit", out.stderr)
+
+
+def test_stdio_connection(t):
+    """COMM '-': gdb starts the server itself over a pipe."""
+    res = t.gdb(r'''
+ex("target remote | %s - %s")
+ex("break add")
+out = ex("continue")
+at("add", "add-body", "breakpoint over the stdio connection")
+ex("delete")
+out = ex("continue")
+contains(out, "exited normally", "program exits")
+''' % (t.server_path, t.prog("basic")), connect=False, prog=t.prog("basic"))
+
+
+@csgdbserver_only
+def test_host_port_binds_exactly(t):
+    srv = t.start_server(t.prog("basic"), options=["--once"],
+                         comm="127.0.0.2:{port}")
+    addrs = listening_addresses(srv.pid)
+    t.eq(addrs, [("127.0.0.2", srv.port)], "HOST:PORT listens on that host only")
+    try:
+        socket.create_connection(("127.0.0.1", srv.port), timeout=1).close()
+        refused = False
+    except OSError:
+        refused = True
+    t.check(refused, "other local address refused")
+
+
+@csgdbserver_only
+def test_port_only_is_loopback(t):
+    srv = t.start_server(t.prog("basic"), options=["--once"])
+    addrs = listening_addresses(srv.pid)
+    t.check(addrs and all(ip in ("127.0.0.1", "::1") for ip, _ in addrs),
+            ":PORT listens on loopback only", addrs)
+    text = srv.stderr.text()
+    t.check(re.search(r"loopback|127\.0\.0\.1|localhost", text, re.I),
+            "start-up lines say it is loopback only", text)
+    t.check(re.search(r"0\.0\.0\.0:|HOST:PORT", text),
+            "and how to accept other hosts", text)
+test_stdio_connection.weight = 5  # slow: gdb waits for the piped server

@@ -1,0 +1,120 @@
+# ^C of a running inferior (gdb sends \x03) and an inferior killed from
+# outside the debugger (the server must report the exit/termination).
+import signal
+
+# Shared libraries are loaded (slowly, over vFile) at the first stops: get
+# into the loop first so the ^C lands while the program itself runs.
+LOOP = '''ex("break spin_tick")
+ex("continue")
+ex("delete")
+'''
+
+from harness import csgdbserver_only, proc_state, wait_for
+
+
+def test_ctrl_c_busy(t):
+    srv = t.start_server(t.prog("spin"), "busy", "20", options=["--once"])
+    t.gdb(LOOP + r'''
+interrupt_gdb_after(0.4)
+out = ex("continue")
+contains(out, "Program received signal SIGINT, Interrupt.", "^C stops the busy loop")
+eq(last_stop().get("signal"), "SIGINT", "stop event: SIGINT")
+matches(r"(^#0 .* main \(|in main \()", ex("bt"), "stopped inside the program (main on the stack)")
+first = val("g_iterations")
+check(first > 1000, "it really ran before the interrupt", first)
+# resume and interrupt again; then let it finish
+interrupt_gdb_after(0.3)
+out = ex("continue")
+contains(out, "SIGINT", "second ^C")
+check(val("g_iterations") > first, "it ran between the two interrupts")
+ex("set var g_keep_going = 0")
+out = ex("continue")
+contains(out, "exited normally", "SIGINT not passed on: the program exits cleanly")
+''', port=srv.port, prog=t.prog("spin"))
+
+
+def test_ctrl_c_in_syscall(t):
+    """Interrupted while sleeping in clock_nanosleep: orig_rax shows the
+    system call and the sleep resumes correctly."""
+    srv = t.start_server(t.prog("spin"), "sleep", "20", options=["--once"])
+    t.gdb(LOOP + r'''
+interrupt_gdb_after(0.4)
+out = ex("continue")
+contains(out, "Program received signal SIGINT", "^C stops the sleeping program")
+eq(val("$orig_rax"), 230, "orig_rax = clock_nanosleep (230): stopped in the syscall")
+bt = ex("bt")
+matches(r"in main \(", bt, "backtrace reaches main")
+ex("break spin_tick")
+ex("continue")
+at("spin_tick", "spin-tick", "sleep resumed and the loop went on")
+''', port=srv.port, prog=t.prog("spin"))
+
+
+def test_sigkill_while_running(t):
+    srv = t.start_server(t.prog("spin"), "sleep", "20", options=["--once"])
+    res = t.gdb(r'''
+pid = inferior_pid()
+report("pid", pid)
+after(0.4, lambda: os.kill(pid, 9))
+out = ex("continue")
+contains(out, "Program terminated with signal SIGKILL, Killed.", "termination reported")
+contains(ex("info program"), "not being run", "no process left in gdb")
+''', port=srv.port, prog=t.prog("spin"))
+    pid = res.values.get("pid")
+    t.check(pid and wait_for(lambda: proc_state(pid) is None, 3),
+            "killed process reaped (no zombie)")
+    t.check(srv.wait_exit(5) is not None, "--once server exits")
+
+
+def test_sigkill_while_stopped(t):
+    srv = t.start_server(t.prog("spin"), "sleep", "20", options=["--once"])
+    res = t.gdb(LOOP + r'''
+pid = inferior_pid()
+report("pid", pid)
+os.kill(pid, 9)
+out = ex("continue")
+contains(out, "Program terminated with signal SIGKILL, Killed.",
+         "termination of a stopped process reported")
+''', port=srv.port, prog=t.prog("spin"))
+    pid = res.values.get("pid")
+    t.check(pid and wait_for(lambda: proc_state(pid) is None, 3),
+            "killed process reaped")
+
+
+@csgdbserver_only
+def test_sigkill_while_stopped_threads(t):
+    """GNU gdbserver 13 answers the resume with 'N' (gdb: "No unwaited-for
+    children left.") instead of reporting the termination."""
+    srv = t.start_server(t.prog("threads"), options=["--once"])
+    res = t.gdb(r'''
+ex("break all_started")
+ex("continue")
+pid = inferior_pid()
+report("pid", pid)
+os.kill(pid, 9)
+out = ex("continue")
+contains(out, "Program terminated with signal SIGKILL, Killed.",
+         "termination of a stopped multi-threaded process reported")
+''', port=srv.port, prog=t.prog("threads"))
+    pid = res.values.get("pid")
+    t.check(pid and wait_for(lambda: proc_state(pid) is None, 3),
+            "killed process reaped")
+
+
+def test_inferior_output(t):
+    """The inferior writes to the server's own stdout and stderr."""
+    srv = t.start_server(t.prog("output"), "alpha", "beta gamma",
+                         options=["--once"])
+    t.gdb(r'''
+out = ex("continue")
+contains(out, "exited with code 03", "argc 3 (two arguments) as exit code")
+''', port=srv.port, prog=t.prog("output"))
+    t.check(srv.wait_exit(5) is not None, "server exits")
+    out, err = srv.stdout.text(), srv.stderr.text()
+    t.check("stdout line from inferior argc=3" in out,
+            "inferior stdout on the server's stdout", out)
+    t.check("arg 2: [beta gamma]" in out, "argument with a space kept whole",
+            out)
+    t.check("stderr line from inferior" in err,
+            "inferior stderr on the server's stderr", err)
+    t.check("stderr line" not in out, "stderr not mixed into stdout")
