@@ -44,6 +44,8 @@ struct etm_decoder {
 	bool failed;            /* stopped on a fatal error (recover off) */
 	bool started;           /* output attached; no more sources */
 	bool has_memory;
+	bool last_err_valid;
+	uint64_t last_err_index;        /* OpenCSD index of the last error reported */
 	uint64_t index;         /* bytes fed so far */
 	struct etm_resource *resources;
 	char err[256];
@@ -722,8 +724,13 @@ static void report_fatal(struct etm_decoder *dec, ocsd_datapath_resp_t resp)
 	ocsd_err_t e = ocsd_get_last_err(&idx, &chan, msg, (int)sizeof(msg));
 	struct etm_elem el;
 
-	if (e == OCSD_OK || !msg[0])
-		snprintf(msg, sizeof(msg), "decoder data path error (response %d)", (int)resp);
+	/* OpenCSD keeps the last error until a new one: do not repeat a stale one. */
+	if (e == OCSD_OK || !msg[0] || (dec->last_err_valid && idx == dec->last_err_index))
+		snprintf(msg, sizeof(msg), "fatal decoder error (data path response %d)", (int)resp);
+	else {
+		dec->last_err_valid = true;
+		dec->last_err_index = idx;
+	}
 	set_err(dec, "trace byte %llu: %s", (unsigned long long)dec->index, msg);
 	if (dec->out_fn) {
 		memset(&el, 0, sizeof(el));

@@ -966,7 +966,9 @@ static int write_file(const char *path, const void *data, size_t len, char *err,
 		fmt_err(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	if ((len && fwrite(data, 1, len, f) != len) | (fclose(f) != 0)) {
+	bool short_write = len && fwrite(data, 1, len, f) != len;
+	bool close_failed = fclose(f) != 0;
+	if (short_write || close_failed) {
 		fmt_err(err, errlen, "%s: write failed: %s", path, strerror(errno));
 		return -1;
 	}
@@ -992,9 +994,10 @@ static int copy_file(const char *from, const char *to, char *err, size_t errlen)
 		if (fwrite(buf, 1, n, out) != n)
 			break;
 	}
-	int bad = ferror(in) || ferror(out);
+	bool bad = ferror(in) || ferror(out);
 	fclose(in);
-	if ((fclose(out) != 0) | bad) {
+	bool close_failed = fclose(out) != 0;
+	if (bad || close_failed) {
 		fmt_err(err, errlen, "copying %s to %s failed", from, to);
 		return -1;
 	}

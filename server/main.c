@@ -99,7 +99,28 @@ int main(int argc, char **argv)
 			   strcmp(a, "--event-loop-debug") == 0) {
 			/* accepted for compatibility; no extra format yet */
 		} else if (strncmp(a, "--disable-packet=", 17) == 0) {
-			/* accepted for gdbserver compatibility */
+			char *list = strdup(a + 17), *save = NULL;
+			for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+				if (!strcmp(tok, "vCont"))
+					opts.no_vcont = true;
+				else if (!strcmp(tok, "Tthread"))
+					opts.no_tthread = true;
+				else if (!strcmp(tok, "qC"))
+					opts.no_qc = true;
+				else if (!strcmp(tok, "qfThreadInfo"))
+					opts.no_qfthreadinfo = true;
+				else if (!strcmp(tok, "T"))
+					opts.no_t = true;
+				else if (!strcmp(tok, "threads"))
+					opts.no_vcont = opts.no_tthread = opts.no_qc = opts.no_qfthreadinfo = true;
+				else {
+					fprintf(stderr, "Don't know how to disable \"%s\".\n\n", tok);
+					usage(stderr);
+					free(list);
+					return 1;
+				}
+			}
+			free(list);
 		} else if (strcmp(a, "--disable-randomization") == 0) {
 			target_settings.disable_randomization = true;
 		} else if (strcmp(a, "--no-disable-randomization") == 0) {
@@ -174,6 +195,7 @@ int main(int argc, char **argv)
 
 	if (opts.prog_argv) {
 		char err[512];
+		opts.prog_argv[0] = target_program_path(opts.prog_argv[0]);
 		struct process *p = target_create(opts.prog_argv, err, sizeof err);
 		if (!p) {
 			fprintf(stderr, "%s\nExiting\n", err);
@@ -231,5 +253,7 @@ int main(int argc, char **argv)
 		free(s.last_run_argv[k]);
 	free(s.last_run_argv);
 	free(wrapper);
+	if (opts.prog_argv)
+		free(opts.prog_argv[0]);
 	return status;
 }

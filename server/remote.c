@@ -15,6 +15,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+static const char *listen_comm;   /* for messages, as the user wrote it */
+
 static int listen_on(struct listener *l, const char *host, const char *port)
 {
 	struct addrinfo hints = {0}, *res, *ai;
@@ -23,7 +25,7 @@ static int listen_on(struct listener *l, const char *host, const char *port)
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
 	int rc = getaddrinfo(host, port, &hints, &res);
 	if (rc != 0) {
-		fprintf(stderr, "Can't resolve %s: %s\n", host ? host : "", gai_strerror(rc));
+		fprintf(stderr, "%s: cannot resolve name: %s\n", listen_comm, gai_strerror(rc));
 		return -1;
 	}
 	int err = 0;
@@ -93,6 +95,14 @@ int listener_open(struct listener *l, const char *comm, int baud)
 		l->stdio = true;
 		return 0;
 	}
+	listen_comm = comm;
+	/* gdb's connection prefixes; only TCP is served. */
+	static const char *const prefixes[] = {"tcp:", "tcp4:", "tcp6:"};
+	for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
+		if (strncmp(comm, prefixes[i], strlen(prefixes[i])) == 0) {
+			comm += strlen(prefixes[i]);
+			break;
+		}
 	const char *colon = strrchr(comm, ':');
 	if (!colon || strchr(comm, '/')) {
 		l->serial = true;

@@ -166,6 +166,10 @@ static void format_stop_reply(struct session *s, const struct stop_event *ev, st
 		break;
 	}
 	int sig = ev->kind == STOP_SIGNAL ? signal_to_gdb(ev->sig) : GDB_SIGNAL_TRAP;
+	if (s->opts && s->opts->no_t) {
+		buf_printf(r, "S%02x", sig);
+		return;
+	}
 	buf_printf(r, "T%02x", sig);
 	struct thread *t = find_thread(ev->tid);
 	uint8_t *regs = t ? thread_regs(t) : NULL;
@@ -177,9 +181,11 @@ static void format_stop_reply(struct session *s, const struct stop_event *ev, st
 			buf_putc(r, ';');
 		}
 	}
-	buf_puts(r, "thread:");
-	format_ptid(s, r, ev->pid, ev->tid);
-	buf_putc(r, ';');
+	if (!s->opts || !s->opts->no_tthread) {
+		buf_puts(r, "thread:");
+		format_ptid(s, r, ev->pid, ev->tid);
+		buf_putc(r, ';');
+	}
 	switch (ev->kind) {
 	case STOP_FORK:
 	case STOP_VFORK:
@@ -1239,6 +1245,9 @@ static char **dup_argv(char *const *argv)
 static void start_program(struct session *s, char **argv, struct buf *reply)
 {
 	char err[512];
+	char *path = target_program_path(argv[0]);
+	free(argv[0]);
+	argv[0] = path;
 	struct process *p = target_create(argv, err, sizeof err);
 	if (!p) {
 		fprintf(stderr, "%s\n", err);
@@ -1603,13 +1612,23 @@ static const struct packet_handler handlers[] = {
 	{"vMustReplyEmpty", true, 0, handle_empty},
 };
 
+static bool packet_disabled(struct session *s, const struct packet_handler *h)
+{
+	const struct options *o = s->opts;
+	if (!o)
+		return false;
+	return (o->no_vcont && (h->fn == handle_vcont || h->fn == handle_vcont_query)) ||
+	       (o->no_qc && h->fn == handle_qC) ||
+	       (o->no_qfthreadinfo && (h->fn == handle_qfthreadinfo || h->fn == handle_qsthreadinfo));
+}
+
 void session_dispatch(struct session *s, const char *pkt, size_t len, struct buf *reply)
 {
 	const char *args;
 	buf_reset(reply);
 	const struct packet_handler *h =
 		dispatch_find(handlers, sizeof handlers / sizeof handlers[0], pkt, len, &args);
-	if (!h)
+	if (!h || packet_disabled(s, h))
 		return;   /* unknown packet: empty reply */
 	if ((h->flags & NEEDS_PROCESS) && !processes) {
 		reply_error(reply, 1);

@@ -19,6 +19,8 @@ struct options {
 	bool debug;
 	bool remote_debug;
 	const char *replay_dir;
+	/* --disable-packet, for testing gdb against a poorer server */
+	bool no_vcont, no_tthread, no_qc, no_qfthreadinfo, no_t;
 };
 
 /* Per-connection protocol state plus what outlives connections. */

@@ -13,6 +13,7 @@
 #include <sys/personality.h>
 #include <sys/ptrace.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -198,6 +199,7 @@ static void child_exec(char *const argv[])
 			close(fd);
 		}
 		dup2(2, 1);
+		fprintf(stderr, "stdin/stdout redirected\n");
 	}
 	if (ptrace(PTRACE_TRACEME, 0, 0, 0) < 0)
 		_exit(126);
@@ -241,8 +243,20 @@ static void child_exec(char *const argv[])
 	for (size_t i = 0; i < n; i++)
 		full[nw + i] = argv[i];
 	execvpe(full[0], full, env);
-	fprintf(stderr, "Cannot exec %s: %s.\n", full[0], strerror(errno));
+	fprintf(stderr, "csgdbserver: Cannot exec %s\ncsgdbserver: Error: %s\n\n",
+		full[0], strerror(errno));
 	_exit(127);
+}
+
+char *target_program_path(const char *name)
+{
+	struct stat st;
+	char cwd[4096];
+	char *path = NULL;
+	if (!strchr(name, '/') && stat(name, &st) == 0 && S_ISREG(st.st_mode) &&
+	    getcwd(cwd, sizeof cwd) && asprintf(&path, "%s/%s", cwd, name) >= 0)
+		return path;
+	return strdup(name);
 }
 
 struct process *target_create(char *const argv[], char *err, size_t errlen)
@@ -822,14 +836,17 @@ static bool handle_status(struct thread *t, int status, struct stop_event *ev)
 	return true;
 }
 
-/* Collect one waitpid status; returns true and fills EV/OUT when a thread
- * has something to report. */
-static bool poll_one(pid_t pid, int flags, struct stop_event *ev)
+enum poll_result { POLL_NONE, POLL_HANDLED, POLL_REPORT };
+
+/* Collect one waitpid status. POLL_REPORT when a thread has something
+ * for gdb (in EV), POLL_HANDLED when the status was dealt with here,
+ * POLL_NONE when no child had a status to give. */
+static enum poll_result poll_one(pid_t pid, int flags, struct stop_event *ev)
 {
 	int status;
 	pid_t got = waitpid(pid, &status, flags | __WALL);
 	if (got <= 0)
-		return false;
+		return POLL_NONE;
 	struct thread *t = find_thread(got);
 	if (!t) {
 		struct stray *s = malloc(sizeof *s);
@@ -839,18 +856,18 @@ static bool poll_one(pid_t pid, int flags, struct stop_event *ev)
 		s->status = status;
 		s->next = strays;
 		strays = s;
-		return false;
+		return POLL_HANDLED;
 	}
 	if (!handle_status(t, status, ev))
-		return false;
+		return POLL_HANDLED;
 	if (ev->kind == STOP_EXITED || ev->kind == STOP_SIGNALLED)
-		return true;
+		return POLL_REPORT;
 	t = find_thread(ev->tid);
 	if (t) {
 		t->has_pending = true;
 		t->pending = *ev;
 	}
-	return true;
+	return POLL_REPORT;
 }
 
 void target_stop_all(void)
@@ -935,7 +952,12 @@ enum wait_result target_wait(int client_fd, struct stop_event *ev)
 		/* Events already collected, e.g. while stopping threads. */
 		if (take_pending(ev))
 			goto report;
-		while (poll_one(-1, WNOHANG, &got)) {
+		/* Drain every status: SIGCHLDs coalesce, so one wake-up may
+		 * stand for many children. */
+		enum poll_result pr;
+		while ((pr = poll_one(-1, WNOHANG, &got)) != POLL_NONE) {
+			if (pr != POLL_REPORT)
+				continue;
 			if (got.kind == STOP_EXITED || got.kind == STOP_SIGNALLED) {
 				*ev = got;
 				goto report;

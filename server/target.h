@@ -119,6 +119,9 @@ extern struct process *processes;
 /* Start PROG with ARGV (argv[0] = PROG); returns the stopped process at
  * its first instruction, or NULL with a message in ERR. */
 struct process *target_create(char *const argv[], char *err, size_t errlen);
+/* gdbserver's rule: a bare name that is a file in the current directory
+ * is made absolute; other names are left for a $PATH search. malloc'd. */
+char *target_program_path(const char *name);
 struct process *target_attach(pid_t pid, char *err, size_t errlen);
 int target_detach(struct process *p);
 void target_kill(struct process *p);

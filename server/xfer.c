@@ -4,6 +4,8 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pwd.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,18 +165,22 @@ typedef Elf32_Phdr target_phdr;
 typedef Elf32_Dyn target_dyn;
 #endif
 
-/* The address of the dynamic linker's struct r_debug, or 0. */
+#define NO_DT_DEBUG UINT64_MAX
+
+/* The address of the dynamic linker's struct r_debug; 0 while the linker
+ * has not set it yet; NO_DT_DEBUG when the program has no DT_DEBUG to
+ * find (e.g. ld.so run as the program): gdb then looks for itself. */
 static uint64_t find_r_debug(struct process *p)
 {
 	uint64_t phdr = auxv_value(p->pid, AT_PHDR), phnum = auxv_value(p->pid, AT_PHNUM);
 	if (!phdr || !phnum || phnum > 256)
-		return 0;
+		return NO_DT_DEBUG;
 	uint64_t relocation = 0, dynamic = 0;
 	bool have_phdr = false;
 	for (uint64_t i = 0; i < phnum; i++) {
 		target_phdr ph;
 		if (target_read_memory(p, phdr + i * sizeof ph, &ph, sizeof ph) != (ssize_t)sizeof ph)
-			return 0;
+			return NO_DT_DEBUG;
 		if (ph.p_type == PT_PHDR) {
 			relocation = phdr - ph.p_vaddr;
 			have_phdr = true;
@@ -183,18 +189,18 @@ static uint64_t find_r_debug(struct process *p)
 		}
 	}
 	if (!have_phdr || !dynamic)
-		return 0;
+		return NO_DT_DEBUG;
 	dynamic += relocation;
 	for (int i = 0; i < 512; i++) {
 		target_dyn d;
 		if (target_read_memory(p, dynamic + (uint64_t)i * sizeof d, &d, sizeof d) != (ssize_t)sizeof d)
-			return 0;
+			return NO_DT_DEBUG;
 		if (d.d_tag == DT_NULL)
 			break;
 		if (d.d_tag == DT_DEBUG)
 			return d.d_un.d_ptr;
 	}
-	return 0;
+	return NO_DT_DEBUG;
 }
 
 static bool read_string(struct process *p, uint64_t addr, char *out, size_t size)
@@ -220,6 +226,8 @@ const char *xfer_libraries_svr4(struct session *s, struct buf *doc)
 	struct process *p = general_thread(s)->proc;
 	const size_t w = sizeof(target_ptr);
 	uint64_t r_debug = find_r_debug(p), lm = 0;
+	if (r_debug == NO_DT_DEBUG)
+		return "No DT_DEBUG in the program.";
 	buf_puts(doc, "<library-list-svr4 version=\"1.0\"");
 	/* struct r_debug { int r_version; struct link_map *r_map; ... } */
 	if (!r_debug || !read_ptr(p, r_debug + w, &lm) || !lm) {
@@ -296,9 +304,18 @@ const char *xfer_osdata(struct session *s, const char *annex, struct buf *doc)
 			snprintf(cmd, sizeof cmd, "%s", b.data);
 		}
 		buf_free(&b);
-		char pidstr[16];
+		char pidstr[16], user[64] = "";
 		snprintf(pidstr, sizeof pidstr, "%d", pid);
-		const char *const row[][2] = {{"pid", pidstr}, {"user", ""}, {"command", cmd}, {"cores", ""}};
+		struct stat st;
+		snprintf(path, sizeof path, "/proc/%d", pid);
+		if (stat(path, &st) == 0) {
+			struct passwd *pw = getpwuid(st.st_uid);
+			if (pw)
+				snprintf(user, sizeof user, "%s", pw->pw_name);
+			else
+				snprintf(user, sizeof user, "%u", (unsigned)st.st_uid);
+		}
+		const char *const row[][2] = {{"pid", pidstr}, {"user", user}, {"command", cmd}, {"cores", ""}};
 		osdata_item(doc, row, 4);
 	}
 	if (d)

@@ -10,7 +10,8 @@
 # Environment: CSGDBSERVER (default BUILD_DIR/csgdbserver),
 # GNU_GDBSERVER (/usr/bin/gdbserver), GDB (/usr/bin/gdb), BENCH_RUNS (7),
 # BENCHES ("dump stepi bphits launch"), SERVER_CPU (0), GDB_CPU (1),
-# BENCH_STEPS (2000), BENCH_HITS (1000), BENCH_EXTRA=0 skips the *.sh benches.
+# BENCH_STEPS (2000), BENCH_HITS (1000), BENCH_TIMEOUT (300 s per gdb run),
+# BENCH_EXTRA=0 skips the *.sh benches.
 set -u
 
 die() { echo "bench: $*" >&2; exit 2; }
@@ -63,7 +64,7 @@ measure() {
 	BENCH_KIND=$1 BENCH_SERVER_NAME=$2 BENCH_SERVER=$3 BENCH_PROG=$(prog_of "$1") \
 	BENCH_OUT=$results BENCH_SERVER_CPU=$SERVER_CPU BENCH_DUMP_FILE=$dumpfile \
 	DEBUGINFOD_URLS= \
-		taskset -c "$GDB_CPU" "$GDB" -nx -batch -x "$HERE/bench.py" \
+		timeout "${BENCH_TIMEOUT:-300}" taskset -c "$GDB_CPU" "$GDB" -nx -batch -x "$HERE/bench.py" \
 		>>"$gdblog" 2>&1 </dev/null ||
 		die "$1 with $2 failed (exit $?); see $gdblog"
 }

@@ -57,8 +57,10 @@ gdb-multiarch -nx -batch -ex "set tdesc filename $dir/target.xml" \
 awk 'NR > 1 && $NF ~ /^[0-9]+$/ && $(NF-1) ~ /^[0-9]+$/ { print $1, $(NF-1), $NF, $5 }' \
 	"$dir/gdb.out" | sort > "$dir/gdb.rows"
 if [ -s "$dir/ours.rows" ] && diff -u "$dir/gdb.rows" "$dir/ours.rows"; then
-	echo "gdb-tdesc: 1 passed, 0 failed ($(wc -l < "$dir/ours.rows") registers as gdb-multiarch numbers them)"
+	echo "  gdb-multiarch numbers and places all $(wc -l < "$dir/ours.rows") registers as the table does"
+	echo "gdb-tdesc: 1 passed, 0 failed"
 else
-	echo "gdb-tdesc: 0 passed, 1 failed (gdb-multiarch reads the description differently; see $dir/gdb.out)"
+	echo "  gdb-multiarch reads the description differently (see $dir/gdb.out)"
+	echo "gdb-tdesc: 0 passed, 1 failed"
 	exit 1
 fi

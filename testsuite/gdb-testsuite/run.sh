@@ -18,6 +18,8 @@
 #   REUSE_BASELINE=1             keep an earlier GNU gdbserver result for the
 #                                same set and TESTS instead of running it again
 #   SHOW_DROPS=40                how many dropped tests to list per set
+#   SIDES="csgdbserver gdbserver"   which servers to run (e.g. SIDES=gdbserver
+#                                to prepare a baseline for REUSE_BASELINE)
 set -u
 
 die() { echo "gdb-testsuite: $*" >&2; exit 2; }
@@ -33,6 +35,7 @@ JOBS=${JOBS:-2}
 TESTS=${TESTS:-}
 SHOW_DROPS=${SHOW_DROPS:-40}
 REUSE_BASELINE=${REUSE_BASELINE:-0}
+SIDES=${SIDES:-csgdbserver gdbserver}
 
 if [ -z "${SETS:-}" ]; then
 	if [ -n "$TESTS" ]; then
@@ -42,7 +45,10 @@ if [ -z "${SETS:-}" ]; then
 	fi
 fi
 
-for s in "$CSGDBSERVER" "$GNU_GDBSERVER" "$GDB"; do
+needed=$GDB
+case " $SIDES " in *" csgdbserver "*) needed="$needed $CSGDBSERVER" ;; esac
+case " $SIDES " in *" gdbserver "*) needed="$needed $GNU_GDBSERVER" ;; esac
+for s in $needed; do
 	[ -x "$s" ] || die "not executable: $s (build it, or set CSGDBSERVER/GNU_GDBSERVER/GDB)"
 done
 command -v runtest >/dev/null || need_dejagnu=1
@@ -127,18 +133,20 @@ report_set() {
 	local set=$1 cs=$WORK/csgdbserver/$1/gdb.sum gnu=$WORK/gdbserver/$1/gdb.sum
 	echo
 	echo "== $set =="
-	printf '%-12s %8s %6s %6s %6s %6s %6s %6s %8s\n' server PASS FAIL XFAIL KFAIL UNSUP UNRES other seconds
+	printf '%-12s %8s %6s %6s %6s %6s %6s %6s %8s  %s\n' server PASS FAIL XFAIL KFAIL UNSUP UNRES other seconds finished
 	local name f p fl xf kf un ur tot other sec
 	for name in csgdbserver gdbserver; do
 		f=$WORK/$name/$set/gdb.sum
+		if [ ! -s "$f" ]; then printf '%-12s %8s\n' "$name" "not run"; continue; fi
 		p=$(count "$f" PASS); fl=$(count "$f" FAIL); xf=$(count "$f" XFAIL)
 		kf=$(count "$f" KFAIL); un=$(count "$f" UNSUPPORTED); ur=$(count "$f" UNRESOLVED)
 		tot=$(grep -cE '^[A-Z]+: ' "$f")
 		other=$((tot - p - fl - xf - kf - un - ur))
 		sec=$(cat "$WORK/$name/$set/run.seconds" 2>/dev/null || echo '?')
-		printf '%-12s %8d %6d %6d %6d %6d %6d %6d %8s\n' "$name" "$p" "$fl" "$xf" "$kf" "$un" "$ur" "$other" "$sec"
+		printf '%-12s %8d %6d %6d %6d %6d %6d %6d %8s  %s\n' "$name" "$p" "$fl" "$xf" "$kf" "$un" "$ur" "$other" "$sec" "$(date -r "$f" '+%F %H:%M')"
 	done
 	local pcs pgnu
+	[ -s "$cs" ] && [ -s "$gnu" ] || return 0
 	pcs=$(count "$cs" PASS); pgnu=$(count "$gnu" PASS)
 	if [ "$pgnu" -gt 0 ]; then
 		awk -v a="$pcs" -v b="$pgnu" 'BEGIN { printf "csgdbserver passes: %d of %d = %.2f %% of gdbserver'"'"'s\n", a, b, 100 * a / b }'
@@ -177,13 +185,18 @@ report_set() {
 fetch_source
 echo "gdb-testsuite: source $SRC"
 echo "gdb-testsuite: sets: $SETS${TESTS:+ (TESTS=$TESTS)}, make -j$JOBS"
-echo "  csgdbserver = $CSGDBSERVER ($("$CSGDBSERVER" --version 2>&1 | head -n 1))"
-echo "  gdbserver   = $GNU_GDBSERVER ($("$GNU_GDBSERVER" --version 2>&1 | head -n 1))"
+for side in $SIDES; do
+	case $side in
+	csgdbserver) echo "  csgdbserver = $CSGDBSERVER ($("$CSGDBSERVER" --version 2>&1 | head -n 1))" ;;
+	gdbserver) echo "  gdbserver   = $GNU_GDBSERVER ($("$GNU_GDBSERVER" --version 2>&1 | head -n 1))" ;;
+	*) die "SIDES: unknown server $side (csgdbserver or gdbserver)" ;;
+	esac
+done
 echo "  gdb         = $GDB"
 for set in $SETS; do
 	[ -d "$SRC/$set" ] || die "no test set $set in $SRC"
-	run_set csgdbserver "$CSGDBSERVER" "$set"
-	run_set gdbserver "$GNU_GDBSERVER" "$set"
+	case " $SIDES " in *" csgdbserver "*) run_set csgdbserver "$CSGDBSERVER" "$set" ;; esac
+	case " $SIDES " in *" gdbserver "*) run_set gdbserver "$GNU_GDBSERVER" "$set" ;; esac
 done
 for set in $SETS; do
 	report_set "$set"

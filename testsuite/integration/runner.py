@@ -5,7 +5,8 @@ runs in its own process session with a timeout, against $SERVER.
 usage: runner.py BUILD_DIR [NAME_SUBSTRING...]
 env:   SERVER (default BUILD_DIR/csgdbserver), GDB (default /usr/bin/gdb),
        ITEST_JOBS (parallel tests, default 4), ITEST_TIME_SCALE (multiplies
-       timeouts, e.g. 3 under ASan), ITEST_KEEP_LOGS=1 keeps passing logs.
+       timeouts, default 2 for a sanitized server), ITEST_KEEP_LOGS=1 keeps passing logs,
+       ITEST_REMOTE_DEBUG=1 logs every packet (gdb's `set debug remote 1`).
 Prints one PASS/FAIL/SKIP line per test and
 `integration: N passed, N failed[, N skipped]`."""
 import concurrent.futures
@@ -170,6 +171,16 @@ def run_test(test, build, server, kind, logdir):
     return label, verdict["status"], reason, elapsed, verdict.get("checks", 0)
 
 
+def sanitized(path):
+    """True for an ASan/UBSan build (slower: timeouts are scaled)."""
+    try:
+        out = subprocess.run(["ldd", path], capture_output=True, text=True,
+                             timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return "libasan" in out or "libubsan" in out
+
+
 def main(argv):
     if len(argv) >= 2 and argv[1] == "--one":
         run_one_in_child(*argv[2:8])
@@ -186,6 +197,9 @@ def main(argv):
         print("integration: 0 passed, 1 failed")
         return 1
     kind = harness.server_kind(server)
+    if "ITEST_TIME_SCALE" not in os.environ and sanitized(server):
+        os.environ["ITEST_TIME_SCALE"] = "2"
+        harness.TIME_SCALE = 2.0
     logdir = os.path.join(build, "integration-logs" +
                           ("-gnu" if kind == "gnu" else ""))
     os.makedirs(logdir, exist_ok=True)

@@ -132,8 +132,10 @@ def test_port_only_is_loopback(t):
     addrs = listening_addresses(srv.pid)
     t.check(addrs and all(ip in ("127.0.0.1", "::1") for ip, _ in addrs),
             ":PORT listens on loopback only", addrs)
+    # the note may follow the "Listening on port" line
+    srv.stderr.wait_line(r"0\.0\.0\.0:|HOST:PORT", 2)
     text = srv.stderr.text()
-    t.check(re.search(r"loopback|127\.0\.0\.1|localhost", text, re.I),
+    t.check(re.search(r"loopback|127\.0\.0\.1|localhost|this host only", text, re.I),
             "start-up lines say it is loopback only", text)
     t.check(re.search(r"0\.0\.0\.0:|HOST:PORT", text),
             "and how to accept other hosts", text)

@@ -101,6 +101,32 @@ def test_gdb_killed_attached_stopped(t):
             proc_status(target.pid))
 
 
+def test_gdb_killed_attached_running(t):
+    """The attached process must not be left stopped. GNU gdbserver only
+    notices at the next stop, so here it just has to be running."""
+    target = start_attach_target(t)
+    srv = t.start_server(str(target.pid), options=["--once", "--attach"])
+    res = t.gdb(KILL_GDB_WHILE_RUNNING, port=srv.port, prog=t.prog("spin"),
+                expect_ok=False)
+    t.check(res.values.get("stopped_ok"), "attached process ran to spin_tick")
+    state = proc_state(target.pid)
+    t.check(state in ("R", "S", "D"), "attached process running, not stopped",
+            proc_status(target.pid))
+
+
+@csgdbserver_only
+def test_gdb_killed_attached_running_prompt(t):
+    target = start_attach_target(t)
+    srv = t.start_server(str(target.pid), options=["--once", "--attach"])
+    t.gdb(KILL_GDB_WHILE_RUNNING, port=srv.port, prog=t.prog("spin"),
+          expect_ok=False)
+    t.check(wait_for(lambda: tracer_of(target.pid) == 0, 2),
+            "attached process detached within 2 s", proc_status(target.pid))
+    t.check(running_on(target.pid), "and keeps running",
+            proc_status(target.pid))
+    t.check(srv.wait_exit(3) is not None, "--once server exits")
+
+
 def running_on(pid):
     """Still alive, not stopped, and making progress (context switches)."""
     st = proc_status(pid)

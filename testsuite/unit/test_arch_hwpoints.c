@@ -13,6 +13,7 @@
 #include "arch/arch.h"
 #include "testsuite/unit/check.h"
 
+#if defined(__aarch64__) || defined(__arm__)
 static siginfo_t trap(int code, uint64_t addr, int err)
 {
 	siginfo_t si;
@@ -23,6 +24,7 @@ static siginfo_t trap(int code, uint64_t addr, int err)
 	si.si_addr = (void *)(uintptr_t)addr;
 	return si;
 }
+#endif
 
 #if defined(__aarch64__)
 #include "arch/aarch64.h"

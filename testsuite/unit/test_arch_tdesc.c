@@ -206,6 +206,13 @@ int main(void)
 			CHECK(strcmp(a->features[i].annex, a->features[j].annex) != 0);
 	}
 	CHECK(arch_feature(a, "no-such.xml") == NULL);
+	/* A table shorter than its count leaves zeroed entries behind. */
+	for (size_t i = 0; i < a->nregs; i++)
+		if (!a->regs[i].name) {
+			fprintf(stderr, "register %zu has no name\n", i);
+			CHECK(a->regs[i].name != NULL);
+			return check_done("test_arch_tdesc");
+		}
 
 	/* target.xml: a target naming the architecture and OS, including the
 	 * other files, each of them once. */

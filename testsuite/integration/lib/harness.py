@@ -383,7 +383,7 @@ class TestContext:
 
     # ---- the real gdb ----
     def gdb(self, body, port=None, prog=None, extended=False, connect=True,
-            name="gdb", timeout_s=20, pre=(), args=(), background=False,
+            name="gdb", timeout_s=15, pre=(), args=(), background=False,
             expect_ok=True, system_debug_info=False):
         """Run BODY (python, with gdbside's helpers) inside gdb -batch,
         connected to PORT. Inner failures become test failures."""
@@ -403,6 +403,9 @@ class TestContext:
         if not system_debug_info:
             # libc6-dbg's separate debug info costs ~0.8 s per gdb start
             argv += ["-iex", "set debug-file-directory /nonexistent"]
+        if os.environ.get("ITEST_REMOTE_DEBUG") and \
+                "set debug remote 1" not in pre:
+            pre = list(pre) + ["set debug remote 1"]   # packets into the log
         for cmd in pre:
             argv += ["-iex", cmd]
         argv += ["-x", script]
@@ -464,7 +467,16 @@ class TestContext:
     # ---- cleanup ----
     def cleanup(self):
         for srv in getattr(self, "servers", []):
+            if srv.alive():
+                srv.wait_exit(0.3)      # a --once server may be finishing
+            srv.stderr.thread.join(0.5)
             self.log.write(srv.output() + "\n")
+            report = re.search(r"^.*(ERROR: AddressSanitizer|ERROR: LeakSanitizer"
+                               r"|runtime error:|AddressSanitizer:DEADLYSIGNAL)"
+                               r".*$", srv.stderr.text(), re.M)
+            if report:
+                self.problems.append("sanitizer report from the server: " +
+                                     report.group(0))
         for p in self.procs:
             if p.poll() is None:
                 p.kill()
