@@ -252,6 +252,7 @@ int main(int argc, char **argv)
 	for (size_t k = 0; s.last_run_argv && s.last_run_argv[k]; k++)
 		free(s.last_run_argv[k]);
 	free(s.last_run_argv);
+	free(s.notif);
 	free(wrapper);
 	if (opts.prog_argv)
 		free(opts.prog_argv[0]);

@@ -378,3 +378,17 @@ bool remote_check_interrupt(struct remote *r)
 		return false;   /* need more, or a packet to handle after the stop */
 	}
 }
+
+bool remote_input_pending(struct remote *r)
+{
+	for (;;) {
+		size_t used = rsp_parse(r->in.data ? r->in.data : "", r->in.len, &r->ev);
+		if (r->ev.kind == RSP_NEED_MORE)
+			return false;
+		if (r->ev.kind == RSP_ACK || r->ev.kind == RSP_GARBAGE) {
+			buf_consume(&r->in, used);
+			continue;
+		}
+		return true;
+	}
+}

@@ -46,6 +46,8 @@ int remote_notify(struct remote *r, const char *payload, size_t len);
 /* While the target runs: consume input. Returns true on ^C; sets
  * r->closed on EOF. Packets that arrive meanwhile stay queued. */
 bool remote_check_interrupt(struct remote *r);
+/* True when a whole packet (or ^C) is already buffered. */
+bool remote_input_pending(struct remote *r);
 void remote_close(struct remote *r);
 
 #endif

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -292,6 +293,8 @@ static void set_all_resume(enum resume_kind kind)
 
 /* --- packets ------------------------------------------------------------ */
 
+static void nonstop_status(struct session *s, struct buf *reply);
+
 static void handle_extended(void *ctx, const char *a, size_t n, struct buf *reply)
 {
 	(void)a; (void)n;
@@ -305,6 +308,10 @@ static void handle_status(void *ctx, const char *a, size_t n, struct buf *reply)
 	(void)a; (void)n;
 	if (!processes) {
 		buf_puts(reply, "W00");
+		return;
+	}
+	if (s->non_stop) {
+		nonstop_status(s, reply);
 		return;
 	}
 	struct thread *t = general_thread(s);
@@ -452,12 +459,20 @@ static void handle_vcont(void *ctx, const char *a, size_t n, struct buf *reply)
 					break;
 				case 't':
 					t->resume = RESUME_STOP;
+					if (s->non_stop)
+						target_stop_thread(t);
 					break;
 				}
 				t->resume_sig = acts[i].sig;
 				break;
 			}
 		}
+	if (s->non_stop) {
+		s->xfer_key[0] = '\0';
+		target_resume_all();
+		reply_ok(reply);
+		return;
+	}
 	resume_and_report(s, reply);
 	return;
 bad:
@@ -940,7 +955,7 @@ static void handle_qsupported(void *ctx, const char *a, size_t n, struct buf *re
 	buf_printf(reply, "PacketSize=%x;QPassSignals+;QProgramSignals+;QStartNoAckMode+;"
 		   "QCatchSyscalls+;QDisableRandomization+;QStartupWithShell+;"
 		   "QEnvironmentHexEncoded+;QEnvironmentReset+;QEnvironmentUnset+;"
-		   "QSetWorkingDir+;QThreadEvents+;qXfer:features:read+;qXfer:auxv:read+;"
+		   "QSetWorkingDir+;QThreadEvents+;QNonStop+;qXfer:features:read+;qXfer:auxv:read+;"
 		   "qXfer:exec-file:read+;qXfer:libraries-svr4:read+;qXfer:threads:read+;"
 		   "qXfer:siginfo:read+;qXfer:siginfo:write+;qXfer:osdata:read+;"
 		   "multiprocess+;swbreak+;hwbreak+;vContSupported+;no-resumed+",
@@ -1094,11 +1109,79 @@ static void handle_qthreadevents(void *ctx, const char *a, size_t n, struct buf 
 
 static void handle_qnonstop(void *ctx, const char *a, size_t n, struct buf *reply)
 {
-	(void)ctx;
-	if (n == 1 && a[0] == '0')
-		reply_ok(reply);
+	struct session *s = ctx;
+	bool on;
+	if (!parse_bool_arg(a, n, &on)) {
+		reply_error(reply, 1);
+		return;
+	}
+	s->non_stop = target_non_stop = on;
+	s->notif_len = 0;
+	reply_ok(reply);
+}
+
+/* Non-stop: queue a stop reply; the first one goes out as a notification. */
+static void notify_stop(struct session *s, const struct stop_event *ev)
+{
+	if (s->notif_len == s->notif_cap) {
+		s->notif_cap = s->notif_cap ? 2 * s->notif_cap : 16;
+		s->notif = realloc(s->notif, s->notif_cap * sizeof *s->notif);
+		if (!s->notif)
+			abort();
+	}
+	s->notif[s->notif_len++] = *ev;
+	note_stop(s, ev);
+	if (s->notif_len == 1) {
+		struct buf msg = BUF_INIT;
+		buf_puts(&msg, "Stop:");
+		struct buf r = BUF_INIT;
+		format_stop_reply(s, ev, &r);
+		buf_append(&msg, r.data, r.len);
+		remote_notify(&s->remote, msg.data, msg.len);
+		buf_free(&r);
+		buf_free(&msg);
+	}
+}
+
+static void handle_vstopped(void *ctx, const char *a, size_t n, struct buf *reply)
+{
+	struct session *s = ctx;
+	(void)a; (void)n;
+	if (s->notif_len) {
+		memmove(s->notif, s->notif + 1, (s->notif_len - 1) * sizeof *s->notif);
+		s->notif_len--;
+	}
+	if (s->notif_len)
+		format_stop_reply(s, &s->notif[0], reply);
 	else
-		reply_error(reply, 1);   /* non-stop is not implemented yet */
+		reply_ok(reply);
+}
+
+/* Non-stop '?': every stopped thread's status, the first as the reply. */
+static void nonstop_status(struct session *s, struct buf *reply)
+{
+	s->notif_len = 0;
+	for (struct process *p = processes; p; p = p->next)
+		for (struct thread *t = p->threads; t; t = t->next) {
+			if (!t->stopped)
+				continue;
+			struct stop_event ev = {.kind = STOP_SIGNAL, .sig = 0, .pid = p->pid, .tid = t->tid};
+			if (s->have_last && s->last.tid == t->tid && s->last.kind == STOP_SIGNAL)
+				ev = s->last;
+			else if (t->pending.kind == STOP_SIGNAL && t->pending.tid == t->tid)
+				ev = t->pending;
+			if (s->notif_len == s->notif_cap) {
+				s->notif_cap = s->notif_cap ? 2 * s->notif_cap : 16;
+				s->notif = realloc(s->notif, s->notif_cap * sizeof *s->notif);
+				if (!s->notif)
+					abort();
+			}
+			s->notif[s->notif_len++] = ev;
+		}
+	if (s->notif_len)
+		format_stop_reply(s, &s->notif[0], reply);
+	else
+		reply_ok(reply);
 }
 
 /* --- environment ------------------------------------------------------ */
@@ -1364,7 +1447,11 @@ static void handle_restart(void *ctx, const char *a, size_t n, struct buf *reply
 
 static void handle_vctrlc(void *ctx, const char *a, size_t n, struct buf *reply)
 {
-	(void)ctx; (void)a; (void)n;
+	(void)a; (void)n;
+	if (!SESSION(ctx)->non_stop) {
+		reply_error(reply, 1);   /* all-stop interrupts with a raw ^C */
+		return;
+	}
 	target_interrupt();
 	reply_ok(reply);
 }
@@ -1608,6 +1695,7 @@ static const struct packet_handler handlers[] = {
 	{"vAttach;", false, 0, handle_vattach},
 	{"vKill;", false, 0, handle_vkill},
 	{"vCtrlC", true, NEEDS_PROCESS, handle_vctrlc},
+	{"vStopped", true, 0, handle_vstopped},
 	{"vFile:", false, 0, handle_vfile_packet},
 	{"vMustReplyEmpty", true, 0, handle_empty},
 };
@@ -1647,6 +1735,8 @@ void session_reset(struct session *s)
 	buf_reset(&s->xfer);
 	s->xfer_key[0] = '\0';
 	target_settings.thread_events = false;
+	s->non_stop = target_non_stop = false;
+	s->notif_len = 0;
 	target_settings.report_fork = target_settings.report_vfork = false;
 	target_settings.report_exec = false;
 	if (!target_settings.env)
@@ -1657,11 +1747,25 @@ void session_serve(struct session *s)
 {
 	struct buf pkt = BUF_INIT, reply = BUF_INIT;
 	while (!s->exit_requested) {
+		if (s->non_stop && !remote_input_pending(&s->remote)) {
+			/* Threads run while gdb talks: watch both. */
+			struct stop_event ev;
+			while (target_next_event(&ev))
+				notify_stop(s, &ev);
+			struct pollfd fds[2] = {{s->remote.in_fd, POLLIN, 0}, {target_event_fd(), POLLIN, 0}};
+			if (poll(fds, 2, -1) < 0 && errno != EINTR)
+				break;
+			if (!(fds[0].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+		}
 		enum getpkt_result r = remote_getpkt(&s->remote, &pkt);
 		if (r == GETPKT_CLOSED)
 			break;
-		if (r == GETPKT_INTERRUPT)
-			continue;   /* ^C while stopped: nothing to interrupt */
+		if (r == GETPKT_INTERRUPT) {
+			if (s->non_stop)
+				target_interrupt();
+			continue;   /* all-stop: ^C while stopped has nothing to interrupt */
+		}
 		/* R, k and vMustReplyEmpty-style packets with no reply. */
 		bool no_reply = (pkt.len >= 1 && (pkt.data[0] == 'R' || (pkt.data[0] == 'k' && pkt.len == 1)));
 		s->reply_sent = false;

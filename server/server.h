@@ -36,6 +36,12 @@ struct session {
 	bool exit_requested;
 	bool reply_sent;        /* the handler already answered */
 
+	/* Non-stop: stop replies waiting for gdb's vStopped; the head is the
+	 * one gdb was (or is being) notified of. */
+	bool non_stop;
+	struct stop_event *notif;
+	size_t notif_len, notif_cap;
+
 	pid_t gen_pid, gen_tid;     /* Hg: 0 = any */
 	pid_t cont_pid, cont_tid;   /* Hc: -1 = all */
 	struct stop_event last;     /* what '?' reports */

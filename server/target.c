@@ -26,6 +26,7 @@ struct target_settings target_settings = {
 };
 struct process *processes;
 bool debug_target;
+bool target_non_stop;
 
 static int sigchld_fd = -1;
 
@@ -587,7 +588,7 @@ static bool pending_still_valid(struct thread *t)
 
 bool target_resume_all(void)
 {
-	for (struct process *p = processes; p; p = p->next)
+	for (struct process *p = processes; p && !target_non_stop; p = p->next)
 		for (struct thread *t = p->threads; t; t = t->next) {
 			if (t->resume == RESUME_STOP || !t->has_pending)
 				continue;
@@ -596,9 +597,15 @@ bool target_resume_all(void)
 			t->has_pending = false;
 		}
 	for (struct process *p = processes; p; p = p->next)
-		for (struct thread *t = p->threads; t; t = t->next)
-			if (t->resume != RESUME_STOP && t->stopped)
-				resume_thread(t, resume_request(t), t->resume_sig);
+		for (struct thread *t = p->threads; t; t = t->next) {
+			if (t->resume == RESUME_STOP || !t->stopped)
+				continue;
+			/* Non-stop: a thread with news stays stopped to report it. */
+			if (t->has_pending && pending_still_valid(t))
+				continue;
+			t->has_pending = false;
+			resume_thread(t, resume_request(t), t->resume_sig);
+		}
 	return false;
 }
 
@@ -808,6 +815,12 @@ static bool handle_status(struct thread *t, int status, struct stop_event *ev)
 	}
 	if (sig == SIGSTOP && t->stop_expected) {
 		t->stop_expected = false;
+		if (t->stop_requested) {
+			t->stop_requested = false;
+			ev->kind = STOP_SIGNAL;
+			ev->sig = 0;
+			return true;
+		}
 		return false;   /* ours; the thread stays stopped */
 	}
 	ev->kind = STOP_SIGNAL;
@@ -943,6 +956,55 @@ static bool any_running(void)
 			if (!t->stopped)
 				return true;
 	return false;
+}
+
+int target_event_fd(void)
+{
+	return sigchld_fd;
+}
+
+bool target_next_event(struct stop_event *ev)
+{
+	struct signalfd_siginfo si;
+	while (read(sigchld_fd, &si, sizeof si) > 0)
+		;
+	if (take_pending(ev))
+		return true;
+	enum poll_result pr;
+	while ((pr = poll_one(-1, WNOHANG, ev)) != POLL_NONE) {
+		if (pr != POLL_REPORT)
+			continue;
+		if (ev->kind == STOP_EXITED || ev->kind == STOP_SIGNALLED) {
+			struct process *p = find_process(ev->pid);
+			if (p)
+				target_mourn(p);
+			return true;
+		}
+		struct thread *t = find_thread(ev->tid);
+		if (t)
+			t->has_pending = false;
+		return true;
+	}
+	return false;
+}
+
+void target_stop_thread(struct thread *t)
+{
+	if (t->stopped) {
+		/* Already stopped (e.g. with an event gdb has not seen yet):
+		 * report it as stopped by gdb's request. */
+		if (!t->has_pending) {
+			t->has_pending = true;
+			t->pending = (struct stop_event){.kind = STOP_SIGNAL, .sig = 0,
+							 .pid = t->proc->pid, .tid = t->tid};
+		}
+		return;
+	}
+	t->stop_requested = true;
+	if (!t->stop_expected) {
+		send_tgkill(t->proc->pid, t->tid, SIGSTOP);
+		t->stop_expected = true;
+	}
 }
 
 enum wait_result target_wait(int client_fd, struct stop_event *ev)

@@ -68,6 +68,7 @@ struct thread {
 	bool has_pending;       /* EV holds an event not yet reported */
 	struct stop_event pending;
 	bool new_thread;        /* not seen by gdb yet (thread events) */
+	bool stop_requested;    /* non-stop vCont;t: report the stop as signal 0 */
 
 	enum resume_kind resume;
 	int resume_sig;
@@ -140,6 +141,17 @@ enum wait_result { WAIT_EVENT, WAIT_CLIENT, WAIT_ERROR };
 /* Wait until a thread reports (then all threads are stopped and *EV is
  * filled) or CLIENT_FD becomes readable. CLIENT_FD < 0: no client. */
 enum wait_result target_wait(int client_fd, struct stop_event *ev);
+/* Non-stop mode: events are reported one thread at a time and the other
+ * threads keep running. */
+extern bool target_non_stop;
+/* The descriptor that becomes readable when a child has news. */
+int target_event_fd(void);
+/* Non-stop: collect statuses without blocking; true with *EV set when a
+ * thread (or process) has something to report. */
+bool target_next_event(struct stop_event *ev);
+/* Non-stop vCont;t: stop one thread; it reports signal 0. */
+void target_stop_thread(struct thread *t);
+
 /* Stop every thread (an interrupt). */
 void target_interrupt(void);
 void target_stop_all(void);

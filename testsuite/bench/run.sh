@@ -38,7 +38,7 @@ command -v taskset >/dev/null || die "taskset (util-linux) is needed to pin CPUs
 # Inferiors: -O2 so the loops are realistic; noinline keeps the breakpoint
 # targets real functions.
 mkdir -p "$OUT" || die "cannot create $OUT"
-for src in "$HERE"/*.c; do
+for src in "$HERE"/bench_memory.c "$HERE"/bench_loop.c; do
 	bin=$OUT/$(basename "$src" .c)
 	if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ]; then
 		${CC:-cc} -std=c17 -O2 -g -Wall -Wextra -Werror -o "$bin" "$src" || die "cannot build $src"

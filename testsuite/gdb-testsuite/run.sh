@@ -107,7 +107,7 @@ run_set() {
 		return
 	fi
 	if [ ! -f "$dir/Makefile" ]; then
-		(cd "$dir" && "$SRC/configure" >configure.log 2>&1) ||
+		(cd "$dir" && "$SRC/configure" >configure.log 2>&1 9>&-) ||
 			die "configure failed, see $dir/configure.log"
 	fi
 	rm -rf "$dir/outputs" "$dir/gdb.sum" "$dir/gdb.log" "$dir/run.tests"
@@ -119,7 +119,7 @@ run_set() {
 	[ "$JOBS" -gt 1 ] && par=FORCE_PARALLEL=1
 	(cd "$dir" && make -j"$JOBS" check $par TESTS="$tests" \
 		RUNTESTFLAGS="--target_board=native-gdbserver GDB=$GDB GDBSERVER=$server" \
-		>make.log 2>&1)
+		>make.log 2>&1 9>&-)   # stray servers must not keep the lock
 	echo "$((SECONDS - t0))" >"$dir/run.seconds"
 	echo "$tests $server" >"$dir/run.tests"
 	[ -s "$dir/gdb.sum" ] || die "no gdb.sum in $dir, see $dir/make.log"
@@ -182,6 +182,10 @@ report_set() {
 	echo "logs: $WORK/csgdbserver/$set/gdb.{sum,log}  $WORK/gdbserver/$set/gdb.{sum,log}"
 }
 
+mkdir -p "$WORK" || die "cannot create $WORK"
+# Two runs in one work directory would overwrite each other's results.
+exec 9>"$WORK/.lock"
+flock -n 9 || die "another run is using $WORK (set GDB_TESTSUITE_WORK for a separate one)"
 fetch_source
 echo "gdb-testsuite: source $SRC"
 echo "gdb-testsuite: sets: $SETS${TESTS:+ (TESTS=$TESTS)}, make -j$JOBS"

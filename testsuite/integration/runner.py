@@ -13,6 +13,7 @@ import concurrent.futures
 import importlib.util
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -191,7 +192,8 @@ def main(argv):
     build = os.path.abspath(argv[1])
     filters = argv[2:]
     server = os.environ.get("SERVER") or os.path.join(build, "csgdbserver")
-    server = os.path.abspath(server) if os.sep in server else server
+    server = os.path.abspath(server) if os.sep in server else \
+        (shutil.which(server) or server)
     if not os.access(server, os.X_OK):
         print("integration: server %s not found or not executable" % server)
         print("integration: 0 passed, 1 failed")

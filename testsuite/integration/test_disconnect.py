@@ -205,3 +205,26 @@ def _connects(port):
         return b"PacketSize" in reply
     except (OSError, EOFError):
         return False
+
+
+@csgdbserver_only
+def test_multi_client_lost_while_running(t):
+    """--multi, client lost while its program runs: the next client is
+    served at once (GNU gdbserver waits for the program's next stop)."""
+    srv = t.start_server(options=["--multi"])
+    res = t.gdb(r'''
+ex("set remote exec-file %s")
+ex("break spin_tick")
+ex("run sleep 30")
+ex("delete")
+report("pid", inferior_pid())
+after(0.3, lambda: os.kill(os.getpid(), 9))
+ex("continue")
+''' % t.prog("spin"), port=srv.port, prog=t.prog("spin"), extended=True,
+                expect_ok=False)
+    pid = res.values.get("pid")
+    t.check(wait_for(lambda: _connects(srv.port), 2),
+            "a new client is answered within 2 s")
+    state = proc_state(pid) if pid else None
+    t.check(state is None or state in "RSD",
+            "lost client's program not left stopped", proc_status(pid))
