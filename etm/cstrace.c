@@ -21,7 +21,7 @@
 
 enum { EXIT_OK = 0, EXIT_BAD = 1, EXIT_USAGE = 2, EXIT_NOTHING = 3 };
 
-#define READ_CHUNK (1u << 20)   /* trace bytes read and decoded at a time */
+#define READ_CHUNK (256u << 10) /* trace bytes read and decoded at a time */
 
 static const char usage_text[] =
 	"Usage: cstrace COMMAND [ARGS]\n"
@@ -314,7 +314,7 @@ static int cmd_decode(int argc, char **argv)
 				fprintf(stderr, "cstrace: %s\n", err);
 				rc = EXIT_BAD;
 			} else if (!run.quiet) {
-				fprintf(stderr, "cstrace: skipping %s\n", err);
+				fprintf(stderr, "cstrace: skipping: %s\n", err);
 			}
 			if (want >= 0 && no_insn)
 				rc = EXIT_NOTHING;

@@ -60,7 +60,7 @@ echo "(speed = trc_pkt_lister time / cstrace time; mem = trc_pkt_lister peak RSS
 
 # Peak memory against trace size: the first set's trace repeated N times
 # (concatenated frames; the decoder resynchronises at each seam). cstrace
-# streams the file in 1 MiB pieces and prints as it goes, so its peak RSS
+# streams the file in 256 KiB pieces and prints as it goes, so its peak RSS
 # should not grow with N. trc_pkt_lister is left out here (-decode on a
 # 16x trace takes many minutes).
 first=$(echo $sets | awk '{print $1}')

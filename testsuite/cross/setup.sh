@@ -65,16 +65,22 @@ for arch in "$@"; do
 		dpkg --add-architecture "$deb"
 		updated=0
 	fi
-	if ! apt-cache show "libopencsd1:$deb" >/dev/null 2>&1; then
-		updated=0
-		apt_update
-	fi
-
 	sysroot=$CROSS_ROOT/$triplet
 	stamp=$sysroot/.packages
 	want=""
+	# One apt-cache call for all (each loads the whole cache); the lists
+	# of a newly added architecture need an update first.
+	names=$(for p in $LIBS; do printf '%s:%s ' "$p" "$deb"; done)
+	policy=$(apt-cache policy $names 2>/dev/null)
+	if ! printf '%s\n' "$policy" | grep -q "^libopencsd1:$deb:"; then
+		updated=0
+		apt_update
+		policy=$(apt-cache policy $names 2>/dev/null)
+	fi
 	for p in $LIBS; do
-		v=$(apt-cache policy "$p:$deb" | sed -n 's/^ *Candidate: //p')
+		v=$(printf '%s\n' "$policy" | awk -v pkg="$p:$deb:" '
+			$1 == pkg { found = 1; next }
+			found && $1 == "Candidate:" { print $2; exit }')
 		if [ -z "$v" ] || [ "$v" = "(none)" ]; then
 			echo "cross/setup.sh: $p:$deb is not in the package lists (apt-get update failed?)" >&2
 			exit 1

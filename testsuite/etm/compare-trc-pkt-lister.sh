@@ -94,6 +94,23 @@ for d in $dirs; do
 	done
 done
 
+# One trace ID out of a multi-source buffer: trc_pkt_lister -id vs cstrace --id
+# (ETMv4 juno_r1_1 ID 0x10, ETMv3 TC2 ID 0x10, PTM TC2 ID 0x13).
+if [ $# -eq 0 ]; then
+	for pair in juno_r1_1:0x10 TC2:0x10 TC2:0x13; do
+		s=${pair%%:*} id=${pair#*:} d=$snaps/snapshots/${pair%%:*}
+		trc_pkt_lister -ss_dir "$d" -decode -id "$id" -logstdout 2>/dev/null |
+			sed -n 's/.*OCSD_GEN_TRC_ELEM_INSTR_RANGE(exec range=\(0x[0-9a-f]*\):\[\(0x[0-9a-f]*\)\].*/\1 \2/p' > "$tmp/ref"
+		"$cstrace" decode "$d" --id "$id" --ranges -q --stop-on-error > "$tmp/ours" 2>/dev/null
+		n=$(wc -l < "$tmp/ref")
+		if [ "$n" -gt 0 ] && cmp -s "$tmp/ref" "$tmp/ours"; then
+			echo "PASS snapshots/$s --id $id: $n ranges equal"; pass=$((pass + 1))
+		else
+			echo "FAIL snapshots/$s --id $id: trc_pkt_lister $n ranges, cstrace $(wc -l < "$tmp/ours")"; fail=$((fail + 1))
+		fi
+	done
+fi
+
 # Captures: trc_pkt_lister needs a snapshot, generated from etm.ini + ELF;
 # cstrace decodes the capture directory itself (memory straight from the ELF).
 if [ $# -eq 0 ]; then

@@ -1,6 +1,5 @@
 # --attach and detach; extended-remote (--multi): exec-file, run, kill,
 # re-run, attach, arguments/environment/cwd, monitor exit.
-import os
 import re
 import time
 

@@ -1,7 +1,6 @@
 # A client that vanishes (gdb SIGKILLed) must leave no stopped or orphaned
 # process: what the server started is killed, what it attached is detached
 # and keeps running; with --multi the next client can connect at once.
-import os
 import signal
 import time
 

@@ -1,5 +1,4 @@
 # fork / vfork / exec events: follow-fork-mode, detach-on-fork, catch exec.
-import re
 
 
 def test_follow_fork_child(t):

@@ -1,6 +1,7 @@
 # ^C of a running inferior (gdb sends \x03) and an inferior killed from
 # outside the debugger (the server must report the exit/termination).
-import signal
+
+from harness import csgdbserver_only, proc_state, wait_for
 
 # Shared libraries are loaded (slowly, over vFile) at the first stops: get
 # into the loop first so the ^C lands while the program itself runs.
@@ -8,8 +9,6 @@ LOOP = '''ex("break spin_tick")
 ex("continue")
 ex("delete")
 '''
-
-from harness import csgdbserver_only, proc_state, wait_for
 
 
 def test_ctrl_c_busy(t):

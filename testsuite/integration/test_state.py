@@ -1,6 +1,5 @@
 # Registers (g/G/p/P, target description with SSE/AVX, fs_base, orig_rax)
 # and memory (m/M/X, big reads, qSearch:memory, qCRC).
-import re
 
 
 def test_registers(t):

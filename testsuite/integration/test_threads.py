@@ -1,6 +1,5 @@
 # Threads: qfThreadInfo/qsThreadInfo, qXfer:threads:read with names, Hg
 # switching, breakpoints hit inside a thread, per-thread registers.
-import re
 
 
 def test_info_threads_names_and_switch(t):

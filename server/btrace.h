@@ -1,0 +1,40 @@
+/* Branch tracing over the remote protocol from CoreSight ETM trace:
+ * Qbtrace:{bts,CoreSight,etm,off}, Qbtrace-conf:*, qXfer:btrace:read,
+ * qXfer:btrace-conf:read, and the `monitor etm` commands. The trace comes
+ * from a live trace source (perf cs_etm, or a perf.data recording with
+ * --etm-perfdata) or from a --replay capture. doc/protocol.md describes
+ * every packet. */
+#ifndef SERVER_BTRACE_H
+#define SERVER_BTRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "protocol/buf.h"
+
+struct session;
+
+/* Find the trace source at start-up: PERFDATA (a recording to replay for
+ * live threads) if not NULL, else perf's cs_etm PMU if the machine has
+ * one. Without either (and without --replay) nothing is advertised. */
+void btrace_setup(const char *perfdata);
+void btrace_shutdown(void);
+/* Is there anything to trace with? */
+bool btrace_available(void);
+/* Append the btrace features to a qSupported reply. */
+void btrace_qsupported(struct buf *reply);
+
+/* Packet handlers (rows of server.c's handlers[]). */
+void handle_qbtrace(void *ctx, const char *args, size_t len, struct buf *reply);
+void handle_qbtrace_conf(void *ctx, const char *args, size_t len, struct buf *reply);
+void handle_xfer_btrace(void *ctx, const char *args, size_t len, struct buf *reply);
+void handle_xfer_btrace_conf(void *ctx, const char *args, size_t len, struct buf *reply);
+
+/* monitor etm status | config [NAME=VALUE...] | call-history [N|FROM,TO] |
+ * instruction-history [N|FROM,TO] (rows of monitor.c's table). */
+int mon_etm_status(struct session *s, const char *args, struct buf *out);
+int mon_etm_config(struct session *s, const char *args, struct buf *out);
+int mon_etm_call_history(struct session *s, const char *args, struct buf *out);
+int mon_etm_insn_history(struct session *s, const char *args, struct buf *out);
+
+#endif

@@ -1,0 +1,757 @@
+/* csgdbserver --replay: see replay.h. */
+#include "server/replay.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <inttypes.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "etm/decode.h"
+#include "etm/snapshot.h"
+#include "protocol/dispatch.h"
+#include "protocol/hex.h"
+#include "protocol/xml.h"
+#include "server/server.h"
+
+/* Shared with server/tracedec.c. */
+struct tdec_collector {
+	struct trace_ranges *out;
+	uint8_t pending_flags;
+};
+int tdec_on_elem(void *ctx, const struct etm_elem *e);
+
+struct mem_region {
+	uint64_t addr;
+	size_t len;
+	uint8_t *data;
+	char *origin;           /* file it came from, for monitor output */
+};
+
+static struct {
+	bool active;
+	char *dir;
+	char *elf_path;
+	char *buffer_name;
+	struct trace_ranges ranges;
+	uint8_t *raw;
+	size_t raw_len;
+	bool formatted;
+	struct tdec_unit unit;
+	char core[64];
+	bool aa64;              /* AArch64 register set */
+	uint64_t pc;
+	bool thumb;
+	struct mem_region *mem;
+	size_t nmem;
+	unsigned warnings;
+} rp;
+
+bool replay_active(void) { return rp.active; }
+const struct trace_ranges *replay_ranges(void) { return &rp.ranges; }
+const struct tdec_unit *replay_unit(void) { return &rp.unit; }
+uint64_t replay_pc(void) { return rp.pc; }
+
+const uint8_t *replay_raw(size_t *len, bool *formatted)
+{
+	*len = rp.raw_len;
+	*formatted = rp.formatted;
+	return rp.raw;
+}
+
+static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static void add_region(uint64_t addr, uint8_t *data, size_t len, const char *origin)
+{
+	struct mem_region *grown = realloc(rp.mem, (rp.nmem + 1) * sizeof *grown);
+	if (!grown)
+		abort();
+	rp.mem = grown;
+	rp.mem[rp.nmem++] = (struct mem_region){addr, len, data, strdup(origin)};
+}
+
+static uint8_t *read_file_range(const char *path, uint64_t offset, uint64_t len, size_t *got,
+				char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		fail(err, errlen, "%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	if (offset > (uint64_t)st.st_size) {
+		fail(err, errlen, "%s: offset 0x%" PRIx64 " is past the end of the file", path, offset);
+		close(fd);
+		return NULL;
+	}
+	if (len == 0 || len > (uint64_t)st.st_size - offset)
+		len = (uint64_t)st.st_size - offset;
+	uint8_t *data = malloc(len ? len : 1);
+	if (!data)
+		abort();
+	size_t done = 0;
+	while (done < len) {
+		ssize_t n = pread(fd, data + done, len - done, (off_t)(offset + done));
+		if (n <= 0) {
+			fail(err, errlen, "%s: %s", path, n < 0 ? strerror(errno) : "unexpected end of file");
+			free(data);
+			close(fd);
+			return NULL;
+		}
+		done += (size_t)n;
+	}
+	close(fd);
+	*got = len;
+	return data;
+}
+
+/* Every PT_LOAD segment's file contents at its virtual address, as the
+ * decoder sees the program (etm_decoder_add_elf). */
+static int load_elf(const char *path, char *err, size_t errlen)
+{
+	elf_version(EV_CURRENT);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fail(err, errlen, "%s: %s", path, strerror(errno));
+	Elf *elf = elf_begin(fd, ELF_C_READ, NULL);
+	size_t nph = 0;
+	int rc = 0;
+	if (!elf || elf_kind(elf) != ELF_K_ELF || elf_getphdrnum(elf, &nph) != 0) {
+		rc = fail(err, errlen, "%s: not an ELF file (%s)", path, elf_errmsg(-1));
+		goto out;
+	}
+	GElf_Ehdr eh;
+	if (gelf_getehdr(elf, &eh))
+		rp.aa64 = eh.e_machine == EM_AARCH64;
+	for (size_t i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD || !ph.p_filesz)
+			continue;
+		size_t got;
+		uint8_t *data = read_file_range(path, ph.p_offset, ph.p_filesz, &got, err, errlen);
+		if (!data) {
+			rc = -1;
+			goto out;
+		}
+		add_region(ph.p_vaddr, data, got, path);
+	}
+	if (!rp.nmem)
+		rc = fail(err, errlen, "%s: no loadable segment with contents", path);
+out:
+	if (elf)
+		elf_end(elf);
+	close(fd);
+	return rc;
+}
+
+static int load_dumps(const struct etm_snapshot *ss, const char *core, char *err, size_t errlen)
+{
+	const struct etm_ss_device *dev = etm_snapshot_device(ss, core);
+	if (!dev)
+		return fail(err, errlen, "core %s has no device ini", core);
+	for (size_t i = 0; i < dev->ndumps; i++) {
+		const struct etm_ss_dump *d = &dev->dumps[i];
+		char path[4096];
+		size_t got;
+		snprintf(path, sizeof path, "%s/%s", ss->dir, d->file);
+		uint8_t *data = read_file_range(path, d->offset, d->length, &got, err, errlen);
+		if (!data)
+			return -1;
+		add_region(d->address, data, got, path);
+	}
+	return 0;
+}
+
+size_t replay_read_memory(uint64_t addr, void *buf, size_t len)
+{
+	size_t done = 0;
+	while (done < len) {
+		uint64_t a = addr + done;
+		const struct mem_region *hit = NULL;
+		for (size_t i = 0; i < rp.nmem && !hit; i++)
+			if (a >= rp.mem[i].addr && a - rp.mem[i].addr < rp.mem[i].len)
+				hit = &rp.mem[i];
+		if (!hit)
+			break;
+		size_t off = (size_t)(a - hit->addr), take = hit->len - off;
+		if (take > len - done)
+			take = len - done;
+		memcpy((uint8_t *)buf + done, hit->data + off, take);
+		done += take;
+	}
+	return done;
+}
+
+static void warn_cb(void *ctx, const char *msg)
+{
+	(void)ctx;
+	rp.warnings++;
+	fprintf(stderr, "replay: warning: %s\n", msg);
+}
+
+static void unit_from_config(const struct etm_source_config *c)
+{
+	struct tdec_unit *u = &rp.unit;
+	memset(u, 0, sizeof *u);
+	u->protocol = c->protocol == ETM_PROTO_ETMV3 ? TDEC_ETMV3 :
+		      c->protocol == ETM_PROTO_PTM ? TDEC_PTM :
+		      c->protocol == ETM_PROTO_ETMV4 ? TDEC_ETMV4 : TDEC_ETE;
+	u->aa64 = c->arch == ETM_ARCH_V8 || c->arch == ETM_ARCH_V8R3 || c->arch == ETM_ARCH_AA64;
+	u->profile_r = c->profile == ETM_PROFILE_R;
+	u->profile_m = c->profile == ETM_PROFILE_M;
+	if (u->protocol == TDEC_ETMV3 || u->protocol == TDEC_PTM) {
+		u->etmidr = c->regs.v3.etmidr;
+		u->etmcr = c->regs.v3.etmcr;
+		u->etmccer = c->regs.v3.etmccer;
+		u->etmtraceidr = c->regs.v3.etmtraceidr;
+	} else {
+		u->trcidr[0] = c->regs.v4.trcidr0;
+		u->trcidr[1] = c->regs.v4.trcidr1;
+		u->trcidr[2] = c->regs.v4.trcidr2;
+		u->trcidr[8] = c->regs.v4.trcidr8;
+		u->trcidr[9] = c->regs.v4.trcidr9;
+		u->trcidr[10] = c->regs.v4.trcidr10;
+		u->trcidr[11] = c->regs.v4.trcidr11;
+		u->trcidr[12] = c->regs.v4.trcidr12;
+		u->trcidr[13] = c->regs.v4.trcidr13;
+		u->trcconfigr = c->regs.v4.trcconfigr;
+		u->trctraceidr = c->regs.v4.trctraceidr;
+		u->trcdevarch = c->regs.v4.trcdevarch;
+	}
+}
+
+/* The PC the thread stands at: the target of the last instruction when
+ * that was a taken branch is not in the trace, so the thread stands on
+ * that branch (not yet executed); otherwise on the next instruction. */
+static void compute_pc(void)
+{
+	const struct trace_range *last = &rp.ranges.r[rp.ranges.n - 1];
+	bool branch = last->cls == TDEC_JUMP || last->cls == TDEC_CALL || last->cls == TDEC_RETURN ||
+		      last->cls == TDEC_EXC_RETURN;
+	rp.pc = branch && (last->flags & TDEC_TAKEN) ? trace_range_last(last) : last->end;
+	rp.thumb = last->isa == TDEC_ISA_THUMB;
+	if (last->isa == TDEC_ISA_A64)
+		rp.aa64 = true;
+}
+
+int replay_open(const char *dir, char *err, size_t errlen)
+{
+	char why[512];
+	struct etm_snapshot *ss = etm_snapshot_load(dir, err, errlen);
+	if (!ss)
+		return -1;
+	int rc = -1;
+	struct etm_decoder *dec = NULL;
+	/* The first buffer with an instruction-trace source; that source's
+	 * trace ID is the thread we serve. */
+	size_t buf_index = 0;
+	int trace_id = -1;
+	const struct etm_ss_source *chosen = NULL;
+	struct etm_source_config cfg;
+	for (size_t b = 0; b < ss->nbuffers && !chosen; b++)
+		for (size_t i = 0; i < ss->nsources && !chosen; i++) {
+			const struct etm_ss_source *src = &ss->sources[i];
+			if (!src->buffer || strcmp(src->buffer, ss->buffers[b].name) != 0)
+				continue;
+			if (etm_snapshot_source_config(ss, src, &cfg, why, sizeof why) == 0) {
+				chosen = src;
+				buf_index = b;
+				trace_id = etm_source_trace_id(&cfg);
+			}
+		}
+	if (!chosen) {
+		fail(err, errlen, "%s: no instruction-trace source to replay", dir);
+		goto out;
+	}
+	unit_from_config(&cfg);
+	rp.unit.cpu = 0;
+	snprintf(rp.core, sizeof rp.core, "%s", chosen->core ? chosen->core : "?");
+	rp.aa64 = rp.unit.aa64;
+	const struct etm_ss_device *core = chosen->core ? etm_snapshot_device(ss, chosen->core) : NULL;
+	if (core && core->type)
+		snprintf(rp.core, sizeof rp.core, "%s", core->type);
+	if (ss->is_capture && ss->elf_path) {
+		if (load_elf(ss->elf_path, err, errlen) < 0)
+			goto out;
+		rp.elf_path = strdup(ss->elf_path);
+	} else if (load_dumps(ss, chosen->core, err, errlen) < 0) {
+		goto out;
+	}
+	char *path = etm_snapshot_buffer_path(ss, buf_index);
+	rp.raw = path ? read_file_range(path, 0, 0, &rp.raw_len, err, errlen) : NULL;
+	free(path);
+	if (!rp.raw)
+		goto out;
+	rp.formatted = strcasecmp(ss->buffers[buf_index].format, "source_data") != 0;
+	rp.buffer_name = strdup(ss->buffers[buf_index].name);
+	/* Decoded as `cstrace decode --id ID DIR` does, so both agree. */
+	dec = etm_snapshot_decoder(ss, buf_index, trace_id, warn_cb, NULL, NULL, err, errlen);
+	if (!dec)
+		goto out;
+	struct tdec_collector col = {.out = &rp.ranges};
+	etm_decoder_set_output(dec, tdec_on_elem, &col);
+	size_t used;
+	if (etm_decoder_feed(dec, rp.raw, rp.raw_len, &used) == ETM_DECODE_ERROR ||
+	    etm_decoder_end(dec) == ETM_DECODE_ERROR) {
+		fail(err, errlen, "%s: %s", dir, etm_decoder_error(dec));
+		goto out;
+	}
+	if (!rp.ranges.n) {
+		fail(err, errlen, "%s: the trace decodes to no instructions (%u decoder errors%s%s)", dir,
+		     rp.ranges.nerrors, rp.ranges.nerrors ? ": " : "", rp.ranges.first_error);
+		goto out;
+	}
+	compute_pc();
+	rp.dir = strdup(dir);
+	rp.active = true;
+	rc = 0;
+out:
+	if (dec)
+		etm_decoder_free(dec);
+	etm_snapshot_free(ss);
+	if (rc < 0)
+		replay_close();
+	return rc;
+}
+
+void replay_close(void)
+{
+	for (size_t i = 0; i < rp.nmem; i++) {
+		free(rp.mem[i].data);
+		free(rp.mem[i].origin);
+	}
+	free(rp.mem);
+	free(rp.raw);
+	free(rp.dir);
+	free(rp.elf_path);
+	free(rp.buffer_name);
+	trace_ranges_free(&rp.ranges);
+	memset(&rp, 0, sizeof rp);
+}
+
+static const char *protocol_text(enum tdec_protocol p)
+{
+	switch (p) {
+	case TDEC_ETMV3: return "ETMv3";
+	case TDEC_PTM: return "PTM";
+	case TDEC_ETMV4: return "ETMv4";
+	default: return "ETE";
+	}
+}
+
+void replay_describe(struct buf *out)
+{
+	const struct trace_ranges *tr = &rp.ranges;
+	buf_printf(out, "Replaying %s: buffer %s, %zu bytes (%s), %s trace of %s, trace ID 0x%02x\n",
+		   rp.dir, rp.buffer_name, rp.raw_len, rp.formatted ? "CoreSight frames" : "raw",
+		   protocol_text(rp.unit.protocol), rp.core,
+		   rp.unit.protocol <= TDEC_PTM ? rp.unit.etmtraceidr & 0x7f : rp.unit.trctraceidr & 0x7f);
+	buf_printf(out, "Decoded: %zu ranges, %" PRIu64 " instructions, %u gaps, %u decoder errors, "
+		   "%u overflows, %u addresses without memory\n",
+		   tr->n, tr->ninsns, tr->ngaps, tr->nerrors, tr->noverflows, tr->nnacc);
+	buf_printf(out, "Thread stands at pc 0x%" PRIx64 " (%s); memory:", rp.pc,
+		   rp.aa64 ? "A64" : rp.thumb ? "Thumb" : "ARM");
+	for (size_t i = 0; i < rp.nmem; i++)
+		buf_printf(out, " 0x%" PRIx64 "-0x%" PRIx64, rp.mem[i].addr, rp.mem[i].addr + rp.mem[i].len);
+	buf_puts(out, "\n");
+}
+
+/* ---- target description and registers ---------------------------------- */
+
+static const char arm_tdesc[] =
+	"<?xml version=\"1.0\"?>\n<!DOCTYPE target SYSTEM \"gdb-target.dtd\">\n"
+	"<target version=\"1.0\">\n<architecture>arm</architecture>\n"
+	"<feature name=\"org.gnu.gdb.arm.core\">\n"
+	"<reg name=\"r0\" bitsize=\"32\" type=\"uint32\"/>\n<reg name=\"r1\" bitsize=\"32\" type=\"uint32\"/>\n"
+	"<reg name=\"r2\" bitsize=\"32\" type=\"uint32\"/>\n<reg name=\"r3\" bitsize=\"32\" type=\"uint32\"/>\n"
+	"<reg name=\"r4\" bitsize=\"32\" type=\"uint32\"/>\n<reg name=\"r5\" bitsize=\"32\" type=\"uint32\"/>\n"
+	"<reg name=\"r6\" bitsize=\"32\" type=\"uint32\"/>\n<reg name=\"r7\" bitsize=\"32\" type=\"uint32\"/>\n"
+	"<reg name=\"r8\" bitsize=\"32\" type=\"uint32\"/>\n<reg name=\"r9\" bitsize=\"32\" type=\"uint32\"/>\n"
+	"<reg name=\"r10\" bitsize=\"32\" type=\"uint32\"/>\n<reg name=\"r11\" bitsize=\"32\" type=\"uint32\"/>\n"
+	"<reg name=\"r12\" bitsize=\"32\" type=\"uint32\"/>\n"
+	"<reg name=\"sp\" bitsize=\"32\" type=\"data_ptr\"/>\n"
+	"<reg name=\"lr\" bitsize=\"32\"/>\n"
+	"<reg name=\"pc\" bitsize=\"32\" type=\"code_ptr\"/>\n"
+	"<reg name=\"cpsr\" bitsize=\"32\" regnum=\"25\"/>\n"
+	"</feature>\n</target>\n";
+
+static const char aarch64_tdesc_head[] =
+	"<?xml version=\"1.0\"?>\n<!DOCTYPE target SYSTEM \"gdb-target.dtd\">\n"
+	"<target version=\"1.0\">\n<architecture>aarch64</architecture>\n"
+	"<feature name=\"org.gnu.gdb.aarch64.core\">\n";
+
+static void tdesc(struct buf *out)
+{
+	if (!rp.aa64) {
+		buf_puts(out, arm_tdesc);
+		return;
+	}
+	buf_puts(out, aarch64_tdesc_head);
+	for (int i = 0; i < 31; i++)
+		buf_printf(out, "<reg name=\"x%d\" bitsize=\"64\" type=\"int\"/>\n", i);
+	buf_puts(out, "<reg name=\"sp\" bitsize=\"64\" type=\"data_ptr\"/>\n"
+		      "<reg name=\"pc\" bitsize=\"64\" type=\"code_ptr\"/>\n"
+		      "<reg name=\"cpsr\" bitsize=\"32\" type=\"int\"/>\n</feature>\n</target>\n");
+}
+
+/* Registers in tdesc order: ARM r0-r15 + cpsr, AArch64 x0-x30, sp, pc,
+ * cpsr. Only the PC (and on ARM the CPSR's T bit, from the ISA of the
+ * last traced instruction) is known; the rest is sent as unavailable. */
+static size_t nregs(void) { return rp.aa64 ? 34 : 17; }
+static unsigned pc_regno(void) { return rp.aa64 ? 32 : 15; }
+static unsigned reg_size(size_t i) { return rp.aa64 && i < 33 ? 8 : 4; }
+
+static void append_reg(struct buf *out, size_t i)
+{
+	unsigned size = reg_size(i);
+	uint8_t bytes[8];
+	uint64_t v;
+	if (i == pc_regno())
+		v = rp.pc;
+	else if (!rp.aa64 && i == 16)
+		v = (rp.thumb ? 0x20u : 0u) | 0x1fu;   /* T bit; mode unknown, say System */
+	else {
+		for (unsigned k = 0; k < size; k++)
+			buf_puts(out, "xx");
+		return;
+	}
+	for (unsigned k = 0; k < size; k++)
+		bytes[k] = (uint8_t)(v >> (8 * k));
+	buf_hex(out, bytes, size);
+}
+
+/* ---- packets --------------------------------------------------------- */
+
+#define SESSION(ctx) ((struct session *)(ctx))
+#define READ_ONLY "Replay target: recorded memory and registers are read-only."
+#define NO_RUN "Replay target: the recorded program cannot run; walk the trace with record btrace (reverse-step, record goto)."
+
+static void stop_reply(struct session *s, struct buf *reply)
+{
+	buf_reset(reply);
+	buf_printf(reply, "T05%02x:", pc_regno());
+	append_reg(reply, pc_regno());
+	buf_puts(reply, ";thread:");
+	format_ptid(s, reply, REPLAY_PID, REPLAY_TID);
+	buf_putc(reply, ';');
+}
+
+static bool is_our_thread(const char *a, size_t n)
+{
+	/* "p1.1", "p1", "1", "0", "-1", "p-1", "p-1.-1", "p1.-1" */
+	char tmp[32];
+	if (n >= sizeof tmp)
+		return false;
+	memcpy(tmp, a, n);
+	tmp[n] = '\0';
+	static const char *ok[] = {"0", "-1", "1", "p1", "p1.1", "p1.-1", "p-1", "p-1.-1", "p0.0", "p1.0"};
+	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+		if (!strcmp(tmp, ok[i]))
+			return true;
+	return false;
+}
+
+static void rh_status(void *ctx, const char *a, size_t n, struct buf *reply)
+{
+	(void)a; (void)n;
+	stop_reply(ctx, reply);
+}
+
+static void rh_g(void *ctx, const char *a, size_t n, struct buf *reply)
+{
+	(void)ctx; (void)a; (void)n;
+	for (size_t i = 0; i < nregs(); i++)
+		append_reg(reply, i);
+}
+
+static void rh_p(void *ctx, const char *a, size_t n, struct buf *reply)
+{
+	(void)ctx;
+	const char *p = a, *end = a + n;
+	uint64_t regno;
+	if (!hex_parse_u64(&p, end, &regno) || p != end) {
+		reply_error(reply, 1);
+		return;
+	}
+	/* tdesc regnums: ARM cpsr is 25 */
+	if (!rp.aa64 && regno == 25)
+		regno = 16;
+	else if (!rp.aa64 && regno >= 16)
+		regno = 99;
+	if (regno >= nregs()) {
+		reply_error(reply, 1);
+		return;
+	}
+	append_reg(reply, (size_t)regno);
+}
+
+static void rh_read_only(void *ctx, const char *a, size_t n, struct buf *reply)
+{
+	(void)ctx; (void)a; (void)n;
+	reply_error_msg(reply, READ_ONLY);
+}
+
+static void rh_no_run(void *ctx, const char *a, size_t n, struct buf *reply)
+{
+	(void)ctx; (void)a; (void)n;
+	reply_error_msg(reply, NO_RUN);
+}
+
+static void rh_m(void *ctx, const char *a, size_t n, struct buf *reply)
+{
+	(void)ctx;
+	const char *p = a, *end = a + n;
+	uint64_t addr, len;
+	if (!hex_parse_u64_sep(&p, end, ',', &addr) || !hex_parse_u64(&p, end, &len) || p != end) {
+		reply_error(reply, 1);
+		return;
+	}
+	if (len > RSP_PACKET_SIZE / 2 - 16)
+		len = RSP_PACKET_SIZE / 2 - 16;
+	uint8_t *tmp = malloc(len ? len : 1);
+	if (!tmp)
+		abort();
+	size_t got = replay_read_memory(addr, tmp, len);
+	if (!got && len)
+		reply_error(reply, 1);   /* not recorded */
+	else
+		buf_hex(reply, tmp, got);
+	free(tmp);
+}
+
+/* Breakpoints are gdb's business while it replays btrace: accept them,
+ * nothing executes here. Watchpoints cannot be evaluated: unsupported. */
+static void rh_point(void *ctx, const char *a, size_t n, struct buf *reply)
+{
+	(void)ctx;
+	if (n >= 2 && (a[0] == '0' || a[0] == '1') && a[1] == ',')
+		reply_ok(reply);
+	else
+		buf_reset(reply);
+}
+
+static void rh_thread_alive(void *ctx, const char *a, size_t n, struct buf *reply)
+{
+	(void)ctx;
+	if (is_our_thread(a, n) && !(n == 1 && (a[0] == '0')))
+		reply_ok(reply);
+	else
+		reply_error(reply, 1);
+}
+
+static void rh_H(void *ctx, const char *a, size_t n, struct buf *reply)
+{
+	(void)ctx;
+	if (n >= 2 && (a[0] == 'g' || a[0] == 'c') && is_our_thread(a + 1, n - 1))
+		reply_ok(reply);
+	else
+		reply_error(reply, 1);
+}
+
+static void rh_qC(void *ctx, const char *a, size_t n, struct buf *reply)
+{
+	(void)a; (void)n;
+	buf_puts(reply, "QC");
+	format_ptid(ctx, reply, REPLAY_PID, REPLAY_TID);
+}
+
+static void rh_fthreadinfo(void *ctx, const char *a, size_t n, struct buf *reply)
+{
+	(void)a; (void)n;
+	buf_putc(reply, 'm');
+	format_ptid(ctx, reply, REPLAY_PID, REPLAY_TID);
+}
+
+static void rh_sthreadinfo(void *ctx, const char *a, size_t n, struct buf *reply)
+{
+	(void)ctx; (void)a; (void)n;
+	buf_putc(reply, 'l');
+}
+
+static void rh_attached(void *ctx, const char *a, size_t n, struct buf *reply)
+{
+	(void)ctx; (void)a; (void)n;
+	buf_putc(reply, '1');   /* gdb detaches rather than kills */
+}
+
+static void rh_empty(void *ctx, const char *a, size_t n, struct buf *reply)
+{
+	(void)ctx; (void)a; (void)n;
+	buf_reset(reply);
+}
+
+static void rh_detach(void *ctx, const char *a, size_t n, struct buf *reply)
+{
+	(void)a; (void)n;
+	reply_ok(reply);
+	if (!SESSION(ctx)->extended)
+		SESSION(ctx)->exit_requested = true;
+}
+
+static void rh_kill(void *ctx, const char *a, size_t n, struct buf *reply)
+{
+	(void)a; (void)n;
+	buf_reset(reply);
+	if (!SESSION(ctx)->extended)
+		SESSION(ctx)->exit_requested = true;
+}
+
+static bool split_xfer(const char *a, size_t n, char *annex, size_t annex_size, const char **range,
+		       size_t *range_len)
+{
+	const char *colon = NULL;
+	for (size_t i = n; i > 0 && !colon; i--)
+		if (a[i - 1] == ':')
+			colon = a + i - 1;
+	if (!colon || (size_t)(colon - a) >= annex_size)
+		return false;
+	memcpy(annex, a, (size_t)(colon - a));
+	annex[colon - a] = '\0';
+	*range = colon + 1;
+	*range_len = (size_t)(a + n - *range);
+	return true;
+}
+
+static void serve_static(const char *doc, size_t len, const char *range, size_t range_len,
+			 struct buf *reply)
+{
+	if (xfer_reply(reply, doc, len, range, range_len) < 0)
+		reply_error(reply, 1);
+}
+
+static void rh_features(void *ctx, const char *a, size_t n, struct buf *reply)
+{
+	(void)ctx;
+	char annex[128];
+	const char *range;
+	size_t range_len;
+	if (!split_xfer(a, n, annex, sizeof annex, &range, &range_len)) {
+		reply_error(reply, 1);
+		return;
+	}
+	if (strcmp(annex, "target.xml") != 0) {
+		reply_error_msg(reply, "No such target description file.");
+		return;
+	}
+	struct buf doc = BUF_INIT;
+	tdesc(&doc);
+	serve_static(doc.data, doc.len, range, range_len, reply);
+	buf_free(&doc);
+}
+
+static void rh_threads(void *ctx, const char *a, size_t n, struct buf *reply)
+{
+	char annex[16];
+	const char *range;
+	size_t range_len;
+	if (!split_xfer(a, n, annex, sizeof annex, &range, &range_len)) {
+		reply_error(reply, 1);
+		return;
+	}
+	struct buf doc = BUF_INIT;
+	buf_puts(&doc, "<?xml version=\"1.0\"?>\n<threads>\n<thread id=\"");
+	format_ptid(ctx, &doc, REPLAY_PID, REPLAY_TID);
+	buf_puts(&doc, "\" core=\"0\" name=\"replay\"/>\n</threads>\n");
+	serve_static(doc.data, doc.len, range, range_len, reply);
+	buf_free(&doc);
+}
+
+static void rh_exec_file(void *ctx, const char *a, size_t n, struct buf *reply)
+{
+	(void)ctx;
+	char annex[64];
+	const char *range;
+	size_t range_len;
+	if (!split_xfer(a, n, annex, sizeof annex, &range, &range_len)) {
+		reply_error(reply, 1);
+		return;
+	}
+	if (!rp.elf_path) {
+		reply_error_msg(reply, "No executable file: the snapshot holds memory dumps only.");
+		return;
+	}
+	serve_static(rp.elf_path, strlen(rp.elf_path), range, range_len, reply);
+}
+
+static void rh_no_object(void *ctx, const char *a, size_t n, struct buf *reply)
+{
+	(void)ctx; (void)a; (void)n;
+	reply_error_msg(reply, "Replay target: no such object.");
+}
+
+static void rh_vcont_query(void *ctx, const char *a, size_t n, struct buf *reply)
+{
+	(void)ctx; (void)a; (void)n;
+	buf_puts(reply, "vCont;c;C;s;S;t");
+}
+
+static const struct packet_handler replay_handlers[] = {
+	{"?", true, 0, rh_status},
+	{"g", true, 0, rh_g},
+	{"G", false, 0, rh_read_only},
+	{"p", false, 0, rh_p},
+	{"P", false, 0, rh_read_only},
+	{"m", false, 0, rh_m},
+	{"M", false, 0, rh_read_only},
+	{"X", false, 0, rh_read_only},
+	{"Z", false, 0, rh_point},
+	{"z", false, 0, rh_point},
+	{"c", false, 0, rh_no_run},
+	{"C", false, 0, rh_no_run},
+	{"s", false, 0, rh_no_run},
+	{"S", false, 0, rh_no_run},
+	{"vCont?", true, 0, rh_vcont_query},
+	{"vCont", false, 0, rh_no_run},
+	{"vRun", false, 0, rh_no_run},
+	{"vAttach;", false, 0, rh_no_run},
+	{"vKill;", false, 0, rh_detach},
+	{"R", false, 0, rh_no_run},
+	{"D", false, 0, rh_detach},
+	{"k", true, 0, rh_kill},
+	{"T", false, 0, rh_thread_alive},
+	{"H", false, 0, rh_H},
+	{"qC", true, 0, rh_qC},
+	{"qfThreadInfo", true, 0, rh_fthreadinfo},
+	{"qsThreadInfo", true, 0, rh_sthreadinfo},
+	{"qAttached", false, 0, rh_attached},
+	{"qOffsets", true, 0, rh_empty},
+	{"qCRC:", false, 0, rh_no_object},
+	{"qSearch:memory:", false, 0, rh_no_object},
+	{"vCtrlC", true, 0, rh_empty},
+	{"qXfer:features:read:", false, 0, rh_features},
+	{"qXfer:threads:read:", false, 0, rh_threads},
+	{"qXfer:exec-file:read:", false, 0, rh_exec_file},
+	{"qXfer:auxv:read:", false, 0, rh_no_object},
+	{"qXfer:libraries-svr4:read:", false, 0, rh_no_object},
+	{"qXfer:siginfo:read:", false, 0, rh_no_object},
+	{"qXfer:siginfo:write:", false, 0, rh_read_only},
+};
+
+bool replay_dispatch(struct session *s, const char *pkt, size_t len, struct buf *reply)
+{
+	if (!rp.active)
+		return false;
+	const char *args;
+	const struct packet_handler *h = dispatch_find(
+		replay_handlers, sizeof replay_handlers / sizeof replay_handlers[0], pkt, len, &args);
+	if (!h)
+		return false;
+	buf_reset(reply);
+	h->fn(s, args, (size_t)(pkt + len - args), reply);
+	return true;
+}

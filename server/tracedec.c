@@ -1,0 +1,192 @@
+/* Decoding into struct trace_ranges over etm/decode.h (see tracedec.h for
+ * why this file must not include etm/config.h). */
+#include "server/tracedec.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "etm/decode.h"
+
+_Static_assert(TDEC_RETURN == (int)ETM_INSN_RETURN && TDEC_WAIT == (int)ETM_INSN_WAIT,
+	       "tdec_class mirrors etm_insn_class");
+_Static_assert(TDEC_ISA_A64 == (int)ETM_ISA_A64, "tdec_isa mirrors etm_isa");
+
+void trace_ranges_free(struct trace_ranges *tr)
+{
+	free(tr->r);
+	memset(tr, 0, sizeof *tr);
+}
+
+void trace_ranges_reset(struct trace_ranges *tr)
+{
+	struct trace_range *keep = tr->r;
+	size_t cap = tr->cap;
+	memset(tr, 0, sizeof *tr);
+	tr->r = keep;
+	tr->cap = cap;
+}
+
+static void push_range(struct trace_ranges *tr, const struct trace_range *r)
+{
+	if (tr->n == tr->cap) {
+		size_t cap = tr->cap ? tr->cap * 2 : 1024;
+		struct trace_range *grown = realloc(tr->r, cap * sizeof *grown);
+		if (!grown)
+			abort();
+		tr->r = grown;
+		tr->cap = cap;
+	}
+	tr->r[tr->n++] = *r;
+	tr->ninsns += r->ninsns;
+}
+
+/* Element callback shared with server/replay.c: CTX is a struct
+ * tdec_collector. Flags of discontinuities go onto the next range. */
+struct tdec_collector {
+	struct trace_ranges *out;
+	uint8_t pending_flags;
+};
+int tdec_on_elem(void *ctx, const struct etm_elem *e);
+
+int tdec_on_elem(void *ctx, const struct etm_elem *e)
+{
+	struct tdec_collector *c = ctx;
+	struct trace_ranges *tr = c->out;
+	switch (e->kind) {
+	case ETM_ELEM_RANGE: {
+		if (e->end <= e->start)
+			break;
+		struct trace_range r = {
+			.begin = e->start, .end = e->end, .ninsns = e->num_insns,
+			.last_size = e->last_size ? e->last_size : 4,
+			.cls = (uint8_t)e->last_class, .isa = (uint8_t)e->isa,
+			.flags = (uint8_t)(c->pending_flags | (e->last_taken ? TDEC_TAKEN : 0)),
+		};
+		if (r.last_size > r.end - r.begin)
+			r.last_size = (uint8_t)(r.end - r.begin);
+		push_range(tr, &r);
+		c->pending_flags = 0;
+		break;
+	}
+	case ETM_ELEM_GAP:
+		tr->ngaps++;
+		if (e->gap == ETM_GAP_OVERFLOW)
+			tr->noverflows++;
+		c->pending_flags |= TDEC_GAP_BEFORE;
+		break;
+	case ETM_ELEM_ADDR_NACC:
+		if (!tr->nnacc++)
+			tr->first_nacc = e->start;
+		c->pending_flags |= TDEC_GAP_BEFORE;
+		break;
+	case ETM_ELEM_EXCEPTION:
+		c->pending_flags |= TDEC_EXC_BEFORE;
+		break;
+	case ETM_ELEM_ERROR:
+		if (!tr->nerrors++ && e->message)
+			snprintf(tr->first_error, sizeof tr->first_error, "%s", e->message);
+		c->pending_flags |= TDEC_GAP_BEFORE;
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+struct mem_bridge {
+	tdec_mem_fn fn;
+	void *ctx;
+};
+
+static uint32_t mem_bridge_read(void *ctx, uint64_t addr, uint8_t trace_id, uint32_t len,
+				uint8_t *buf)
+{
+	(void)trace_id;
+	struct mem_bridge *m = ctx;
+	return m->fn(m->ctx, addr, len, buf);
+}
+
+static void unit_to_config(const struct tdec_unit *u, struct etm_source_config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	static const enum etm_protocol protos[] = {
+		[TDEC_ETMV3] = ETM_PROTO_ETMV3, [TDEC_PTM] = ETM_PROTO_PTM,
+		[TDEC_ETMV4] = ETM_PROTO_ETMV4, [TDEC_ETE] = ETM_PROTO_ETE,
+	};
+	cfg->protocol = protos[u->protocol];
+	cfg->profile = u->profile_r ? ETM_PROFILE_R : u->profile_m ? ETM_PROFILE_M : ETM_PROFILE_A;
+	if (u->protocol == TDEC_ETMV3 || u->protocol == TDEC_PTM) {
+		cfg->arch = ETM_ARCH_V7;
+		cfg->regs.v3.etmidr = u->etmidr;
+		cfg->regs.v3.etmcr = u->etmcr;
+		cfg->regs.v3.etmccer = u->etmccer;
+		cfg->regs.v3.etmtraceidr = u->etmtraceidr;
+		return;
+	}
+	cfg->arch = u->protocol == TDEC_ETE ? ETM_ARCH_AA64 : u->aa64 ? ETM_ARCH_V8 : ETM_ARCH_V7;
+	cfg->regs.v4.trcidr0 = u->trcidr[0];
+	cfg->regs.v4.trcidr1 = u->trcidr[1];
+	cfg->regs.v4.trcidr2 = u->trcidr[2];
+	cfg->regs.v4.trcidr8 = u->trcidr[8];
+	cfg->regs.v4.trcidr9 = u->trcidr[9];
+	cfg->regs.v4.trcidr10 = u->trcidr[10];
+	cfg->regs.v4.trcidr11 = u->trcidr[11];
+	cfg->regs.v4.trcidr12 = u->trcidr[12];
+	cfg->regs.v4.trcidr13 = u->trcidr[13];
+	cfg->regs.v4.trcconfigr = u->trcconfigr;
+	cfg->regs.v4.trctraceidr = u->trctraceidr;
+	cfg->regs.v4.trcdevarch = u->trcdevarch;
+}
+
+int tdec_decode(const struct tdec_unit *units, size_t n_units, bool formatted,
+		const uint8_t *data, size_t len, tdec_mem_fn mem, void *mem_ctx,
+		struct trace_ranges *out, char *err, size_t errlen)
+{
+	if (!n_units) {
+		snprintf(err, errlen, "no trace unit to decode with");
+		return -1;
+	}
+	struct etm_decoder *dec = etm_decoder_new(formatted ? ETM_FORMAT_FRAMED : ETM_FORMAT_RAW,
+						  err, errlen);
+	if (!dec)
+		return -1;
+	size_t added = 0;
+	for (size_t i = 0; i < (formatted ? n_units : 1); i++) {
+		struct etm_source_config cfg;
+		unit_to_config(&units[i], &cfg);
+		if (etm_decoder_add_source(dec, &cfg) == 0)
+			added++;
+	}
+	if (!added) {
+		snprintf(err, errlen, "%s", etm_decoder_error(dec));
+		etm_decoder_free(dec);
+		return -1;
+	}
+	struct mem_bridge bridge = {mem, mem_ctx};
+	if (mem && etm_decoder_add_mem_callback(dec, 0, UINT64_MAX, mem_bridge_read, &bridge) < 0) {
+		snprintf(err, errlen, "%s", etm_decoder_error(dec));
+		etm_decoder_free(dec);
+		return -1;
+	}
+	struct tdec_collector col = {.out = out};
+	etm_decoder_set_output(dec, tdec_on_elem, &col);
+	size_t used = 0;
+	enum etm_decode_status st = etm_decoder_feed(dec, data, len, &used);
+	if (st != ETM_DECODE_ERROR)
+		st = etm_decoder_end(dec);
+	if (st == ETM_DECODE_ERROR && !out->nerrors++)
+		snprintf(out->first_error, sizeof out->first_error, "%s", etm_decoder_error(dec));
+	etm_decoder_free(dec);
+	return 0;
+}
+
+const char *tdec_class_name(unsigned cls)
+{
+	return etm_insn_class_name((enum etm_insn_class)cls);
+}
+
+const char *tdec_isa_name(unsigned isa)
+{
+	return etm_isa_name((enum etm_isa)isa);
+}
