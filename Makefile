@@ -23,6 +23,10 @@ CFLAGS  ?= -O2 -g
 SANFLAGS ?=
 ALL_CFLAGS = $(CFLAGS_BASE) $(CFLAGS) $(SANFLAGS)
 LDLIBS  := -lopencsd_c_api -lopencsd -lexpat -lelf -lpthread
+# x86 instruction lengths for the software branch recorder.
+ifeq ($(ARCH),x86_64)
+LDLIBS  += -lcapstone
+endif
 LDFLAGS ?=
 
 # A cross compiler finds the target's libraries in the sysroot that

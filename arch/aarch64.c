@@ -348,6 +348,12 @@ static long a64_syscall_number(const uint8_t *regs)
 	return (long)nr;
 }
 
+static int a64_insn_length(const uint8_t *code, size_t avail, const uint8_t *regs)
+{
+	(void)code; (void)regs;
+	return avail >= 4 ? 4 : -1;   /* A64 instructions are all 4 bytes */
+}
+
 const struct arch_ops the_arch = {
 	.name = "aarch64",
 	.features = a64_features,
@@ -367,4 +373,5 @@ const struct arch_ops the_arch = {
 	.hw_points_apply = a64_hw_points_apply,
 	.trap_cause = a64_trap_cause,
 	.syscall_number = a64_syscall_number,
+	.insn_length = a64_insn_length,
 };

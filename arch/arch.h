@@ -88,6 +88,11 @@ struct arch_ops {
 
 	/* System call number and return value of a thread stopped at a syscall. */
 	long (*syscall_number)(const uint8_t *regs);
+
+	/* Length in bytes of the instruction in CODE (AVAIL bytes read at the
+	 * PC of REGS), or -1 when it does not decode. Used by the software
+	 * branch recorder to tell a taken branch from the next instruction. */
+	int (*insn_length)(const uint8_t *code, size_t avail, const uint8_t *regs);
 };
 
 extern const struct arch_ops the_arch;

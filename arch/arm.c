@@ -407,6 +407,19 @@ static long arm_syscall_number(const uint8_t *regs)
 	return (long)nr;
 }
 
+static int arm_insn_length(const uint8_t *code, size_t avail, const uint8_t *regs)
+{
+	uint32_t cpsr;
+	memcpy(&cpsr, regs + OFF_CPSR, 4);
+	if (!(cpsr & 0x20))
+		return avail >= 4 ? 4 : -1;   /* A32 */
+	if (avail < 2)
+		return -1;
+	/* Thumb: a first halfword 0b11101, 0b11110 or 0b11111 starts a 32-bit one. */
+	uint16_t hw = (uint16_t)(code[0] | code[1] << 8);
+	return (hw & 0xf800) >= 0xe800 ? (avail >= 4 ? 4 : -1) : 2;
+}
+
 const struct arch_ops the_arch = {
 	.name = "arm",
 	.features = arm_features,
@@ -428,4 +441,5 @@ const struct arch_ops the_arch = {
 	.hw_points_apply = arm_hw_points_apply,
 	.trap_cause = arm_trap_cause,
 	.syscall_number = arm_syscall_number,
+	.insn_length = arm_insn_length,
 };

@@ -11,6 +11,8 @@
 
 #include "arch/x86_64-tdesc.inc"
 
+#include <capstone/capstone.h>
+
 static const char tdesc_target[] =
 	"<?xml version=\"1.0\"?>\n"
 	"<!DOCTYPE target SYSTEM \"gdb-target.dtd\">\n"
@@ -399,6 +401,27 @@ static long x86_syscall_number(const uint8_t *regs)
 	return (long)nr;
 }
 
+static int x86_insn_length(const uint8_t *code, size_t avail, const uint8_t *regs)
+{
+	(void)regs;
+	static csh handle;
+	static bool opened;
+	if (!opened) {
+		if (cs_open(CS_ARCH_X86, CS_MODE_64, &handle) != CS_ERR_OK)
+			return -1;
+		opened = true;
+	}
+	const uint8_t *p = code;
+	size_t left = avail;
+	uint64_t addr = 0;
+	cs_insn *insn = cs_malloc(handle);
+	if (!insn)
+		return -1;
+	int len = cs_disasm_iter(handle, &p, &left, &addr, insn) ? (int)insn->size : -1;
+	cs_free(insn, 1);
+	return len;
+}
+
 const struct arch_ops the_arch = {
 	.name = "x86_64",
 	.features = x86_features,
@@ -418,4 +441,5 @@ const struct arch_ops the_arch = {
 	.hw_points_apply = x86_hw_points_apply,
 	.trap_cause = x86_trap_cause,
 	.syscall_number = x86_syscall_number,
+	.insn_length = x86_insn_length,
 };

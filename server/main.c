@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "server/btrace.h"
+#include "server/replay.h"
 #include "server/server.h"
 
 #define CSGDBSERVER_VERSION "0.1"
@@ -16,6 +18,7 @@ static void usage(FILE *out)
 		"Usage:\tcsgdbserver [OPTIONS] COMM PROG [ARGS ...]\n"
 		"\tcsgdbserver [OPTIONS] --attach COMM PID\n"
 		"\tcsgdbserver [OPTIONS] --multi COMM\n"
+		"\tcsgdbserver [OPTIONS] --replay DIR COMM\n"
 		"\n"
 		"COMM may be a tty device (for serial debugging), HOST:PORT to listen\n"
 		"for a TCP connection on exactly that host's address, :PORT to listen on\n"
@@ -29,6 +32,9 @@ static void usage(FILE *out)
 		"  --multi               Start server without a specific program, and\n"
 		"                        only quit when explicitly commanded.\n"
 		"  --once                Exit after the first connection has closed.\n"
+		"  --replay DIR          Serve a recorded CoreSight trace as a stopped,\n"
+		"                        read-only target for record btrace: DIR is an\n"
+		"                        OpenCSD snapshot, or trace.bin + etm.ini + ELF.\n"
 		"  --help                Print this message and then exit.\n"
 		"  --version             Display version information and exit.\n"
 		"\n"
@@ -43,6 +49,8 @@ static void usage(FILE *out)
 		"  --no-startup-with-shell\n"
 		"                        Exec PROG directly instead of using a shell.\n"
 		"  --baud RATE           Line speed of a serial COMM.\n"
+		"  --etm-perfdata FILE   Trace threads with the CoreSight trace recorded in\n"
+		"                        FILE (perf.data with cs_etm) instead of perf.\n"
 		"\n"
 		"Debug options:\n"
 		"\n"
@@ -68,6 +76,7 @@ int main(int argc, char **argv)
 {
 	struct options opts = {.baud = 0};
 	char **wrapper = NULL;
+	const char *etm_perfdata = NULL;
 	int i = 1;
 	for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
 		const char *a = argv[i];
@@ -82,6 +91,14 @@ int main(int argc, char **argv)
 			return 0;
 		} else if (strcmp(a, "--attach") == 0) {
 			opts.attach_pid = -1;
+		} else if (strcmp(a, "--replay") == 0 && i + 1 < argc) {
+			opts.replay_dir = argv[++i];
+		} else if (strncmp(a, "--replay=", 9) == 0) {
+			opts.replay_dir = a + 9;
+		} else if (strcmp(a, "--etm-perfdata") == 0 && i + 1 < argc) {
+			etm_perfdata = argv[++i];
+		} else if (strncmp(a, "--etm-perfdata=", 15) == 0) {
+			etm_perfdata = a + 15;
 		} else if (strcmp(a, "--multi") == 0) {
 			opts.multi = true;
 		} else if (strcmp(a, "--once") == 0) {
@@ -164,7 +181,13 @@ int main(int argc, char **argv)
 	opts.comm = argv[i++];
 	if (strcmp(opts.comm, "stdio") == 0)
 		opts.comm = "-";
-	if (opts.attach_pid) {
+	if (opts.replay_dir) {
+		if (i < argc || opts.attach_pid || opts.multi) {
+			fprintf(stderr, "--replay serves a recording: no PROG, --attach or --multi\n");
+			usage(stderr);
+			return 1;
+		}
+	} else if (opts.attach_pid) {
 		char *end;
 		long pid = i < argc ? strtol(argv[i], &end, 10) : 0;
 		if (i + 1 != argc || pid <= 0 || *end) {
@@ -192,6 +215,20 @@ int main(int argc, char **argv)
 	s.opts = &opts;
 	s.remote.log = opts.remote_debug;
 	session_reset(&s);
+
+	if (opts.replay_dir) {
+		char err[1024];
+		if (replay_open(opts.replay_dir, err, sizeof err) < 0) {
+			fprintf(stderr, "%s\nExiting\n", err);
+			return 1;
+		}
+		struct buf about = BUF_INIT;
+		replay_describe(&about);
+		fputs(about.data, stderr);
+		buf_free(&about);
+	} else {
+		btrace_setup(etm_perfdata);
+	}
 
 	if (opts.prog_argv) {
 		char err[512];
@@ -236,7 +273,7 @@ int main(int argc, char **argv)
 		hostio_reset();
 		if (s.exit_requested || opts.once || l.stdio)
 			break;
-		if (!s.extended && !processes)
+		if (!s.extended && !processes && !replay_active())
 			break;
 		if (opts.multi) {
 			/* The next client starts from a clean state. */
@@ -247,6 +284,8 @@ int main(int argc, char **argv)
 		}
 	}
 	target_cleanup_all();
+	btrace_shutdown();
+	replay_close();
 	listener_close(&l);
 	buf_free(&s.xfer);
 	for (size_t k = 0; s.last_run_argv && s.last_run_argv[k]; k++)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "server/btrace.h"
 #include "server/server.h"
 
 struct monitor_cmd {
@@ -97,6 +98,15 @@ static const struct monitor_cmd monitor_cmds[] = {
 	{"set remote-debug", "set remote-debug <0|1>", "Enable remote protocol debugging messages",
 	 mon_set_remote_debug},
 	{"exit", "exit", "Quit csgdbserver", mon_exit},
+	{"etm status", "etm status", "Show the trace source and each traced thread's trace", mon_etm_status},
+	{"etm config", "etm config [NAME=VALUE ...]",
+	 "Show or set the ETM options for threads traced from now on (names of Qbtrace-conf:CoreSight)",
+	 mon_etm_config},
+	{"etm call-history", "etm call-history [N|FROM,TO]",
+	 "Function call history of the current thread, calls/returns classified from the ETM trace",
+	 mon_etm_call_history},
+	{"etm instruction-history", "etm instruction-history [N|FROM,TO]",
+	 "Instruction history of the current thread, with each branch's class", mon_etm_insn_history},
 };
 
 static int mon_help(struct session *s, const char *args, struct buf *out)

@@ -16,6 +16,8 @@
 #include "protocol/dispatch.h"
 #include "protocol/hex.h"
 #include "protocol/xml.h"
+#include "server/btrace.h"
+#include "server/replay.h"
 #include "server/signals.h"
 
 /* Handler flags. */
@@ -966,6 +968,7 @@ static void handle_qsupported(void *ctx, const char *a, size_t n, struct buf *re
 		buf_puts(reply, ";vfork-events+");
 	if (exec_ev)
 		buf_puts(reply, ";exec-events+");
+	btrace_qsupported(reply);   /* only when there is trace to serve */
 }
 
 static void handle_qrcmd(void *ctx, const char *a, size_t n, struct buf *reply)
@@ -1670,6 +1673,10 @@ static const struct packet_handler handlers[] = {
 	{"qSupported", false, 0, handle_qsupported},
 	{"qSymbol:", false, 0, handle_qsymbol},
 	{"qXfer:features:read:", false, 0, handle_xfer_features},
+	{"qXfer:btrace:read:", false, 0, handle_xfer_btrace},
+	{"qXfer:btrace-conf:read:", false, 0, handle_xfer_btrace_conf},
+	{"Qbtrace:", false, 0, handle_qbtrace},
+	{"Qbtrace-conf:", false, 0, handle_qbtrace_conf},
 	{"qXfer:threads:read:", false, 0, handle_xfer_threads},
 	{"qXfer:libraries-svr4:read:", false, 0, handle_xfer_libraries},
 	{"qXfer:auxv:read:", false, 0, handle_xfer_auxv},
@@ -1714,6 +1721,9 @@ void session_dispatch(struct session *s, const char *pkt, size_t len, struct buf
 {
 	const char *args;
 	buf_reset(reply);
+	/* --replay: packets that would touch a live process go to the capture */
+	if (replay_active() && replay_dispatch(s, pkt, len, reply))
+		return;
 	const struct packet_handler *h =
 		dispatch_find(handlers, sizeof handlers / sizeof handlers[0], pkt, len, &args);
 	if (!h || packet_disabled(s, h))

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "protocol/buf.h"
+#include "server/swbtrace.h"
 
 struct target_settings target_settings = {
 	.disable_randomization = true,
@@ -88,6 +89,8 @@ static struct process *add_process(pid_t pid, bool attached)
 	return p;
 }
 
+void (*target_thread_hook)(struct thread *t, bool added);
+
 static struct thread *add_thread(struct process *p, pid_t tid)
 {
 	struct thread *t = calloc(1, sizeof *t);
@@ -102,16 +105,21 @@ static struct thread *add_thread(struct process *p, pid_t tid)
 	while (*tail)
 		tail = &(*tail)->next;
 	*tail = t;
+	if (target_thread_hook)
+		target_thread_hook(t, true);
 	return t;
 }
 
 static void remove_thread(struct thread *t)
 {
+	if (target_thread_hook)
+		target_thread_hook(t, false);
 	struct thread **pp = &t->proc->threads;
 	while (*pp && *pp != t)
 		pp = &(*pp)->next;
 	if (*pp)
 		*pp = t->next;
+	swbtrace_free(t->bt);
 	free(t->regs);
 	free(t);
 }
@@ -555,6 +563,10 @@ int thread_store_regs(struct thread *t)
 
 static void resume_thread(struct thread *t, int request, int sig)
 {
+	if (t->bt) {
+		uint8_t *regs = thread_regs(t);
+		t->bt_pc = regs ? the_arch.get_pc(regs) : 0;
+	}
 	if (t->hw_generation != t->proc->hw_generation) {
 		the_arch.hw_points_apply(t->tid, t->proc->hw, t->proc->nhw, false);
 		t->hw_generation = t->proc->hw_generation;
@@ -569,7 +581,7 @@ static void resume_thread(struct thread *t, int request, int sig)
 
 static int resume_request(struct thread *t)
 {
-	if (t->resume == RESUME_STEP || t->resume == RESUME_RANGE)
+	if (t->resume == RESUME_STEP || t->resume == RESUME_RANGE || t->bt)
 		return PTRACE_SINGLESTEP;
 	return target_settings.catch_syscalls ? PTRACE_SYSCALL : PTRACE_CONT;
 }
@@ -686,6 +698,53 @@ static void classify_trap(struct thread *t, struct stop_event *ev)
 			}
 		}
 	}
+}
+
+/* A recorded thread made one step from T->bt_pc: a taken branch unless
+ * it landed on the next instruction. */
+static void record_step(struct thread *t)
+{
+	uint8_t *regs = thread_regs(t);
+	if (!regs)
+		return;
+	uint64_t pc = the_arch.get_pc(regs);
+	uint8_t code[16];
+	ssize_t n = target_read_memory(t->proc, t->bt_pc, code, sizeof code);
+	int len = n > 0 ? the_arch.insn_length(code, (size_t)n, regs) : -1;
+	t->bt->steps++;
+	if (len < 0 || pc != t->bt_pc + (uint64_t)len)
+		swbtrace_add(t->bt, t->bt_pc, pc);
+}
+
+int target_btrace_enable(struct thread *t, uint64_t size, char *err, size_t errlen)
+{
+	if (t->bt) {
+		snprintf(err, errlen, "Btrace already enabled.");
+		return -1;
+	}
+	if (!the_arch.can_single_step || !the_arch.insn_length) {
+		snprintf(err, errlen, "Software branch recording needs hardware single-step, "
+			 "which %s lacks.", the_arch.name);
+		return -1;
+	}
+	uint8_t *regs = thread_regs(t);
+	if (!regs) {
+		snprintf(err, errlen, "Cannot read the registers of thread %d.", t->tid);
+		return -1;
+	}
+	t->bt = swbtrace_new(size, the_arch.get_pc(regs));
+	if (!t->bt) {
+		snprintf(err, errlen, "Cannot allocate %llu bytes of trace buffer.",
+			 (unsigned long long)size);
+		return -1;
+	}
+	return 0;
+}
+
+void target_btrace_disable(struct thread *t)
+{
+	swbtrace_free(t->bt);
+	t->bt = NULL;
 }
 
 /* Turn a waitpid status of T into an event. Returns true when it is to be
@@ -827,6 +886,13 @@ static bool handle_status(struct thread *t, int status, struct stop_event *ev)
 	ev->sig = sig;
 	if (sig == SIGTRAP) {
 		classify_trap(t, ev);
+		if (t->bt && ev->reason == REASON_STEP) {
+			record_step(t);
+			if (t->resume == RESUME_CONTINUE) {
+				resume_thread(t, PTRACE_SINGLESTEP, 0);
+				return false;
+			}
+		}
 		if (ev->reason == REASON_STEP && t->resume == RESUME_RANGE) {
 			uint8_t *regs = thread_regs(t);
 			uint64_t pc = regs ? the_arch.get_pc(regs) : 0;

@@ -69,6 +69,8 @@ struct thread {
 	struct stop_event pending;
 	bool new_thread;        /* not seen by gdb yet (thread events) */
 	bool stop_requested;    /* non-stop vCont;t: report the stop as signal 0 */
+	struct swbtrace *bt;    /* software branch recording, or NULL */
+	uint64_t bt_pc;         /* PC before the step being recorded */
 
 	enum resume_kind resume;
 	int resume_sig;
@@ -168,11 +170,20 @@ ssize_t target_write_memory(struct process *p, uint64_t addr, const void *buf, s
 int target_insert_point(struct process *p, int type, uint64_t addr, int kind);
 int target_remove_point(struct process *p, int type, uint64_t addr, int kind);
 
+/* Software branch recording of a thread (see swbtrace.h): it is then
+ * single-stepped whenever it runs. SIZE is the buffer in bytes. */
+int target_btrace_enable(struct thread *t, uint64_t size, char *err, size_t errlen);
+void target_btrace_disable(struct thread *t);
+
 /* Set up the SIGCHLD signalfd; once at start-up. */
 int target_init(void);
 /* Kill what we started, detach what we attached. */
 void target_cleanup_all(void);
 
 extern bool debug_target;
+
+/* Called when a thread joins (ADDED) or leaves the thread list; the
+ * branch-trace layer traces new threads from their first instruction. */
+extern void (*target_thread_hook)(struct thread *t, bool added);
 
 #endif

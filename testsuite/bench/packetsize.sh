@@ -86,43 +86,47 @@ for run in $(seq "$RUNS"); do
 done
 
 awk -v csdef="$cs_default" '
-	function med(key,    n, i, j, t, a) {
+	function med(key, arr,    n, i, j, t, a) {
 		n = cnt[key]
-		for (i = 1; i <= n; i++) a[i] = v[key, i]
+		for (i = 1; i <= n; i++) a[i] = arr[key, i]
 		for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
 		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 	}
+	function fit(i, x, y) { n[i]++; sx[i] += x; sy[i] += y; sxx[i] += x * x; sxy[i] += x * y }
+	function slope(i) { return (n[i] * sxy[i] - sx[i] * sy[i]) / (n[i] * sxx[i] - sx[i] * sx[i]) }
+	function icept(i) { return (sy[i] - slope(i) * sx[i]) / n[i] }
 	{
 		key = $1 SUBSEP $2
 		if (!(key in seen)) { seen[key] = 1; order[++nk] = key }
 		if ($3 == "FAILED") { failed[key]++; next }
-		i = ++cnt[key]; v[key, i] = $3; g[key, i] = $4; s[key, i] = $5
+		i = ++cnt[key]; v[key, i] = $3; g[key, i] = $4; s[key, i] = $5; cpu[key, i] = $4 + $5
 	}
 	END {
 		mib = 16 * 1048576
-		printf "%-12s %9s %10s %8s %10s %9s %9s\n", "server", "pkt size", "req bytes", "packets", "median s", "MiB/s", "failed"
+		printf "%-12s %8s %9s %7s %9s %7s %8s %8s %6s\n", "server", "pkt size", "req bytes", "packets",
+			"median s", "MiB/s", "gdb cpu", "srv cpu", "failed"
 		for (k = 1; k <= nk; k++) {
 			split(order[k], p, SUBSEP)
 			size = (p[2] == "default") ? (p[1] == "gdbserver" ? 18431 : csdef) : p[2]
 			bytes = size ? int(size / 2) : 0
 			pk = bytes ? int((mib + bytes - 1) / bytes) : 0
-			t = cnt[order[k]] ? med(order[k]) : 0
-			printf "%-12s %9s %10s %8s %10s %9s %9d\n", p[1], p[2], bytes ? bytes : "?", pk ? pk : "?",
-				t ? sprintf("%.4f", t) : "-", t ? sprintf("%.1f", 16 / t) : "-", failed[order[k]]
-			# Straight-line fit over the fixed gdbserver sizes: time = a * packets + b.
-			if (p[1] == "gdbserver" && t) {
-				n++; sx += pk; sy += t; sxx += pk * pk; sxy += pk * t
-			}
+			if (cnt[order[k]]) {
+				t = med(order[k], v)
+				printf "%-12s %8s %9s %7s %9.4f %7.1f %8.4f %8.4f %6d\n", p[1], p[2], bytes ? bytes : "?",
+					pk ? pk : "?", t, 16 / t, med(order[k], g), med(order[k], s), failed[order[k]]
+				# Straight-line fits over gdbserver sizes: y = a * packets + b.
+				if (p[1] == "gdbserver") { fit(1, pk, t); fit(2, pk, med(order[k], cpu)) }
+			} else
+				printf "%-12s %8s %9s %7s %9s %7s %8s %8s %6d\n", p[1], p[2], bytes, pk, "-", "-", "-", "-", failed[order[k]]
 		}
-		if (n >= 2 && n * sxx - sx * sx != 0) {
-			a = (n * sxy - sx * sy) / (n * sxx - sx * sx); b = (sy - a * sx) / n
-			printf "\nGNU gdbserver fit: %.1f us per packet + %.3f s for 16 MiB regardless of size\n", a * 1e6, b
-			printf "predicted with gdbserver'"'"'s per-packet cost:"
+		if (n[1] >= 2 && n[1] * sxx[1] - sx[1] * sx[1] != 0) {
 			split("18431 65536 262144 1048576", ps, " ")
-			for (i = 1; i <= 4; i++) {
-				pk = int((mib + int(ps[i] / 2) - 1) / int(ps[i] / 2))
-				printf "  %s: %.3f s", ps[i], a * pk + b
-			}
+			printf "\nGNU gdbserver, wall:         %7.1f us per packet + %.3f s per 16 MiB;", slope(1) * 1e6, icept(1)
+			printf " predicted:"
+			for (i = 1; i <= 4; i++) { pk = int((mib + int(ps[i] / 2) - 1) / int(ps[i] / 2)); printf " %s: %.3f s", ps[i], slope(1) * pk + icept(1) }
+			printf "\nGNU gdbserver, gdb+srv CPU:  %7.1f us per packet + %.3f s per 16 MiB;", slope(2) * 1e6, icept(2)
+			printf " predicted:"
+			for (i = 1; i <= 4; i++) { pk = int((mib + int(ps[i] / 2) - 1) / int(ps[i] / 2)); printf " %s: %.3f s", ps[i], slope(2) * pk + icept(2) }
 			print ""
 		}
 	}' "$results"

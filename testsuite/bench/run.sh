@@ -90,8 +90,8 @@ done
 # Machines shared with other work are noisy (a pure CPU loop here varies 4x
 # from second to second), so besides medians the table gives minimums and the
 # median of the ratios of adjacent (paired) runs, which cancels slow drift.
-# The client bound: if csgdbserver took no CPU at all, the best ratio would be
-# T_gnu / (T_gnu - server_cpu_gnu); gdb and the kernel account for the rest.
+# The client bound: gdb and the server take turns, so if csgdbserver took no
+# CPU at all the best ratio would be (gdb_cpu + server_cpu_gnu) / gdb_cpu.
 echo
 awk -v steps="$BENCH_STEPS" -v hits="$BENCH_HITS" '
 	function sortn(a, n,    i, j, t) {
@@ -132,21 +132,21 @@ awk -v steps="$BENCH_STEPS" -v hits="$BENCH_HITS" '
 				ng, nc, (nc > 0 ? ng / nc : 0), paired(b)
 		}
 		print ""
-		printf "%-26s %19s | %19s | %8s\n", "CPU seconds (medians)", "with gdbserver", "with csgdbserver", "client"
-		printf "%-26s %9s %9s | %9s %9s | %8s\n", "bench", "gdb", "server", "gdb", "server", "ceiling"
+		printf "%-26s %19s | %19s | %7s %8s\n", "CPU seconds (medians)", "with gdbserver", "with csgdbserver", "srv cpu", "client"
+		printf "%-26s %9s %9s | %9s %9s | %7s %8s\n", "bench", "gdb", "server", "gdb", "server", "gnu/cs", "ceiling"
 		for (k = 1; k <= nk; k++) {
 			b = order[k]; g = b SUBSEP "gdbserver"; c = b SUBSEP "csgdbserver"
-			tg = stat(g, 1, "med"); sg = stat(g, 3, "med")
-			ceiling = (tg - sg > 0) ? sprintf("%.2f", tg / (tg - sg)) : "inf"
-			printf "%-26s %9.4f %9.4f | %9.4f %9.4f | %8s\n", (b in label ? label[b] : b),
-				stat(g, 2, "med"), sg, stat(c, 2, "med"), stat(c, 3, "med"), ceiling
+			gg = stat(g, 2, "med"); sg = stat(g, 3, "med"); sc = stat(c, 3, "med")
+			printf "%-26s %9.4f %9.4f | %9.4f %9.4f | %7.2f %8.2f\n", (b in label ? label[b] : b),
+				gg, sg, stat(c, 2, "med"), sc, (sc > 0 ? sg / sc : 0), (gg > 0 ? (gg + sg) / gg : 0)
 		}
 		print ""
 		print "ratio = gdbserver time / csgdbserver time: > 1 means csgdbserver is faster."
 		print "paired ratio: median over runs of the ratio of the two back-to-back runs."
-		print "CPU: user+system time of the gdb and of the server process during the timed part."
-		print "client ceiling = T_gnu / (T_gnu - gdbserver CPU): the best ratio a server"
-		print "using no CPU at all could reach, with gdb and the kernel as they are."
+		print "CPU: user+system time of the gdb and of the server process during the timed"
+		print "part (schedstat); unlike wall time it hardly grows when the machine is busy."
+		print "client ceiling = (gdb + gdbserver CPU) / gdb CPU: the best ratio a server"
+		print "using no CPU at all could reach while gdb itself stays as it is."
 	}' "$results"
 echo "load average (1/5/15 min) at start: $load_start, at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "  (on $(nproc) CPUs; other work on the machine inflates and scatters the times)"

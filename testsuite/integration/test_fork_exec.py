@@ -70,6 +70,8 @@ eq(sorted(int(p) for p in re.findall(r"process (\d+)", out)), sorted([parent, ch
 import os
 st = open("/proc/%d/status" % parent).read()
 check(re.search(r"TracerPid:\s+0\b", st) is None, "parent is still traced")
+# only the child now: the parent stays stopped while the child exits
+ex("set schedule-multiple off")
 out = ex("continue")
 contains(out, "exited with code 03", "child exits")
 ex("inferior 1")

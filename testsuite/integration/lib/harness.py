@@ -5,6 +5,7 @@ import json
 import os
 import random
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -490,3 +491,5 @@ class TestContext:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
+        if not os.environ.get("ITEST_KEEP_LOGS"):
+            shutil.rmtree(self.tmp, ignore_errors=True)
