@@ -573,10 +573,15 @@ static void resume_thread(struct thread *t, int request, int sig)
 	}
 	t->regs_valid = false;
 	t->siginfo_valid = false;
-	if (ptrace(request, t->tid, 0, sig) == 0)
+	if (ptrace(request, t->tid, 0, sig) == 0) {
 		t->stopped = false;
-	else
+	} else {
 		debug("resume %d failed: %s\n", t->tid, strerror(errno));
+		/* ESRCH: killed while stopped (SIGKILL from outside). Its exit
+		 * status is on its way: wait for it as for a running thread. */
+		if (errno == ESRCH)
+			t->stopped = false;
+	}
 }
 
 static int resume_request(struct thread *t)

@@ -23,6 +23,9 @@ import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "lib"))
+# no __pycache__ in the source tree (also for gdb's python, via the env)
+sys.dont_write_bytecode = True
+os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
 import harness  # noqa: E402
 
 DEFAULT_TIMEOUT = 30

@@ -1,0 +1,294 @@
+# Branch-trace packets driven raw over the socket (no gdb): Qbtrace,
+# Qbtrace-conf, qXfer:btrace:read all/new/delta, qXfer:btrace-conf:read,
+# against `csgdbserver --replay` of a real Cortex-R5 ETMv3 capture, and
+# against a live inferior whose trace source replays a recorded perf.data
+# (--etm-perfdata). Expected block lists come from `cstrace decode` of the
+# same capture, not from the server.
+import os
+import re
+import struct
+import subprocess
+
+from harness import RSP, csgdbserver_only, timeout
+
+R5 = "/work/shared/testdata/etmv3-cortex-r5"
+PERFDATA = "/work/shared/testdata/simpleperf-etm-perfdata/perf_etm.data"
+
+
+def replay(t, capture="freertos"):
+    srv = t.start_server(options=["--once", "--replay", os.path.join(R5, capture)])
+    rsp = RSP(srv.port, timeout_s=30)
+    rsp.command("qSupported:multiprocess+;swbreak+")
+    return srv, rsp
+
+
+def xfer_all(rsp, obj, annex, chunk=0x3000):
+    """Whole qXfer document read in CHUNK-sized pieces (m... then l...)."""
+    data, off = b"", 0
+    while True:
+        reply = rsp.command("qXfer:%s:read:%s:%x,%x" % (obj, annex, off, chunk))
+        if reply[:1] not in (b"m", b"l"):
+            return reply, None
+        data += reply[1:]
+        off += len(reply) - 1
+        if reply[:1] == b"l":
+            return None, data
+
+
+def blocks(doc):
+    return [(int(b, 16), int(e, 16)) for b, e in
+            re.findall(rb'<block begin="(0x[0-9a-f]+)" end="(0x[0-9a-f]+)"/>', doc)]
+
+
+def cstrace_ranges(t, capture):
+    out = subprocess.run([os.path.join(t.build, "cstrace"), "decode", "--ranges",
+                          os.path.join(R5, capture)], capture_output=True, text=True,
+                         timeout=60).stdout
+    return [tuple(int(x, 16) for x in line.split()) for line in out.splitlines()]
+
+
+def merged(ranges):
+    out = []
+    for s, e in ranges:
+        if out and out[-1][1] == s:
+            out[-1][1] = e
+        else:
+            out.append([s, e])
+    return out
+
+
+def stop_pc(reply):
+    m = re.search(rb"0f:([0-9a-f]{8});", reply)
+    return int.from_bytes(bytes.fromhex(m.group(1).decode()), "little")
+
+
+def elf_bytes(path, addr, size):
+    """SIZE bytes at ADDR from the ELF32 file's loadable segments."""
+    with open(path, "rb") as f:
+        elf = f.read()
+    phoff, = struct.unpack_from("<I", elf, 0x1c)
+    phentsize, phnum = struct.unpack_from("<HH", elf, 0x2a)
+    for i in range(phnum):
+        p_type, p_off, p_vaddr, _, p_filesz = struct.unpack_from(
+            "<5I", elf, phoff + i * phentsize)
+        if p_type == 1 and p_vaddr <= addr and addr + size <= p_vaddr + p_filesz:
+            return elf[p_off + addr - p_vaddr:p_off + addr - p_vaddr + size]
+    return None
+
+
+def test_no_trace_source_advertises_nothing(t):
+    """On a machine without a cs_etm PMU and without --replay, a live
+    target offers no btrace packet at all (stock behaviour unchanged)."""
+    if os.path.isdir("/sys/bus/event_source/devices/cs_etm"):
+        t.check(True, "machine has a cs_etm PMU: nothing to check here")
+        return
+    srv = t.start_server(t.prog("basic"), options=["--once"])
+    rsp = RSP(srv.port)
+    sup = rsp.command("qSupported:multiprocess+")
+    t.check(b"btrace" not in sup, "qSupported lists no btrace feature", sup)
+    t.eq(rsp.command("Qbtrace:bts"), b"", "Qbtrace:bts unknown (empty reply)")
+    t.eq(rsp.command("qXfer:btrace:read:all:0,100"), b"", "qXfer:btrace unknown")
+    rsp.close()
+
+
+@csgdbserver_only
+@timeout(60)
+def test_replay_packets_and_errors(t):
+    srv, rsp = replay(t)
+    sup = rsp.command("qSupported:multiprocess+;swbreak+")
+    for feat in (b"Qbtrace:bts+", b"Qbtrace:off+", b"qXfer:btrace:read+",
+                 b"qXfer:btrace-conf:read+", b"Qbtrace-conf:bts:size+",
+                 b"Qbtrace:CoreSight+", b"Qbtrace-conf:CoreSight:filter:start-address+"):
+        t.check(feat in sup, "qSupported advertises %s" % feat.decode(), sup[-300:])
+    t.check(b"Qbtrace:pt+" not in sup, "no Intel PT advertised")
+    # Qbtrace-conf errors name the problem; nothing is half-applied.
+    t.eq(rsp.command("Qbtrace-conf:bts:size=zz"), b"E.Bad size value.", "bad bts size")
+    t.eq(rsp.command("Qbtrace-conf:bts:size=0x10000junk"), b"E.Bad size value.",
+         "trailing junk in size")
+    t.eq(rsp.command("Qbtrace-conf:pt:size=0x4000"), b"E.Bad Qbtrace configuration option.",
+         "pt option refused")
+    t.eq(rsp.command("Qbtrace-conf:bts:sink=etr"), b"E.Bad Qbtrace configuration option.",
+         "bts has no sink option")
+    t.eq(rsp.command("Qbtrace-conf:nonsense"), b"E.Bad Qbtrace configuration option.",
+         "no NAME=VALUE")
+    r = rsp.command("Qbtrace-conf:CoreSight:core=5")
+    t.check(r.startswith(b"E.") and b"core=5" in r, "core without a trace unit refused", r)
+    r = rsp.command("Qbtrace-conf:CoreSight:frobnicate=1")
+    t.check(r.startswith(b"E.") and b"frobnicate" in r, "unknown CoreSight option named", r)
+    # ETMCCR 0x8d254024 of this ETM: 4 address comparator pairs.
+    for k in range(5):
+        rsp.command("Qbtrace-conf:CoreSight:filter:start-address=0x%x" % (0x70000000 + k * 0x100))
+        r = rsp.command("Qbtrace-conf:CoreSight:filter:end-address=0x%x" % (0x70000080 + k * 0x100))
+        if k < 4:
+            t.eq(r, b"OK", "address range %d fits the ETM" % (k + 1))
+        else:
+            t.check(r.startswith(b"E.") and b"ETMCCR" in r and b"4" in r,
+                    "fifth address range refused naming ETMCCR", r)
+    t.eq(rsp.command("Qbtrace-conf:bts:size=0x10000"), b"OK", "bts size accepted")
+    # Before enabling.
+    t.eq(rsp.command("qXfer:btrace:read:all:0,100"), b"E.Btrace not enabled.", "read before enable")
+    t.eq(rsp.command("qXfer:btrace-conf:read::0,100"), b"E.Btrace not enabled.", "conf before enable")
+    t.eq(rsp.command("Qbtrace:off"), b"E.Branch tracing not enabled.", "off before enable")
+    t.check(rsp.command("Qbtrace:pt").startswith(b"E.Bad Qbtrace operation."), "pt refused")
+    t.eq(rsp.command("Qbtrace:bts"), b"OK", "Qbtrace:bts")
+    t.eq(rsp.command("Qbtrace:bts"), b"E.Btrace already enabled.", "second enable")
+    err, conf = xfer_all(rsp, "btrace-conf", "")
+    t.check(conf is not None and b'<bts size="0x10000"/>' in conf and b'version="1.0"' in conf,
+            "btrace-conf reports the bts size", err or conf)
+    t.eq(rsp.command("qXfer:btrace-conf:read:x:0,100"), b"E.Bad annex.", "conf annex must be empty")
+    t.eq(rsp.command("qXfer:btrace:read:most:0,100"), b"E.Bad annex.", "bad btrace annex")
+    t.check(rsp.command("qXfer:btrace:read:all:40,100").startswith(b"E."),
+            "offset without a read from 0 is an error")
+    # Read-only target.
+    for pkt in ("M70000000,2:0000", "G" + "00" * 68, "P0=00000000", "vCont;c", "c", "s",
+                "vRun;00"):
+        r = rsp.command(pkt)
+        t.check(r.startswith(b"E."), "replay refuses %s with a reason" % pkt.split(";")[0][:6], r)
+    t.check(rsp.command("m10000000,4").startswith(b"E"), "unrecorded memory: E reply")
+    rsp.close()
+    t.check(srv.wait_exit(5) is not None, "--once replay server exits")
+
+
+@csgdbserver_only
+@timeout(90)
+def test_replay_block_semantics(t):
+    srv, rsp = replay(t)
+    pc = stop_pc(rsp.command("?"))
+    regs = rsp.command("g")
+    t.eq(len(regs), 17 * 8, "g: r0-r15 and cpsr")
+    t.eq(int.from_bytes(bytes.fromhex(regs[15 * 8:16 * 8].decode()), "little"), pc,
+         "g's pc equals the stop reply's")
+    t.check(regs[:8] == b"xxxxxxxx", "unknown registers are unavailable ('x')", regs[:16])
+    mem = rsp.command("m%x,8" % pc)
+    t.eq(bytes.fromhex(mem.decode()), elf_bytes(os.path.join(R5, "freertos/freertos.elf"), pc, 8),
+         "memory at pc comes from the ELF")
+    t.eq(rsp.command("Qbtrace:bts"), b"OK", "enable")
+    # gdb's first read is a delta: the trace does not start at the enable
+    # point, so the server makes gdb fall back to new.
+    r = rsp.command("qXfer:btrace:read:delta:0,1000")
+    t.check(r.startswith(b"E."), "delta before any read fails", r)
+    err, new = xfer_all(rsp, "btrace", "new", chunk=0x3ffb)
+    t.check(new is not None, "new after failed delta", err)
+    err, all_small = xfer_all(rsp, "btrace", "all", chunk=0x1ff)
+    err2, all_big = xfer_all(rsp, "btrace", "all", chunk=0x3fff0)
+    t.check(all_small is not None and all_small == all_big,
+            "chunked all (0x1ff) equals all in big chunks", err or err2)
+    t.check(new == all_big, "first new holds the whole trace")
+    t.check(all_big.startswith(b'<!DOCTYPE btrace SYSTEM "btrace.dtd">\n<btrace version="1.0">'),
+            "btrace document version 1.0", all_big[:80])
+    got = blocks(all_big)
+    t.check(all(b != 0 for b, _ in got), "all has no begin=0x0 block")
+    t.eq(got[0][1], pc, "newest block ends at the pc")
+    # Expected: cstrace's ranges merged where contiguous, oldest first.
+    want = merged(cstrace_ranges(t, "freertos"))
+    chron = list(reversed(got))
+    t.check(len(chron) in (len(want), len(want) + 1), "one block per merged cstrace range",
+            "%d blocks, %d merged ranges" % (len(chron), len(want)))
+    bad = [i for i, (w, g) in enumerate(zip(want, chron[:len(want)]))
+           if g[0] != w[0] or not (w[0] <= g[1] < w[1] or (i == len(want) - 1 and g[1] == pc))]
+    t.check(not bad, "every block spans its cstrace range (begin equal, end = last "
+            "instruction)", "first mismatch at %s" % (bad[:1] and (bad[0], want[bad[0]], chron[bad[0]])))
+    err, again = xfer_all(rsp, "btrace", "new")
+    t.eq(blocks(again), [], "new without new trace: no block")
+    err, delta = xfer_all(rsp, "btrace", "delta")
+    t.eq(blocks(delta or b""), [(0, pc)], "delta without progress: the single {0, pc} block")
+    t.eq(rsp.command("Qbtrace:off"), b"OK", "off")
+    t.eq(rsp.command("qXfer:btrace:read:all:0,100"), b"E.Btrace not enabled.", "read after off")
+    rsp.close()
+
+
+@csgdbserver_only
+@timeout(60)
+def test_replay_coresight_raw(t):
+    srv, rsp = replay(t)
+    t.eq(rsp.command("Qbtrace-conf:CoreSight:size=0x20000"), b"OK", "CoreSight size")
+    t.eq(rsp.command("Qbtrace:CoreSight"), b"OK", "Qbtrace:CoreSight")
+    err, doc = xfer_all(rsp, "btrace", "all", chunk=0x7ff)
+    t.check(doc is not None, "raw document read in chunks", err)
+    doc = doc or b""
+    t.check(b'<btrace version="1.0">' in doc, "version stays 1.0")
+    t.check(re.search(rb'<etmv3-config reg_ctrl="0xc40" reg_trc_id="0x10" reg_ccer="0x[0-9a-f]+" '
+                      rb'reg_idr="0x4104f230"/>', doc) is not None,
+            "ETMv3 registers of etm.ini in the document", doc[:600])
+    t.check(b'formatted="0x1"' in doc, "sink is formatted (ETB frames)")
+    m = re.search(rb"<raw>\s*([0-9a-f]+)\s*</raw>", doc)
+    with open(os.path.join(R5, "freertos/trace.bin"), "rb") as f:
+        trace = f.read()
+    t.check(m is not None and bytes.fromhex(m.group(1).decode()) == trace,
+            "raw is trace.bin byte for byte")
+    t.check(rsp.command("qXfer:btrace:read:delta:0,100").startswith(b"E."),
+            "delta not supported for raw trace")
+    err, new = xfer_all(rsp, "btrace", "new")
+    t.check(new is not None and b"<raw>" not in new, "new after all: nothing new", err or new)
+    err, conf = xfer_all(rsp, "btrace-conf", "")
+    t.check(conf is not None and b'<etm size="0x20000" sink="default"' in conf,
+            "btrace-conf shows the etm element", conf)
+    t.eq(rsp.command("Qbtrace:off"), b"OK", "off")
+    # monitor etm status works on the capture.
+    text, reply = rsp.rcmd("etm status")
+    t.check(reply == b"OK" and "ETMv3" in text and "232205 ranges" in text,
+            "monitor etm status describes the capture", text)
+    rsp.close()
+
+
+@csgdbserver_only
+@timeout(60)
+def test_monitor_histories(t):
+    srv, rsp = replay(t, "zephyr")
+    text, reply = rsp.rcmd("etm instruction-history")
+    t.check(reply.startswith(b"E") and "not enabled" in text, "history needs tracing", text)
+    rsp.command("Qbtrace:bts")
+    text, reply = rsp.rcmd("etm instruction-history 5")
+    lines = [l for l in text.splitlines() if re.match(r"\d+\t0x", l)]
+    t.eq(len(lines), 5, "instruction-history 5 prints 5 instructions")
+    want = cstrace_ranges(t, "zephyr")
+    total = len(want)      # ETMv3 here: one instruction per range
+    nums = [int(l.split("\t")[0]) for l in lines]
+    t.eq(nums, list(range(total - 4, total + 1)), "numbered like gdb, ending at the last")
+    addrs = [int(l.split("\t")[1], 16) for l in lines]
+    t.eq(addrs, [s for s, _ in want[-5:]], "addresses are cstrace's last five")
+    text, reply = rsp.rcmd("etm instruction-history 1,3")
+    t.eq([int(l.split("\t")[1], 16) for l in text.splitlines() if "\t0x" in l],
+         [s for s, _ in want[:3]], "FROM,TO window")
+    text, reply = rsp.rcmd("etm instruction-history x")
+    t.check(reply.startswith(b"E") and "Bad argument" in text, "bad window refused", text)
+    text, reply = rsp.rcmd("etm call-history 40")
+    segs = [l for l in text.splitlines() if re.match(r"\d+\t", l)]
+    t.eq(len(segs), 40, "call-history 40 prints 40 segments")
+    indents = {len(l.split("\t")[1]) - len(l.split("\t")[1].lstrip()) for l in segs}
+    t.check(len(indents) > 1, "calls and returns nest the segments", text[-800:])
+    text, reply = rsp.rcmd("etm config cycle-accurate=yes")
+    t.check(reply == b"OK" and "cycle-accurate" in text, "monitor etm config sets options", text)
+    text, reply = rsp.rcmd("etm config filter:start-address=zz")
+    t.check(reply.startswith(b"E") and "filter:start-address" in text, "bad option named", text)
+    rsp.close()
+
+
+@csgdbserver_only
+@timeout(60)
+def test_live_thread_with_recorded_source(t):
+    """A live x86 inferior traced by a source that replays a phone's
+    perf.data: the CoreSight document carries that recording's registers
+    and AUX bytes; bts decoding runs (the phone's code is not here, so no
+    range decodes) and still gives gdb a valid block list."""
+    srv = t.start_server(t.prog("basic"), options=["--once", "--etm-perfdata", PERFDATA])
+    rsp = RSP(srv.port, timeout_s=30)
+    sup = rsp.command("qSupported:multiprocess+")
+    t.check(b"Qbtrace:CoreSight+" in sup, "recorded source: btrace advertised", sup[-200:])
+    stop = rsp.command("?")
+    t.check(stop.startswith(b"T05"), "inferior stopped", stop[:40])
+    t.eq(rsp.command("Qbtrace:CoreSight"), b"OK", "enable CoreSight on the live thread")
+    err, doc = xfer_all(rsp, "btrace", "all", chunk=0x1000)
+    t.check(doc is not None and b"<etmv4-config" in doc and b"<raw>" in doc,
+            "raw document with ETMv4 registers", err or (doc or b"")[:400])
+    raw = re.search(rb"<raw>\s*([0-9a-f]+)\s*</raw>", doc or b"")
+    t.check(raw is not None and len(raw.group(1)) > 1000, "recorded AUX bytes served")
+    t.eq(rsp.command("Qbtrace:off"), b"OK", "off")
+    t.eq(rsp.command("Qbtrace:bts"), b"OK", "enable bts on the live thread")
+    err, doc = xfer_all(rsp, "btrace", "all")
+    bl = blocks(doc or b"")
+    m = re.search(rb"10:([0-9a-f]{16});", stop)
+    pc = int.from_bytes(bytes.fromhex(m.group(1).decode()), "little") if m else None
+    t.check(bl and bl[0][1] == pc and all(b for b, _ in bl), "block list ends at the live pc",
+            (err, bl[:3], pc))
+    rsp.close()
