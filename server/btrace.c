@@ -310,10 +310,12 @@ static void unit_to_regs(const struct tdec_unit *u, struct etm_cpu_regs *r)
 		r->etmcr = u->etmcr;
 		r->etmccer = u->etmccer;
 		r->etmtraceidr = u->etmtraceidr;
-		r->have = ETM_HAVE_ETMIDR | ETM_HAVE_ETMCCER | ETM_HAVE_TRACEID | ETM_HAVE_CONFIGR;
+		r->etmccr = u->etmccr;
+		r->have = ETM_HAVE_ETMIDR | ETM_HAVE_ETMCCER | ETM_HAVE_TRACEID | ETM_HAVE_CONFIGR |
+			  (u->have_etmccr ? ETM_HAVE_ETMCCR : 0);
 	} else {
 		memcpy(r->trcidr, u->trcidr, sizeof r->trcidr);
-		r->have_trcidr = 0x3f07;
+		r->have_trcidr = 0x3f07 | u->have_trcidr;
 		r->trcconfigr = u->trcconfigr;
 		r->trctraceidr = u->trctraceidr;
 		r->trcdevarch = u->trcdevarch;
@@ -790,13 +792,17 @@ static int apply_option(const char *format, const char *name, const char *value,
 			return -1;
 		}
 	} else if (!strcmp(format, "CoreSight")) {
-		if (etm_config_set(&trial, name, value, err, errlen) < 0)
+		if (etm_config_set(&trial, name, value, err, errlen) < 0) {
+			if (!strcmp(err, "Bad Qbtrace configuration option."))
+				snprintf(err, errlen, "Bad Qbtrace configuration option: %.64s.", name);
 			return -1;
+		}
 	} else {
 		snprintf(err, errlen, "Bad Qbtrace configuration option.");
 		return -1;
 	}
-	if (check_against_hardware(&trial, err, errlen) < 0)
+	/* A start address waits for its end address before the check. */
+	if (!trial.range_open && check_against_hardware(&trial, err, errlen) < 0)
 		return -1;
 	pending = trial;
 	return 0;

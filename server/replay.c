@@ -282,6 +282,21 @@ int replay_open(const char *dir, char *err, size_t errlen)
 	}
 	unit_from_config(&cfg);
 	rp.unit.cpu = 0;
+	/* ID registers the decoder does not need but option checks do. */
+	const struct etm_ss_device *srcdev = etm_snapshot_device(ss, chosen->name);
+	const struct etm_ini_section *regsec = srcdev ? etm_ini_find(&srcdev->ini, "regs") : NULL;
+	if (regsec) {
+		uint32_t v;
+		char name[16];
+		rp.unit.have_etmccr = etm_ini_reg(regsec, "ETMCCR", &rp.unit.etmccr) == 1;
+		for (int i = 0; i < 14; i++) {
+			snprintf(name, sizeof name, "TRCIDR%d", i);
+			if (etm_ini_reg(regsec, name, &v) == 1) {
+				rp.unit.trcidr[i] = v;
+				rp.unit.have_trcidr |= 1u << i;
+			}
+		}
+	}
 	snprintf(rp.core, sizeof rp.core, "%s", chosen->core ? chosen->core : "?");
 	rp.aa64 = rp.unit.aa64;
 	const struct etm_ss_device *core = chosen->core ? etm_snapshot_device(ss, chosen->core) : NULL;

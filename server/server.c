@@ -1772,9 +1772,12 @@ void session_serve(struct session *s)
 		if (r == GETPKT_CLOSED)
 			break;
 		if (r == GETPKT_INTERRUPT) {
-			if (s->non_stop)
+			/* A ^C that crossed a stop reply: the SIGINT waits in the
+			 * stopped process and shows at the next resume, so it is
+			 * not lost (gdb sent it believing the program runs). */
+			if (processes)
 				target_interrupt();
-			continue;   /* all-stop: ^C while stopped has nothing to interrupt */
+			continue;
 		}
 		/* R, k and vMustReplyEmpty-style packets with no reply. */
 		bool no_reply = (pkt.len >= 1 && (pkt.data[0] == 'R' || (pkt.data[0] == 'k' && pkt.len == 1)));

@@ -912,8 +912,10 @@ static bool handle_status(struct thread *t, int status, struct stop_event *ev)
 		t->siginfo_valid = true;
 	/* Signals gdb said to pass go straight back, unless gdb is stepping
 	 * this thread and wants to see where it lands. */
+	/* Nor SIGSEGV and SIGILL, which may be gdb's own doing (a dummy-frame
+	 * breakpoint on a non-executable stack), as gdbserver does. */
 	if (sig > 0 && sig < 256 && target_settings.pass_signals[sig] &&
-	    t->resume == RESUME_CONTINUE) {
+	    t->resume == RESUME_CONTINUE && sig != SIGSEGV && sig != SIGILL) {
 		resume_thread(t, resume_request(t), sig);
 		return false;
 	}

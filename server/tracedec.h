@@ -53,7 +53,10 @@ struct tdec_unit {
 	bool aa64;                  /* core runs AArch64 (ETMv4/ETE on Armv8) */
 	bool profile_r, profile_m;  /* default A profile */
 	uint32_t etmidr, etmcr, etmccer, etmtraceidr;          /* ETMv3/PTM */
+	uint32_t etmccr;                                       /* if have_etmccr */
 	uint32_t trcidr[14], trcconfigr, trctraceidr, trcdevarch; /* ETMv4/ETE */
+	uint32_t have_trcidr;       /* bit N: trcidr[N] known */
+	bool have_etmccr;
 };
 
 /* Program memory: fill BUF with up to LEN bytes at ADDR, return how many. */
