@@ -361,7 +361,7 @@ static int collect(struct bt_thread *t, char *err, size_t errlen)
 		trace_ranges_reset(&t->ranges);
 		buf_reset(&t->raw);
 		t->delta_mark = 0;
-		t->overflow = true;
+		t->overflow = t->changed = true;
 		t->bytes_lost += rd.bytes_lost;
 	}
 	if (rd.n_chunks) {
@@ -562,7 +562,8 @@ static const char *build_btrace(struct session *s, const char *annex, struct buf
 	} else if (type == BTRACE_READ_NEW && !t->changed && t->read_before) {
 		btrace_xml_blocks(doc, NULL, 0, pc, BTRACE_READ_NEW);
 	} else {
-		blocks_doc(t, 0, pc, type, doc);
+		/* a new that is due is a whole document, even with no range */
+		blocks_doc(t, 0, pc, BTRACE_READ_ALL, doc);
 	}
 	t->delta_mark = n;
 	t->read_before = true;

@@ -866,7 +866,16 @@ static bool handle_status(struct thread *t, int status, struct stop_event *ev)
 		return true;
 	}
 	if (sig == (SIGTRAP | 0x80)) {
-		t->in_syscall = !t->in_syscall;
+		/* Ask the kernel whether this is the entry or the exit: a toggle
+		 * goes wrong after a step or a plain continue in mid-syscall. */
+		struct __ptrace_syscall_info info;
+		long got = ptrace(PTRACE_GET_SYSCALL_INFO, t->tid, (void *)sizeof info, &info);
+		if (got > 0 && info.op == PTRACE_SYSCALL_INFO_ENTRY)
+			t->in_syscall = true;
+		else if (got > 0 && info.op == PTRACE_SYSCALL_INFO_EXIT)
+			t->in_syscall = false;
+		else
+			t->in_syscall = !t->in_syscall;
 		uint8_t *regs = thread_regs(t);
 		long nr = regs ? the_arch.syscall_number(regs) : -1;
 		if (catching_syscall(nr)) {

@@ -13,7 +13,7 @@
 #   testsuite/bench/packetsize.sh BUILD_DIR       (also run by bench/run.sh)
 #
 # Environment: CSGDBSERVER, GNU_GDBSERVER, GDB, PACKETSIZE_RUNS (3),
-# GNU_SIZES ("1024 2048 4096 8192 default"),
+# GNU_SIZES ("2048 4096 8192 default"),
 # CS_SIZES ("18431 65536 default 1048576"), SERVER_CPU, GDB_CPU.
 set -u
 
@@ -26,7 +26,7 @@ CSGDBSERVER=${CSGDBSERVER:-$BUILD_DIR/csgdbserver}
 GNU_GDBSERVER=${GNU_GDBSERVER:-/usr/bin/gdbserver}
 GDB=${GDB:-/usr/bin/gdb}
 RUNS=${PACKETSIZE_RUNS:-3}
-GNU_SIZES=${GNU_SIZES:-1024 2048 4096 8192 default}
+GNU_SIZES=${GNU_SIZES:-2048 4096 8192 default}
 CS_SIZES=${CS_SIZES:-18431 65536 default 1048576}
 SERVER_CPU=${SERVER_CPU:-0}
 GDB_CPU=${GDB_CPU:-1}
@@ -60,7 +60,7 @@ measure() {
 	: >"$OUT/packetsize.one"
 	BENCH_KIND=dump BENCH_SERVER_NAME=$name BENCH_SERVER=$server BENCH_PROG=$PROG \
 	BENCH_OUT=$OUT/packetsize.one BENCH_SERVER_CPU=$SERVER_CPU BENCH_DUMP_FILE=$dumpfile \
-	BENCH_PRE=$pre DEBUGINFOD_URLS= \
+	BENCH_PRE=$pre DEBUGINFOD_URLS='' \
 		timeout 300 taskset -c "$GDB_CPU" "$GDB" -nx -batch -x "$HERE/bench.py" \
 		>>"$gdblog" 2>&1 </dev/null
 	if [ -s "$OUT/packetsize.one" ]; then
@@ -76,7 +76,7 @@ cs_default=$(awk '$1 == "#define" && $2 == "RSP_PACKET_SIZE" { print $3 }' \
 cs_default=$(printf '%d' "${cs_default:-0}" 2>/dev/null || echo 0)
 
 t0=$SECONDS
-for run in $(seq "$RUNS"); do
+for _ in $(seq "$RUNS"); do
 	for name in "${servers[@]}"; do
 		if [ "$name" = gdbserver ]; then sizes=$GNU_SIZES; else sizes=$CS_SIZES; fi
 		for size in $sizes; do

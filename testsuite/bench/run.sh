@@ -63,7 +63,7 @@ prog_of() {
 measure() {
 	BENCH_KIND=$1 BENCH_SERVER_NAME=$2 BENCH_SERVER=$3 BENCH_PROG=$(prog_of "$1") \
 	BENCH_OUT=$results BENCH_SERVER_CPU=$SERVER_CPU BENCH_DUMP_FILE=$dumpfile \
-	DEBUGINFOD_URLS= \
+	DEBUGINFOD_URLS='' \
 		timeout "${BENCH_TIMEOUT:-300}" taskset -c "$GDB_CPU" "$GDB" -nx -batch -x "$HERE/bench.py" \
 		>>"$gdblog" 2>&1 </dev/null ||
 		die "$1 with $2 failed (exit $?); see $gdblog"
@@ -160,6 +160,8 @@ if [ "${BENCH_EXTRA:-1}" != 0 ]; then
 		echo
 		echo "== $(basename "$extra") =="
 		CSGDBSERVER=$CSGDBSERVER GNU_GDBSERVER=$GNU_GDBSERVER GDB=$GDB \
-			bash "$extra" "$BUILD_DIR" || echo "bench: $(basename "$extra") failed (exit $?)"
+			bash "$extra" "$BUILD_DIR"
+		rc=$?
+		[ "$rc" -eq 0 ] || echo "bench: $(basename "$extra") failed (exit $rc)"
 	done
 fi

@@ -40,6 +40,7 @@ SIDES=${SIDES:-csgdbserver gdbserver}
 if [ -z "${SETS:-}" ]; then
 	if [ -n "$TESTS" ]; then
 		SETS=$(for t in $TESTS; do echo "${t%%/*}"; done | sort -u | tr '\n' ' ')
+		SETS=${SETS% }
 	else
 		SETS="gdb.server gdb.base"
 	fi
@@ -76,8 +77,10 @@ fetch_source() {
 	if [ -z "$SRC" ]; then
 		mkdir -p "$CACHE" || die "cannot create $CACHE"
 		(cd "$CACHE" && apt-get source --download-only gdb) || die "apt-get source gdb failed"
-		local orig
-		orig=$(ls "$CACHE"/gdb_*.orig.tar.* 2>/dev/null | grep -v '\.asc$' | head -n 1)
+		local orig='' f
+		for f in "$CACHE"/gdb_*.orig.tar.*; do
+			case $f in *.asc) ;; *) [ -f "$f" ] && orig=$f ;; esac
+		done
 		[ -n "$orig" ] || die "no gdb_*.orig.tar.* in $CACHE"
 		echo "gdb-testsuite: unpacking $orig"
 		tar -C "$CACHE" -xf "$orig" || die "cannot unpack $orig"

@@ -6,7 +6,10 @@ usage: runner.py BUILD_DIR [NAME_SUBSTRING...]
 env:   SERVER (default BUILD_DIR/csgdbserver), GDB (default /usr/bin/gdb),
        ITEST_JOBS (parallel tests, default 4), ITEST_TIME_SCALE (multiplies
        timeouts, default 2 for a sanitized server), ITEST_KEEP_LOGS=1 keeps passing logs,
-       ITEST_REMOTE_DEBUG=1 logs every packet (gdb's `set debug remote 1`).
+       ITEST_REMOTE_DEBUG=1 logs every packet (gdb's `set debug remote 1`),
+       ITEST_GUEST/ITEST_GUEST_PORTS: server and inferiors run in a QEMU
+       guest (testsuite/qemu/run-integration.sh sets them; default time
+       scale 3 there).
 Prints one PASS/FAIL/SKIP line per test and
 `integration: N passed, N failed[, N skipped]`."""
 import concurrent.futures
@@ -27,6 +30,7 @@ sys.path.insert(0, os.path.join(HERE, "lib"))
 sys.dont_write_bytecode = True
 os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
 import harness  # noqa: E402
+import target  # noqa: E402
 
 DEFAULT_TIMEOUT = 30
 
@@ -201,10 +205,15 @@ def main(argv):
         print("integration: server %s not found or not executable" % server)
         print("integration: 0 passed, 1 failed")
         return 1
+    os.environ["ITEST_ARCH"] = harness.ARCH = \
+        target.elf_arch(server) or "x86_64"
     kind = harness.server_kind(server)
-    if "ITEST_TIME_SCALE" not in os.environ and sanitized(server):
-        os.environ["ITEST_TIME_SCALE"] = "2"
-        harness.TIME_SCALE = 2.0
+    if "ITEST_TIME_SCALE" not in os.environ:
+        scale = "3" if target.TARGET.remote else \
+            "2" if sanitized(server) else None
+        if scale:
+            os.environ["ITEST_TIME_SCALE"] = scale
+            harness.TIME_SCALE = float(scale)
     logdir = os.path.join(build, "integration-logs" +
                           ("-gnu" if kind == "gnu" else ""))
     os.makedirs(logdir, exist_ok=True)
@@ -216,8 +225,11 @@ def main(argv):
         os.environ["ITEST_NO_HW_WATCH"] = harness.probe_hw_watchpoints(build)
     if os.environ["ITEST_NO_HW_WATCH"]:
         print("integration: note: " + os.environ["ITEST_NO_HW_WATCH"])
-    print("integration: %d tests against %s (%s), %d at a time" %
-          (len(tests), server, kind, jobs), flush=True)
+    where = " in the %s guest (csg-agent %s)" % (
+        harness.ARCH, os.environ["ITEST_GUEST"]) if target.TARGET.remote \
+        else ""
+    print("integration: %d tests against %s (%s)%s, %d at a time" %
+          (len(tests), server, kind, where, jobs), flush=True)
     counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
     start = time.monotonic()
     # Longest tests first keeps the pool busy to the end.

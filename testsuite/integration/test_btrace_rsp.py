@@ -315,3 +315,27 @@ def test_live_thread_with_recorded_source(t):
     t.check(bl and bl[0][1] == pc and all(b for b, _ in bl), "block list ends at the live pc",
             (err, bl[:3], pc))
     rsp.close()
+
+
+@csgdbserver_only
+@timeout(60)
+def test_overflow_makes_delta_fail(t):
+    """A recording whose AUX data is partly missing reads as an overflow:
+    delta fails with E.Overflow. (gdb then re-reads), new is a whole
+    document, and the next delta is the no-progress {0, pc} block."""
+    missing = PERFDATA.replace("perf_etm.data", "perf_with_missing_aux_data.data")
+    srv = t.start_server(t.prog("basic"), options=["--once", "--etm-perfdata", missing])
+    rsp = connect(srv.port)
+    stop = rsp.command("?")
+    m = re.search(rb"10:([0-9a-f]{16});", stop)
+    pc = int.from_bytes(bytes.fromhex(m.group(1).decode()), "little") if m else None
+    t.eq(rsp.command("Qbtrace:bts"), b"OK", "enable")
+    t.eq(rsp.command("qXfer:btrace:read:delta:0,1000"), b"E.Overflow.", "delta reports the overflow")
+    text, _ = rsp.rcmd("etm status")
+    t.check(re.search(r"overflowed \(\d+ bytes lost\)", text) is not None,
+            "monitor etm status says the trace overflowed", text)
+    err, new = xfer_all(rsp, "btrace", "new")
+    t.eq(blocks(new or b""), [(pc, pc)], "new after the overflow: a whole document (just the pc)")
+    err, delta = xfer_all(rsp, "btrace", "delta")
+    t.eq(blocks(delta or b""), [(0, pc)], "then delta works again")
+    rsp.close()

@@ -68,7 +68,7 @@ def test_busy_port(t):
                          comm=":%d" % port, wait_listen=False)
     rc = srv.wait_exit(10)
     t.check(rc is not None and rc != 0, "server exits with failure", rc)
-    srv.stderr.thread.join(2)
+    srv.stderr.wait_closed(2)
     lines = srv.stderr.lines
     t.check("Can't bind address: Address already in use." in lines,
             "exact line for the test tools", lines)

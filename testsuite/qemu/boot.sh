@@ -144,8 +144,9 @@ add_lib() {
 needed() {
 	readelf -d "$1" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'
 }
-elfs=$(find $files -type f 2>/dev/null | while read -r f; do
-	head -c 4 "$f" | grep -q 'ELF' && echo "$f"; done)
+elfs=""
+[ -z "$files" ] || elfs=$(find $files -type f | while read -r f; do
+	[ "$(head -c 4 "$f" | tail -c 3)" != ELF ] || echo "$f"; done)
 for f in $elfs; do
 	for n in $(needed "$f"); do add_lib "$n"; done
 done

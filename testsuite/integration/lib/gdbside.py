@@ -12,6 +12,8 @@ import traceback
 
 import gdb
 
+from target import TARGET
+
 PROGS_SRC = os.environ.get("ITEST_PROGS_SRC", "")
 _failures = 0
 _stops = []     # every stop event, oldest first, as dicts
@@ -56,6 +58,34 @@ def report(key, value):
 
 
 GDB_OUT = os.environ.get("ITEST_GDB_OUT", "")
+ARCH = os.environ.get("ITEST_ARCH", "x86_64")
+# Mnemonic of a call instruction, as `x/i` prints it
+CALL_INSN = r"\s(call|bl|blx)\s" if ARCH != "x86_64" else r"\scall\s"
+
+
+# Files and processes where the server runs (this host or a QEMU guest).
+def target_read(path):
+    return TARGET.read_text(path)
+
+
+def target_read_bytes(path):
+    return TARGET.read(path)
+
+
+def target_listdir(path):
+    return TARGET.listdir(path)
+
+
+def target_readlink(path):
+    return TARGET.readlink(path)
+
+
+def target_exists(path):
+    return TARGET.exists(path)
+
+
+def target_kill(pid, sig):
+    TARGET.kill(pid, sig)
 
 
 def ex(cmd):
@@ -183,8 +213,7 @@ def interrupt_gdb_after(seconds):
 def proc_state(pid):
     """(state letter, TracerPid) of a process, or (None, None) if gone."""
     try:
-        with open("/proc/%d/status" % pid) as f:
-            text = f.read()
+        text = TARGET.read_text("/proc/%d/status" % pid)
     except OSError:
         return (None, None)
     state = re.search(r"^State:\s+(\S)", text, re.M).group(1)

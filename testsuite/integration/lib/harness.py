@@ -14,10 +14,15 @@ import textwrap
 import threading
 import time
 
+from target import TARGET
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
 PROGS_SRC = os.path.join(TOP, "testsuite", "progs")
-GDB = os.environ.get("GDB", "/usr/bin/gdb")
+GDB = os.environ.get("GDB") or \
+    ("gdb-multiarch" if TARGET.remote else "/usr/bin/gdb")
+# x86_64, aarch64 or arm: the server's ELF machine (runner.py sets it)
+ARCH = os.environ.get("ITEST_ARCH", "x86_64")
 TIME_SCALE = float(os.environ.get("ITEST_TIME_SCALE", "1"))
 
 
@@ -45,8 +50,7 @@ def timeout(seconds):
 
 def server_kind(path):
     try:
-        out = subprocess.run([path, "--version"], capture_output=True,
-                             text=True, timeout=10).stdout
+        out = TARGET.run([path, "--version"], timeout=30).stdout
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return "gnu" if "GNU gdbserver" in out else "csgdbserver"
@@ -55,7 +59,10 @@ def server_kind(path):
 def probe_hw_watchpoints(build):
     """Do x86 debug registers fire on this machine? Asked of the native gdb
     (no server involved). Some VMs (e.g. Firecracker/PVM guests) accept
-    DR7 writes but never raise the debug exception."""
+    DR7 writes but never raise the debug exception. In a QEMU guest the
+    tests themselves show whether TCG's debug registers fire."""
+    if TARGET.remote:
+        return ""
     prog = os.path.join(build, "progs", "basic")
     try:
         out = subprocess.run(
@@ -80,8 +87,7 @@ def proc_status(pid):
     """dict of /proc/PID/status fields, or None if the process is gone
     (zombies count as gone: nothing can be done with them)."""
     try:
-        with open("/proc/%d/status" % pid) as f:
-            text = f.read()
+        text = TARGET.read_text("/proc/%d/status" % pid)
     except OSError:
         return None
     fields = dict(re.findall(r"^(\w+):\s*(.*)$", text, re.M))
@@ -114,13 +120,30 @@ def wait_for(predicate, seconds, step=0.02):
 class Stream:
     """Collects a pipe on a thread so the child never blocks on it."""
 
-    def __init__(self, pipe):
+    def __init__(self, pipe=None):
+        """pipe None: fed by feed() (output of a process in the guest)."""
         self.lines = []
         self.cond = threading.Condition()
         self.closed = False
+        self.partial = b""
         self.thread = threading.Thread(target=self._pump, args=(pipe,),
                                        daemon=True)
-        self.thread.start()
+        if pipe is not None:
+            self.thread.start()
+
+    def feed(self, data):
+        """Next chunk of output; b"" is the end."""
+        with self.cond:
+            if not data:
+                if self.partial:
+                    self.lines.append(self.partial.decode("utf-8", "replace"))
+                self.partial = b""
+                self.closed = True
+            else:
+                self.partial += data
+                *done, self.partial = self.partial.split(b"\n")
+                self.lines += [d.decode("utf-8", "replace") for d in done]
+            self.cond.notify_all()
 
     def _pump(self, pipe):
         for raw in iter(pipe.readline, b""):
@@ -130,6 +153,14 @@ class Stream:
         with self.cond:
             self.closed = True
             self.cond.notify_all()
+
+    def wait_closed(self, seconds):
+        """Wait (unscaled SECONDS at most) for the end of the output."""
+        end = time.monotonic() + seconds
+        with self.cond:
+            while not self.closed and time.monotonic() < end:
+                self.cond.wait(end - time.monotonic())
+        return self.closed
 
     def text(self):
         with self.cond:
@@ -157,7 +188,8 @@ class Server:
     def __init__(self, ctx, proc, port, stdout, stderr, argv):
         self.ctx = ctx
         self.proc = proc
-        self.port = port
+        self.port = port            # what gdb connects to, on this host
+        self.guest_port = port      # what the server listens on
         self.stdout = stdout
         self.stderr = stderr
         self.argv = argv
@@ -309,6 +341,9 @@ class TestContext:
         self.extra_pids = []
         self.problems = []
         self.checks = 0
+        self.arch = ARCH
+        self.target = TARGET
+        self.client_addr = TARGET.client_addr
 
     # ---- assertions on the outer side ----
     def check(self, cond, what, detail=""):
@@ -336,36 +371,77 @@ class TestContext:
 
     def spawn(self, argv, **kw):
         """Start a helper process (e.g. an inferior to attach to)."""
+        if TARGET.remote:
+            p = TARGET.spawn(argv)
+            self.procs.append(p)
+            return p
         p = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                              stdout=kw.pop("stdout", subprocess.DEVNULL),
                              stderr=kw.pop("stderr", subprocess.DEVNULL), **kw)
         self.procs.append(p)
         return p
 
+    def run(self, argv, timeout=30):
+        """subprocess.run(argv) where the server runs (text output)."""
+        return TARGET.run(argv, timeout=timeout)
+
+    def server_pipe(self, *args):
+        """`target remote | ...` command line starting the server on stdio."""
+        return TARGET.pipe_command([self.server_path, "-"] + list(args))
+
+    def busy_port(self):
+        """A port something else listens on where the server runs:
+        (port, closer)."""
+        if not TARGET.remote:
+            blocker = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            blocker.bind(("0.0.0.0", 0))
+            blocker.listen(1)
+            return blocker.getsockname()[1], blocker.close
+        port = random.choice(TARGET.guest_ports())
+        p = self.spawn(["nc", "-l", "-p", str(port)])
+        hexport = ":%04X " % port
+        if not wait_for(lambda: any(
+                hexport in l and l.split()[3] == "0A" for l in
+                TARGET.read_text("/proc/net/tcp").splitlines()[1:]), 5):
+            self.fail_now("nc -l -p %d did not start listening" % port)
+        return port, p.kill
+
     # ---- the server under test ----
     def start_server(self, *args, options=(), comm=None, wait_listen=True,
                      expect_fail=False):
         """Start SERVER [options] :PORT args...; retries other ports while
         the chosen one is busy. comm: a format with {port} (default ':{port}')."""
-        comm = comm or ":{port}"
+        # In a guest the server must accept QEMU's forwarded connections,
+        # which arrive on its network interface, not on loopback.
+        comm = comm or ("0.0.0.0:{port}" if TARGET.remote else ":{port}")
         for attempt in range(25):
-            port = random.randint(20000, 59999)
+            if TARGET.remote:
+                port = random.choice(TARGET.guest_ports())
+            else:
+                port = random.randint(20000, 59999)
             argv = [self.server_path] + list(options) + \
                 [comm.format(port=port)] + list(args)
             self.log.write("$ %s\n" % " ".join(argv))
-            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
-                                    stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE,
-                                    env=dict(os.environ))
+            if TARGET.remote:
+                out, err = Stream(), Stream()
+                proc = TARGET.spawn(argv, on_stdout=out.feed,
+                                    on_stderr=err.feed)
+            else:
+                proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                        stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE,
+                                        env=dict(os.environ))
+                out, err = Stream(proc.stdout), Stream(proc.stderr)
             self.procs.append(proc)
-            out, err = Stream(proc.stdout), Stream(proc.stderr)
             srv = Server(self, proc, port, out, err, argv)
             if not wait_listen:
                 return srv
             m = err.wait_line(r"Listening on port (\d+)|Can't bind address: "
                               r"Address already in use\.", 15)
             if m and m.group(1):
-                srv.port = int(m.group(1))
+                srv.port = srv.guest_port = int(m.group(1))
+                if TARGET.remote:
+                    srv.port = TARGET.host_port(srv.guest_port)
                 created = re.search(r"Process .* created; pid = (\d+)",
                                     err.text())
                 srv.inferior_pid = int(created.group(1)) if created else None
@@ -470,7 +546,7 @@ class TestContext:
         for srv in getattr(self, "servers", []):
             if srv.alive():
                 srv.wait_exit(0.3)      # a --once server may be finishing
-            srv.stderr.thread.join(0.5)
+            srv.stderr.wait_closed(0.5)
             self.log.write(srv.output() + "\n")
             report = re.search(r"^.*(ERROR: AddressSanitizer|ERROR: LeakSanitizer"
                                r"|runtime error:|AddressSanitizer:DEADLYSIGNAL)"
@@ -486,6 +562,8 @@ class TestContext:
                 p.wait(5)
             except subprocess.TimeoutExpired:
                 pass
+            if hasattr(p, "close"):     # a guest process: drop its session
+                p.close()
         for pid in self.extra_pids:
             try:
                 os.kill(pid, signal.SIGKILL)

@@ -1,0 +1,77 @@
+#!/bin/sh
+# The integration suite (testsuite/integration) with the server and the
+# test programs in a QEMU guest of ARCH, gdb-multiarch on this host:
+#   testsuite/qemu/run-integration.sh aarch64|arm [TEST_NAME_SUBSTRING...]
+# Cross-builds into build-ARCH (make CC=TRIPLET-gcc), boots one guest with
+# build-ARCH/csgdbserver and build-ARCH/progs at the same paths as here, runs
+# testsuite/integration/runner.py against it, stops the guest.
+# Ends with "integration-ARCH: N passed, N failed, N skipped".
+# Env: ITEST_JOBS (default 2), QEMU_SMP (default 2), QEMU_CPU, ITEST_* as
+# for runner.py, CSG_QEMU_CACHE.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+top=$(pwd)
+arch=${1:-}
+[ $# -gt 0 ] && shift
+case "$arch" in
+aarch64) triplet=aarch64-linux-gnu; qemu=qemu-system-aarch64 ;;
+arm)     triplet=arm-linux-gnueabihf; qemu=qemu-system-arm ;;
+*) echo "usage: testsuite/qemu/run-integration.sh aarch64|arm [TEST...]" >&2; exit 2 ;;
+esac
+name=integration-$arch
+
+missing=""
+for tool in "$qemu" "$triplet-gcc" gdb-multiarch cpio python3; do
+	command -v "$tool" >/dev/null || missing="$missing $tool"
+done
+[ -e "${CROSS_ROOT:-/opt/csgdbserver-cross}/$triplet/usr/lib/$triplet/libopencsd.so" ] ||
+	missing="$missing ${CROSS_ROOT:-/opt/csgdbserver-cross}/$triplet"
+if [ -n "$missing" ]; then
+	echo "$name: missing$missing: run testsuite/qemu/setup.sh (as root; installs qemu-system-arm, gdb-multiarch, gcc-$triplet, cpio and the $triplet -dev libraries)"
+	echo "$name: 0 passed, 1 failed"
+	exit 1
+fi
+
+build=build-$arch
+cc=$triplet-gcc
+t0=$(date +%s.%N)
+if ! make -s -j2 CC="$cc" BUILD="$build" all progs >/dev/null; then
+	echo "$name: cross build failed (make CC=$cc BUILD=$build all progs)"
+	echo "$name: 0 passed, 1 failed"
+	exit 1
+fi
+if [ "$arch" = arm ]; then
+	# the armhf compiler emits Thumb-2 by default: one A32 copy as well
+	for mode in arm thumb; do
+		out=$build/progs/basic-$mode
+		[ "$out" -nt testsuite/progs/basic.c ] ||
+			$cc -m$mode -std=gnu17 -g -O0 -Wall -Wextra -Werror -o "$out" testsuite/progs/basic.c || exit 1
+	done
+fi
+t1=$(date +%s.%N)
+
+env=$(testsuite/qemu/boot.sh "$arch" --smp "${QEMU_SMP:-2}" ${QEMU_CPU:+--cpu "$QEMU_CPU"} \
+	--files "$build/csgdbserver" "$build/progs") || {
+	echo "$name: guest did not boot (see above)"
+	echo "$name: 0 passed, 1 failed"
+	exit 1
+}
+eval "$env"
+trap 'testsuite/qemu/boot.sh --stop "$GUEST_DIR"' EXIT INT TERM
+t2=$(date +%s.%N)
+echo "$name: guest up in ${BOOT_SECONDS}s (build $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}')s, initramfs+boot $(awk -v a="$t1" -v b="$t2" 'BEGIN{printf "%.1f", b-a}')s); console: $GUEST_DIR/console.log"
+
+rcfile=$(mktemp)
+{ ITEST_GUEST=127.0.0.1:$AGENT_PORT ITEST_GUEST_PORTS=$PORTS GDB=${GDB:-gdb-multiarch} \
+	ITEST_JOBS=${ITEST_JOBS:-2} \
+	python3 testsuite/integration/runner.py "$build" "$@"; echo $? > "$rcfile"; } |
+	sed -u "s/^integration: \([0-9]* passed\)/$name: \1/"
+rc=$(cat "$rcfile")
+rm -f "$rcfile"
+if grep -q "Kernel panic\|Oops\|BUG:" "$GUEST_DIR/console.log"; then
+	echo "$name: the guest kernel complained:"
+	grep -A5 "Kernel panic\|Oops\|BUG:" "$GUEST_DIR/console.log" | head -20
+	echo "$name: 0 passed, 1 failed"
+	rc=1
+fi
+exit "$rc"
