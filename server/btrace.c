@@ -1054,8 +1054,13 @@ int mon_etm_call_history(struct session *s, const char *args, struct buf *out)
 		const struct segment *g = &seg[k - 1];
 		if (g->after_gap && k > 1)
 			buf_puts(out, "[trace gap]\n");
-		buf_printf(out, "%" PRIu64 "\t%*s0x%" PRIx64 "\tinst %" PRIu64 ",%" PRIu64 "\n", k,
-			   2 * (g->level - min_level), "", g->start_addr, g->first_insn, g->last_insn);
+		const char *name = replay_active() ? replay_symbol(g->start_addr) : NULL;
+		buf_printf(out, "%" PRIu64 "\t%*s", k, 2 * (g->level - min_level), "");
+		if (name)
+			buf_puts(out, name);
+		else
+			buf_printf(out, "0x%" PRIx64, g->start_addr);
+		buf_printf(out, "\tinst %" PRIu64 ",%" PRIu64 "\n", g->first_insn, g->last_insn);
 	}
 	if (!nseg)
 		buf_puts(out, "No trace.\n");

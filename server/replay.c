@@ -28,6 +28,11 @@ struct tdec_collector {
 };
 int tdec_on_elem(void *ctx, const struct etm_elem *e);
 
+struct func_sym {
+	uint64_t addr, size;
+	char *name;
+};
+
 struct mem_region {
 	uint64_t addr;
 	size_t len;
@@ -51,6 +56,8 @@ static struct {
 	bool thumb;
 	struct mem_region *mem;
 	size_t nmem;
+	struct func_sym *syms;      /* sorted by address */
+	size_t nsyms;
 	unsigned warnings;
 } rp;
 
@@ -122,6 +129,60 @@ static uint8_t *read_file_range(const char *path, uint64_t offset, uint64_t len,
 	return data;
 }
 
+static int sym_cmp(const void *a, const void *b)
+{
+	const struct func_sym *x = a, *y = b;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* Function symbols, for monitor etm call-history. Thumb functions have
+ * bit 0 set in st_value. */
+static void load_symbols(Elf *elf)
+{
+	Elf_Scn *scn = NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB || !sh.sh_entsize)
+			continue;
+		Elf_Data *data = elf_getdata(scn, NULL);
+		size_t n = data ? sh.sh_size / sh.sh_entsize : 0;
+		for (size_t i = 0; i < n; i++) {
+			GElf_Sym sym;
+			if (!gelf_getsym(data, (int)i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_FUNC)
+				continue;
+			const char *name = elf_strptr(elf, sh.sh_link, sym.st_name);
+			if (!name || !*name)
+				continue;
+			struct func_sym *grown = realloc(rp.syms, (rp.nsyms + 1) * sizeof *grown);
+			if (!grown)
+				abort();
+			rp.syms = grown;
+			rp.syms[rp.nsyms++] = (struct func_sym){sym.st_value & ~1ull, sym.st_size, strdup(name)};
+		}
+	}
+	if (rp.nsyms)
+		qsort(rp.syms, rp.nsyms, sizeof *rp.syms, sym_cmp);
+}
+
+const char *replay_symbol(uint64_t addr)
+{
+	size_t lo = 0, hi = rp.nsyms;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (rp.syms[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i-- > 0;) {
+		if (addr < rp.syms[i].addr + (rp.syms[i].size ? rp.syms[i].size : 1))
+			return rp.syms[i].name;
+		if (rp.syms[i].size)
+			break;
+	}
+	return NULL;
+}
+
 /* Every PT_LOAD segment's file contents at its virtual address, as the
  * decoder sees the program (etm_decoder_add_elf). */
 static int load_elf(const char *path, char *err, size_t errlen)
@@ -154,6 +215,8 @@ static int load_elf(const char *path, char *err, size_t errlen)
 	}
 	if (!rp.nmem)
 		rc = fail(err, errlen, "%s: no loadable segment with contents", path);
+	else
+		load_symbols(elf);
 out:
 	if (elf)
 		elf_end(elf);
@@ -353,6 +416,9 @@ void replay_close(void)
 		free(rp.mem[i].origin);
 	}
 	free(rp.mem);
+	for (size_t i = 0; i < rp.nsyms; i++)
+		free(rp.syms[i].name);
+	free(rp.syms);
 	free(rp.raw);
 	free(rp.dir);
 	free(rp.elf_path);

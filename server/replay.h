@@ -35,6 +35,8 @@ const struct tdec_unit *replay_unit(void);
 uint64_t replay_pc(void);
 /* One-paragraph description for `monitor etm status`. */
 void replay_describe(struct buf *out);
+/* Name of the function (ELF symbol) holding ADDR, or NULL. */
+const char *replay_symbol(uint64_t addr);
 /* Read recorded memory; returns bytes read (0 = none). */
 size_t replay_read_memory(uint64_t addr, void *buf, size_t len);
 

@@ -199,6 +199,8 @@ static void child_exec(char *const argv[])
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
+	signal(SIGTTOU, SIG_DFL);
+	signal(SIGTTIN, SIG_DFL);
 	setpgid(0, 0);
 	if (target_settings.stdio_connection) {
 		/* stdin/stdout carry the protocol: keep the inferior off them. */
@@ -268,6 +270,31 @@ char *target_program_path(const char *name)
 	return strdup(name);
 }
 
+static int terminal_fd = -1;
+static pid_t old_foreground_pgrp;
+
+static void restore_terminal(void)
+{
+	tcsetpgrp(terminal_fd, old_foreground_pgrp);
+}
+
+/* The program shares our terminal, as with gdbserver: it becomes the
+ * foreground group so that it can read it and set its modes without
+ * SIGTTIN/SIGTTOU. */
+static void give_terminal(pid_t pgrp)
+{
+	signal(SIGTTOU, SIG_IGN);
+	signal(SIGTTIN, SIG_IGN);
+	if (!isatty(2))
+		return;
+	if (terminal_fd < 0) {
+		terminal_fd = 2;
+		old_foreground_pgrp = tcgetpgrp(terminal_fd);
+		atexit(restore_terminal);
+	}
+	tcsetpgrp(terminal_fd, pgrp);
+}
+
 struct process *target_create(char *const argv[], char *err, size_t errlen)
 {
 	fflush(stdout);
@@ -315,6 +342,7 @@ struct process *target_create(char *const argv[], char *err, size_t errlen)
 		int deliver = (sig == SIGTRAP || event) ? 0 : sig;
 		ptrace(PTRACE_CONT, pid, 0, deliver);
 	}
+	give_terminal(pid);
 	struct process *p = add_process(pid, false);
 	struct thread *t = add_thread(p, pid);
 	t->stopped = true;

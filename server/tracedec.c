@@ -70,6 +70,10 @@ int tdec_on_elem(void *ctx, const struct etm_elem *e)
 		break;
 	}
 	case ETM_ELEM_GAP:
+		/* "address unknown until the next address packet" follows
+		 * indirect branches on ETMv3: nothing was lost */
+		if (e->gap == ETM_GAP_ADDR_UNKNOWN)
+			break;
 		tr->ngaps++;
 		if (e->gap == ETM_GAP_OVERFLOW)
 			tr->noverflows++;

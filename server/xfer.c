@@ -221,22 +221,13 @@ static bool read_string(struct process *p, uint64_t addr, char *out, size_t size
 	return true;
 }
 
-const char *xfer_libraries_svr4(struct session *s, struct buf *doc)
+/* Append the libraries of one link-map list, LMID naming its namespace
+ * (the address of its r_debug, as gdbserver does). */
+static void link_map_list(struct process *p, struct buf *doc, uint64_t lmid, uint64_t lm,
+			  uint64_t prev)
 {
-	struct process *p = general_thread(s)->proc;
 	const size_t w = sizeof(target_ptr);
-	uint64_t r_debug = find_r_debug(p), lm = 0;
-	if (r_debug == NO_DT_DEBUG)
-		return "No DT_DEBUG in the program.";
-	buf_puts(doc, "<library-list-svr4 version=\"1.0\"");
-	/* struct r_debug { int r_version; struct link_map *r_map; ... } */
-	if (!r_debug || !read_ptr(p, r_debug + w, &lm) || !lm) {
-		buf_puts(doc, "/>\n");
-		return NULL;
-	}
-	buf_printf(doc, " main-lm=\"0x%" PRIx64 "\">\n", lm);
 	/* struct link_map { l_addr, l_name, l_ld, l_next, l_prev } */
-	uint64_t prev = 0;
 	for (int count = 0; lm && count < 10000; count++) {
 		uint64_t l_addr, l_name, l_ld, l_next, l_prev;
 		if (!read_ptr(p, lm, &l_addr) || !read_ptr(p, lm + w, &l_name) ||
@@ -246,16 +237,56 @@ const char *xfer_libraries_svr4(struct session *s, struct buf *doc)
 		if (l_prev != prev)
 			break;   /* corrupt list */
 		char name[4096];
-		/* The first entry is the executable itself, given by main-lm. */
-		if (prev && l_name && read_string(p, l_name, name, sizeof name) && name[0]) {
+		if (l_name && read_string(p, l_name, name, sizeof name) && name[0]) {
 			buf_puts(doc, "  <library name=\"");
 			xml_escape(doc, name);
 			buf_printf(doc, "\" lm=\"0x%" PRIx64 "\" l_addr=\"0x%" PRIx64
-				   "\" l_ld=\"0x%" PRIx64 "\" lmid=\"0x0\"/>\n", lm, l_addr, l_ld);
+				   "\" l_ld=\"0x%" PRIx64 "\" lmid=\"0x%" PRIx64 "\"/>\n",
+				   lm, l_addr, l_ld, lmid);
 		}
 		prev = lm;
 		lm = l_next;
 	}
+}
+
+const char *xfer_libraries_svr4(struct session *s, struct buf *doc)
+{
+	struct process *p = general_thread(s)->proc;
+	const size_t w = sizeof(target_ptr);
+	uint64_t r_debug = find_r_debug(p);
+	if (r_debug == NO_DT_DEBUG)
+		return "No DT_DEBUG in the program.";
+	buf_puts(doc, "<library-list-svr4 version=\"1.0\"");
+	bool header_done = false;
+	/* struct r_debug { int r_version; struct link_map *r_map; ElfW(Addr)
+	 * r_brk; enum r_state; ElfW(Addr) r_ldbase; } and, from version 2,
+	 * struct r_debug_extended adds r_next: one list per dlmopen namespace. */
+	const uint64_t r_next_offset = 5 * w;
+	for (int ns = 0; r_debug && ns < 64; ns++) {
+		int32_t version = 0;
+		uint64_t lm = 0;
+		if (target_read_memory(p, r_debug, &version, sizeof version) != sizeof version ||
+		    version < 1 || !read_ptr(p, r_debug + w, &lm))
+			break;
+		uint64_t prev = 0;
+		if (ns == 0) {
+			/* The first entry is the executable itself: main-lm. */
+			if (lm) {
+				buf_printf(doc, " main-lm=\"0x%" PRIx64 "\">\n", lm);
+				prev = lm;
+				if (!read_ptr(p, lm + 3 * w, &lm))
+					lm = 0;
+			} else {
+				buf_puts(doc, ">\n");
+			}
+			header_done = true;
+		}
+		link_map_list(p, doc, r_debug, lm, prev);
+		if (version < 2 || !read_ptr(p, r_debug + r_next_offset, &r_debug))
+			break;
+	}
+	if (!header_done)
+		buf_puts(doc, ">\n");
 	buf_puts(doc, "</library-list-svr4>\n");
 	return NULL;
 }
