@@ -497,22 +497,28 @@ static int hw_points_changed(struct process *p)
 int target_insert_point(struct process *p, int type, uint64_t addr, int kind)
 {
 	if (type == 0) {
-		struct breakpoint *b = find_breakpoint(p, addr);
-		if (b) {
-			b->refs++;
-			return 0;
-		}
 		const uint8_t *insn;
 		int len = the_arch.sw_breakpoint(kind, &insn);
 		if (len < 0 || len > 16)
 			return -1;
+		struct breakpoint *b = find_breakpoint(p, addr);
+		if (b) {
+			/* A vfork child shares memory with its parent: the other
+			 * process may have taken the instruction out meanwhile. */
+			uint8_t now[16];
+			if (raw_read(p, addr, now, b->len) == b->len && memcmp(now, insn, b->len) != 0) {
+				memcpy(b->saved, now, b->len);
+				if (raw_write(p, addr, insn, b->len) != b->len)
+					return -1;
+			}
+			return 0;   /* one z0 removes it, however many Z0s (gdbserver) */
+		}
 		b = calloc(1, sizeof *b);
 		if (!b)
 			return -1;
 		b->addr = addr;
 		b->kind = kind;
 		b->len = (uint8_t)len;
-		b->refs = 1;
 		if (raw_read(p, addr, b->saved, (size_t)len) != len ||
 		    raw_write(p, addr, insn, (size_t)len) != len) {
 			free(b);
@@ -542,8 +548,6 @@ int target_remove_point(struct process *p, int type, uint64_t addr, int kind)
 		struct breakpoint *b = *pp;
 		if (!b)
 			return -1;
-		if (--b->refs > 0)
-			return 0;
 		*pp = b->next;
 		int rc = raw_write(p, addr, b->saved, b->len) == b->len ? 0 : -1;
 		free(b);

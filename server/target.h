@@ -54,7 +54,6 @@ struct breakpoint {
 	int kind;
 	uint8_t len;
 	uint8_t saved[16];      /* memory under the breakpoint instruction */
-	int refs;               /* gdb may insert the same one twice */
 	struct breakpoint *next;
 };
 

@@ -168,7 +168,11 @@ int tdec_decode(const struct tdec_unit *units, size_t n_units, bool formatted,
 		return -1;
 	}
 	struct mem_bridge bridge = {mem, mem_ctx};
-	if (mem && etm_decoder_add_mem_callback(dec, 0, UINT64_MAX, mem_bridge_read, &bridge) < 0) {
+	/* Two halves, the top page left out: OpenCSD refuses ranges reaching
+	 * the end of the 64-bit address space. */
+	const uint64_t half = 1ull << 63;
+	if (mem && (etm_decoder_add_mem_callback(dec, 0, half, mem_bridge_read, &bridge) < 0 ||
+		    etm_decoder_add_mem_callback(dec, half, UINT64_MAX - 0xfff, mem_bridge_read, &bridge) < 0)) {
 		snprintf(err, errlen, "%s", etm_decoder_error(dec));
 		etm_decoder_free(dec);
 		return -1;

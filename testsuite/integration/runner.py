@@ -7,6 +7,7 @@ env:   SERVER (default BUILD_DIR/csgdbserver), GDB (default /usr/bin/gdb),
        ITEST_JOBS (parallel tests, default 4), ITEST_TIME_SCALE (multiplies
        timeouts, default 2 for a sanitized server), ITEST_KEEP_LOGS=1 keeps passing logs,
        ITEST_REMOTE_DEBUG=1 logs every packet (gdb's `set debug remote 1`),
+       ITEST_SKIP="SUBSTRING=reason;..." skips matching tests with that reason,
        ITEST_GUEST/ITEST_GUEST_PORTS: server and inferiors run in a QEMU
        guest (testsuite/qemu/run-integration.sh sets them; default time
        scale 3 there).
@@ -33,6 +34,10 @@ import harness  # noqa: E402
 import target  # noqa: E402
 
 DEFAULT_TIMEOUT = 30
+# ITEST_SKIP="SUBSTRING=reason;...": tests that cannot run in this setting
+# (e.g. host-only tests in a QEMU guest), reported as SKIP with the reason.
+SKIPS = [tuple(item.split("=", 1)) for item in
+         os.environ.get("ITEST_SKIP", "").split(";") if "=" in item]
 
 
 def load(path):
@@ -131,6 +136,9 @@ def run_one_in_child(path, func_name, build, server, kind, log_path):
 def run_test(test, build, server, kind, logdir):
     path, func_name, fn = test
     label = "%s.%s" % (os.path.basename(path)[:-3], func_name)
+    for pattern, why in SKIPS:
+        if pattern in label:
+            return label, "SKIP", why, 0.0, 0
     if getattr(fn, "csgdbserver_only", False) and kind == "gnu":
         return label, "SKIP", "csgdbserver-only behaviour, SERVER is GNU " \
             "gdbserver", 0.0, 0

@@ -173,15 +173,14 @@ def mapping_symbols(elf):
     return sorted(syms)
 
 
-def suspect_ranges(cap, elf, build):
+def suspect_ranges(t, cap, elf):
     """Indices of the ranges gdb cannot be expected to reproduce: those in
     a block (contiguous ranges merged) where the decoder's ISA disagrees
     with the ELF's mapping symbols, since gdb decodes by the latter."""
     import bisect
     syms = mapping_symbols(elf)
     addrs = [a for a, _ in syms]
-    out = subprocess.run([os.path.join(build, "cstrace"), "decode", cap], capture_output=True,
-                         text=True, timeout=60).stdout
+    out = t.run([os.path.join(t.build, "cstrace"), "decode", cap], timeout=60).stdout
     rng = []
     for line in out.splitlines():
         f = line.split()
@@ -207,12 +206,15 @@ def run_capture(t, name, strict):
         raise harness.Skip("gdb-multiarch or addr2line missing")
     cap = os.path.join(R5, name)
     elf = os.path.join(cap, [f for f in os.listdir(cap) if f.endswith(".elf")][0])
+    if not t.target.exists(cap):
+        raise harness.Skip("%s is not on the server's machine" % cap)
     ranges = os.path.join(t.tmp, "ranges.txt")
+    done = t.run([os.path.join(t.build, "cstrace"), "decode", "--ranges", cap], timeout=60)
     with open(ranges, "w") as f:
-        rc = subprocess.run([os.path.join(t.build, "cstrace"), "decode", "--ranges", cap],
-                            stdout=f, stderr=subprocess.DEVNULL, timeout=60).returncode
-    t.check(rc in (0, 1), "cstrace decoded the capture", rc)
-    rng, suspect = suspect_ranges(cap, elf, t.build)
+        f.write(done.stdout)
+    t.check(done.returncode in (0, 1) and done.stdout, "cstrace decoded the capture",
+            done.returncode)
+    rng, suspect = suspect_ranges(t, cap, elf)
     srv = t.start_server(options=["--once", "--replay", cap])
     m = re.search(r"stands at pc (0x[0-9a-f]+)", srv.stderr.text())
     t.check(m is not None, "server reports where the thread stands", srv.stderr.text()[-300:])

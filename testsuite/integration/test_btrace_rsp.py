@@ -10,7 +10,7 @@ import socket
 import struct
 import subprocess
 
-from harness import RSP, csgdbserver_only, timeout
+from harness import RSP, Skip, csgdbserver_only, timeout
 
 R5 = "/work/shared/testdata/etmv3-cortex-r5"
 PERFDATA = "/work/shared/testdata/simpleperf-etm-perfdata/perf_etm.data"
@@ -23,7 +23,14 @@ def connect(port):
     return rsp
 
 
+def need(t, path):
+    """Recorded data must be where the server runs (a QEMU guest may lack it)."""
+    if not t.target.exists(path):
+        raise Skip("%s is not on the server's machine" % path)
+
+
 def replay(t, capture="freertos"):
+    need(t, os.path.join(R5, capture))
     srv = t.start_server(options=["--once", "--replay", os.path.join(R5, capture)])
     rsp = connect(srv.port)
     rsp.command("qSupported:multiprocess+;swbreak+")
@@ -49,9 +56,8 @@ def blocks(doc):
 
 
 def cstrace_ranges(t, capture):
-    out = subprocess.run([os.path.join(t.build, "cstrace"), "decode", "--ranges",
-                          os.path.join(R5, capture)], capture_output=True, text=True,
-                         timeout=60).stdout
+    out = t.run([os.path.join(t.build, "cstrace"), "decode", "--ranges",
+                 os.path.join(R5, capture)], timeout=60).stdout
     return [tuple(int(x, 16) for x in line.split()) for line in out.splitlines()]
 
 
@@ -98,10 +104,11 @@ def auxtrace_bytes(path):
     return total
 
 
+@csgdbserver_only
 def test_no_trace_source_advertises_nothing(t):
     """On a machine without a cs_etm PMU and without --replay, a live
     target offers no btrace packet at all (stock behaviour unchanged)."""
-    if os.path.isdir("/sys/bus/event_source/devices/cs_etm"):
+    if t.target.exists("/sys/bus/event_source/devices/cs_etm"):
         t.check(True, "machine has a cs_etm PMU: nothing to check here")
         return
     srv = t.start_server(t.prog("basic"), options=["--once"])
@@ -293,6 +300,7 @@ def test_live_thread_with_recorded_source(t):
     perf.data: the CoreSight document carries that recording's registers
     and AUX bytes; bts decoding runs (the phone's code is not here, so no
     range decodes) and still gives gdb a valid block list."""
+    need(t, PERFDATA)
     srv = t.start_server(t.prog("basic"), options=["--once", "--etm-perfdata", PERFDATA])
     rsp = connect(srv.port)
     sup = rsp.command("qSupported:multiprocess+")
@@ -324,6 +332,7 @@ def test_overflow_makes_delta_fail(t):
     delta fails with E.Overflow. (gdb then re-reads), new is a whole
     document, and the next delta is the no-progress {0, pc} block."""
     missing = PERFDATA.replace("perf_etm.data", "perf_with_missing_aux_data.data")
+    need(t, missing)
     srv = t.start_server(t.prog("basic"), options=["--once", "--etm-perfdata", missing])
     rsp = connect(srv.port)
     stop = rsp.command("?")
@@ -339,3 +348,109 @@ def test_overflow_makes_delta_fail(t):
     err, delta = xfer_all(rsp, "btrace", "delta")
     t.eq(blocks(delta or b""), [(0, pc)], "then delta works again")
     rsp.close()
+
+
+@csgdbserver_only
+@timeout(60)
+def test_new_threads_traced_as_they_appear(t):
+    """Threads created by a traced process are traced from their start
+    (the server enables them when the clone event arrives); gdb's own
+    later Qbtrace for them is answered OK."""
+    prog = t.prog("threads")
+    need(t, PERFDATA)
+    srv = t.start_server(prog, options=["--once", "--etm-perfdata", PERFDATA])
+    res = t.gdb(r'''
+ex("break all_started")
+out = ex("maint packet Qbtrace:CoreSight")
+contains(out, '"OK"', "tracing enabled on the main thread")
+ex("continue")
+status = gdb.execute("monitor etm status", to_string=True)
+report("status", status)
+check(status.count("tracing, format CoreSight") == 3, "main thread and both workers traced", status)
+check(status.count("traced since it appeared") == 2, "both workers traced since they appeared", status)
+ex("thread 2")
+out = ex("maint packet Qbtrace:CoreSight")
+contains(out, '"OK"', "gdb enabling an already traced new thread gets OK")
+status = gdb.execute("monitor etm status", to_string=True)
+check(status.count("traced since it appeared") == 1, "that worker is now gdb's", status)
+''', port=srv.port, prog=prog)
+
+
+@csgdbserver_only
+@timeout(60)
+def test_replay_aarch64_snapshot(t):
+    """An OpenCSD snapshot directory (ETMv4, Cortex-A53, memory from its
+    dumps, no ELF) replays as an AArch64 target."""
+    snap = "/work/shared/testdata/opencsd-snapshots/snapshots/juno_r1_1"
+    need(t, snap)
+    srv = t.start_server(options=["--once", "--replay", snap])
+    rsp = connect(srv.port)
+    rsp.command("qSupported:multiprocess+")
+    err, tdesc = xfer_all(rsp, "features", "target.xml")
+    t.check(tdesc is not None and b"<architecture>aarch64</architecture>" in tdesc,
+            "AArch64 target description", err or tdesc)
+    regs = rsp.command("g")
+    t.eq(len(regs), (33 * 8 + 4) * 2, "g: x0-x30, sp, pc, cpsr")
+    pc = int.from_bytes(bytes.fromhex(regs[32 * 16:33 * 16].decode()), "little")
+    t.check(rsp.command("qXfer:exec-file:read:1:0,100").startswith(b"E."),
+            "no executable file for a snapshot of memory dumps")
+    t.check(re.fullmatch(rb"[0-9a-f]{8}", rsp.command("m%x,4" % pc)) is not None,
+            "memory at pc from the snapshot's dump")
+    t.eq(rsp.command("Qbtrace:bts"), b"OK", "enable")
+    err, doc = xfer_all(rsp, "btrace", "all")
+    got = list(reversed(blocks(doc or b"")))
+    out = t.run([os.path.join(t.build, "cstrace"), "decode", "--ranges", "--id", "0x10", snap],
+                timeout=60).stdout
+    want = merged([tuple(int(x, 16) for x in l.split()) for l in out.splitlines()])
+    t.check(len(got) in (len(want), len(want) + 1), "one block per merged range of trace ID 0x10",
+            (len(got), len(want)))
+    bad = [i for i, (w, g) in enumerate(zip(want, got))
+           if g[0] != w[0] or not (w[0] <= g[1] < w[1] or g[1] == pc)]
+    t.check(not bad, "blocks span cstrace's ranges", bad[:3])
+    t.eq(got[-1][1] if got else None, pc, "newest block ends at pc")
+    rsp.close()
+
+
+@csgdbserver_only
+@timeout(60)
+def test_replay_bad_input(t):
+    """Missing, empty, truncated or corrupt captures: a clear message and
+    exit status 1 (or a served capture with what did decode), no crash."""
+    import shutil as sh
+    import random
+    if t.target.remote:
+        raise Skip("builds broken captures in this machine's temporary directory")
+    server = t.server_path
+
+    def run(dir_):
+        p = subprocess.run([server, "--once", "--replay", dir_, ":0"], capture_output=True,
+                           text=True, timeout=30, stdin=subprocess.DEVNULL)
+        return p.returncode, p.stderr
+
+    rc, err = run(os.path.join(t.tmp, "nonexistent"))
+    t.check(rc == 1 and "nonexistent" in err and "Exiting" in err, "missing directory", err)
+    empty = os.path.join(t.tmp, "empty")
+    os.mkdir(empty)
+    rc, err = run(empty)
+    t.check(rc == 1 and err.strip(), "empty directory refused with a message", err)
+    t.check("Sanitizer" not in err and "runtime error" not in err, "no sanitizer report", err)
+    for name, mangle in (("zero", lambda b: b"\0" * len(b)), ("short", lambda b: b[:40]),
+                         ("random", lambda b: bytes(random.Random(6).randrange(256)
+                                                    for _ in range(len(b))))):
+        d = os.path.join(t.tmp, name)
+        sh.copytree(os.path.join(R5, "zephyr"), d)
+        os.chmod(os.path.join(d, "trace.bin"), 0o644)
+        with open(os.path.join(d, "trace.bin"), "rb") as f:
+            data = f.read()
+        with open(os.path.join(d, "trace.bin"), "wb") as f:
+            f.write(mangle(data))
+        rc, err = run(d)
+        t.check(rc == 1 and "decodes to no instructions" in err, "%s trace: says nothing decodes" % name,
+                (rc, err[-300:]))
+        t.check("Sanitizer" not in err and "runtime error" not in err, "%s: no sanitizer report" % name)
+    d = os.path.join(t.tmp, "noelf")
+    sh.copytree(os.path.join(R5, "zephyr"), d)
+    os.chmod(d, 0o755)
+    os.unlink(os.path.join(d, "zephyr.elf"))
+    rc, err = run(d)
+    t.check(rc == 1 and err.strip() and "Exiting" in err, "capture without its ELF refused", err)

@@ -3,17 +3,16 @@
 import os
 import re
 import socket
-import subprocess
 
 from harness import csgdbserver_only, proc_state, wait_for
 
 
-def listening_addresses(pid):
+def listening_addresses(t, pid):
     """Local addresses (ip, port) of the TCP sockets PID listens on."""
     inodes = set()
-    for fd in os.listdir("/proc/%d/fd" % pid):
+    for fd in t.target.listdir("/proc/%d/fd" % pid):
         try:
-            link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+            link = t.target.readlink("/proc/%d/fd/%s" % (pid, fd))
         except OSError:
             continue
         m = re.match(r"socket:\[(\d+)\]", link)
@@ -22,7 +21,7 @@ def listening_addresses(pid):
     found = []
     for table, v6 in (("/proc/net/tcp", False), ("/proc/net/tcp6", True)):
         try:
-            lines = open(table).read().splitlines()[1:]
+            lines = t.target.read_text(table).splitlines()[1:]
         except OSError:
             continue
         for text in lines:
@@ -46,24 +45,21 @@ def test_startup_lines(t):
     t.check(re.fullmatch(r"Process %s created; pid = \d+" %
                          re.escape(t.prog("basic")), err[0]) is not None,
             "first line 'Process PROG created; pid = N'", err[:1])
-    t.check(any(l == "Listening on port %d" % srv.port for l in err),
+    t.check(any(l == "Listening on port %d" % srv.guest_port for l in err),
             "'Listening on port N'", err)
     pid = srv.inferior_pid
     t.eq(proc_state(pid), "t", "created process waits stopped (traced)")
-    with open("/proc/%d/status" % pid) as f:
-        t.check("TracerPid:\t%d" % srv.pid in f.read(), "traced by the server")
+    t.check("TracerPid:\t%d" % srv.pid in
+            t.target.read_text("/proc/%d/status" % pid), "traced by the server")
     t.gdb('ex("kill")', port=srv.port, prog=t.prog("basic"))
-    t.check(wait_for(lambda: any(l.startswith(
-        "Remote debugging from host 127.0.0.1, port ") for l in
-        srv.stderr.lines), 2), "'Remote debugging from host 127.0.0.1, port N'",
-        srv.stderr.text())
+    line = "Remote debugging from host %s, port " % t.client_addr
+    t.check(wait_for(lambda: any(l.startswith(line) for l in
+                                 srv.stderr.lines), 2),
+            "'%sN'" % line, srv.stderr.text())
 
 
 def test_busy_port(t):
-    blocker = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    blocker.bind(("0.0.0.0", 0))
-    blocker.listen(1)
-    port = blocker.getsockname()[1]
+    port, unblock = t.busy_port()
     srv = t.start_server(t.prog("basic"), options=["--once"],
                          comm=":%d" % port, wait_listen=False)
     rc = srv.wait_exit(10)
@@ -76,60 +72,59 @@ def test_busy_port(t):
     if m:
         t.check(wait_for(lambda: proc_state(int(m.group(1))) is None, 3),
                 "the created process does not outlive the failed start")
-    blocker.close()
+    unblock()
 
 
 def test_version_help(t):
-    out = subprocess.run([t.server_path, "--version"], capture_output=True,
-                         text=True, timeout=10)
+    out = t.run([t.server_path, "--version"])
     t.eq(out.returncode, 0, "--version exits 0")
     t.check(out.stdout.strip() != "", "--version prints a version")
-    out = subprocess.run([t.server_path, "--help"], capture_output=True,
-                         text=True, timeout=10)
+    out = t.run([t.server_path, "--help"])
     t.eq(out.returncode, 0, "--help exits 0")
     for opt in ("--attach", "--multi", "--once"):
         t.check(opt in out.stdout, "--help mentions " + opt)
-    out = subprocess.run([t.server_path], capture_output=True, text=True,
-                         timeout=10)
+    out = t.run([t.server_path])
     t.check(out.returncode != 0, "no arguments: failure exit")
     t.check("Usage" in out.stderr or "usage" in out.stderr,
             "no arguments: usage on stderr", out.stderr[:200])
-    out = subprocess.run([t.server_path, "--once", ":0", "/nonexistent/prog"],
-                         capture_output=True, text=True, timeout=10)
+    out = t.run([t.server_path, "--once", ":0", "/nonexistent/prog"])
     t.check(out.returncode != 0, "missing program: failure exit", out.stderr)
 
 
 def test_stdio_connection(t):
     """COMM '-': gdb starts the server itself over a pipe."""
     res = t.gdb(r'''
-ex("target remote | %s - %s")
+ex("target remote | %s")
 ex("break add")
 out = ex("continue")
 at("add", "add-body", "breakpoint over the stdio connection")
 ex("delete")
 out = ex("continue")
 contains(out, "exited normally", "program exits")
-''' % (t.server_path, t.prog("basic")), connect=False, prog=t.prog("basic"))
+''' % t.server_pipe(t.prog("basic")), connect=False, prog=t.prog("basic"))
 
 
 @csgdbserver_only
 def test_host_port_binds_exactly(t):
     srv = t.start_server(t.prog("basic"), options=["--once"],
                          comm="127.0.0.2:{port}")
-    addrs = listening_addresses(srv.pid)
-    t.eq(addrs, [("127.0.0.2", srv.port)], "HOST:PORT listens on that host only")
-    try:
-        socket.create_connection(("127.0.0.1", srv.port), timeout=1).close()
-        refused = False
-    except OSError:
-        refused = True
+    addrs = listening_addresses(t, srv.pid)
+    t.eq(addrs, [("127.0.0.2", srv.guest_port)], "HOST:PORT listens on that host only")
+    if t.target.remote:
+        refused = not t.target.g.connects("127.0.0.1", srv.guest_port)
+    else:
+        try:
+            socket.create_connection(("127.0.0.1", srv.port), timeout=1).close()
+            refused = False
+        except OSError:
+            refused = True
     t.check(refused, "other local address refused")
 
 
 @csgdbserver_only
 def test_port_only_is_loopback(t):
-    srv = t.start_server(t.prog("basic"), options=["--once"])
-    addrs = listening_addresses(srv.pid)
+    srv = t.start_server(t.prog("basic"), options=["--once"], comm=":{port}")
+    addrs = listening_addresses(t, srv.pid)
     t.check(addrs and all(ip in ("127.0.0.1", "::1") for ip, _ in addrs),
             ":PORT listens on loopback only", addrs)
     # the note may follow the "Listening on port" line

@@ -72,10 +72,10 @@ ex("break %d" % line_of("main-peek"))
 ex("continue")
 at("main", "main-peek")
 for _ in range(20):
-    if "call" in ex("x/i $pc"):
+    if re.search(CALL_INSN, ex("x/i $pc")):
         break
     ex("stepi")
-contains(ex("x/i $pc"), "call", "reached the call to peek")
+matches(CALL_INSN, ex("x/i $pc"), "reached the call to peek")
 ex("nexti")
 eq(func(), "main", "nexti steps over the call")
 ''', port=srv.port, prog=t.prog("basic"))

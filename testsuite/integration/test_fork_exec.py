@@ -12,8 +12,7 @@ matches(r"\[Attaching after .* fork to child", out, "gdb follows the child")
 at("in_child", "in-child", "breakpoint hit in the child")
 child = inferior_pid()
 check(child != parent, "now debugging another process", child)
-with open("/proc/%d/status" % child) as f:
-    ppid = int(re.search(r"PPid:\s+(\d+)", f.read()).group(1))
+ppid = int(re.search(r"PPid:\s+(\d+)", target_read("/proc/%d/status" % child)).group(1))
 eq(ppid, parent, "it is the child of the original process")
 ex("next")
 eq(val("g_role"), 2, "child's own memory written")
@@ -68,7 +67,7 @@ out = ex("info inferiors")
 eq(sorted(int(p) for p in re.findall(r"process (\d+)", out)), sorted([parent, child]),
    "both processes are inferiors")
 import os
-st = open("/proc/%d/status" % parent).read()
+st = target_read("/proc/%d/status" % parent)
 check(re.search(r"TracerPid:\s+0\b", st) is None, "parent is still traced")
 # only the child now: the parent stays stopped while the child exits
 ex("set schedule-multiple off")

@@ -4,7 +4,11 @@
 # crashes on a 200 KB packet, so those two checks are csgdbserver-only.
 import re
 
-from harness import RSP, csgdbserver_only
+from harness import ARCH, RSP, csgdbserver_only
+
+# stack pointer: (register number in T replies, bytes); g: minimum hex size
+SP_REG = {"x86_64": (7, 8), "aarch64": (31, 8), "arm": (13, 4)}[ARCH]
+MIN_G_HEX = {"x86_64": 17 * 16, "aarch64": 34 * 16, "arm": 17 * 8}[ARCH]
 
 
 def connect(t, prog="basic"):
@@ -17,13 +21,14 @@ def still_answers(t, rsp, what):
     t.check(re.match(rb"^[TS]05", reply) is not None,
             "server still answers '?' " + what, reply[:60])
     regs = rsp.command("g")
-    t.check(re.fullmatch(rb"[0-9a-fx]+", regs) is not None and len(regs) >= 17 * 16,
+    t.check(re.fullmatch(rb"[0-9a-fx]+", regs) is not None and len(regs) >= MIN_G_HEX,
             "g returns register hex " + what, regs[:60])
 
 
 def stop_rsp(reply):
-    """rsp (register 7 on x86_64) from a T stop reply."""
-    m = re.search(rb"(?:^T..|;)07:([0-9a-f]{16});", reply)
+    """The stack pointer (rsp, sp, r13) from a T stop reply."""
+    m = re.search(rb"(?:^T..|;)%02x:([0-9a-f]{%d});" % (SP_REG[0], 2 * SP_REG[1]),
+                  reply)
     return int.from_bytes(bytes.fromhex(m.group(1).decode()), "little") if m else None
 
 
@@ -125,7 +130,7 @@ def test_binary_write_and_noack(t):
     srv, rsp = connect(t)
     stop = rsp.command("?")
     sp = stop_rsp(stop)
-    t.check(sp is not None, "stop reply expedites rsp", stop[:80])
+    t.check(sp is not None, "stop reply expedites the stack pointer", stop[:80])
     addr = (sp or 0) - 1024           # below the stack pointer: unused
     data = bytes([0x7d, 0x23, 0x24, 0x2a, 0x00, 0xff, 0x7d, 0x7d, 0x03, 0x41])
     escaped = b"".join(bytes([0x7d, b ^ 0x20]) if b in (0x7d, 0x23, 0x24, 0x2a)

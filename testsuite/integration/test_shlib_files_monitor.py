@@ -12,15 +12,19 @@ def test_shlib_breakpoints(t):
 ex("set breakpoint pending on")
 out = ex("break cbrt")
 out = ex("continue")
-check(func() in ("__cbrt", "cbrt"), "stopped in libm's cbrt", func())
+# glibc names the same code cbrt/__cbrt (x86_64) or cbrtf64 (aarch64)
+check(func() in ("__cbrt", "cbrt", "cbrtf64", "cbrtf32x"), "stopped in libm's cbrt", func())
 contains(out, "Breakpoint 1, ", "pending breakpoint resolved and hit")
 ex("up")
 at("main", "call-cbrt", "called from main at the cbrt line")
 out = ex("info sharedlibrary")
-matches(r"0x[0-9a-f]+\s+0x[0-9a-f]+\s+Yes( \(\*\))?\s+target:/lib/x86_64-linux-gnu/libm\.so\.6", out,
+libdir, ldso = {"x86_64": ("/lib/x86_64-linux-gnu", "/lib64/ld-linux-x86-64.so.2"),
+                "aarch64": ("/lib/aarch64-linux-gnu", "/lib/ld-linux-aarch64.so.1"),
+                "arm": ("/lib/arm-linux-gnueabihf", "/lib/ld-linux-armhf.so.3")}[ARCH]
+matches(r"0x[0-9a-f]+\s+0x[0-9a-f]+\s+Yes( \(\*\))?\s+target:%s/libm\.so\.6" % libdir, out,
         "libm listed, read through the target: sysroot")
-matches(r"target:/lib/x86_64-linux-gnu/libc\.so\.6", out, "libc listed")
-matches(r"target:/lib64/ld-linux-x86-64\.so\.2", out, "dynamic linker listed")
+matches(r"target:%s/libc\.so\.6" % libdir, out, "libc listed")
+matches(r"target:%s" % re.escape(ldso), out, "dynamic linker listed")
 ex("break getpid")
 out = ex("continue")
 check(func() in ("getpid", "__GI_getpid"), "libc breakpoint hit", func())
@@ -28,7 +32,8 @@ ex("up")
 at("main", "call-getpid", "called from main")
 ex("down")
 out = ex("finish")
-eq(val("$rax"), inferior_pid(), "getpid returned the pid (rax after finish)")
+retreg = {"x86_64": "$rax", "aarch64": "$x0", "arm": "$r0"}[ARCH]
+eq(val(retreg), inferior_pid(), "getpid returned the pid (%s after finish)" % retreg)
 ex("delete")
 out = ex("continue")
 contains(out, "exited normally", "runs to the end")
@@ -61,17 +66,19 @@ contains(ex("info sharedlibrary"), "libm.so.6", "libm now listed")
 def test_vfile_remote_get_put(t):
     srv = t.start_server(t.prog("basic"), options=["--once"])
     local = os.path.join(t.tmp, "copy-of-passwd")
-    remote = os.path.join(t.tmp, "put-by-gdb")
+    # remote: where the server runs (this host's t.tmp, or the guest's /tmp)
+    remote = "/tmp/%s-put-by-gdb" % os.path.basename(t.tmp) \
+        if t.target.remote else os.path.join(t.tmp, "put-by-gdb")
     res = t.gdb(r'''
 ex("remote get /etc/passwd %s")
-eq(open("%s", "rb").read(), open("/etc/passwd", "rb").read(), "remote get copies the file exactly")
+eq(open("%s", "rb").read(), target_read_bytes("/etc/passwd"), "remote get copies the file exactly")
 ex("remote put %s %s")
-eq(open("%s", "rb").read(), open("/etc/passwd", "rb").read(), "remote put writes the file exactly")
+eq(target_read_bytes("%s"), open("%s", "rb").read(), "remote put writes the file exactly")
 ex("remote delete %s")
-check(not os.path.exists("%s"), "remote delete removes it")
+check(not target_exists("%s"), "remote delete removes it")
 err = ex_error("remote get /nonexistent/file %s.x")
 contains(err.lower(), "no such file", "missing remote file: ENOENT reported")
-''' % (local, local, local, remote, remote, remote, remote, local),
+''' % (local, local, local, remote, remote, local, remote, remote, local),
                 port=srv.port, prog=t.prog("basic"), pre=["set debug remote 1"])
     t.check("vFile:open:" in res.stderr and "vFile:pread:" in res.stderr and
             "vFile:pwrite:" in res.stderr and "vFile:unlink:" in res.stderr,

@@ -1,8 +1,13 @@
 # Registers (g/G/p/P, target description with SSE/AVX, fs_base, orig_rax)
-# and memory (m/M/X, big reads, qSearch:memory, qCRC).
+# and memory (m/M/X, big reads, qSearch:memory, qCRC). ARM registers:
+# test_arm.py.
+from harness import Skip
 
 
 def test_registers(t):
+    if t.arch != "x86_64":
+        raise Skip("x86_64 registers; test_arm.test_registers_%s checks "
+                   "this architecture's" % t.arch)
     srv = t.start_server(t.prog("basic"), options=["--once"])
     t.gdb(r'''
 ex("break square")
@@ -89,9 +94,7 @@ report("libc", [path, offset, end - start])
 '''.replace("DUMP", repr(dump)), port=srv.port, prog=t.prog("basic"))
     path, offset, size = res.values.get("libc", [None, 0, 0])
     if path:
-        with open(path, "rb") as f:
-            f.seek(offset)
-            expected = f.read(size)
+        expected = t.target.read(path)[offset:offset + size]
         with open(dump, "rb") as f:
             got = f.read()
         t.eq(len(got), size, "dump has the mapping's size")
@@ -109,7 +112,7 @@ out = ex("info proc")
 contains(out, "process %d" % pid, "info proc names the pid")
 matches(r"cmdline = '.*/progs/basic'", out, "cmdline read from the target")
 matches(r"exe = '.*/progs/basic'", out, "exe link read from the target")
-contains(out, "cwd = '%s'" % os.readlink("/proc/%d/cwd" % pid), "cwd link")
+contains(out, "cwd = '%s'" % target_readlink("/proc/%d/cwd" % pid), "cwd link")
 out = ex("info auxv")
 m = matches(r"^9\s+AT_ENTRY\s+Entry point of program\s+(0x[0-9a-f]+)", out, "AT_ENTRY in auxv")
 if m:
@@ -117,13 +120,13 @@ if m:
 m = matches(r"^6\s+AT_PAGESZ\s+System page size\s+(\d+)", out, "AT_PAGESZ")
 if m:
     eq(int(m.group(1)), 4096, "page size 4096")
-with open("/proc/%d/auxv" % pid, "rb") as f:
-    raw = f.read()
+raw = target_read_bytes("/proc/%d/auxv" % pid)
 import struct
-pairs = dict(struct.iter_unpack("<QQ", raw))
+pairs = dict(struct.iter_unpack("<II" if ARCH == "arm" else "<QQ", raw))
 m = re.search(r"^33\s+AT_SYSINFO_EHDR\s+System-supplied DSO's ELF header\s+(0x[0-9a-f]+)", out, re.M)
 check(m is not None and int(m.group(1), 16) == pairs.get(33), "AT_SYSINFO_EHDR matches /proc auxv")
 out = ex("info proc mappings")
-matches(r"0x[0-9a-f]+\s+0x[0-9a-f]+\s+0x[0-9a-f]+\s+0x0\s+r--p\s+.*/progs/basic", out, "program mapped")
+# offset 0: read-only headers (x86_64) or the text itself (aarch64, arm)
+matches(r"0x[0-9a-f]+\s+0x[0-9a-f]+\s+0x[0-9a-f]+\s+0x0\s+r-[-x]p\s+.*/progs/basic", out, "program mapped")
 contains(out, "[stack]", "stack mapping listed")
 ''', port=srv.port, prog=t.prog("basic"))

@@ -15,8 +15,7 @@ eq(len(gdb.selected_inferior().threads()), 3, "three threads")
 lwps = sorted(th.ptid[1] for th in gdb.selected_inferior().threads())
 pid = inferior_pid()
 check(pid in lwps, "one thread's lwp is the process id")
-import os
-eq(sorted(int(x) for x in os.listdir("/proc/%d/task" % pid)), lwps, "lwps match /proc/PID/task")
+eq(sorted(int(x) for x in target_listdir("/proc/%d/task" % pid)), lwps, "lwps match /proc/PID/task")
 matches(r"^\* 1 .*\"threads-main\"", out, "thread 1 (selected) is the main thread")
 
 # switch to each worker: its own stack and registers

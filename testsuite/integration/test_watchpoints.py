@@ -204,5 +204,5 @@ contains(out, "exited normally", "exits after deleting the hbreak")
     replies = stop_replies(res.stderr)
     t.check(sum("hwbreak:" in r for r in replies) >= 2,
             "T replies carry hwbreak:", replies[-4:])
-    sent = re.findall(r"Sending packet: \$(Z1,[0-9a-f]+,1)", res.stderr)
+    sent = re.findall(r"Sending packet: \$(Z1,[0-9a-f]+,[0-9a-f]+)#", res.stderr)
     t.check(bool(sent), "gdb used Z1 (not a software fallback)")

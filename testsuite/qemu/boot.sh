@@ -167,7 +167,7 @@ start=$(date +%s.%N)
 tries=0
 while :; do
 	# random host ports: agent, 2345, then the pool
-	base=$(awk -v s="$$$(date +%N)" 'BEGIN { srand(s); print 20000 + int(rand() * 38000) }')
+	base=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 38000))
 	agent_port=$base
 	port=$((base + 1))
 	poolbase=$((base + 2))

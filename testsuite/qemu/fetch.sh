@@ -16,6 +16,13 @@ esac
 cache=${CSG_QEMU_CACHE:-$HOME/.cache/csgdbserver/qemu}/$arch
 mkdir -p "$cache"
 
+# Unchanged package lists since the last unpack: nothing can have changed
+# (apt-cache takes seconds per call on a loaded machine).
+if [ -f "$cache/.packages" ] && [ -e "$cache/x/bin/busybox" ] &&
+	[ -z "$(find /var/lib/apt/lists -maxdepth 1 -newer "$cache/.packages" -name '*Packages*' 2>/dev/null | head -1)" ]; then
+	exit 0
+fi
+
 # The kernel ABI (6.1.0-NN) changes with each security update: resolve it
 # through the metapackage.
 kpkg=$(apt-cache depends "$kmeta:$deb" 2>/dev/null |
@@ -30,6 +37,7 @@ want=$(for p in $pkgs; do
 done)
 if [ -f "$cache/.packages" ] && [ "$(cat "$cache/.packages")" = "$want" ] &&
 	[ -e "$cache/x/bin/busybox" ]; then
+	touch "$cache/.packages"
 	exit 0
 fi
 echo "qemu/fetch.sh: $arch: downloading $want" >&2

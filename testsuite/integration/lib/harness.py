@@ -399,10 +399,11 @@ class TestContext:
             return blocker.getsockname()[1], blocker.close
         port = random.choice(TARGET.guest_ports())
         p = self.spawn(["nc", "-l", "-p", str(port)])
-        hexport = ":%04X " % port
+        hexport = ":%04X " % port     # busybox nc listens on [::] (tcp6)
         if not wait_for(lambda: any(
                 hexport in l and l.split()[3] == "0A" for l in
-                TARGET.read_text("/proc/net/tcp").splitlines()[1:]), 5):
+                (TARGET.read_text("/proc/net/tcp") +
+                 TARGET.read_text("/proc/net/tcp6")).splitlines()), 5):
             self.fail_now("nc -l -p %d did not start listening" % port)
         return port, p.kill
 
