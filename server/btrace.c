@@ -21,6 +21,8 @@
 #include "server/replay.h"
 #include "server/server.h"
 #include "server/tracedec.h"
+#include "server/swbtrace.h"
+#include "arch/arch.h"
 
 enum bt_format { BT_BTS, BT_CORESIGHT };
 
@@ -41,6 +43,8 @@ struct bt_thread {
 };
 
 static struct etm_source *source;     /* live trace source, or NULL */
+/* No trace hardware: the bts format from single-step recording (swbtrace). */
+static bool software;
 static char source_note[256];         /* why there is none */
 static struct bt_thread *threads;
 static struct etm_config pending;     /* Qbtrace-conf for the next enable */
@@ -71,8 +75,10 @@ void btrace_setup(const char *perfdata)
 		}
 	} else {
 		source = etm_perf_source_new("/sys", "/proc", err, sizeof err);
-		if (!source)
+		if (!source) {
 			snprintf(source_note, sizeof source_note, "%s", err);
+			software = the_arch.can_single_step && the_arch.insn_length;
+		}
 	}
 	prev_thread_hook = target_thread_hook;
 	target_thread_hook = thread_hook;
@@ -100,15 +106,25 @@ void btrace_shutdown(void)
 	source = NULL;
 }
 
+static bool software_mode(void)
+{
+	return software && !source && !replay_active();
+}
+
 bool btrace_available(void)
 {
-	return source || replay_active();
+	return source || replay_active() || software;
 }
 
 void btrace_qsupported(struct buf *reply)
 {
 	if (!btrace_available())
 		return;
+	if (software_mode()) {
+		buf_puts(reply, ";Qbtrace:bts+;Qbtrace-conf:bts:size+;Qbtrace:off+;"
+			 "qXfer:btrace:read+;qXfer:btrace-conf:read+");
+		return;
+	}
 	buf_puts(reply, ";Qbtrace:bts+;Qbtrace-conf:bts:size+;Qbtrace:off+;qXfer:btrace:read+;"
 		 "qXfer:btrace-conf:read+;Qbtrace:CoreSight+;Qbtrace:etm+;Qbtrace-conf:etm:size+;"
 		 "Qbtrace-conf:etm:sink+;Qbtrace-conf:CoreSight:size+;Qbtrace-conf:CoreSight:core+;"
@@ -160,8 +176,23 @@ static bool current_tid(struct session *s, pid_t *pid, pid_t *tid, struct buf *r
 static struct bt_thread *start_tracing(pid_t pid, pid_t tid, enum bt_format fmt,
 				       const struct etm_config *cfg, char *err, size_t errlen)
 {
-	if (!replay_active() && source->ops->enable(source, tid, cfg, err, errlen) < 0)
+	if (software_mode()) {
+		struct thread *th = find_thread(tid);
+		if (fmt != BT_BTS) {
+			snprintf(err, errlen, "No CoreSight trace unit here: software branch "
+				 "recording serves the bts format only.");
+			return NULL;
+		}
+		/* gdb's default BTS buffer is 64 KiB. */
+		uint64_t size = cfg->buffer_size ? cfg->buffer_size : 0x10000;
+		if (!th || target_btrace_enable(th, size, err, errlen) < 0) {
+			if (!th)
+				snprintf(err, errlen, "No such thread.");
+			return NULL;
+		}
+	} else if (!replay_active() && source->ops->enable(source, tid, cfg, err, errlen) < 0) {
 		return NULL;
+	}
 	struct bt_thread *t = calloc(1, sizeof *t);
 	if (!t)
 		abort();
@@ -176,6 +207,9 @@ static struct bt_thread *start_tracing(pid_t pid, pid_t tid, enum bt_format fmt,
 
 static void stop_tracing(struct bt_thread *t)
 {
+	struct thread *th = software_mode() ? find_thread(t->tid) : NULL;
+	if (th)
+		target_btrace_disable(th);
 	if (!replay_active() && source) {
 		char err[ETM_ERR_LEN];
 		source->ops->disable(source, t->tid, err, sizeof err);
@@ -326,7 +360,7 @@ static void unit_to_regs(const struct tdec_unit *u, struct etm_cpu_regs *r)
 /* The registers of every CPU of the live source. */
 static size_t source_cpus(struct etm_cpu_regs **out)
 {
-	int n = source->ops->nr_cpus(source);
+	int n = source ? source->ops->nr_cpus(source) : 0;
 	struct etm_cpu_regs *regs = calloc((size_t)(n > 0 ? n : 1), sizeof *regs);
 	if (!regs)
 		abort();
@@ -516,6 +550,33 @@ static const char *coresight_doc(struct bt_thread *t, struct buf *doc, char *err
 
 /* Build the qXfer:btrace:read document for ANNEX; this is the only place
  * where the read pointer moves (offset 0 of a read). */
+/* Blocks from the software recorder of the target thread. */
+static const char *software_blocks(struct bt_thread *t, enum btrace_read_type type, struct buf *doc)
+{
+	struct thread *th = find_thread(t->tid);
+	uint8_t *regs = th ? thread_regs(th) : NULL;
+	if (!th || !th->bt || !regs)
+		return "Btrace not enabled.";
+	uint64_t pc = the_arch.get_pc(regs);
+	struct btrace_range *r = NULL;
+	size_t n = 0;
+	if (type == BTRACE_READ_DELTA) {
+		/* Records lost to the ring since the last read: gdb re-reads. */
+		if (!t->read_before || !swbtrace_ranges(th->bt, true, &r, &n))
+			return "Overflow.";
+		btrace_xml_blocks(doc, r, n, pc, BTRACE_READ_DELTA);
+	} else if (type == BTRACE_READ_NEW && t->read_before &&
+		   th->bt->total == th->bt->read_total && !th->bt->lost_since_read) {
+		btrace_xml_blocks(doc, NULL, 0, pc, BTRACE_READ_NEW);
+	} else {
+		swbtrace_ranges(th->bt, false, &r, &n);
+		btrace_xml_blocks(doc, r, n, pc, BTRACE_READ_ALL);
+	}
+	free(r);
+	t->read_before = true;
+	return NULL;
+}
+
 static const char *build_btrace(struct session *s, const char *annex, struct buf *doc,
 				char *err, size_t errlen)
 {
@@ -531,6 +592,8 @@ static const char *build_btrace(struct session *s, const char *annex, struct buf
 		return "Btrace not enabled.";
 	if (btrace_read_type_parse(annex, &type) < 0)
 		return "Bad annex.";
+	if (software_mode())
+		return software_blocks(t, type, doc);
 	if (collect(t, err, errlen) < 0)
 		return err;
 	if (t->fmt == BT_CORESIGHT) {
@@ -620,7 +683,10 @@ static void serve_cached(struct session *s, const char *key, const char *range, 
 				msg = "Btrace not enabled.";
 			else if (!msg) {
 				struct etm_config actual = t->cfg;
-				if (!replay_active())
+				struct thread *th = software_mode() ? find_thread(t->tid) : NULL;
+				if (th && th->bt)
+					actual.buffer_size = th->bt->size;
+				else if (!replay_active() && source)
 					source->ops->conf(source, t->tid, &actual, err, sizeof err);
 				if (t->fmt == BT_BTS)
 					btrace_xml_conf_bts(&s->xfer, actual.buffer_size);
@@ -803,7 +869,7 @@ static int apply_option(const char *format, const char *name, const char *value,
 		return -1;
 	}
 	/* A start address waits for its end address before the check. */
-	if (!trial.range_open && check_against_hardware(&trial, err, errlen) < 0)
+	if (!trial.range_open && !software_mode() && check_against_hardware(&trial, err, errlen) < 0)
 		return -1;
 	pending = trial;
 	return 0;

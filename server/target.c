@@ -605,6 +605,7 @@ static void resume_thread(struct thread *t, int request, int sig)
 	}
 	t->regs_valid = false;
 	t->siginfo_valid = false;
+	t->stepping = request == PTRACE_SINGLESTEP;
 	if (ptrace(request, t->tid, 0, sig) == 0) {
 		t->stopped = false;
 	} else {
@@ -733,8 +734,14 @@ static void classify_trap(struct thread *t, struct stop_event *ev)
 				the_arch.set_pc(regs, pc);
 				thread_store_regs(t);
 			}
+			return;
 		}
 	}
+	/* A step over a syscall instruction reports TRAP_BRKPT, not
+	 * TRAP_TRACE (x86 user_single_step_report): a stepping thread's
+	 * trap that no breakpoint explains is its step. */
+	if (t->stepping && (code == TRAP_BRKPT || code == TRAP_TRACE || code == SI_KERNEL))
+		ev->reason = REASON_STEP;
 }
 
 /* A recorded thread made one step from T->bt_pc: a taken branch unless

@@ -70,6 +70,7 @@ struct thread {
 	bool stop_requested;    /* non-stop vCont;t: report the stop as signal 0 */
 	struct swbtrace *bt;    /* software branch recording, or NULL */
 	uint64_t bt_pc;         /* PC before the step being recorded */
+	bool stepping;          /* last resumed with PTRACE_SINGLESTEP */
 
 	enum resume_kind resume;
 	int resume_sig;
