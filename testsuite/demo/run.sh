@@ -14,17 +14,26 @@ echo "== gdb session against csgdbserver on port $port"
 gdb -q -nx -batch \
 	-ex "set sysroot /" \
 	-ex "target remote :$port" \
-	-ex "break square" \
+	-ex "break sum_of_squares" \
 	-ex "continue" \
+	-ex "echo == record the branches while the loop runs\\n" \
+	-ex "record btrace" \
+	-ex "next" -ex "next" -ex "next" -ex "next" -ex "next" \
+	-ex "info record" \
+	-ex "record function-call-history /c" \
+	-ex "echo == and walk back through what really ran\\n" \
+	-ex "reverse-step" \
 	-ex "backtrace" \
+	-ex "reverse-next" \
+	-ex "reverse-next" \
+	-ex "info locals" \
+	-ex "record goto begin" \
+	-ex "record goto end" \
+	-ex "record stop" \
+	-ex "delete" \
 	-ex "finish" \
 	-ex "next" \
-	-ex "info locals" \
-	-ex "delete" \
-	-ex "tbreak 24" \
-	-ex "continue" \
 	-ex "print total" \
-	-ex "info registers rip" \
 	-ex "continue" \
 	"$prog"
 wait $spid
