@@ -27,6 +27,9 @@ static const char tdesc_target[] =
 	"  <osabi>GNU/Linux</osabi>\n"
 	"  <xi:include href=\"arm-core.xml\"/>\n"
 	"  <xi:include href=\"arm-vfpv3.xml\"/>\n"
+	/* as gdbserver's arm-with-neon: gdb then shows q0-q15 over d0-d31
+	 * (no registers of its own; VFPv3-D32 is assumed above already) */
+	"  <feature name=\"org.gnu.gdb.arm.neon\"/>\n"
 	"</target>\n";
 
 static const struct arch_feature arm_features[] = {

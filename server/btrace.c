@@ -1,9 +1,11 @@
 /* Branch tracing packets and monitor commands: see btrace.h.
  *
- * Each traced thread keeps the ranges decoded so far and where the last
- * qXfer:btrace:read left off. Stock gdb gets BTS-style <block> lists
- * (format bts) with gdbserver's all/new/delta semantics; an ETM-aware
- * client gets the raw trace plus the ETM registers (format CoreSight). */
+ * Each traced thread keeps a window of the newest decoded ranges (as much
+ * as a trace buffer of its configured size holds: never a whole trace)
+ * and where the last qXfer:btrace:read left off. Stock gdb gets BTS-style
+ * <block> lists (format bts) with gdbserver's all/new/delta semantics; an
+ * ETM-aware client gets the raw trace plus the ETM registers (format
+ * CoreSight), its hex generated chunk by chunk as gdb reads it. */
 #include "server/btrace.h"
 
 #include <ctype.h>
@@ -17,6 +19,8 @@
 #include "etm/perf.h"
 #include "etm/perfdata.h"
 #include "etm/source.h"
+#include "protocol/hex.h"
+#include "protocol/packet.h"
 #include "protocol/xml.h"
 #include "server/replay.h"
 #include "server/server.h"
@@ -31,10 +35,10 @@ struct bt_thread {
 	enum bt_format fmt;
 	bool auto_enabled;          /* enabled by us when it appeared; gdb not told yet */
 	struct etm_config cfg;
-	struct trace_ranges ranges; /* live: decoded so far (replay: replay_ranges()) */
+	struct trace_ranges ranges; /* live: the window decoded so far (replay: replay_window()) */
 	struct buf raw;             /* live: raw trace for the CoreSight document */
 	bool collected;             /* replay: the capture has been handed over */
-	size_t delta_mark;          /* ranges already sent (delta) */
+	uint64_t delta_mark;        /* ranges already sent: trace_ranges_end() then */
 	bool read_before;           /* an all/new/delta was answered since enabling */
 	bool changed;               /* trace grew since the last read */
 	bool overflow;              /* trace was lost since the last read */
@@ -200,6 +204,7 @@ static struct bt_thread *start_tracing(pid_t pid, pid_t tid, enum bt_format fmt,
 	t->tid = tid;
 	t->fmt = fmt;
 	t->cfg = *cfg;
+	trace_ranges_init(&t->ranges, cfg->buffer_size);
 	t->next = threads;
 	threads = t;
 	return t;
@@ -378,6 +383,9 @@ static size_t source_cpus(struct etm_cpu_regs **out)
 static int collect(struct bt_thread *t, char *err, size_t errlen)
 {
 	if (replay_active()) {
+		/* decodes again only if this thread's window is not the last one */
+		if (!replay_window(t->cfg.buffer_size, err, errlen))
+			return -1;
 		if (!t->collected) {
 			t->collected = true;
 			t->changed = true;
@@ -394,7 +402,6 @@ static int collect(struct bt_thread *t, char *err, size_t errlen)
 		/* What came before the loss no longer connects: start afresh. */
 		trace_ranges_reset(&t->ranges);
 		buf_reset(&t->raw);
-		t->delta_mark = 0;
 		t->overflow = t->changed = true;
 		t->bytes_lost += rd.bytes_lost;
 	}
@@ -412,8 +419,12 @@ static int collect(struct bt_thread *t, char *err, size_t errlen)
 			const struct etm_chunk *ch = &rd.chunks[c];
 			const uint8_t *bytes = (const uint8_t *)rd.data.data + ch->offset;
 			buf_append(&t->raw, bytes, ch->size);
-			if (t->fmt != BT_BTS || !mc.proc)
+			if (t->fmt != BT_BTS || !mc.proc) {
+				/* positions still count it: the window is in trace bytes */
+				t->ranges.fed += ch->size;
+				trace_ranges_trim(&t->ranges);
 				continue;
+			}
 			/* Chunks are not contiguous: one decoder each. Raw
 			 * (TRBE) data belongs to the chunk's CPU alone. */
 			const struct tdec_unit *use = units;
@@ -427,9 +438,12 @@ static int collect(struct bt_thread *t, char *err, size_t errlen)
 					}
 			}
 			char derr[ETM_ERR_LEN];
+			uint64_t fed = t->ranges.fed + ch->size;
 			if (nuse && tdec_decode(use, nuse, !ch->raw, bytes, ch->size, mem_cache_read, &mc,
 						&t->ranges, derr, sizeof derr) < 0 && debug_target)
 				fprintf(stderr, "btrace: decode: %s\n", derr);
+			t->ranges.fed = fed;
+			trace_ranges_trim(&t->ranges);
 		}
 		mem_cache_free(&mc);
 		free(units);
@@ -442,20 +456,15 @@ static int collect(struct bt_thread *t, char *err, size_t errlen)
 	return 0;
 }
 
-static const struct trace_range *ranges_of(struct bt_thread *t, size_t *n)
+/* The ranges T holds (replay: the capture's window, once collected). */
+static const struct trace_ranges *held(struct bt_thread *t)
 {
-	if (replay_active()) {
-		const struct trace_ranges *tr = replay_ranges();
-		*n = t->collected ? tr->n : 0;
-		return tr->r;
-	}
-	*n = t->ranges.n;
-	return t->ranges.r;
-}
-
-static const struct trace_ranges *stats_of(struct bt_thread *t)
-{
-	return replay_active() ? replay_ranges() : &t->ranges;
+	static const struct trace_ranges none;
+	if (!replay_active())
+		return &t->ranges;
+	char err[ETM_ERR_LEN];
+	const struct trace_ranges *tr = t->collected ? replay_window(t->cfg.buffer_size, err, sizeof err) : NULL;
+	return tr ? tr : &none;
 }
 
 static bool thread_pc(struct bt_thread *t, uint64_t *pc)
@@ -488,8 +497,9 @@ static size_t read_memory(struct bt_thread *t, uint64_t addr, void *buf, size_t 
 static void blocks_doc(struct bt_thread *t, size_t from, uint64_t pc, enum btrace_read_type type,
 		       struct buf *doc)
 {
-	size_t n;
-	const struct trace_range *r = ranges_of(t, &n);
+	const struct trace_ranges *tr = held(t);
+	size_t n = tr->n;
+	const struct trace_range *r = trace_ranges_first(tr);
 	struct btrace_range *out = malloc((n - from + 1) * sizeof *out);
 	if (!out)
 		abort();
@@ -522,9 +532,8 @@ static void sink_for_doc(struct etm_sink_info *sink)
 {
 	memset(sink, 0, sizeof *sink);
 	if (replay_active()) {
-		size_t len;
 		bool formatted;
-		replay_raw(&len, &formatted);
+		replay_raw_info(&formatted);
 		sink->formatted = sink->frame_aligned = sink->reset_on_4x_sync = formatted;
 		return;
 	}

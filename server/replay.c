@@ -21,13 +21,6 @@
 #include "protocol/xml.h"
 #include "server/server.h"
 
-/* Shared with server/tracedec.c. */
-struct tdec_collector {
-	struct trace_ranges *out;
-	uint8_t pending_flags;
-};
-int tdec_on_elem(void *ctx, const struct etm_elem *e);
-
 struct func_sym {
 	uint64_t addr, size;
 	char *name;
@@ -45,10 +38,18 @@ static struct {
 	char *dir;
 	char *elf_path;
 	char *buffer_name;
-	struct trace_ranges ranges;
-	uint8_t *raw;
-	size_t raw_len;
+	/* Kept to decode again when another window is asked for. */
+	struct etm_snapshot *ss;
+	size_t buf_index;
+	int trace_id;
+	/* The trace stays in its file: read in windows, never held whole. */
+	int raw_fd;
+	bool raw_fd_open;
+	uint64_t raw_len;
 	bool formatted;
+	/* The last decode: the newest window's ranges, statistics of all. */
+	struct trace_ranges ranges;
+	bool decoded_once;      /* warnings are printed on the first decode only */
 	struct tdec_unit unit;
 	char core[64];
 	bool aa64;              /* AArch64 register set */
@@ -62,15 +63,36 @@ static struct {
 } rp;
 
 bool replay_active(void) { return rp.active; }
-const struct trace_ranges *replay_ranges(void) { return &rp.ranges; }
 const struct tdec_unit *replay_unit(void) { return &rp.unit; }
 uint64_t replay_pc(void) { return rp.pc; }
 
-const uint8_t *replay_raw(size_t *len, bool *formatted)
+uint64_t replay_raw_info(bool *formatted)
 {
-	*len = rp.raw_len;
 	*formatted = rp.formatted;
-	return rp.raw;
+	return rp.raw_len;
+}
+
+static int read_raw(void *ctx, uint64_t offset, void *buf, size_t len)
+{
+	(void)ctx;
+	size_t done = 0;
+	errno = 0;
+	while (done < len) {
+		ssize_t n = pread(rp.raw_fd, (uint8_t *)buf + done, len - done, (off_t)(offset + done));
+		if (n <= 0)
+			return -1;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+int replay_raw_read(uint64_t offset, void *buf, size_t len)
+{
+	if (offset > rp.raw_len || len > rp.raw_len - offset) {
+		errno = EINVAL;
+		return -1;
+	}
+	return read_raw(NULL, offset, buf, len);
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -265,8 +287,42 @@ size_t replay_read_memory(uint64_t addr, void *buf, size_t len)
 static void warn_cb(void *ctx, const char *msg)
 {
 	(void)ctx;
+	if (rp.decoded_once)
+		return;
 	rp.warnings++;
 	fprintf(stderr, "replay: warning: %s\n", msg);
+}
+
+/* Decode the whole trace, streaming, into OUT (empty, with its window
+ * set), as `cstrace decode --id ID DIR` does, so both agree. */
+static int decode_capture(struct trace_ranges *out, char *err, size_t errlen)
+{
+	char derr[512];
+	struct etm_decoder *dec = etm_snapshot_decoder(rp.ss, rp.buf_index, rp.trace_id, warn_cb, NULL,
+						       NULL, derr, sizeof derr);
+	rp.decoded_once = true;
+	if (!dec)
+		return fail(err, errlen, "%s", derr);
+	int rc = tdec_decode_stream(dec, read_raw, NULL, rp.raw_len, out, derr, sizeof derr);
+	etm_decoder_free(dec);
+	if (rc < 0)
+		return fail(err, errlen, "%s", derr);
+	return 0;
+}
+
+const struct trace_ranges *replay_window(uint64_t size, char *err, size_t errlen)
+{
+	if (rp.ranges.window == size)
+		return &rp.ranges;
+	struct trace_ranges fresh;
+	trace_ranges_init(&fresh, size);
+	if (decode_capture(&fresh, err, errlen) < 0) {
+		trace_ranges_free(&fresh);
+		return NULL;
+	}
+	trace_ranges_free(&rp.ranges);
+	rp.ranges = fresh;
+	return &rp.ranges;
 }
 
 static void unit_from_config(const struct etm_source_config *c)
@@ -305,7 +361,7 @@ static void unit_from_config(const struct etm_source_config *c)
  * that branch (not yet executed); otherwise on the next instruction. */
 static void compute_pc(void)
 {
-	const struct trace_range *last = &rp.ranges.r[rp.ranges.n - 1];
+	const struct trace_range *last = &trace_ranges_first(&rp.ranges)[rp.ranges.n - 1];
 	bool branch = last->cls == TDEC_JUMP || last->cls == TDEC_CALL || last->cls == TDEC_RETURN ||
 		      last->cls == TDEC_EXC_RETURN;
 	rp.pc = branch && (last->flags & TDEC_TAKEN) ? trace_range_last(last) : last->end;
@@ -321,7 +377,6 @@ int replay_open(const char *dir, char *err, size_t errlen)
 	if (!ss)
 		return -1;
 	int rc = -1;
-	struct etm_decoder *dec = NULL;
 	/* The first buffer with an instruction-trace source; that source's
 	 * trace ID is the thread we serve. */
 	size_t buf_index = 0;
@@ -373,22 +428,28 @@ int replay_open(const char *dir, char *err, size_t errlen)
 		goto out;
 	}
 	char *path = etm_snapshot_buffer_path(ss, buf_index);
-	rp.raw = path ? read_file_range(path, 0, 0, &rp.raw_len, err, errlen) : NULL;
-	free(path);
-	if (!rp.raw)
+	struct stat st;
+	rp.raw_fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	rp.raw_fd_open = rp.raw_fd >= 0;
+	if (!rp.raw_fd_open || fstat(rp.raw_fd, &st) < 0) {
+		fail(err, errlen, "%s: %s", path ? path : dir, strerror(errno));
+		free(path);
 		goto out;
+	}
+	free(path);
+	rp.raw_len = (uint64_t)st.st_size;
 	rp.formatted = strcasecmp(ss->buffers[buf_index].format, "source_data") != 0;
 	rp.buffer_name = strdup(ss->buffers[buf_index].name);
-	/* Decoded as `cstrace decode --id ID DIR` does, so both agree. */
-	dec = etm_snapshot_decoder(ss, buf_index, trace_id, warn_cb, NULL, NULL, err, errlen);
-	if (!dec)
-		goto out;
-	struct tdec_collector col = {.out = &rp.ranges};
-	etm_decoder_set_output(dec, tdec_on_elem, &col);
-	size_t used;
-	if (etm_decoder_feed(dec, rp.raw, rp.raw_len, &used) == ETM_DECODE_ERROR ||
-	    etm_decoder_end(dec) == ETM_DECODE_ERROR) {
-		fail(err, errlen, "%s: %s", dir, etm_decoder_error(dec));
+	rp.ss = ss;
+	ss = NULL;
+	rp.buf_index = buf_index;
+	rp.trace_id = trace_id;
+	/* One pass over the trace finds where the thread stands; the window
+	 * kept is gdb's default bts buffer, what it most likely asks for. */
+	trace_ranges_init(&rp.ranges, REPLAY_FIRST_WINDOW);
+	char derr[512];
+	if (decode_capture(&rp.ranges, derr, sizeof derr) < 0) {
+		fail(err, errlen, "%s: %s", dir, derr);
 		goto out;
 	}
 	if (!rp.ranges.n) {
@@ -401,8 +462,6 @@ int replay_open(const char *dir, char *err, size_t errlen)
 	rp.active = true;
 	rc = 0;
 out:
-	if (dec)
-		etm_decoder_free(dec);
 	etm_snapshot_free(ss);
 	if (rc < 0)
 		replay_close();
@@ -419,7 +478,9 @@ void replay_close(void)
 	for (size_t i = 0; i < rp.nsyms; i++)
 		free(rp.syms[i].name);
 	free(rp.syms);
-	free(rp.raw);
+	if (rp.raw_fd_open)
+		close(rp.raw_fd);
+	etm_snapshot_free(rp.ss);
 	free(rp.dir);
 	free(rp.elf_path);
 	free(rp.buffer_name);
@@ -440,13 +501,13 @@ static const char *protocol_text(enum tdec_protocol p)
 void replay_describe(struct buf *out)
 {
 	const struct trace_ranges *tr = &rp.ranges;
-	buf_printf(out, "Replaying %s: buffer %s, %zu bytes (%s), %s trace of %s, trace ID 0x%02x\n",
+	buf_printf(out, "Replaying %s: buffer %s, %" PRIu64 " bytes (%s), %s trace of %s, trace ID 0x%02x\n",
 		   rp.dir, rp.buffer_name, rp.raw_len, rp.formatted ? "CoreSight frames" : "raw",
 		   protocol_text(rp.unit.protocol), rp.core,
 		   rp.unit.protocol <= TDEC_PTM ? rp.unit.etmtraceidr & 0x7f : rp.unit.trctraceidr & 0x7f);
-	buf_printf(out, "Decoded: %zu ranges, %" PRIu64 " instructions, %u gaps, %u decoder errors, "
+	buf_printf(out, "Decoded: %" PRIu64 " ranges, %" PRIu64 " instructions, %u gaps, %u decoder errors, "
 		   "%u overflows, %u addresses without memory\n",
-		   tr->n, tr->ninsns, tr->ngaps, tr->nerrors, tr->noverflows, tr->nnacc);
+		   tr->total_ranges, tr->total_insns, tr->ngaps, tr->nerrors, tr->noverflows, tr->nnacc);
 	buf_printf(out, "Thread stands at pc 0x%" PRIx64 " (%s); memory:", rp.pc,
 		   rp.aa64 ? "A64" : rp.thumb ? "Thumb" : "ARM");
 	for (size_t i = 0; i < rp.nmem; i++)

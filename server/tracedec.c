@@ -2,6 +2,7 @@
  * why this file must not include etm/config.h). */
 #include "server/tracedec.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,40 +13,99 @@ _Static_assert(TDEC_RETURN == (int)ETM_INSN_RETURN && TDEC_WAIT == (int)ETM_INSN
 	       "tdec_class mirrors etm_insn_class");
 _Static_assert(TDEC_ISA_A64 == (int)ETM_ISA_A64, "tdec_isa mirrors etm_isa");
 
+void trace_ranges_init(struct trace_ranges *tr, uint64_t size)
+{
+	memset(tr, 0, sizeof *tr);
+	tr->window = size;
+	tr->max_ranges = size * TDEC_RANGES_PER_BYTE;
+}
+
 void trace_ranges_free(struct trace_ranges *tr)
 {
-	free(tr->r);
+	free(tr->buf);
 	memset(tr, 0, sizeof *tr);
+}
+
+static void drop_oldest(struct trace_ranges *tr)
+{
+	const struct trace_range *r = &tr->buf[tr->start];
+	tr->ninsns -= r->ninsns;
+	if (r->pos + 1 > tr->complete_from)
+		tr->complete_from = r->pos + 1;
+	tr->start++;
+	tr->n--;
+	tr->seq++;
+	if (!tr->n)
+		tr->start = 0;
 }
 
 void trace_ranges_reset(struct trace_ranges *tr)
 {
-	struct trace_range *keep = tr->r;
-	size_t cap = tr->cap;
-	memset(tr, 0, sizeof *tr);
-	tr->r = keep;
-	tr->cap = cap;
+	while (tr->n)
+		drop_oldest(tr);
+	tr->complete_from = tr->fed;
+	tr->total_ranges = tr->total_insns = 0;
+	tr->ngaps = tr->nerrors = tr->noverflows = tr->nnacc = 0;
+	tr->first_nacc = 0;
+	tr->first_error[0] = '\0';
 }
 
-static void push_range(struct trace_ranges *tr, const struct trace_range *r)
+/* Outside the window that ends at END? */
+static bool too_old(const struct trace_ranges *tr, const struct trace_range *r, uint64_t end)
 {
-	if (tr->n == tr->cap) {
-		size_t cap = tr->cap ? tr->cap * 2 : 1024;
-		struct trace_range *grown = realloc(tr->r, cap * sizeof *grown);
-		if (!grown)
-			abort();
-		tr->r = grown;
-		tr->cap = cap;
+	return tr->window && r->pos + tr->window < end;
+}
+
+void trace_ranges_trim(struct trace_ranges *tr)
+{
+	while (tr->n && too_old(tr, &tr->buf[tr->start], tr->fed))
+		drop_oldest(tr);
+}
+
+void trace_ranges_push(struct trace_ranges *tr, const struct trace_range *r)
+{
+	while (tr->n && (too_old(tr, &tr->buf[tr->start], r->pos) ||
+			 (tr->max_ranges && tr->n >= tr->max_ranges)))
+		drop_oldest(tr);
+	if (tr->start + tr->n == tr->cap) {
+		/* Slide down when the dropped half is the larger, else grow:
+		 * amortised O(1), storage at most twice what is held. */
+		if (tr->start >= tr->cap / 2 && tr->start) {
+			memmove(tr->buf, tr->buf + tr->start, tr->n * sizeof *tr->buf);
+			tr->start = 0;
+		} else {
+			size_t cap = tr->cap ? tr->cap * 2 : 1024;
+			struct trace_range *grown = realloc(tr->buf, cap * sizeof *grown);
+			if (!grown)
+				abort();
+			tr->buf = grown;
+			tr->cap = cap;
+		}
 	}
-	tr->r[tr->n++] = *r;
+	tr->buf[tr->start + tr->n++] = *r;
 	tr->ninsns += r->ninsns;
+	tr->total_ranges++;
+	tr->total_insns += r->ninsns;
+}
+
+bool trace_ranges_since(const struct trace_ranges *tr, uint64_t mark, size_t *from)
+{
+	if (mark < tr->seq) {
+		*from = 0;
+		return false;
+	}
+	*from = mark - tr->seq > tr->n ? tr->n : (size_t)(mark - tr->seq);
+	return true;
 }
 
 /* Element callback shared with server/replay.c: CTX is a struct
- * tdec_collector. Flags of discontinuities go onto the next range. */
+ * tdec_collector. Flags of discontinuities go onto the next range.
+ * Element indexes count from BASE; STREAM_END (the end of what is being
+ * fed) recovers 64-bit positions from OpenCSD's 32-bit indexes. */
 struct tdec_collector {
 	struct trace_ranges *out;
 	uint8_t pending_flags;
+	uint64_t base, stream_end;
 };
 int tdec_on_elem(void *ctx, const struct etm_elem *e);
 
@@ -57,15 +117,17 @@ int tdec_on_elem(void *ctx, const struct etm_elem *e)
 	case ETM_ELEM_RANGE: {
 		if (e->end <= e->start)
 			break;
+		uint64_t behind = (uint32_t)((uint32_t)c->stream_end - (uint32_t)e->index);
 		struct trace_range r = {
 			.begin = e->start, .end = e->end, .ninsns = e->num_insns,
+			.pos = c->base + (behind <= c->stream_end ? c->stream_end - behind : 0),
 			.last_size = e->last_size ? e->last_size : 4,
 			.cls = (uint8_t)e->last_class, .isa = (uint8_t)e->isa,
 			.flags = (uint8_t)(c->pending_flags | (e->last_taken ? TDEC_TAKEN : 0)),
 		};
 		if (r.last_size > r.end - r.begin)
 			r.last_size = (uint8_t)(r.end - r.begin);
-		push_range(tr, &r);
+		trace_ranges_push(tr, &r);
 		c->pending_flags = 0;
 		break;
 	}
@@ -109,6 +171,18 @@ static uint32_t mem_bridge_read(void *ctx, uint64_t addr, uint8_t trace_id, uint
 	(void)trace_id;
 	struct mem_bridge *m = ctx;
 	return m->fn(m->ctx, addr, len, buf);
+}
+
+struct mem_trace {
+	const uint8_t *data;
+	size_t len;
+};
+
+static int read_mem_trace(void *ctx, uint64_t offset, void *buf, size_t len)
+{
+	const struct mem_trace *t = ctx;
+	memcpy(buf, t->data + offset, len);
+	return 0;
 }
 
 static void unit_to_config(const struct tdec_unit *u, struct etm_source_config *cfg)
@@ -177,16 +251,60 @@ int tdec_decode(const struct tdec_unit *units, size_t n_units, bool formatted,
 		etm_decoder_free(dec);
 		return -1;
 	}
-	struct tdec_collector col = {.out = out};
-	etm_decoder_set_output(dec, tdec_on_elem, &col);
-	size_t used = 0;
-	enum etm_decode_status st = etm_decoder_feed(dec, data, len, &used);
-	if (st != ETM_DECODE_ERROR)
-		st = etm_decoder_end(dec);
-	if (st == ETM_DECODE_ERROR && !out->nerrors++)
-		snprintf(out->first_error, sizeof out->first_error, "%s", etm_decoder_error(dec));
+	struct mem_trace trace = {data, len};
+	char derr[160];
+	if (tdec_decode_stream(dec, read_mem_trace, &trace, len, out, derr, sizeof derr) < 0 &&
+	    !out->nerrors++)
+		snprintf(out->first_error, sizeof out->first_error, "%s", derr);
 	etm_decoder_free(dec);
 	return 0;
+}
+
+int tdec_decode_stream(struct etm_decoder *dec, tdec_read_fn read, void *read_ctx, uint64_t len,
+		       struct trace_ranges *out, char *err, size_t errlen)
+{
+	struct tdec_collector col = {.out = out, .base = out->fed};
+	etm_decoder_set_output(dec, tdec_on_elem, &col);
+	size_t cap = len < TDEC_FEED_WINDOW ? (size_t)len : TDEC_FEED_WINDOW;
+	uint8_t *window = malloc(cap ? cap : 1);
+	if (!window)
+		abort();
+	int rc = 0;
+	enum etm_decode_status st = ETM_DECODE_OK;
+	for (uint64_t off = 0; off < len && rc == 0;) {
+		size_t want = len - off < cap ? (size_t)(len - off) : cap;
+		if (read(read_ctx, off, window, want) < 0) {
+			snprintf(err, errlen, "reading trace byte %llu: %s", (unsigned long long)off,
+				 errno ? strerror(errno) : "unexpected end of file");
+			rc = -1;
+			break;
+		}
+		col.stream_end = off + want;
+		size_t done = 0;
+		while (done < want) {
+			size_t used = 0;
+			st = etm_decoder_feed(dec, window + done, want - done, &used);
+			if (st == ETM_DECODE_ERROR) {
+				snprintf(err, errlen, "%s", etm_decoder_error(dec));
+				rc = -1;
+				break;
+			}
+			done = st == ETM_DECODE_OK ? want : done + used;
+		}
+		off += want;
+		out->fed = col.base + off;
+		trace_ranges_trim(out);
+	}
+	free(window);
+	while (rc == 0 && (st = etm_decoder_end(dec)) == ETM_DECODE_PAUSED)
+		;
+	if (rc == 0 && st == ETM_DECODE_ERROR) {
+		snprintf(err, errlen, "%s", etm_decoder_error(dec));
+		rc = -1;
+	}
+	out->fed = col.base + len;
+	trace_ranges_trim(out);
+	return rc;
 }
 
 const char *tdec_class_name(unsigned cls)

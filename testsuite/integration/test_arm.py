@@ -124,7 +124,7 @@ eq(func(), "compute", "stepi across the return lands in compute")
 def arm_mode_session(t, prog, thumb):
     srv = t.start_server(t.prog(prog), options=["--once"])
     res = t.gdb(r'''
-THUMB = %s
+THUMB = @THUMB@
 ex("break compute")
 out = ex("continue")
 at("compute", "compute-body", "breakpoint in compute")
@@ -162,7 +162,8 @@ eq(val("g_counter"), 1, "breakpoint re-hit after stepping over it")
 ex("delete")
 out = ex("continue")
 contains(out, "exited normally", "runs to the end")
-''' % thumb, port=srv.port, prog=t.prog(prog), pre=DEBUG_REMOTE)
+'''.replace("@THUMB@", str(thumb)), port=srv.port, prog=t.prog(prog),
+                pre=DEBUG_REMOTE)
     return srv, res
 
 

@@ -10,7 +10,7 @@ import socket
 import struct
 import subprocess
 
-from harness import RSP, Skip, csgdbserver_only, timeout
+from harness import ARCH, RSP, Skip, csgdbserver_only, timeout
 
 R5 = "/work/shared/testdata/etmv3-cortex-r5"
 PERFDATA = "/work/shared/testdata/simpleperf-etm-perfdata/perf_etm.data"
@@ -105,18 +105,27 @@ def auxtrace_bytes(path):
 
 
 @csgdbserver_only
-def test_no_trace_source_advertises_nothing(t):
+def test_no_trace_source_advertises_software_bts_only(t):
     """On a machine without a cs_etm PMU and without --replay, a live
-    target offers no btrace packet at all (stock behaviour unchanged)."""
+    target offers the bts format from software recording (where the
+    architecture can single-step) and nothing of CoreSight."""
     if t.target.exists("/sys/bus/event_source/devices/cs_etm"):
         t.check(True, "machine has a cs_etm PMU: nothing to check here")
         return
     srv = t.start_server(t.prog("basic"), options=["--once"])
     rsp = RSP(srv.port)
     sup = rsp.command("qSupported:multiprocess+")
-    t.check(b"btrace" not in sup, "qSupported lists no btrace feature", sup)
-    t.eq(rsp.command("Qbtrace:bts"), b"", "Qbtrace:bts unknown (empty reply)")
-    t.eq(rsp.command("qXfer:btrace:read:all:0,100"), b"", "qXfer:btrace unknown")
+    t.check(b"CoreSight" not in sup and b"Qbtrace:etm" not in sup,
+            "no CoreSight feature without trace hardware", sup)
+    t.check(b"Qbtrace:pt" not in sup, "no Intel PT", sup)
+    if ARCH == "arm":
+        t.check(b"btrace" not in sup, "arm (no single-step): no btrace at all", sup)
+        t.eq(rsp.command("Qbtrace:bts"), b"", "Qbtrace:bts unknown (empty reply)")
+    else:
+        t.check(b"Qbtrace:bts+" in sup and b"qXfer:btrace:read+" in sup,
+                "software bts advertised", sup)
+        t.check(rsp.command("Qbtrace:CoreSight").startswith(b"E."),
+                "Qbtrace:CoreSight refused with a reason")
     rsp.close()
 
 

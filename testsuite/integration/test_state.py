@@ -116,7 +116,8 @@ contains(out, "cwd = '%s'" % target_readlink("/proc/%d/cwd" % pid), "cwd link")
 out = ex("info auxv")
 m = matches(r"^9\s+AT_ENTRY\s+Entry point of program\s+(0x[0-9a-f]+)", out, "AT_ENTRY in auxv")
 if m:
-    eq(int(m.group(1), 16), val("&_start"), "AT_ENTRY is _start")
+    # a Thumb entry point has bit 0 set
+    eq(int(m.group(1), 16) & ~1, val("&_start") & ~1, "AT_ENTRY is _start")
 m = matches(r"^6\s+AT_PAGESZ\s+System page size\s+(\d+)", out, "AT_PAGESZ")
 if m:
     eq(int(m.group(1)), 4096, "page size 4096")

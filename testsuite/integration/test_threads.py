@@ -25,7 +25,10 @@ for th in gdb.selected_inferior().threads():
         ex("thread %d" % th.num)
         eq(gdb.selected_thread().num, th.num, "switched to thread %d" % th.num)
         bt = ex("bt")
-        contains(bt, "worker (arg=", "%s's stack has worker()" % th.name)
+        # 32-bit ARM: a worker caught in ld.so's lazy-binding trampoline
+        # (its first usleep) cannot be unwound by gdb (no unwind tables)
+        if not (ARCH == "arm" and re.match(r"#0 .* from \S*ld-linux", bt)):
+            contains(bt, "worker (arg=", "%s's stack has worker()" % th.name)
         seen[th.name] = val("$sp")
 check(len(seen) == 2 and len(set(seen.values())) == 2,
       "each worker has its own stack pointer", seen)

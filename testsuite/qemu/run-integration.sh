@@ -35,8 +35,9 @@ fi
 build=build-$arch
 cc=$triplet-gcc
 t0=$(date +%s.%N)
-if ! make -s -j2 CC="$cc" BUILD="$build" all progs >/dev/null; then
-	echo "$name: cross build failed (make CC=$cc BUILD=$build all progs)"
+# test_arch_ptrace: the arch layer's ptrace calls, which qemu-user cannot run
+if ! make -s -j2 CC="$cc" BUILD="$build" all progs "$build/unit/test_arch_ptrace" >/dev/null; then
+	echo "$name: cross build failed (make CC=$cc BUILD=$build all progs $build/unit/test_arch_ptrace)"
 	echo "$name: 0 passed, 1 failed"
 	exit 1
 fi
@@ -51,7 +52,7 @@ fi
 t1=$(date +%s.%N)
 
 env=$(testsuite/qemu/boot.sh "$arch" --smp "${QEMU_SMP:-2}" ${QEMU_CPU:+--cpu "$QEMU_CPU"} \
-	--files "$build/csgdbserver" "$build/progs") || {
+	--files "$build/csgdbserver" "$build/progs" "$build/unit/test_arch_ptrace") || {
 	echo "$name: guest did not boot (see above)"
 	echo "$name: 0 passed, 1 failed"
 	exit 1
@@ -64,6 +65,10 @@ echo "$name: guest up in ${BOOT_SECONDS}s (build $(awk -v a="$t0" -v b="$t1" 'BE
 # Replay of recorded ETM captures needs no ptrace and no ARM CPU: those
 # tests read /work/shared on this host and run the host's cstrace.
 host_only="test_btrace_=recorded-trace replay is architecture-independent and runs on the host (make check): it compares with a host cstrace"
+# the unit test that needs a real kernel, first
+printf '%s\n' "== $build/unit/test_arch_ptrace (in the guest)"
+python3 testsuite/qemu/guest.py -a "127.0.0.1:$AGENT_PORT" exec -- "$top/$build/unit/test_arch_ptrace" 2>&1 |
+	sed "s/^\(test_arch_ptrace\):/  \1-$arch:/"
 rcfile=$(mktemp)
 { ITEST_GUEST=127.0.0.1:$AGENT_PORT ITEST_GUEST_PORTS=$PORTS GDB=${GDB:-gdb-multiarch} \
 	ITEST_JOBS=${ITEST_JOBS:-2} ITEST_SKIP=${ITEST_SKIP-$host_only} \
