@@ -120,6 +120,12 @@ check:
 check-cross:
 	@testsuite/cross/check.sh aarch64 && testsuite/cross/check.sh arm
 
+# aarch64 and arm: the whole integration suite with the server in QEMU
+# guests (Debian kernels; testsuite/qemu/setup.sh installs what it needs)
+.PHONY: check-arm
+check-arm:
+	@testsuite/qemu/check.sh
+
 check-asan:
 	$(MAKE) BUILD=build-asan SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" check-unit check-integration
 

@@ -54,6 +54,20 @@ static struct bt_thread *threads;
 static struct etm_config pending;     /* Qbtrace-conf for the next enable */
 static bool pending_init;
 
+/* The CoreSight document being read in chunks (see coresight_doc). */
+static const char raw_doc_tail[] = "\n</raw>\n</etm>\n</btrace>\n";
+static const char doc_end[] = "</etm>\n</btrace>\n";
+
+static struct {
+	bool valid;
+	const struct session *owner;
+	char key[64];
+	struct buf head;        /* up to and including "<raw>\n" */
+	bool from_replay;       /* bytes from replay_raw_read, else RAW */
+	struct buf raw;
+	uint64_t raw_len;
+} raw_doc;
+
 static void (*prev_thread_hook)(struct thread *t, bool added);
 static void thread_hook(struct thread *t, bool added);
 
@@ -108,6 +122,9 @@ void btrace_shutdown(void)
 	}
 	etm_source_free(source);
 	source = NULL;
+	buf_free(&raw_doc.head);
+	buf_free(&raw_doc.raw);
+	raw_doc.valid = false;
 }
 
 static bool software_mode(void)
@@ -383,8 +400,9 @@ static size_t source_cpus(struct etm_cpu_regs **out)
 static int collect(struct bt_thread *t, char *err, size_t errlen)
 {
 	if (replay_active()) {
-		/* decodes again only if this thread's window is not the last one */
-		if (!replay_window(t->cfg.buffer_size, err, errlen))
+		/* Blocks need this thread's window decoded (again only if it
+		 * is not the last one); the raw document needs no decode. */
+		if (t->fmt == BT_BTS && !replay_window(t->cfg.buffer_size, err, errlen))
 			return -1;
 		if (!t->collected) {
 			t->collected = true;
@@ -540,21 +558,117 @@ static void sink_for_doc(struct etm_sink_info *sink)
 	source->ops->sink(source, sink);
 }
 
-static const char *coresight_doc(struct bt_thread *t, struct buf *doc, char *err, size_t errlen)
+/* The CoreSight document is HEAD + the raw trace in hex + TAIL. Its hex
+ * is twice the trace (hundreds of MiB for a big capture), so it is never
+ * materialised: each qXfer chunk is generated from the trace bytes, read
+ * from the replay's file or from a copy of the live thread's trace taken
+ * when the read began (at offset 0), so every chunk of one read comes
+ * from the same trace and equals the same bytes of a whole read. */
+static uint64_t raw_doc_len(void)
+{
+	return raw_doc.head.len + 2 * raw_doc.raw_len + (sizeof raw_doc_tail - 1);
+}
+
+/* Bytes [OFF, OFF + LEN) of the document onto OUT; -1 if the trace
+ * cannot be read. */
+static int raw_doc_bytes(uint64_t off, size_t len, struct buf *out)
+{
+	uint64_t head = raw_doc.head.len, hex_end = head + 2 * raw_doc.raw_len;
+	uint64_t end = off + len;
+	if (off < head) {
+		size_t take = (size_t)((end < head ? end : head) - off);
+		buf_append(out, raw_doc.head.data + off, take);
+		off += take;
+	}
+	if (off < end && off < hex_end) {
+		uint64_t stop = end < hex_end ? end : hex_end;
+		uint64_t first = (off - head) / 2, last = (stop - head + 1) / 2;  /* trace bytes */
+		size_t nbytes = (size_t)(last - first);
+		uint8_t *bytes = malloc(nbytes ? nbytes : 1);
+		if (!bytes)
+			abort();
+		if (raw_doc.from_replay) {
+			if (replay_raw_read(first, bytes, nbytes) < 0) {
+				free(bytes);
+				return -1;
+			}
+		} else {
+			memcpy(bytes, (const uint8_t *)raw_doc.raw.data + first, nbytes);
+		}
+		struct buf hex = BUF_INIT;
+		buf_hex(&hex, bytes, nbytes);
+		buf_append(out, hex.data + ((off - head) & 1), (size_t)(stop - off));
+		buf_free(&hex);
+		free(bytes);
+		off = stop;
+	}
+	if (off < end) {
+		uint64_t t = off - hex_end;
+		buf_append(out, raw_doc_tail + t, (size_t)(end - off));
+	}
+	return 0;
+}
+
+/* Serve "OFFSET,LENGTH" of the document as xfer_reply would serve it
+ * from the whole document. */
+static void raw_doc_serve(unsigned long long offset, unsigned long long length, struct buf *reply)
+{
+	uint64_t total = raw_doc_len();
+	if (offset >= total) {
+		buf_putc(reply, 'l');
+		return;
+	}
+	uint64_t avail = total - offset;
+	size_t len = length < avail ? (size_t)length : (size_t)avail;
+	if (len > RSP_PACKET_SIZE)
+		len = RSP_PACKET_SIZE;
+	struct buf chunk = BUF_INIT;
+	if (raw_doc_bytes(offset, len, &chunk) < 0) {
+		buf_free(&chunk);
+		reply_error_msg(reply, "Reading the recorded trace failed.");
+		return;
+	}
+	size_t take = bin_escape_fit(chunk.data, chunk.len, (size_t)length);
+	buf_putc(reply, take < avail ? 'm' : 'l');
+	bin_escape(reply, chunk.data, take);
+	buf_free(&chunk);
+}
+
+/* Start a CoreSight document for T; DOC receives it whole when it has no
+ * trace (then it is small), else raw_doc describes it. */
+static const char *coresight_doc(struct session *s, const char *key, struct bt_thread *t,
+				 struct buf *doc, char *err, size_t errlen)
 {
 	struct etm_cpu_regs *regs;
 	size_t ncpu = cpus_for_doc(&regs);
 	struct etm_sink_info sink;
 	sink_for_doc(&sink);
-	const void *raw = t->raw.data;
-	size_t raw_len = t->raw.len;
-	if (replay_active()) {
-		bool formatted;
-		raw = replay_raw(&raw_len, &formatted);
-	}
-	int rc = btrace_xml_etm(doc, regs, ncpu, &sink, t->cfg.trace_id, raw, raw_len, err, errlen);
+	bool formatted;
+	uint64_t raw_len = replay_active() ? replay_raw_info(&formatted) : t->raw.len;
+	buf_reset(&raw_doc.head);
+	int rc = btrace_xml_etm(raw_len ? &raw_doc.head : doc, regs, ncpu, &sink, t->cfg.trace_id,
+				NULL, 0, err, errlen);
 	free(regs);
-	return rc < 0 ? err : NULL;
+	if (rc < 0)
+		return err;
+	if (!raw_len)
+		return NULL;
+	/* btrace_xml_etm's document without <raw>: insert it before the end. */
+	size_t end_len = sizeof doc_end - 1;
+	if (raw_doc.head.len < end_len ||
+	    memcmp(raw_doc.head.data + raw_doc.head.len - end_len, doc_end, end_len) != 0)
+		return "Internal error: unexpected CoreSight document layout.";
+	raw_doc.head.len -= end_len;
+	buf_puts(&raw_doc.head, "<raw>\n");
+	raw_doc.from_replay = replay_active();
+	buf_reset(&raw_doc.raw);
+	if (!raw_doc.from_replay)
+		buf_append(&raw_doc.raw, t->raw.data, t->raw.len);
+	raw_doc.raw_len = raw_len;
+	raw_doc.owner = s;
+	snprintf(raw_doc.key, sizeof raw_doc.key, "%s", key);
+	raw_doc.valid = true;
+	return NULL;
 }
 
 /* Build the qXfer:btrace:read document for ANNEX; this is the only place
@@ -571,14 +685,14 @@ static const char *software_blocks(struct bt_thread *t, enum btrace_read_type ty
 	size_t n = 0;
 	if (type == BTRACE_READ_DELTA) {
 		/* Records lost to the ring since the last read: gdb re-reads. */
-		if (!t->read_before || !swbtrace_ranges(th->bt, true, &r, &n))
+		if (!t->read_before || !swbtrace_ranges(th->bt, true, pc, &r, &n))
 			return "Overflow.";
 		btrace_xml_blocks(doc, r, n, pc, BTRACE_READ_DELTA);
 	} else if (type == BTRACE_READ_NEW && t->read_before &&
 		   th->bt->total == th->bt->read_total && !th->bt->lost_since_read) {
 		btrace_xml_blocks(doc, NULL, 0, pc, BTRACE_READ_NEW);
 	} else {
-		swbtrace_ranges(th->bt, false, &r, &n);
+		swbtrace_ranges(th->bt, false, pc, &r, &n);
 		btrace_xml_blocks(doc, r, n, pc, BTRACE_READ_ALL);
 	}
 	free(r);
@@ -586,8 +700,8 @@ static const char *software_blocks(struct bt_thread *t, enum btrace_read_type ty
 	return NULL;
 }
 
-static const char *build_btrace(struct session *s, const char *annex, struct buf *doc,
-				char *err, size_t errlen)
+static const char *build_btrace(struct session *s, const char *key, const char *annex,
+				struct buf *doc, char *err, size_t errlen)
 {
 	enum btrace_read_type type;
 	pid_t pid, tid;
@@ -610,8 +724,10 @@ static const char *build_btrace(struct session *s, const char *annex, struct buf
 			return "Delta reads are not supported for CoreSight trace; read new or all.";
 		if (type == BTRACE_READ_NEW && !t->changed && t->read_before) {
 			buf_puts(doc, "<!DOCTYPE btrace SYSTEM \"btrace.dtd\">\n<btrace version=\"1.0\">\n</btrace>\n");
-		} else if (coresight_doc(t, doc, err, errlen)) {
-			return err;
+		} else {
+			const char *msg = coresight_doc(s, key, t, doc, err, errlen);
+			if (msg)
+				return msg;
 		}
 		t->read_before = true;
 		t->changed = t->overflow = false;
@@ -620,24 +736,27 @@ static const char *build_btrace(struct session *s, const char *annex, struct buf
 	uint64_t pc;
 	if (!thread_pc(t, &pc))
 		return "Could not read the thread's PC.";
-	size_t n;
-	ranges_of(t, &n);
+	const struct trace_ranges *tr = held(t);
 	if (type == BTRACE_READ_DELTA) {
 		/* Trace before the first read does not start where gdb
-		 * enabled recording; an overflow broke the chain: either
-		 * way gdb must re-read with new/all. */
+		 * enabled recording; an overflow broke the chain, or ranges
+		 * not yet read left the window: either way gdb must re-read
+		 * with new/all. */
+		size_t from;
 		if (t->overflow)
 			return "Overflow.";
 		if (!t->read_before)
 			return "No previous read to continue from; read new or all.";
-		blocks_doc(t, t->delta_mark, pc, type, doc);
+		if (!trace_ranges_since(tr, t->delta_mark, &from))
+			return "Overflow.";
+		blocks_doc(t, from, pc, type, doc);
 	} else if (type == BTRACE_READ_NEW && !t->changed && t->read_before) {
 		btrace_xml_blocks(doc, NULL, 0, pc, BTRACE_READ_NEW);
 	} else {
 		/* a new that is due is a whole document, even with no range */
 		blocks_doc(t, 0, pc, BTRACE_READ_ALL, doc);
 	}
-	t->delta_mark = n;
+	t->delta_mark = trace_ranges_end(tr);
 	t->read_before = true;
 	t->changed = t->overflow = false;
 	return NULL;
@@ -659,8 +778,9 @@ static bool split_annex(const char *a, size_t n, char *annex, size_t size, const
 	return true;
 }
 
-/* Chunked reads: the document is built at offset 0 and kept in the
- * session's qXfer cache; later offsets are served from it. */
+/* Chunked reads: the document is built at offset 0 (the trace is
+ * decoded then, once) and kept in the session's qXfer cache, or for raw
+ * trace described by raw_doc; later offsets are served from there. */
 static void serve_cached(struct session *s, const char *key, const char *range, size_t range_len,
 			 const char *annex, bool conf, struct buf *reply)
 {
@@ -678,6 +798,7 @@ static void serve_cached(struct session *s, const char *key, const char *range, 
 		const char *msg;
 		buf_reset(&s->xfer);
 		s->xfer_key[0] = '\0';
+		raw_doc.valid = false;
 		if (conf) {
 			msg = NULL;
 			pid_t pid, tid;
@@ -703,7 +824,7 @@ static void serve_cached(struct session *s, const char *key, const char *range, 
 					btrace_xml_conf_etm(&s->xfer, &actual);
 			}
 		} else {
-			msg = build_btrace(s, annex, &s->xfer, err, sizeof err);
+			msg = build_btrace(s, key, annex, &s->xfer, err, sizeof err);
 		}
 		if (msg) {
 			buf_reset(&s->xfer);
@@ -711,6 +832,10 @@ static void serve_cached(struct session *s, const char *key, const char *range, 
 			return;
 		}
 		snprintf(s->xfer_key, sizeof s->xfer_key, "%s", key);
+	}
+	if (raw_doc.valid && raw_doc.owner == s && !strcmp(raw_doc.key, key)) {
+		raw_doc_serve(offset, length, reply);
+		return;
 	}
 	if (xfer_reply(reply, s->xfer.data ? s->xfer.data : "", s->xfer.len, range, range_len) < 0)
 		reply_error(reply, 1);
@@ -942,13 +1067,16 @@ int mon_etm_status(struct session *s, const char *args, struct buf *out)
 	}
 	unsigned n = 0;
 	for (struct bt_thread *t = threads; t; t = t->next, n++) {
-		const struct trace_ranges *tr = stats_of(t);
+		const struct trace_ranges *tr = held(t);
 		buf_printf(out, "Thread %d: tracing, format %s%s, %zu ranges / %" PRIu64
-			   " instructions decoded, %u gaps, %u decoder errors%s%s, %zu raw bytes kept\n",
+			   " instructions held, %u gaps, %u decoder errors%s%s, %zu raw bytes kept\n",
 			   t->tid, t->fmt == BT_BTS ? "bts (decoded blocks)" : "CoreSight (raw)",
 			   t->auto_enabled ? " (traced since it appeared)" : "", tr->n, tr->ninsns,
 			   tr->ngaps, tr->nerrors, tr->nerrors ? ": " : "", tr->first_error,
 			   replay_active() ? (size_t)0 : t->raw.len);
+		if (tr->seq)
+			buf_printf(out, "Thread %d: history holds the newest 0x%" PRIx64 " bytes of trace: "
+				   "%" PRIu64 " older ranges dropped\n", t->tid, tr->window, tr->seq);
 		if (t->overflow || t->bytes_lost)
 			buf_printf(out, "Thread %d: trace overflowed (%" PRIu64 " bytes lost)\n", t->tid,
 				   t->bytes_lost);
@@ -1003,6 +1131,14 @@ static unsigned insn_len(struct bt_thread *t, const struct trace_range *r, uint6
 	return top == 0x1d || top == 0x1e || top == 0x1f ? 4 : 2;
 }
 
+/* Histories are numbered from the oldest range held, as gdb numbers its
+ * own; the older trace left the window. */
+static void dropped_note(const struct trace_ranges *tr, struct buf *out)
+{
+	buf_printf(out, "[older trace dropped: the history holds the newest 0x%" PRIx64
+		   " bytes of trace (the configured buffer size)]\n", tr->window);
+}
+
 /* "N" = the last N, "FROM,TO" = those numbers (1-based, inclusive). */
 static int parse_window(const char *args, uint64_t total, uint64_t def, uint64_t *from, uint64_t *to,
 			struct buf *out)
@@ -1027,15 +1163,14 @@ int mon_etm_insn_history(struct session *s, const char *args, struct buf *out)
 	struct bt_thread *t = monitor_thread(s, out);
 	if (!t)
 		return -1;
-	size_t n;
-	const struct trace_range *r = ranges_of(t, &n);
-	const struct trace_ranges *tr = stats_of(t);
-	uint64_t total = replay_active() ? tr->ninsns : 0, from, to;
-	if (!replay_active())
-		for (size_t i = 0; i < n; i++)
-			total += r[i].ninsns;
+	const struct trace_ranges *tr = held(t);
+	size_t n = tr->n;
+	const struct trace_range *r = trace_ranges_first(tr);
+	uint64_t total = tr->ninsns, from, to;
 	if (parse_window(args, total, 10, &from, &to, out) < 0)
 		return -1;
+	if (from == 1 && tr->seq)
+		dropped_note(tr, out);
 	uint64_t num = 0;
 	for (size_t i = 0; i < n && num < to; i++) {
 		if (num + r[i].ninsns < from) {
@@ -1080,8 +1215,9 @@ int mon_etm_call_history(struct session *s, const char *args, struct buf *out)
 	struct bt_thread *t = monitor_thread(s, out);
 	if (!t)
 		return -1;
-	size_t n;
-	const struct trace_range *r = ranges_of(t, &n);
+	const struct trace_ranges *tr = held(t);
+	size_t n = tr->n;
+	const struct trace_range *r = trace_ranges_first(tr);
 	struct segment *seg = NULL;
 	size_t nseg = 0, cap = 0;
 	int level = 0;
@@ -1121,6 +1257,8 @@ int mon_etm_call_history(struct session *s, const char *args, struct buf *out)
 		free(seg);
 		return -1;
 	}
+	if (from == 1 && tr->seq)
+		dropped_note(tr, out);
 	int min_level = 0;
 	for (uint64_t k = from; k <= to && k <= nseg; k++)
 		if (k == from || seg[k - 1].level < min_level)

@@ -508,6 +508,9 @@ void replay_describe(struct buf *out)
 	buf_printf(out, "Decoded: %" PRIu64 " ranges, %" PRIu64 " instructions, %u gaps, %u decoder errors, "
 		   "%u overflows, %u addresses without memory\n",
 		   tr->total_ranges, tr->total_insns, tr->ngaps, tr->nerrors, tr->noverflows, tr->nnacc);
+	buf_printf(out, "Held (decoded streaming, a window of the newest 0x%" PRIx64 " trace bytes): "
+		   "%zu ranges, %" PRIu64 " instructions; %" PRIu64 " older ranges dropped\n",
+		   tr->window, tr->n, tr->ninsns, tr->seq);
 	buf_printf(out, "Thread stands at pc 0x%" PRIx64 " (%s); memory:", rp.pc,
 		   rp.aa64 ? "A64" : rp.thumb ? "Thumb" : "ARM");
 	for (size_t i = 0; i < rp.nmem; i++)

@@ -7,7 +7,8 @@ struct swbtrace *swbtrace_new(uint64_t size, uint64_t start_pc)
 	struct swbtrace *bt = calloc(1, sizeof *bt);
 	if (!bt)
 		return NULL;
-	bt->cap = size / 16 ? (size_t)(size / 16) : 1;
+	size = (size + 4095) & ~(uint64_t)4095;
+	bt->cap = (size_t)(size / 16);
 	bt->from = calloc(bt->cap, sizeof *bt->from);
 	bt->to = calloc(bt->cap, sizeof *bt->to);
 	if (!bt->from || !bt->to) {
@@ -44,7 +45,8 @@ void swbtrace_add(struct swbtrace *bt, uint64_t from, uint64_t to)
 	bt->total++;
 }
 
-bool swbtrace_ranges(struct swbtrace *bt, bool since_last, struct btrace_range **out, size_t *n)
+bool swbtrace_ranges(struct swbtrace *bt, bool since_last, uint64_t pc,
+		     struct btrace_range **out, size_t *n)
 {
 	*out = NULL;
 	*n = 0;
@@ -56,8 +58,8 @@ bool swbtrace_ranges(struct swbtrace *bt, bool since_last, struct btrace_range *
 		first = bt->count - (size_t)(fresh < bt->count ? fresh : bt->count);
 	}
 	size_t want = bt->count - first;
-	struct btrace_range *r = want ? calloc(want, sizeof *r) : NULL;
-	if (want && !r)
+	struct btrace_range *r = calloc(want + 1, sizeof *r);
+	if (!r)
 		return false;
 	size_t base = (bt->head + bt->cap - bt->count) % bt->cap;
 	for (size_t i = first; i < bt->count; i++) {
@@ -68,6 +70,10 @@ bool swbtrace_ranges(struct swbtrace *bt, bool since_last, struct btrace_range *
 		 * format anyway (it stitches with its last PC). */
 		r[i - first] = (struct btrace_range){begin, bt->from[k] + 1, bt->from[k]};
 	}
+	/* The run since the last branch, up to where the thread stopped. */
+	uint64_t tail = bt->count ? bt->to[(bt->head + bt->cap - 1) % bt->cap] : bt->start_pc;
+	if (tail <= pc)
+		r[want++] = (struct btrace_range){tail, pc + 1, pc};
 	*out = r;
 	*n = want;
 	bt->read_total = bt->total;

@@ -23,16 +23,18 @@ struct swbtrace {
 	uint64_t steps;         /* instructions stepped, for statistics */
 };
 
-/* SIZE bytes of buffer (16 bytes a record). */
+/* SIZE bytes of buffer (16 bytes a record), rounded up to whole pages as
+ * the kernel does for a BTS buffer; bt->size tells what was obtained. */
 struct swbtrace *swbtrace_new(uint64_t size, uint64_t start_pc);
 void swbtrace_free(struct swbtrace *bt);
 void swbtrace_add(struct swbtrace *bt, uint64_t from, uint64_t to);
 
 /* Ranges since the start of the buffer (SINCE_LAST false) or since the
- * last read (true); malloc'd into *OUT. Returns false when SINCE_LAST was
- * asked but records were lost since the last read (gdb then re-reads
- * everything). Marks the buffer as read. */
-bool swbtrace_ranges(struct swbtrace *bt, bool since_last, struct btrace_range **out,
-		     size_t *n);
+ * last read (true), ending with the run from the last branch's target up
+ * to PC, where the thread stopped; malloc'd into *OUT. Returns false when
+ * SINCE_LAST was asked but records were lost since the last read (gdb then
+ * re-reads everything). Marks the buffer as read. */
+bool swbtrace_ranges(struct swbtrace *bt, bool since_last, uint64_t pc,
+		     struct btrace_range **out, size_t *n);
 
 #endif

@@ -31,10 +31,19 @@ run make -s BUILD=build-asan \
 	SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	check-integration || status=1
 [ ! -x testsuite/etm/compare-trc-pkt-lister.sh ] || run testsuite/etm/compare-trc-pkt-lister.sh build-asan || status=1
+# The server and its gdb tests on aarch64 and arm kernels under QEMU (the
+# ARM-relevant part; `make check-arm` runs all). Skipped, with one line
+# saying how to enable it, when qemu-system-arm etc. are not installed;
+# CHECK_ARM=0 leaves it out, CHECK_ARM=full runs the whole suite.
+case "${CHECK_ARM:-subset}" in
+0) echo "check: ARM guest tests left out (CHECK_ARM=0)" ;;
+full) run testsuite/qemu/check.sh --if-available || status=1 ;;
+*) run testsuite/qemu/check.sh --subset --if-available || status=1 ;;
+esac
 
 # Sum every "NAME: N passed, N failed" line the suites printed.
 pass=0 fail=0 skip=0
-for line in $(grep -E '^[a-z-]+: [0-9]+ passed, [0-9]+ failed' "$log" | sed -E 's/^[a-z-]+: ([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?.*/\1:\2:\4/'); do
+for line in $(grep -E '^[a-z0-9_-]+: [0-9]+ passed, [0-9]+ failed' "$log" | sed -E 's/^[a-z0-9_-]+: ([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?.*/\1:\2:\4/'); do
 	p=${line%%:*}; rest=${line#*:}; f=${rest%%:*}; s=${rest#*:}
 	pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + ${s:-0}))
 done

@@ -71,7 +71,9 @@ if m:
 eq(val("$r0"), 3, "first argument in r0")
 eq(val("$sp") % 8, 0, "sp 8-byte aligned")
 contains(ex("info symbol $lr"), "compute", "lr returns into compute")
-for reg in ["r%d" % i for i in range(13)] + ["sp", "lr", "pc", "cpsr", "d0", "d31", "fpscr", "s0", "q0"]:
+# (q0-q15: the description has the NEON feature as gdbserver's, but gdb 13
+# creates no q pseudo registers from it: have_q_pseudos with a count of 0)
+for reg in ["r%d" % i for i in range(13)] + ["sp", "lr", "pc", "cpsr", "d0", "d31", "fpscr", "s0", "s31"]:
     check(str(gdb.parse_and_eval("$" + reg).type) != "void", "register %s described" % reg)
 cpsr = val("$cpsr")
 eq(cpsr & 0x1f, 0x10, "cpsr mode = user")
@@ -81,7 +83,7 @@ contains(ex("p $d0"), "1.5", "d0 written as a double and read back")
 ex("set var $d1 = 0")
 ex("set var $s2 = 2.5")
 contains(ex("p $s2"), "2.5", "s2 (low half of d1) written")
-eq(val("$q0.u64[0]"), val("*(unsigned long long *)&$d0"), "q0's low half is d0")
+matches(r"raw 0x0+40200000\)", ex("info registers d1"), "s2 is the low half of d1 (2.5f = 0x40200000)")
 ex("set var $r9 = 0x12345678")
 eq(val("$r9"), 0x12345678, "r9 write read back")
 ex("finish")
@@ -160,6 +162,8 @@ ex("continue")
 ex("continue")
 eq(val("g_counter"), 1, "breakpoint re-hit after stepping over it")
 ex("delete")
+m = re.search(r"(0x[0-9a-f]+) - (0x[0-9a-f]+) is \.text\n", ex("info files"))
+report("text", [int(m.group(1), 16), int(m.group(2), 16)] if m else None)
 out = ex("continue")
 contains(out, "exited normally", "runs to the end")
 '''.replace("@THUMB@", str(thumb)), port=srv.port, prog=t.prog(prog),
@@ -167,15 +171,19 @@ contains(out, "exited normally", "runs to the end")
     return srv, res
 
 
-def z0_kinds(stderr):
-    return set(re.findall(r"Sending packet: \$Z0,[0-9a-f]+,([0-9a-f]+)#", stderr))
+def z0_kinds(stderr, text):
+    """Kinds of the Z0 packets for addresses in the program's .text
+    (libc and ld.so are Thumb whatever the program is)."""
+    return set(k for a, k in re.findall(r"Sending packet: \$Z0,([0-9a-f]+),([0-9a-f]+)#", stderr)
+               if text and text[0] <= int(a, 16) < text[1])
 
 
 def test_arm_mode_breakpoints_and_software_step(t):
     """A32 code: 4-byte ARM breakpoints; no vCont;s, gdb steps in software."""
     need(t, "arm")
     srv, res = arm_mode_session(t, "basic-arm", False)
-    t.eq(z0_kinds(res.stderr), {"4"}, "Z0 kind 4 (A32 breakpoint) only")
+    t.eq(z0_kinds(res.stderr, res.values.get("text")), {"4"},
+         "Z0 kind 4 (A32 breakpoint) in the program")
     reply = vcont_reply(res.stderr)
     t.check(reply is not None and reply.startswith("vCont") and
             not re.search(r";[sS](;|$)", reply),
@@ -190,8 +198,8 @@ def test_thumb_mode_breakpoints_and_software_step(t):
     """Thumb-2 code: 2- or 4-byte Thumb breakpoints (kind 2 or 3)."""
     need(t, "arm")
     srv, res = arm_mode_session(t, "basic-thumb", True)
-    kinds = z0_kinds(res.stderr)
-    t.check(kinds and kinds <= {"2", "3"}, "Z0 kinds are Thumb (2/3)", kinds)
+    kinds = z0_kinds(res.stderr, res.values.get("text"))
+    t.check(kinds and kinds <= {"2", "3"}, "Z0 kinds in the program are Thumb (2/3)", kinds)
     t.check(not re.search(r"Sending packet: \$(vCont;s|s#)", res.stderr),
             "gdb never asked for a hardware single-step")
     t.check("basic done 3 43" in srv.stdout.text(), "program output intact",

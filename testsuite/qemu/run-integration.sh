@@ -68,7 +68,7 @@ host_only="test_btrace_=recorded-trace replay is architecture-independent and ru
 # the unit test that needs a real kernel, first
 printf '%s\n' "== $build/unit/test_arch_ptrace (in the guest)"
 python3 testsuite/qemu/guest.py -a "127.0.0.1:$AGENT_PORT" exec -- "$top/$build/unit/test_arch_ptrace" 2>&1 |
-	sed "s/^\(test_arch_ptrace\):/  \1-$arch:/"
+	sed "s/^test_arch_ptrace:/guest-unit-$arch:/"
 rcfile=$(mktemp)
 { ITEST_GUEST=127.0.0.1:$AGENT_PORT ITEST_GUEST_PORTS=$PORTS GDB=${GDB:-gdb-multiarch} \
 	ITEST_JOBS=${ITEST_JOBS:-2} ITEST_SKIP=${ITEST_SKIP-$host_only} \

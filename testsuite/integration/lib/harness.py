@@ -478,6 +478,10 @@ class TestContext:
         argv = [GDB, "-nx", "-batch",
                 "-iex", "set pagination off", "-iex", "set confirm off",
                 "-iex", "set width 0", "-iex", "set height 0"]
+        if TARGET.remote:
+            # an emulated guest can take seconds to answer the first packet
+            # (e.g. `target remote | ...` starting the server there)
+            argv += ["-iex", "set remotetimeout %d" % (5 * TIME_SCALE)]
         if not system_debug_info:
             # libc6-dbg's separate debug info costs ~0.8 s per gdb start
             argv += ["-iex", "set debug-file-directory /nonexistent"]

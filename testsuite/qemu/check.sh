@@ -1,0 +1,48 @@
+#!/bin/sh
+# The integration suite in aarch64 and arm QEMU guests (`make check-arm`),
+# or its ARM-relevant part (--subset: what `make check` runs, see
+# testsuite/check.sh). --if-available: when the host lacks the tools, say
+# so in one line and succeed instead of failing.
+#   testsuite/qemu/check.sh [--subset] [--if-available] [aarch64] [arm]
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+subset="" optional=0 arches=""
+for a in "$@"; do
+	case "$a" in
+	--subset) subset="test_arm test_exec_control test_watchpoints test_threads test_signals test_state test_fork_exec test_interrupt_kill test_shlib_files_monitor" ;;
+	--if-available) optional=1 ;;
+	aarch64|arm) arches="$arches $a" ;;
+	*) echo "usage: testsuite/qemu/check.sh [--subset] [--if-available] [aarch64] [arm]" >&2; exit 2 ;;
+	esac
+done
+[ -n "$arches" ] || arches="aarch64 arm"
+
+missing=""
+for arch in $arches; do
+	case $arch in
+	aarch64) tools="qemu-system-aarch64 aarch64-linux-gnu-gcc"; lib=/opt/csgdbserver-cross/aarch64-linux-gnu ;;
+	arm) tools="qemu-system-arm arm-linux-gnueabihf-gcc"; lib=/opt/csgdbserver-cross/arm-linux-gnueabihf ;;
+	esac
+	for t in $tools gdb-multiarch cpio; do
+		command -v "$t" >/dev/null || case " $missing " in *" $t "*) ;; *) missing="$missing $t" ;; esac
+	done
+	[ -d "${CROSS_ROOT:+$CROSS_ROOT/${lib##*/}}${CROSS_ROOT:-$lib}" ] || missing="$missing $lib"
+done
+if [ -n "$missing" ]; then
+	msg="ARM guest tests skipped: missing$missing; to enable: sudo testsuite/qemu/setup.sh"
+	if [ $optional -eq 1 ]; then
+		echo "qemu: $msg"
+		exit 0
+	fi
+	echo "qemu: $msg" >&2
+	exit 1
+fi
+
+status=0
+for arch in $arches; do
+	t0=$(date +%s)
+	# shellcheck disable=SC2086
+	testsuite/qemu/run-integration.sh "$arch" $subset || status=1
+	echo "qemu: $arch${subset:+ (subset)} took $(($(date +%s) - t0))s"
+done
+exit $status
