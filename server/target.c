@@ -744,6 +744,8 @@ static void classify_trap(struct thread *t, struct stop_event *ev)
 		ev->reason = REASON_STEP;
 }
 
+static bool handle_status(struct thread *t, int status, struct stop_event *ev);
+
 /* A recorded thread made one step from T->bt_pc: a taken branch unless
  * it landed on the next instruction. */
 static void record_step(struct thread *t)
@@ -771,12 +773,43 @@ int target_btrace_enable(struct thread *t, uint64_t size, char *err, size_t errl
 			 "which %s lacks.", the_arch.name);
 		return -1;
 	}
+	/* A running thread (non-stop) is stopped for a moment to learn where
+	 * recording starts, then runs on, single-stepped. */
+	bool was_running = !t->stopped;
+	if (was_running) {
+		if (!t->stop_expected) {
+			send_tgkill(t->proc->pid, t->tid, SIGSTOP);
+			t->stop_expected = true;
+		}
+		while (!t->stopped) {
+			int status;
+			struct stop_event ev;
+			pid_t tid = t->tid;
+			if (waitpid(tid, &status, __WALL) < 0) {
+				if (errno == EINTR)
+					continue;
+				snprintf(err, errlen, "Thread %d is gone.", tid);
+				return -1;
+			}
+			if (handle_status(t, status, &ev)) {
+				if (ev.kind == STOP_EXITED || ev.kind == STOP_SIGNALLED) {
+					snprintf(err, errlen, "Thread %d exited.", tid);
+					return -1;
+				}
+				t->has_pending = true;   /* reported at the next chance */
+				t->pending = ev;
+				was_running = false;
+			}
+		}
+	}
 	uint8_t *regs = thread_regs(t);
 	if (!regs) {
 		snprintf(err, errlen, "Cannot read the registers of thread %d.", t->tid);
 		return -1;
 	}
 	t->bt = swbtrace_new(size, the_arch.get_pc(regs));
+	if (t->bt && was_running)
+		resume_thread(t, resume_request(t), 0);
 	if (!t->bt) {
 		snprintf(err, errlen, "Cannot allocate %llu bytes of trace buffer.",
 			 (unsigned long long)size);
