@@ -1125,7 +1125,10 @@ bool target_next_event(struct stop_event *ev)
 	if (take_pending(ev))
 		return true;
 	enum poll_result pr;
-	while ((pr = poll_one(-1, WNOHANG, ev)) != POLL_NONE) {
+	/* A recorded (single-stepped) thread always has another status: take
+	 * a bounded number so the client is heard in between. */
+	int budget = 256;
+	while (budget-- > 0 && (pr = poll_one(-1, WNOHANG, ev)) != POLL_NONE) {
 		if (pr != POLL_REPORT)
 			continue;
 		if (ev->kind == STOP_EXITED || ev->kind == STOP_SIGNALLED) {
@@ -1171,7 +1174,10 @@ enum wait_result target_wait(int client_fd, struct stop_event *ev)
 		/* Drain every status: SIGCHLDs coalesce, so one wake-up may
 		 * stand for many children. */
 		enum poll_result pr;
+		int budget = 256;   /* see target_next_event */
 		while ((pr = poll_one(-1, WNOHANG, &got)) != POLL_NONE) {
+			if (--budget == 0)
+				break;
 			if (pr != POLL_REPORT)
 				continue;
 			if (got.kind == STOP_EXITED || got.kind == STOP_SIGNALLED) {
@@ -1187,7 +1193,7 @@ enum wait_result target_wait(int client_fd, struct stop_event *ev)
 			return WAIT_EVENT;
 		}
 		struct pollfd fds[2] = {{sigchld_fd, POLLIN, 0}, {client_fd, POLLIN, 0}};
-		int n = poll(fds, client_fd >= 0 ? 2 : 1, -1);
+		int n = poll(fds, client_fd >= 0 ? 2 : 1, budget == 0 ? 0 : -1);
 		if (n < 0 && errno != EINTR)
 			return WAIT_ERROR;
 		if (fds[0].revents & POLLIN) {

@@ -24,6 +24,7 @@
 #   --pool N           forwarded port pool size (default 32)
 #   --cpu C --smp N --mem MB --timeout S   (defaults: cortex-a57 / cortex-a15,
 #                      1, 1024, 180)
+#   --append ARGS      more kernel command line (e.g. loglevel=7 for timings)
 # Environment: CSG_QEMU_CACHE (default ~/.cache/csgdbserver/qemu).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -50,7 +51,7 @@ arm)     triplet=arm-linux-gnueabihf; qemu=qemu-system-arm; cpu=cortex-a15
 	 interp=ld-linux-armhf.so.3; machine=virt ;;
 *) echo "usage: testsuite/qemu/boot.sh aarch64|arm [--files PATH...] [--run CMD] ..." >&2; exit 2 ;;
 esac
-files="" run="" wait_re="" poweroff=0 foreground=0 pool=32 smp=1 mem=1024 timeout=180
+files="" run="" wait_re="" extra_append="" poweroff=0 foreground=0 pool=32 smp=1 mem=1024 timeout=180
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--files) shift
@@ -66,6 +67,7 @@ while [ $# -gt 0 ]; do
 	--smp) smp=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
+	--append) extra_append=$2; shift 2 ;;
 	*) echo "boot.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -161,7 +163,7 @@ fi
 rm -rf "$r"
 
 kernel=$x/boot/vmlinuz-$kver
-append="console=ttyAMA0 rdinit=/init panic=-1 quiet"
+append="console=ttyAMA0 rdinit=/init panic=-1 quiet${extra_append:+ $extra_append}"
 log=$dir/console.log
 start=$(date +%s.%N)
 tries=0
