@@ -1147,16 +1147,10 @@ bool target_next_event(struct stop_event *ev)
 
 void target_stop_thread(struct thread *t)
 {
-	if (t->stopped) {
-		/* Already stopped (e.g. with an event gdb has not seen yet):
-		 * report it as stopped by gdb's request. */
-		if (!t->has_pending) {
-			t->has_pending = true;
-			t->pending = (struct stop_event){.kind = STOP_SIGNAL, .sig = 0,
-							 .pid = t->proc->pid, .tid = t->tid};
-		}
+	/* Already stopped: its stop is queued for gdb or on its way, and
+	 * that one answers gdb's request (a second would be spurious). */
+	if (t->stopped)
 		return;
-	}
 	t->stop_requested = true;
 	if (!t->stop_expected) {
 		send_tgkill(t->proc->pid, t->tid, SIGSTOP);

@@ -133,7 +133,7 @@ add_lib() {
 	for d in $libdirs; do
 		[ -e "$d/$1" ] || continue
 		case "$d" in
-		/usr/$triplet/lib) dest=$r/lib/$triplet ;;
+		"/usr/$triplet/lib") dest=$r/lib/$triplet ;;
 		*) dest=$r/usr/lib/$triplet ;;
 		esac
 		cp -L "$d/$1" "$dest/$1"

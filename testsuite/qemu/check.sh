@@ -23,13 +23,14 @@ done
 missing=""
 for arch in $arches; do
 	case $arch in
-	aarch64) tools="qemu-system-aarch64 aarch64-linux-gnu-gcc"; lib=/opt/csgdbserver-cross/aarch64-linux-gnu ;;
-	arm) tools="qemu-system-arm arm-linux-gnueabihf-gcc"; lib=/opt/csgdbserver-cross/arm-linux-gnueabihf ;;
+	aarch64) tools="qemu-system-aarch64 aarch64-linux-gnu-gcc"; triplet=aarch64-linux-gnu ;;
+	arm) tools="qemu-system-arm arm-linux-gnueabihf-gcc"; triplet=arm-linux-gnueabihf ;;
 	esac
+	lib=${CROSS_ROOT:-/opt/csgdbserver-cross}/$triplet/usr/lib/$triplet/libopencsd.so
 	for t in $tools gdb-multiarch cpio; do
 		command -v "$t" >/dev/null || case " $missing " in *" $t "*) ;; *) missing="$missing $t" ;; esac
 	done
-	[ -d "${CROSS_ROOT:+$CROSS_ROOT/${lib##*/}}${CROSS_ROOT:-$lib}" ] || missing="$missing $lib"
+	[ -e "$lib" ] || missing="$missing $lib"
 done
 if [ -n "$missing" ]; then
 	msg="ARM guest tests skipped: missing$missing; to enable: sudo testsuite/qemu/setup.sh"
