@@ -13,18 +13,6 @@
 #define AUX_FLAG_FORMAT_MASK 0xff00u
 #define AUX_FLAG_FORMAT_RAW  0x0100u
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 static uint64_t get_u64(const uint8_t *p)
 {
@@ -196,7 +184,7 @@ int auxring_read(struct auxring *r, const struct auxring_view *v, struct etm_rea
 		r->gap_pending = true;
 		r->records_lost = true;
 		*new_data_tail = v->data_head;
-		rc = fail(err, errlen, "perf record ring overrun (head 0x%" PRIx64 ", tail 0x%" PRIx64 ")",
+		rc = etm_fail(err, errlen, "perf record ring overrun (head 0x%" PRIx64 ", tail 0x%" PRIx64 ")",
 			  v->data_head, v->data_tail);
 		goto aux_only;
 	}
@@ -209,7 +197,7 @@ int auxring_read(struct auxring *r, const struct auxring_view *v, struct etm_rea
 			r->gap_pending = true;
 			r->records_lost = true;
 			*new_data_tail = v->data_head;
-			rc = fail(err, errlen, "corrupt perf record (type %u, size %u) at ring offset 0x%" PRIx64,
+			rc = etm_fail(err, errlen, "corrupt perf record (type %u, size %u) at ring offset 0x%" PRIx64,
 				  h.type, h.size, pos);
 			goto aux_only;
 		}

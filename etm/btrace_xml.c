@@ -7,18 +7,6 @@
 
 #include "protocol/xml.h"
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 int btrace_read_type_parse(const char *annex, enum btrace_read_type *out)
 {
@@ -115,14 +103,14 @@ int btrace_xml_etm(struct buf *out, const struct etm_cpu_regs *cpus, size_t n_cp
 		int proto = btrace_etm_protocol(c);
 		if (!proto) {
 			truncate_to(out, start);
-			return fail(err, errlen, "cpu %d: unknown trace unit architecture.", c->cpu);
+			return etm_fail(err, errlen, "cpu %d: unknown trace unit architecture.", c->cpu);
 		}
 		buf_printf(out, "<cpu-etm-config cpu_id=\"0x%x\" arch_ver=\"0x%x\" core_prof=\"0x%x\" protocol=\"0x%x\">\n",
 			   (unsigned)c->cpu, (unsigned)btrace_etm_arch_ver(c), BTRACE_ETM_CORE_PROFILE_A, (unsigned)proto);
 		if (c->arch == ETM_ARCH_ETMV4 || c->arch == ETM_ARCH_ETE) {
 			if ((c->have_trcidr & 0x107) != 0x107 || !(c->have & ETM_HAVE_TRACEID)) {
 				truncate_to(out, start);
-				return fail(err, errlen, "cpu %d: TRCIDR0/1/2/8 or the trace ID missing.", c->cpu);
+				return etm_fail(err, errlen, "cpu %d: TRCIDR0/1/2/8 or the trace ID missing.", c->cpu);
 			}
 			buf_printf(out, "<etmv4-config reg_idr0=\"0x%x\" reg_idr1=\"0x%x\" reg_idr2=\"0x%x\" reg_idr8=\"0x%x\" reg_configr=\"0x%x\" reg_traceidr=\"0x%x\"",
 				   c->trcidr[0], c->trcidr[1], c->trcidr[2], c->trcidr[8], c->trcconfigr, c->trctraceidr);
@@ -132,7 +120,7 @@ int btrace_xml_etm(struct buf *out, const struct etm_cpu_regs *cpus, size_t n_cp
 		} else {
 			if (!(c->have & ETM_HAVE_ETMIDR) || !(c->have & ETM_HAVE_ETMCCER) || !(c->have & ETM_HAVE_TRACEID)) {
 				truncate_to(out, start);
-				return fail(err, errlen, "cpu %d: ETMIDR, ETMCCER or the trace ID missing.", c->cpu);
+				return etm_fail(err, errlen, "cpu %d: ETMIDR, ETMCCER or the trace ID missing.", c->cpu);
 			}
 			buf_printf(out, "<etmv3-config reg_ctrl=\"0x%x\" reg_trc_id=\"0x%x\" reg_ccer=\"0x%x\" reg_idr=\"0x%x\"/>\n",
 				   c->etmcr, c->etmtraceidr, c->etmccer, c->etmidr);

@@ -8,18 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 const char *etm_arch_name(enum etm_arch arch)
 {
@@ -89,16 +77,16 @@ int etm_config_set(struct etm_config *cfg, const char *name, const char *value,
 		if (strcmp(name, flags[i].name))
 			continue;
 		if (parse_bool(value, &b))
-			return fail(err, errlen, "Bad %s value \"%s\": use yes or no.", name, value);
+			return etm_fail(err, errlen, "Bad %s value \"%s\": use yes or no.", name, value);
 		*(bool *)((char *)cfg + flags[i].off) = b;
 		return 0;
 	}
 	if (!strcmp(name, "sink")) {
 		if (strlen(value) >= sizeof(cfg->sink))
-			return fail(err, errlen, "Sink name too long.");
+			return etm_fail(err, errlen, "Sink name too long.");
 		for (const char *p = value; *p; p++)
 			if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-' && *p != '.')
-				return fail(err, errlen, "Bad sink name \"%s\".", value);
+				return etm_fail(err, errlen, "Bad sink name \"%s\".", value);
 		snprintf(cfg->sink, sizeof(cfg->sink), "%s", strcmp(value, "default") ? value : "");
 		return 0;
 	}
@@ -108,7 +96,7 @@ int etm_config_set(struct etm_config *cfg, const char *name, const char *value,
 		else if (!strcmp(value, "snapshot"))
 			cfg->mode = ETM_MODE_SNAPSHOT;
 		else
-			return fail(err, errlen, "Bad mode \"%s\": use full or snapshot.", value);
+			return etm_fail(err, errlen, "Bad mode \"%s\": use full or snapshot.", value);
 		return 0;
 	}
 	if (!strcmp(name, "filter:clear")) {
@@ -122,54 +110,54 @@ int etm_config_set(struct etm_config *cfg, const char *name, const char *value,
 		return 0;
 	}
 	if (parse_hex(value, &v))
-		return fail(err, errlen, "Bad %s value \"%s\".", name, value);
+		return etm_fail(err, errlen, "Bad %s value \"%s\".", name, value);
 
 	if (!strcmp(name, "size")) {
 		if (v < 4096 || v > UINT32_MAX)
-			return fail(err, errlen, "Bad size value: 0x%" PRIx64 " is outside 4 KiB..4 GiB.", v);
+			return etm_fail(err, errlen, "Bad size value: 0x%" PRIx64 " is outside 4 KiB..4 GiB.", v);
 		cfg->buffer_size = v;
 	} else if (!strcmp(name, "core")) {
 		if (v > 4095)
-			return fail(err, errlen, "Bad core number 0x%" PRIx64 ".", v);
+			return etm_fail(err, errlen, "Bad core number 0x%" PRIx64 ".", v);
 		cfg->cpu = (int)v;
 	} else if (!strcmp(name, "id")) {
 		/* IDs 0 and 0x70-0x7f are reserved by the CoreSight architecture. */
 		if (v == 0 || v >= 0x70)
-			return fail(err, errlen, "Bad trace ID 0x%" PRIx64 ": must be 0x1..0x6f.", v);
+			return etm_fail(err, errlen, "Bad trace ID 0x%" PRIx64 ": must be 0x1..0x6f.", v);
 		cfg->trace_id = (unsigned)v;
 	} else if (!strcmp(name, "filter:context")) {
 		if (v == 0 || v > INT32_MAX)
-			return fail(err, errlen, "Bad context (process ID) 0x%" PRIx64 ".", v);
+			return etm_fail(err, errlen, "Bad context (process ID) 0x%" PRIx64 ".", v);
 		cfg->context_pid = (uint32_t)v;
 	} else if (!strcmp(name, "filter:start-address")) {
 		if (cfg->range_open)
-			return fail(err, errlen, "filter:start-address given twice without filter:end-address.");
+			return etm_fail(err, errlen, "filter:start-address given twice without filter:end-address.");
 		if (cfg->n_ranges >= ETM_MAX_ADDR_RANGES)
-			return fail(err, errlen, "Too many address ranges (at most %d).", ETM_MAX_ADDR_RANGES);
+			return etm_fail(err, errlen, "Too many address ranges (at most %d).", ETM_MAX_ADDR_RANGES);
 		cfg->ranges[cfg->n_ranges].start = v;
 		cfg->range_open = true;
 	} else if (!strcmp(name, "filter:end-address")) {
 		if (!cfg->range_open)
-			return fail(err, errlen, "filter:end-address without filter:start-address.");
+			return etm_fail(err, errlen, "filter:end-address without filter:start-address.");
 		if (v <= cfg->ranges[cfg->n_ranges].start)
-			return fail(err, errlen, "Address range end 0x%" PRIx64 " is not above its start 0x%" PRIx64 ".",
+			return etm_fail(err, errlen, "Address range end 0x%" PRIx64 " is not above its start 0x%" PRIx64 ".",
 				    v, cfg->ranges[cfg->n_ranges].start);
 		cfg->ranges[cfg->n_ranges++].end = v;
 		cfg->range_open = false;
 	} else if (!strcmp(name, "trigger:on-address")) {
 		if (cfg->n_start >= ETM_MAX_TRIGGERS)
-			return fail(err, errlen, "Too many start triggers (at most %d).", ETM_MAX_TRIGGERS);
+			return etm_fail(err, errlen, "Too many start triggers (at most %d).", ETM_MAX_TRIGGERS);
 		cfg->start_addrs[cfg->n_start++] = v;
 	} else if (!strcmp(name, "trigger:off-address")) {
 		if (cfg->n_stop >= ETM_MAX_TRIGGERS)
-			return fail(err, errlen, "Too many stop triggers (at most %d).", ETM_MAX_TRIGGERS);
+			return etm_fail(err, errlen, "Too many stop triggers (at most %d).", ETM_MAX_TRIGGERS);
 		cfg->stop_addrs[cfg->n_stop++] = v;
 	} else if (!strcmp(name, "cc-threshold")) {
 		if (v == 0 || v > 0xfff)
-			return fail(err, errlen, "Bad cc-threshold 0x%" PRIx64 ": must be 0x1..0xfff.", v);
+			return etm_fail(err, errlen, "Bad cc-threshold 0x%" PRIx64 ": must be 0x1..0xfff.", v);
 		cfg->cc_threshold = (uint32_t)v;
 	} else {
-		return fail(err, errlen, "Bad Qbtrace configuration option.");
+		return etm_fail(err, errlen, "Bad Qbtrace configuration option.");
 	}
 	return 0;
 }
@@ -198,26 +186,26 @@ static int check_etm4(const struct etm_config *cfg, const struct etm_cpu_regs *r
 	uint32_t idr0 = r->trcidr[0], idr2 = r->trcidr[2];
 	int cpu = r->cpu;
 	if (!(r->have_trcidr & 0x7))
-		return fail(err, errlen, "cpu %d: TRCIDR0..2 not available.", cpu);
+		return etm_fail(err, errlen, "cpu %d: TRCIDR0..2 not available.", cpu);
 	if (cfg->cycle_accurate && !(idr0 & (1u << 7)))
-		return fail(err, errlen, "cpu %d: cycle-accurate tracing not implemented (TRCIDR0.TRCCCI=0).", cpu);
+		return etm_fail(err, errlen, "cpu %d: cycle-accurate tracing not implemented (TRCIDR0.TRCCCI=0).", cpu);
 	if (cfg->cycle_accurate && cfg->cc_threshold && (r->have_trcidr & (1u << 3))) {
 		uint32_t min = etm_bits(r->trcidr[3], 11, 0);
 		if (cfg->cc_threshold < min)
-			return fail(err, errlen, "cpu %d: cc-threshold 0x%x below TRCIDR3.CCITMIN 0x%x.",
+			return etm_fail(err, errlen, "cpu %d: cc-threshold 0x%x below TRCIDR3.CCITMIN 0x%x.",
 				    cpu, cfg->cc_threshold, min);
 	}
 	if (cfg->timestamps && etm_bits(idr0, 28, 24) == 0)
-		return fail(err, errlen, "cpu %d: no global timestamps (TRCIDR0.TSSIZE=0).", cpu);
+		return etm_fail(err, errlen, "cpu %d: no global timestamps (TRCIDR0.TSSIZE=0).", cpu);
 	/* etm4_config_timestamp_event needs a counter to generate the event. */
 	if (cfg->timestamps && (r->have_trcidr & (1u << 5)) && etm_bits(r->trcidr[5], 30, 28) == 0)
-		return fail(err, errlen, "cpu %d: timestamps need a counter (TRCIDR5.NUMCNTR=0).", cpu);
+		return etm_fail(err, errlen, "cpu %d: timestamps need a counter (TRCIDR5.NUMCNTR=0).", cpu);
 	if (cfg->return_stack && !(idr0 & (1u << 9)))
-		return fail(err, errlen, "cpu %d: no return stack (TRCIDR0.RETSTACK=0); the driver would drop it silently.", cpu);
+		return etm_fail(err, errlen, "cpu %d: no return stack (TRCIDR0.RETSTACK=0); the driver would drop it silently.", cpu);
 	if (cfg->branch_broadcast && !(idr0 & (1u << 5)))
-		return fail(err, errlen, "cpu %d: branch broadcast not implemented (TRCIDR0.TRCBB=0).", cpu);
+		return etm_fail(err, errlen, "cpu %d: branch broadcast not implemented (TRCIDR0.TRCBB=0).", cpu);
 	if (cfg->context_id && etm_bits(idr2, 9, 5) != 4)
-		return fail(err, errlen, "cpu %d: 32-bit context ID not traceable (TRCIDR2.CIDSIZE=%u).",
+		return etm_fail(err, errlen, "cpu %d: 32-bit context ID not traceable (TRCIDR2.CIDSIZE=%u).",
 			    cpu, etm_bits(idr2, 9, 5));
 	return 0;
 }
@@ -227,18 +215,18 @@ static int check_etm3(const struct etm_config *cfg, const struct etm_cpu_regs *r
 {
 	int cpu = r->cpu;
 	if (!(r->have & ETM_HAVE_ETMCCER))
-		return fail(err, errlen, "cpu %d: ETMCCER not available.", cpu);
+		return etm_fail(err, errlen, "cpu %d: ETMCCER not available.", cpu);
 	/* ETM3X_SUPPORTED_OPTIONS: cycacc, timestamp, retstack only. */
 	if (cfg->branch_broadcast)
-		return fail(err, errlen, "cpu %d: the %s perf driver accepts no branch broadcast.", cpu, etm_arch_name(r->arch));
+		return etm_fail(err, errlen, "cpu %d: the %s perf driver accepts no branch broadcast.", cpu, etm_arch_name(r->arch));
 	if (cfg->context_id)
-		return fail(err, errlen, "cpu %d: the %s perf driver cannot trace context IDs.", cpu, etm_arch_name(r->arch));
+		return etm_fail(err, errlen, "cpu %d: the %s perf driver cannot trace context IDs.", cpu, etm_arch_name(r->arch));
 	if (cfg->timestamps && !(r->etmccer & ETMCCER_TIMESTAMP))
-		return fail(err, errlen, "cpu %d: no timestamps (ETMCCER bit 22 = 0).", cpu);
+		return etm_fail(err, errlen, "cpu %d: no timestamps (ETMCCER bit 22 = 0).", cpu);
 	if (cfg->return_stack && !(r->etmccer & ETMCCER_RETSTACK))
-		return fail(err, errlen, "cpu %d: no return stack (ETMCCER bit 23 = 0); the driver would drop it silently.", cpu);
+		return etm_fail(err, errlen, "cpu %d: no return stack (ETMCCER bit 23 = 0); the driver would drop it silently.", cpu);
 	if (cfg->cc_threshold)
-		return fail(err, errlen, "cpu %d: %s has no cycle-count threshold.", cpu, etm_arch_name(r->arch));
+		return etm_fail(err, errlen, "cpu %d: %s has no cycle-count threshold.", cpu, etm_arch_name(r->arch));
 	return 0;
 }
 
@@ -247,7 +235,7 @@ int etm_config_check(const struct etm_config *cfg, const struct etm_cpu_regs *re
 {
 	int rc;
 	if (cfg->range_open)
-		return fail(err, errlen, "filter:start-address 0x%" PRIx64 " has no filter:end-address.",
+		return etm_fail(err, errlen, "filter:start-address 0x%" PRIx64 " has no filter:end-address.",
 			    cfg->ranges[cfg->n_ranges].start);
 	if (cfg->cpu >= 0 && regs->cpu != cfg->cpu)
 		return 0;   /* this CPU is not used */
@@ -261,7 +249,7 @@ int etm_config_check(const struct etm_config *cfg, const struct etm_cpu_regs *re
 		rc = check_etm3(cfg, regs, err, errlen);
 		break;
 	default:
-		return fail(err, errlen, "cpu %d: unknown trace unit architecture.", regs->cpu);
+		return etm_fail(err, errlen, "cpu %d: unknown trace unit architecture.", regs->cpu);
 	}
 	if (rc)
 		return rc;
@@ -271,19 +259,19 @@ int etm_config_check(const struct etm_config *cfg, const struct etm_cpu_regs *re
 	 * each start or stop address one comparator. */
 	unsigned singles = cfg->n_start + cfg->n_stop;
 	if (cfg->n_ranges && singles)
-		return fail(err, errlen, "Address ranges and start/stop triggers cannot be combined (the driver's filters are either ranges or start/stop).");
+		return etm_fail(err, errlen, "Address ranges and start/stop triggers cannot be combined (the driver's filters are either ranges or start/stop).");
 	if (!cfg->n_ranges && !singles)
 		return 0;
 	int pairs = etm_addr_cmp_pairs(regs);
 	const char *field = (regs->arch == ETM_ARCH_ETMV3 || regs->arch == ETM_ARCH_PTM)
 			    ? "ETMCCR" : "TRCIDR4.NUMACPAIRS";
 	if (pairs < 0)
-		return fail(err, errlen, "cpu %d: %s not available, cannot check address filters.", regs->cpu, field);
+		return etm_fail(err, errlen, "cpu %d: %s not available, cannot check address filters.", regs->cpu, field);
 	if (cfg->n_ranges > (unsigned)pairs)
-		return fail(err, errlen, "cpu %d: %u address ranges requested but %s allows %d.",
+		return etm_fail(err, errlen, "cpu %d: %u address ranges requested but %s allows %d.",
 			    regs->cpu, cfg->n_ranges, field, pairs);
 	if (singles > (unsigned)pairs * 2)
-		return fail(err, errlen, "cpu %d: %u start/stop addresses requested but %s gives %d comparators.",
+		return etm_fail(err, errlen, "cpu %d: %u start/stop addresses requested but %s gives %d comparators.",
 			    regs->cpu, singles, field, pairs * 2);
 	return 0;
 }
@@ -309,7 +297,7 @@ int etm_format_parse(const char *name, const char *text, struct etm_format *out,
 		}
 	}
 	if (field < 0)
-		return fail(err, errlen, "format/%s: unknown field in \"%.40s\".", name, text);
+		return etm_fail(err, errlen, "format/%s: unknown field in \"%.40s\".", name, text);
 	out->field = field;
 	/* "lo", "lo-hi", comma separated. */
 	for (;;) {
@@ -317,14 +305,14 @@ int etm_format_parse(const char *name, const char *text, struct etm_format *out,
 		errno = 0;
 		unsigned long lo = strtoul(p, &end, 10), hi;
 		if (end == p || errno || lo > 63)
-			return fail(err, errlen, "format/%s: bad bit list \"%.40s\".", name, text);
+			return etm_fail(err, errlen, "format/%s: bad bit list \"%.40s\".", name, text);
 		p = end;
 		hi = lo;
 		if (*p == '-') {
 			p++;
 			hi = strtoul(p, &end, 10);
 			if (end == p || hi > 63 || hi < lo)
-				return fail(err, errlen, "format/%s: bad bit range \"%.40s\".", name, text);
+				return etm_fail(err, errlen, "format/%s: bad bit range \"%.40s\".", name, text);
 			p = end;
 		}
 		for (unsigned long b = lo; b <= hi; b++)
@@ -336,7 +324,7 @@ int etm_format_parse(const char *name, const char *text, struct etm_format *out,
 	while (*p == '\n' || *p == ' ')
 		p++;
 	if (*p)
-		return fail(err, errlen, "format/%s: trailing text in \"%.40s\".", name, text);
+		return etm_fail(err, errlen, "format/%s: trailing text in \"%.40s\".", name, text);
 	return 0;
 }
 
@@ -380,7 +368,7 @@ static int set_format(const struct etm_formats *fmts, const char *name, uint64_t
 {
 	const struct etm_format *f = etm_formats_find(fmts, name);
 	if (!f)
-		return fail(err, errlen, "The kernel's cs_etm PMU has no '%s' format: option not supported.", name);
+		return etm_fail(err, errlen, "The kernel's cs_etm PMU has no '%s' format: option not supported.", name);
 	etm_format_apply(f, value, attr_config);
 	return 0;
 }
@@ -428,14 +416,14 @@ int etm4_trcconfigr(const uint64_t attr_config[4], const struct etm_formats *fmt
 		cfg |= TRCCONFIGR_CCI;
 	if (opt(attr_config, fmts, "timestamp", 28)) {
 		if ((regs->have_trcidr & (1u << 5)) && etm_bits(regs->trcidr[5], 30, 28) == 0)
-			return fail(err, errlen, "cpu %d: timestamp event needs a counter (TRCIDR5.NUMCNTR=0): EINVAL at enable.", regs->cpu);
+			return etm_fail(err, errlen, "cpu %d: timestamp event needs a counter (TRCIDR5.NUMCNTR=0): EINVAL at enable.", regs->cpu);
 		cfg |= TRCCONFIGR_TS;
 	}
 	if (opt(attr_config, fmts, "contextid1", 14) && env->root_pid_ns)
 		cfg |= TRCCONFIGR_CID;
 	if (opt(attr_config, fmts, "contextid2", 15)) {
 		if (!env->kernel_at_el2)
-			return fail(err, errlen, "cpu %d: contextid2 needs the kernel at EL2 (VHE): EINVAL at enable.", regs->cpu);
+			return etm_fail(err, errlen, "cpu %d: contextid2 needs the kernel at EL2 (VHE): EINVAL at enable.", regs->cpu);
 		if (env->root_pid_ns)
 			cfg |= TRCCONFIGR_VMID | TRCCONFIGR_VMIDOPT;
 	}
@@ -443,7 +431,7 @@ int etm4_trcconfigr(const uint64_t attr_config[4], const struct etm_formats *fmt
 		cfg |= TRCCONFIGR_RS;
 	if (opt(attr_config, fmts, "branch_broadcast", 8)) {
 		if (!(idr0 & (1u << 5)))
-			return fail(err, errlen, "cpu %d: branch broadcast without TRCIDR0.TRCBB: EINVAL at enable.", regs->cpu);
+			return etm_fail(err, errlen, "cpu %d: branch broadcast without TRCIDR0.TRCBB: EINVAL at enable.", regs->cpu);
 		cfg |= TRCCONFIGR_BB;
 	}
 	*trcconfigr = cfg;
@@ -456,7 +444,7 @@ int etm3_etmcr(const uint64_t attr_config[4], const struct etm_cpu_regs *regs,
 {
 	const uint64_t supported = ETMCR_CYC_ACC | ETMCR_TIMESTAMP_EN | ETMCR_RETURN_STACK;
 	if (attr_config[0] & ~supported)
-		return fail(err, errlen, "cpu %d: config 0x%" PRIx64 " has bits the %s driver refuses (only cycacc, timestamp, retstack): EINVAL.",
+		return etm_fail(err, errlen, "cpu %d: config 0x%" PRIx64 " has bits the %s driver refuses (only cycacc, timestamp, retstack): EINVAL.",
 			    regs->cpu, attr_config[0], etm_arch_name(regs->arch));
 	uint32_t ctrl = (uint32_t)attr_config[0];
 	if (!env->root_pid_ns)
@@ -471,4 +459,15 @@ unsigned etm_legacy_trace_id(int cpu)
 {
 	/* perf's cs_etm_get_legacy_trace_id keeps IDs below the reserved 0x70. */
 	return 0x10u + 2u * (unsigned)(cpu % 48);
+}
+
+int etm_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	if (err && errlen) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
 }

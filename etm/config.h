@@ -177,4 +177,9 @@ int etm3_etmcr(const uint64_t attr_config[4], const struct etm_cpu_regs *regs,
 /* The legacy (<= 6.1) trace ID rule: 0x10 + 2*cpu, as perf falls back to. */
 unsigned etm_legacy_trace_id(int cpu);
 
+/* Write a message into ERR (ERRLEN bytes, may be 0) and return -1: the
+ * error convention of the etm/ layer. */
+int etm_fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 #endif

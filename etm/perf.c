@@ -19,18 +19,6 @@
 #define ATTR_SIZE_VER8 136           /* adds config3 (not in 6.1 headers) */
 #define ATTR_CONFIG3_OFFSET 128
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 struct perf_thread {
 	int tid;
@@ -145,14 +133,14 @@ static int filter_addr(const char *maps, uint64_t addr, bool kernel_ok, struct m
 	if (find_mapping(maps, addr, m)) {
 		for (size_t i = 0; i < m->path_len; i++)
 			if (m->path[i] == ' ' || m->path[i] == ',')
-				return fail(err, errlen, "Mapping path of 0x%" PRIx64 " has a space or comma: the kernel's filter syntax cannot name it.", addr);
+				return etm_fail(err, errlen, "Mapping path of 0x%" PRIx64 " has a space or comma: the kernel's filter syntax cannot name it.", addr);
 		return 0;
 	}
 	if (kernel_ok) {
 		m->path = NULL;
 		return 0;
 	}
-	return fail(err, errlen, "Address 0x%" PRIx64 " is not in a file mapping of the traced process.", addr);
+	return etm_fail(err, errlen, "Address 0x%" PRIx64 " is not in a file mapping of the traced process.", addr);
 }
 
 static void put_filter(struct buf *out, const char *kind, const struct mapping *m,
@@ -183,7 +171,7 @@ int etm_perf_filter_string(const struct etm_config *cfg, const char *maps_text,
 		    filter_addr(maps_text, r->end - 1, cfg->trace_kernel, &m2, err, errlen))
 			return -1;
 		if ((m.path == NULL) != (m2.path == NULL) || (m.path && m.start != m2.start))
-			return fail(err, errlen, "Address range 0x%" PRIx64 "-0x%" PRIx64 " spans several mappings.", r->start, r->end);
+			return etm_fail(err, errlen, "Address range 0x%" PRIx64 "-0x%" PRIx64 " spans several mappings.", r->start, r->end);
 		put_filter(out, "filter", &m, r->start, r->end - r->start, true);
 	}
 	for (unsigned i = 0; i < cfg->n_start; i++) {
@@ -228,12 +216,12 @@ static int check_config(struct perf_source *ps, const struct etm_config *cfg, ui
 {
 	uint32_t sink_hash = 0;
 	if (cfg->cpu >= 0 && !etm_pmu_cpu(&ps->pmu, cfg->cpu))
-		return fail(err, errlen, "CPU %d has no trace unit.", cfg->cpu);
+		return etm_fail(err, errlen, "CPU %d has no trace unit.", cfg->cpu);
 	if (cfg->sink[0] && etm_pmu_sink_hash(&ps->pmu, cfg->sink, &sink_hash, err, errlen))
 		return -1;
 	if (ps->pmu.nr_addr_filters >= 0 &&
 	    cfg->n_ranges + cfg->n_start + cfg->n_stop > (unsigned)ps->pmu.nr_addr_filters)
-		return fail(err, errlen, "%u address filters requested but the PMU takes %d (nr_addr_filters).",
+		return etm_fail(err, errlen, "%u address filters requested but the PMU takes %d (nr_addr_filters).",
 			    cfg->n_ranges + cfg->n_start + cfg->n_stop, ps->pmu.nr_addr_filters);
 	if (etm_perf_attr_config(cfg, &ps->pmu.formats, sink_hash, attr_config, err, errlen))
 		return -1;
@@ -253,10 +241,10 @@ static int check_config(struct perf_source *ps, const struct etm_config *cfg, ui
 	if (cfg->trace_id) {
 		/* The driver allocates trace IDs; we can only confirm one. */
 		if (cfg->cpu < 0)
-			return fail(err, errlen, "The perf driver assigns trace IDs per CPU: id= needs core=.");
+			return etm_fail(err, errlen, "The perf driver assigns trace IDs per CPU: id= needs core=.");
 		unsigned id = predicted_trace_id(ps, etm_pmu_cpu(&ps->pmu, cfg->cpu));
 		if (id != cfg->trace_id)
-			return fail(err, errlen, "The perf driver assigns trace ID 0x%x to CPU %d; 0x%x cannot be requested.",
+			return etm_fail(err, errlen, "The perf driver assigns trace ID 0x%x to CPU %d; 0x%x cannot be requested.",
 				    id, cfg->cpu, cfg->trace_id);
 	}
 	return 0;
@@ -267,11 +255,11 @@ static int perf_open_errno(int e, char *err, size_t errlen)
 	switch (e) {
 	case EACCES:
 	case EPERM:
-		return fail(err, errlen, "perf_event_open: %s (kernel.perf_event_paranoid, or ptrace access to the thread).", strerror(e));
+		return etm_fail(err, errlen, "perf_event_open: %s (kernel.perf_event_paranoid, or ptrace access to the thread).", strerror(e));
 	case EBUSY:
-		return fail(err, errlen, "perf_event_open: %s (another cs_etm session, e.g. a system-wide perf record, owns the ETMs).", strerror(e));
+		return etm_fail(err, errlen, "perf_event_open: %s (another cs_etm session, e.g. a system-wide perf record, owns the ETMs).", strerror(e));
 	default:
-		return fail(err, errlen, "perf_event_open: %s.", strerror(e));
+		return etm_fail(err, errlen, "perf_event_open: %s.", strerror(e));
 	}
 }
 
@@ -293,7 +281,7 @@ static int perf_enable(struct etm_source *src, int tid, const struct etm_config 
 	struct perf_source *ps = to_perf(src);
 	uint64_t attr_config[4];
 	if (find_thread(ps, tid))
-		return fail(err, errlen, "Btrace already enabled.");
+		return etm_fail(err, errlen, "Btrace already enabled.");
 	if (check_config(ps, cfg, attr_config, err, errlen))
 		return -1;
 	if (cfg->context_pid) {
@@ -308,7 +296,7 @@ static int perf_enable(struct etm_source *src, int tid, const struct etm_config 
 		}
 		buf_free(&status);
 		if (tgid != (int)cfg->context_pid)
-			return fail(err, errlen, "filter:context=0x%x is not the process of thread %d: a per-thread perf event traces only that thread.",
+			return etm_fail(err, errlen, "filter:context=0x%x is not the process of thread %d: a per-thread perf event traces only that thread.",
 				    cfg->context_pid, tid);
 	}
 
@@ -336,7 +324,7 @@ static int perf_enable(struct etm_source *src, int tid, const struct etm_config 
 	t.base = mmap(NULL, t.base_len, PROT_READ | PROT_WRITE, MAP_SHARED, t.fd, 0);
 	if (t.base == MAP_FAILED) {
 		t.base = NULL;
-		fail(err, errlen, "mmap of the perf record ring: %s.", strerror(errno));
+		etm_fail(err, errlen, "mmap of the perf record ring: %s.", strerror(errno));
 		goto bad;
 	}
 	/* The AUX area: halve until the mlock limit lets it through. */
@@ -351,7 +339,7 @@ static int perf_enable(struct etm_source *src, int tid, const struct etm_config 
 			break;
 		t.aux = NULL;
 		if ((errno != EPERM && errno != ENOMEM) || size <= (uint64_t)page) {
-			fail(err, errlen, "mmap of the AUX area (0x%" PRIx64 " bytes): %s.", size, strerror(errno));
+			etm_fail(err, errlen, "mmap of the AUX area (0x%" PRIx64 " bytes): %s.", size, strerror(errno));
 			goto bad;
 		}
 		size >>= 1;
@@ -364,18 +352,18 @@ static int perf_enable(struct etm_source *src, int tid, const struct etm_config 
 		snprintf(path, sizeof(path), "%s/%d/maps", ps->proc_root, tid);
 		int rc = read_file(path, &maps);
 		if (rc)
-			fail(err, errlen, "%s: %s.", path, strerror(errno));
+			etm_fail(err, errlen, "%s: %s.", path, strerror(errno));
 		else
 			rc = etm_perf_filter_string(cfg, maps.data, &filter, err, errlen);
 		if (!rc && ioctl(t.fd, PERF_EVENT_IOC_SET_FILTER, filter.data) < 0)
-			rc = fail(err, errlen, "Address filter \"%s\" refused: %s.", filter.data, strerror(errno));
+			rc = etm_fail(err, errlen, "Address filter \"%s\" refused: %s.", filter.data, strerror(errno));
 		buf_free(&maps);
 		buf_free(&filter);
 		if (rc)
 			goto bad;
 	}
 	if (ioctl(t.fd, PERF_EVENT_IOC_ENABLE, 0) < 0) {
-		fail(err, errlen, "PERF_EVENT_IOC_ENABLE: %s.", strerror(errno));
+		etm_fail(err, errlen, "PERF_EVENT_IOC_ENABLE: %s.", strerror(errno));
 		goto bad;
 	}
 	auxring_init(&t.ring, attr.a.sample_type, true, cfg->mode == ETM_MODE_SNAPSHOT);
@@ -386,7 +374,7 @@ static int perf_enable(struct etm_source *src, int tid, const struct etm_config 
 		size_t cap = ps->cap_threads ? ps->cap_threads * 2 : 4;
 		struct perf_thread *p = realloc(ps->threads, cap * sizeof(*p));
 		if (!p) {
-			fail(err, errlen, "out of memory");
+			etm_fail(err, errlen, "out of memory");
 			goto bad;
 		}
 		ps->threads = p;
@@ -408,7 +396,7 @@ static int perf_read_new(struct etm_source *src, int tid, struct etm_read *out,
 	struct perf_source *ps = to_perf(src);
 	struct perf_thread *t = find_thread(ps, tid);
 	if (!t)
-		return fail(err, errlen, "Btrace not enabled.");
+		return etm_fail(err, errlen, "Btrace not enabled.");
 	struct auxring_view v;
 	uint64_t data_tail, aux_tail;
 	etm_perf_view(t->base, t->aux, &v);
@@ -427,7 +415,7 @@ static int perf_read_new(struct etm_source *src, int tid, struct etm_read *out,
 	/* A TRUNCATED record disabled the event (perf_aux_output_end sets
 	 * pending_disable); the data is out, so start again. */
 	if (out->truncated && ioctl(t->fd, PERF_EVENT_IOC_ENABLE, 0) < 0 && !rc)
-		rc = fail(err, errlen, "re-enable after truncation: %s.", strerror(errno));
+		rc = etm_fail(err, errlen, "re-enable after truncation: %s.", strerror(errno));
 	return rc;
 }
 
@@ -436,10 +424,10 @@ static int perf_disable(struct etm_source *src, int tid, char *err, size_t errle
 	struct perf_source *ps = to_perf(src);
 	struct perf_thread *t = find_thread(ps, tid);
 	if (!t)
-		return fail(err, errlen, "Branch tracing not enabled.");
+		return etm_fail(err, errlen, "Branch tracing not enabled.");
 	int rc = 0;
 	if (ioctl(t->fd, PERF_EVENT_IOC_DISABLE, 0) < 0 && errno != ESRCH)
-		rc = fail(err, errlen, "Could not disable branch tracing: %s.", strerror(errno));
+		rc = etm_fail(err, errlen, "Could not disable branch tracing: %s.", strerror(errno));
 	thread_close(t);
 	*t = ps->threads[--ps->n_threads];
 	return rc;
@@ -450,7 +438,7 @@ static int perf_conf(struct etm_source *src, int tid, struct etm_config *out,
 {
 	struct perf_thread *t = find_thread(to_perf(src), tid);
 	if (!t)
-		return fail(err, errlen, "Btrace not enabled.");
+		return etm_fail(err, errlen, "Btrace not enabled.");
 	*out = t->cfg;
 	return 0;
 }
@@ -461,7 +449,7 @@ static int perf_cpu_regs(struct etm_source *src, int cpu, struct etm_cpu_regs *o
 	struct perf_source *ps = to_perf(src);
 	const struct etm_cpu_regs *r = etm_pmu_cpu(&ps->pmu, cpu);
 	if (!r)
-		return fail(err, errlen, "CPU %d has no trace unit.", cpu);
+		return etm_fail(err, errlen, "CPU %d has no trace unit.", cpu);
 	*out = *r;
 	uint64_t zero[4] = { 0 };
 	const uint64_t *ac = ps->have_cfg ? ps->attr_config : zero;
@@ -548,7 +536,7 @@ struct etm_source *etm_perf_source_new(const char *sysfs_root, const char *proc_
 {
 	struct perf_source *ps = calloc(1, sizeof(*ps));
 	if (!ps) {
-		fail(err, errlen, "out of memory");
+		etm_fail(err, errlen, "out of memory");
 		return NULL;
 	}
 	ps->base.ops = &perf_ops;

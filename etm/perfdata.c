@@ -18,18 +18,6 @@
 #define CS_ETMV4_MAGIC 0x4040404040404040ull
 #define CS_ETE_MAGIC   0x5050505050505050ull
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 static uint64_t u64_at(const uint8_t *p)
 {
@@ -64,9 +52,9 @@ static void *grow(void *p, size_t *cap, size_t n, size_t elem)
 static int parse_info(struct perfdata *pd, const uint8_t *rec, size_t size, char *err, size_t errlen)
 {
 	if (size < 16 + 24)
-		return fail(err, errlen, "AUXTRACE_INFO too short");
+		return etm_fail(err, errlen, "AUXTRACE_INFO too short");
 	if (u32_at(rec + 8) != PERF_AUXTRACE_CS_ETM)
-		return fail(err, errlen, "AUXTRACE_INFO type %u is not cs_etm (3)", u32_at(rec + 8));
+		return etm_fail(err, errlen, "AUXTRACE_INFO type %u is not cs_etm (3)", u32_at(rec + 8));
 	const uint8_t *p = rec + 16, *end = rec + size;
 	pd->info_version = u64_at(p);
 	uint64_t t = u64_at(p + 8);
@@ -75,16 +63,16 @@ static int parse_info(struct perfdata *pd, const uint8_t *rec, size_t size, char
 	pd->snapshot = u64_at(p + 16) != 0;
 	p += 24;
 	if (pd->info_version > 2)
-		return fail(err, errlen, "cs_etm AUXTRACE_INFO version %" PRIu64 " unknown", pd->info_version);
+		return etm_fail(err, errlen, "cs_etm AUXTRACE_INFO version %" PRIu64 " unknown", pd->info_version);
 	if (pd->nr_cpus > 4096)
-		return fail(err, errlen, "cs_etm AUXTRACE_INFO: %u CPUs is not plausible", pd->nr_cpus);
+		return etm_fail(err, errlen, "cs_etm AUXTRACE_INFO: %u CPUs is not plausible", pd->nr_cpus);
 	pd->cpus = calloc(pd->nr_cpus ? pd->nr_cpus : 1, sizeof(*pd->cpus));
 	if (!pd->cpus)
-		return fail(err, errlen, "out of memory");
+		return etm_fail(err, errlen, "out of memory");
 	for (uint32_t i = 0; i < pd->nr_cpus; i++) {
 		size_t hdr = pd->info_version ? 3 : 2;
 		if ((size_t)(end - p) < hdr * 8)
-			return fail(err, errlen, "AUXTRACE_INFO cut in CPU block %u", i);
+			return etm_fail(err, errlen, "AUXTRACE_INFO cut in CPU block %u", i);
 		uint64_t magic = u64_at(p), cpu = u64_at(p + 8), n;
 		if (pd->info_version)
 			n = u64_at(p + 16);
@@ -92,7 +80,7 @@ static int parse_info(struct perfdata *pd, const uint8_t *rec, size_t size, char
 			n = magic == CS_ETMV3_MAGIC ? 4 : 7;
 		p += hdr * 8;
 		if (n > 64 || (size_t)(end - p) < n * 8)
-			return fail(err, errlen, "AUXTRACE_INFO: CPU block %u claims %" PRIu64 " parameters", i, n);
+			return etm_fail(err, errlen, "AUXTRACE_INFO: CPU block %u claims %" PRIu64 " parameters", i, n);
 		uint64_t v[64] = { 0 };
 		for (uint64_t k = 0; k < n; k++)
 			v[k] = u64_at(p + 8 * k);
@@ -102,7 +90,7 @@ static int parse_info(struct perfdata *pd, const uint8_t *rec, size_t size, char
 		r->cpu = (int)cpu;
 		if (magic == CS_ETMV3_MAGIC) {
 			if (n < 4)
-				return fail(err, errlen, "ETMv3 CPU %" PRIu64 ": %" PRIu64 " parameters, need 4", cpu, n);
+				return etm_fail(err, errlen, "ETMv3 CPU %" PRIu64 ": %" PRIu64 " parameters, need 4", cpu, n);
 			r->etmcr = (uint32_t)v[0];
 			r->etmtraceidr = (uint32_t)v[1];
 			r->etmccer = (uint32_t)v[2];
@@ -111,7 +99,7 @@ static int parse_info(struct perfdata *pd, const uint8_t *rec, size_t size, char
 			r->arch = etm_bits(r->etmidr, 11, 8) == 3 ? ETM_ARCH_PTM : ETM_ARCH_ETMV3;
 		} else if (magic == CS_ETMV4_MAGIC || magic == CS_ETE_MAGIC) {
 			if (n < 7 || (magic == CS_ETE_MAGIC && n < 8))
-				return fail(err, errlen, "ETMv4/ETE CPU %" PRIu64 ": only %" PRIu64 " parameters", cpu, n);
+				return etm_fail(err, errlen, "ETMv4/ETE CPU %" PRIu64 ": only %" PRIu64 " parameters", cpu, n);
 			r->trcconfigr = (uint32_t)v[0];
 			r->trctraceidr = (uint32_t)v[1];
 			r->trcidr[0] = (uint32_t)v[2];
@@ -131,7 +119,7 @@ static int parse_info(struct perfdata *pd, const uint8_t *rec, size_t size, char
 					r->arch = ETM_ARCH_ETE;
 			}
 		} else {
-			return fail(err, errlen, "AUXTRACE_INFO: unknown magic 0x%" PRIx64 " in CPU block %u", magic, i);
+			return etm_fail(err, errlen, "AUXTRACE_INFO: unknown magic 0x%" PRIx64 " in CPU block %u", magic, i);
 		}
 		pd->n_cpus++;
 	}
@@ -143,10 +131,10 @@ int perfdata_parse(const void *bytes, size_t len, struct perfdata *pd, char *err
 {
 	memset(pd, 0, sizeof(*pd));
 	if (len < 104 || memcmp(bytes, "PERFILE2", 8))
-		return fail(err, errlen, "not a perf.data file (no PERFILE2 header)");
+		return etm_fail(err, errlen, "not a perf.data file (no PERFILE2 header)");
 	pd->file = malloc(len);
 	if (!pd->file)
-		return fail(err, errlen, "out of memory");
+		return etm_fail(err, errlen, "out of memory");
 	memcpy(pd->file, bytes, len);
 	pd->len = len;
 	const uint8_t *f = pd->file;
@@ -172,14 +160,14 @@ int perfdata_parse(const void *bytes, size_t len, struct perfdata *pd, char *err
 	const uint8_t *p = f + data_off, *end = p + data_size;
 	while (p < end) {
 		if ((size_t)(end - p) < 8) {
-			fail(err, errlen, "record header cut at file offset 0x%zx", (size_t)(p - f));
+			etm_fail(err, errlen, "record header cut at file offset 0x%zx", (size_t)(p - f));
 			goto bad;
 		}
 		uint32_t type = u32_at(p);
 		uint16_t size;
 		memcpy(&size, p + 6, 2);
 		if (size < 8 || size > (size_t)(end - p)) {
-			fail(err, errlen, "record of type %u at file offset 0x%zx has bad size %u", type, (size_t)(p - f), size);
+			etm_fail(err, errlen, "record of type %u at file offset 0x%zx has bad size %u", type, (size_t)(p - f), size);
 			goto bad;
 		}
 		struct auxring_sample_id sid = { 0 };
@@ -204,7 +192,7 @@ int perfdata_parse(const void *bytes, size_t len, struct perfdata *pd, char *err
 
 		if (type == PERF_RECORD_AUX) {
 			if (size < 32) {
-				fail(err, errlen, "PERF_RECORD_AUX too short at 0x%zx", (size_t)(p - f));
+				etm_fail(err, errlen, "PERF_RECORD_AUX too short at 0x%zx", (size_t)(p - f));
 				goto bad;
 			}
 			pd->aux = grow(pd->aux, &cap_aux, pd->n_aux, sizeof(*pd->aux));
@@ -224,19 +212,19 @@ int perfdata_parse(const void *bytes, size_t len, struct perfdata *pd, char *err
 			pd->n_lost++;
 		} else if (type == PERF_RECORD_AUXTRACE_INFO) {
 			if (pd->have_info) {
-				fail(err, errlen, "two AUXTRACE_INFO records");
+				etm_fail(err, errlen, "two AUXTRACE_INFO records");
 				goto bad;
 			}
 			if (parse_info(pd, p, size, err, errlen))
 				goto bad;
 		} else if (type == PERF_RECORD_AUXTRACE) {
 			if (size < 48) {
-				fail(err, errlen, "PERF_RECORD_AUXTRACE too short at 0x%zx", (size_t)(p - f));
+				etm_fail(err, errlen, "PERF_RECORD_AUXTRACE too short at 0x%zx", (size_t)(p - f));
 				goto bad;
 			}
 			uint64_t dsize = u64_at(p + 8);
 			if (dsize > (size_t)(end - p) - size) {
-				fail(err, errlen, "AUXTRACE data (0x%" PRIx64 " bytes) runs past the data section", dsize);
+				etm_fail(err, errlen, "AUXTRACE data (0x%" PRIx64 " bytes) runs past the data section", dsize);
 				goto bad;
 			}
 			pd->auxtrace = grow(pd->auxtrace, &cap_at, pd->n_auxtrace, sizeof(*pd->auxtrace));
@@ -254,7 +242,7 @@ int perfdata_parse(const void *bytes, size_t len, struct perfdata *pd, char *err
 	}
 	return 0;
 bad_header:
-	fail(err, errlen, "perf.data header sections point outside the file");
+	etm_fail(err, errlen, "perf.data header sections point outside the file");
 bad:
 	perfdata_free(pd);
 	return -1;
@@ -265,7 +253,7 @@ int perfdata_open(const char *path, struct perfdata *pd, char *err, size_t errle
 	memset(pd, 0, sizeof(*pd));
 	FILE *fp = fopen(path, "rb");
 	if (!fp)
-		return fail(err, errlen, "%s: %s", path, strerror(errno));
+		return etm_fail(err, errlen, "%s: %s", path, strerror(errno));
 	struct buf b = BUF_INIT;
 	char chunk[65536];
 	size_t n;
@@ -275,14 +263,14 @@ int perfdata_open(const char *path, struct perfdata *pd, char *err, size_t errle
 	fclose(fp);
 	if (bad) {
 		buf_free(&b);
-		return fail(err, errlen, "%s: read error", path);
+		return etm_fail(err, errlen, "%s: read error", path);
 	}
 	int rc = perfdata_parse(b.data ? b.data : "", b.len, pd, err, errlen);
 	buf_free(&b);
 	if (rc && err && errlen) {
 		char msg[ETM_ERR_LEN];
 		snprintf(msg, sizeof(msg), "%s", err);
-		fail(err, errlen, "%s: %s", path, msg);
+		etm_fail(err, errlen, "%s: %s", path, msg);
 	}
 	return rc;
 }
@@ -351,7 +339,7 @@ int perfdata_replay(const struct perfdata *pd, int cpu, uint64_t data_ring, uint
 {
 	struct auxring_sim sim;
 	if (auxring_sim_init(&sim, data_ring, aux_ring))
-		return fail(err, errlen, "ring sizes must be powers of two");
+		return etm_fail(err, errlen, "ring sizes must be powers of two");
 	auxring_init(ring, pd->sample_type, pd->sample_id_all, pd->snapshot);
 	unsigned since_read = 0;
 	int rc = 0;
@@ -363,7 +351,7 @@ int perfdata_replay(const struct perfdata *pd, int cpu, uint64_t data_ring, uint
 		if (r->type == PERF_RECORD_AUX) {
 			uint64_t off = u64_at(rec + 8), size = u64_at(rec + 16);
 			if (size > aux_ring) {
-				rc = fail(err, errlen, "AUX record of 0x%" PRIx64 " bytes exceeds the 0x%" PRIx64 " ring", size, aux_ring);
+				rc = etm_fail(err, errlen, "AUX record of 0x%" PRIx64 " bytes exceeds the 0x%" PRIx64 " ring", size, aux_ring);
 				break;
 			}
 			/* The reader must have freed room, as a live reader would. */
@@ -394,7 +382,7 @@ int perfdata_replay(const struct perfdata *pd, int cpu, uint64_t data_ring, uint
 		if (!auxring_sim_put_record(&sim, rec, r->size)) {
 			rc = drain(pd, &sim, ring, out, err, errlen);
 			if (!rc && !auxring_sim_put_record(&sim, rec, r->size))
-				rc = fail(err, errlen, "record of %u bytes does not fit the 0x%" PRIx64 " record ring", r->size, data_ring);
+				rc = etm_fail(err, errlen, "record of %u bytes does not fit the 0x%" PRIx64 " record ring", r->size, data_ring);
 		}
 		if (!rc && read_every && ++since_read >= read_every) {
 			rc = drain(pd, &sim, ring, out, err, errlen);
@@ -443,7 +431,7 @@ static int replay_enable(struct etm_source *s, int tid, const struct etm_config 
 {
 	struct replay_source *rs = to_replay(s);
 	if (replay_find(rs, tid))
-		return fail(err, errlen, "Btrace already enabled.");
+		return etm_fail(err, errlen, "Btrace already enabled.");
 	for (unsigned i = 0; i < rs->pd.n_cpus; i++)
 		if (etm_config_check(cfg, &rs->pd.cpus[i], err, errlen))
 			return -1;
@@ -459,7 +447,7 @@ static int replay_read_new(struct etm_source *s, int tid, struct etm_read *out,
 	struct replay_source *rs = to_replay(s);
 	struct replay_thread *t = replay_find(rs, tid);
 	if (!t)
-		return fail(err, errlen, "Btrace not enabled.");
+		return etm_fail(err, errlen, "Btrace not enabled.");
 	if (t->served)
 		return 0;
 	t->served = true;
@@ -479,7 +467,7 @@ static int replay_disable(struct etm_source *s, int tid, char *err, size_t errle
 	struct replay_source *rs = to_replay(s);
 	struct replay_thread *t = replay_find(rs, tid);
 	if (!t)
-		return fail(err, errlen, "Branch tracing not enabled.");
+		return etm_fail(err, errlen, "Branch tracing not enabled.");
 	*t = rs->threads[--rs->n_threads];
 	return 0;
 }
@@ -488,7 +476,7 @@ static int replay_conf(struct etm_source *s, int tid, struct etm_config *out, ch
 {
 	struct replay_source *rs = to_replay(s);
 	if (!replay_find(rs, tid))
-		return fail(err, errlen, "Btrace not enabled.");
+		return etm_fail(err, errlen, "Btrace not enabled.");
 	*out = rs->cfg;
 	return 0;
 }
@@ -499,7 +487,7 @@ static int replay_cpu_regs(struct etm_source *s, int cpu, struct etm_cpu_regs *o
 	struct replay_source *rs = to_replay(s);
 	const struct etm_cpu_regs *r = perfdata_cpu(&rs->pd, cpu);
 	if (!r)
-		return fail(err, errlen, "CPU %d is not in the recording.", cpu);
+		return etm_fail(err, errlen, "CPU %d is not in the recording.", cpu);
 	*out = *r;
 	/* A HW_ID record overrides the recorded (legacy) trace ID. */
 	if (cpu >= 0 && cpu < AUXRING_MAX_CPUS && rs->trace_id[cpu] >= 0) {
@@ -556,7 +544,7 @@ struct etm_source *etm_perfdata_source_new(const char *path, char *err, size_t e
 {
 	struct replay_source *rs = calloc(1, sizeof(*rs));
 	if (!rs) {
-		fail(err, errlen, "out of memory");
+		etm_fail(err, errlen, "out of memory");
 		return NULL;
 	}
 	rs->base.ops = &replay_ops;
@@ -567,7 +555,7 @@ struct etm_source *etm_perfdata_source_new(const char *path, char *err, size_t e
 	if (perfdata_open(path, &rs->pd, err, errlen))
 		goto bad;
 	if (!rs->pd.have_info) {
-		fail(err, errlen, "%s: no cs_etm AUXTRACE_INFO record", path);
+		etm_fail(err, errlen, "%s: no cs_etm AUXTRACE_INFO record", path);
 		goto bad;
 	}
 	/* Rings large enough for the biggest AUX record of the file. */

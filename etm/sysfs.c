@@ -8,18 +8,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 /* "A/B" into OUT; truncation is an error rather than a wrong path. */
 static int join(char *out, size_t size, const char *a, const char *b)
@@ -37,12 +25,12 @@ static int read_text(const char *path, char *text, size_t size, char *err, size_
 {
 	FILE *f = fopen(path, "r");
 	if (!f)
-		return fail(err, errlen, "%s: %s", path, strerror(errno));
+		return etm_fail(err, errlen, "%s: %s", path, strerror(errno));
 	size_t n = fread(text, 1, size - 1, f);
 	int bad = ferror(f);
 	fclose(f);
 	if (bad)
-		return fail(err, errlen, "%s: read error", path);
+		return etm_fail(err, errlen, "%s: read error", path);
 	text[n] = '\0';
 	return 0;
 }
@@ -58,11 +46,11 @@ int etm_sysfs_read_u64(const char *path, uint64_t *out, char *err, size_t errlen
 	errno = 0;
 	unsigned long long v = strtoull(p, &end, 0);
 	if (end == p || errno)
-		return fail(err, errlen, "%s: not a number: \"%.20s\"", path, text);
+		return etm_fail(err, errlen, "%s: not a number: \"%.20s\"", path, text);
 	while (*end == '\n' || *end == ' ')
 		end++;
 	if (*end)
-		return fail(err, errlen, "%s: trailing text after the number", path);
+		return etm_fail(err, errlen, "%s: trailing text after the number", path);
 	*out = v;
 	return 0;
 }
@@ -82,7 +70,7 @@ static int read_u32_at(const char *dir, const char *name, uint32_t *out,
 	if (etm_sysfs_read_u64(path, &v, err, errlen))
 		return -1;
 	if (v > UINT32_MAX)
-		return fail(err, errlen, "%s: value 0x%llx does not fit a 32-bit register",
+		return etm_fail(err, errlen, "%s: value 0x%llx does not fit a 32-bit register",
 			    path, (unsigned long long)v);
 	*out = (uint32_t)v;
 	return 0;
@@ -125,7 +113,7 @@ int etm_sysfs_read_cpu(const char *dir, int cpu, struct etm_cpu_regs *out,
 	else if (v3)
 		out->arch = ETM_ARCH_ETMV3;   /* PTM decided from ETMIDR below */
 	else
-		return fail(err, errlen, "%s: neither trcidr/trcidr0 (ETMv4/ETE) nor mgmt/etmccer (ETMv3/PTM): not a CoreSight ETM", dir);
+		return etm_fail(err, errlen, "%s: neither trcidr/trcidr0 (ETMv4/ETE) nor mgmt/etmccer (ETMv3/PTM): not a CoreSight ETM", dir);
 
 	if (out->arch == ETM_ARCH_ETMV4 || out->arch == ETM_ARCH_ETE) {
 		snprintf(path, sizeof(path), "%s/trcidr", dir);
@@ -148,7 +136,7 @@ int etm_sysfs_read_cpu(const char *dir, int cpu, struct etm_cpu_regs *out,
 		    read_opt(path, "trcconfig", &out->trcconfigr, &out->have, ETM_HAVE_CONFIGR, err, errlen))
 			return -1;
 		if (out->arch == ETM_ARCH_ETE && !(out->have & ETM_HAVE_DEVARCH))
-			return fail(err, errlen, "%s/mgmt/trcdevarch missing for an ETE", dir);
+			return etm_fail(err, errlen, "%s/mgmt/trcdevarch missing for an ETE", dir);
 		return 0;
 	}
 
@@ -187,14 +175,14 @@ static int read_formats(struct etm_pmu *pmu, char *err, size_t errlen)
 	snprintf(path, sizeof(path), "%s/format", pmu->dir);
 	DIR *d = opendir(path);
 	if (!d)
-		return fail(err, errlen, "%s: %s", path, strerror(errno));
+		return etm_fail(err, errlen, "%s: %s", path, strerror(errno));
 	struct dirent *de;
 	int rc = 0;
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
 		if (pmu->formats.n == sizeof(pmu->formats.f) / sizeof(pmu->formats.f[0])) {
-			rc = fail(err, errlen, "%s: too many formats", path);
+			rc = etm_fail(err, errlen, "%s: too many formats", path);
 			break;
 		}
 		char file[PATH_MAX + 128], text[128];
@@ -208,7 +196,7 @@ static int read_formats(struct etm_pmu *pmu, char *err, size_t errlen)
 	}
 	closedir(d);
 	if (!rc && pmu->formats.n == 0)
-		rc = fail(err, errlen, "%s: no formats", path);
+		rc = etm_fail(err, errlen, "%s: no formats", path);
 	return rc;
 }
 
@@ -218,14 +206,14 @@ static int read_sinks(struct etm_pmu *pmu, char *err, size_t errlen)
 	snprintf(path, sizeof(path), "%s/sinks", pmu->dir);
 	DIR *d = opendir(path);
 	if (!d)
-		return errno == ENOENT ? 0 : fail(err, errlen, "%s: %s", path, strerror(errno));
+		return errno == ENOENT ? 0 : etm_fail(err, errlen, "%s: %s", path, strerror(errno));
 	struct dirent *de;
 	int rc = 0;
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
 		if (pmu->n_sinks == ETM_MAX_SINKS || strlen(de->d_name) >= ETM_SINK_NAME_LEN) {
-			rc = fail(err, errlen, "%s: too many sinks or name too long", path);
+			rc = etm_fail(err, errlen, "%s: too many sinks or name too long", path);
 			break;
 		}
 		struct etm_sink_entry *s = &pmu->sinks[pmu->n_sinks];
@@ -244,7 +232,7 @@ static int read_cpus(struct etm_pmu *pmu, char *err, size_t errlen)
 {
 	DIR *d = opendir(pmu->dir);
 	if (!d)
-		return fail(err, errlen, "%s: %s", pmu->dir, strerror(errno));
+		return etm_fail(err, errlen, "%s: %s", pmu->dir, strerror(errno));
 	struct dirent *de;
 	int rc = 0;
 	unsigned cap = 0;
@@ -257,7 +245,7 @@ static int read_cpus(struct etm_pmu *pmu, char *err, size_t errlen)
 			cap = cap ? cap * 2 : 8;
 			struct etm_cpu_regs *p = realloc(pmu->cpus, cap * sizeof(*p));
 			if (!p) {
-				rc = fail(err, errlen, "out of memory");
+				rc = etm_fail(err, errlen, "out of memory");
 				break;
 			}
 			pmu->cpus = p;
@@ -272,7 +260,7 @@ static int read_cpus(struct etm_pmu *pmu, char *err, size_t errlen)
 	}
 	closedir(d);
 	if (!rc && pmu->n_cpus == 0)
-		rc = fail(err, errlen, "%s: no cpuN entries: no CPU has a trace unit", pmu->dir);
+		rc = etm_fail(err, errlen, "%s: no cpuN entries: no CPU has a trace unit", pmu->dir);
 	if (!rc)
 		qsort(pmu->cpus, pmu->n_cpus, sizeof(pmu->cpus[0]), cmp_cpu);
 	return rc;
@@ -283,17 +271,17 @@ int etm_pmu_read(const char *sysfs_root, struct etm_pmu *pmu, char *err, size_t 
 	memset(pmu, 0, sizeof(*pmu));
 	pmu->nr_addr_filters = -1;
 	if ((size_t)snprintf(pmu->dir, sizeof(pmu->dir), "%s/%s", sysfs_root, ETM_PMU_PATH) >= sizeof(pmu->dir))
-		return fail(err, errlen, "sysfs root path too long");
+		return etm_fail(err, errlen, "sysfs root path too long");
 	char path[PATH_MAX + 64];
 	uint64_t v;
 	snprintf(path, sizeof(path), "%s/type", pmu->dir);
 	if (etm_sysfs_read_u64(path, &v, err, errlen)) {
 		if (!exists(pmu->dir))
-			fail(err, errlen, "no CoreSight ETM perf PMU: %s does not exist", pmu->dir);
+			etm_fail(err, errlen, "no CoreSight ETM perf PMU: %s does not exist", pmu->dir);
 		return -1;
 	}
 	if (v > UINT32_MAX)
-		return fail(err, errlen, "%s: bad PMU type", path);
+		return etm_fail(err, errlen, "%s: bad PMU type", path);
 	pmu->type = (uint32_t)v;
 	snprintf(path, sizeof(path), "%s/nr_addr_filters", pmu->dir);
 	if (exists(path)) {
@@ -337,5 +325,5 @@ int etm_pmu_sink_hash(const struct etm_pmu *pmu, const char *name, uint32_t *has
 	size_t len = 0;
 	for (unsigned i = 0; i < pmu->n_sinks && len < sizeof(list); i++)
 		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", i ? ", " : "", pmu->sinks[i].name);
-	return fail(err, errlen, "No sink \"%s\" (sinks: %s).", name, pmu->n_sinks ? list : "none");
+	return etm_fail(err, errlen, "No sink \"%s\" (sinks: %s).", name, pmu->n_sinks ? list : "none");
 }

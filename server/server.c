@@ -1051,31 +1051,31 @@ static bool parse_bool_arg(const char *a, size_t n, bool *out)
 	return true;
 }
 
-static void handle_qdisablerandom(void *ctx, const char *a, size_t n, struct buf *reply)
+/* "Q...:0" / "Q...:1" packets that set one flag. */
+static void set_flag(const char *a, size_t n, bool *flag, struct buf *reply)
 {
-	(void)ctx;
-	if (parse_bool_arg(a, n, &target_settings.disable_randomization))
+	if (parse_bool_arg(a, n, flag))
 		reply_ok(reply);
 	else
 		reply_error(reply, 1);
+}
+
+static void handle_qdisablerandom(void *ctx, const char *a, size_t n, struct buf *reply)
+{
+	(void)ctx;
+	set_flag(a, n, &target_settings.disable_randomization, reply);
 }
 
 static void handle_qstartupwithshell(void *ctx, const char *a, size_t n, struct buf *reply)
 {
 	(void)ctx;
-	if (parse_bool_arg(a, n, &target_settings.startup_with_shell))
-		reply_ok(reply);
-	else
-		reply_error(reply, 1);
+	set_flag(a, n, &target_settings.startup_with_shell, reply);
 }
 
 static void handle_qthreadevents(void *ctx, const char *a, size_t n, struct buf *reply)
 {
 	(void)ctx;
-	if (parse_bool_arg(a, n, &target_settings.thread_events))
-		reply_ok(reply);
-	else
-		reply_error(reply, 1);
+	set_flag(a, n, &target_settings.thread_events, reply);
 }
 
 static void handle_qnonstop(void *ctx, const char *a, size_t n, struct buf *reply)
