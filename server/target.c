@@ -1092,6 +1092,12 @@ static bool take_pending(struct stop_event *ev)
 	for (struct process *p = processes; p; p = p->next)
 		for (struct thread *t = p->threads; t; t = t->next)
 			if (t->has_pending && t->stopped) {
+				/* All-stop: a thread gdb left stopped keeps its news
+				 * until gdb resumes it (not the answer to another
+				 * thread's step); exits are news for everyone. */
+				if (!target_non_stop && t->resume == RESUME_STOP &&
+				    t->pending.kind != STOP_EXITED && t->pending.kind != STOP_SIGNALLED)
+					continue;
 				if (!pending_still_valid(t)) {
 					t->has_pending = false;
 					continue;
