@@ -23,10 +23,9 @@ CFLAGS  ?= -O2 -g
 SANFLAGS ?=
 ALL_CFLAGS = $(CFLAGS_BASE) $(CFLAGS) $(SANFLAGS)
 LDLIBS  := -lopencsd_c_api -lopencsd -lexpat -lelf -lpthread
-# x86 instruction lengths for the software branch recorder.
-ifeq ($(ARCH),x86_64)
-LDLIBS  += -lcapstone
-endif
+# x86 instruction lengths for the software branch recorder come from
+# libcapstone, loaded on first use (arch/x86_64.c).
+LDLIBS  += -ldl
 LDFLAGS ?=
 
 # A cross compiler finds the target's libraries in the sysroot that

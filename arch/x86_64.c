@@ -12,6 +12,7 @@
 #include "arch/x86_64-tdesc.inc"
 
 #include <capstone/capstone.h>
+#include <dlfcn.h>
 
 static const char tdesc_target[] =
 	"<?xml version=\"1.0\"?>\n"
@@ -401,25 +402,45 @@ static long x86_syscall_number(const uint8_t *regs)
 	return (long)nr;
 }
 
+/* Capstone is loaded on first use: linking it costs every start-up of the
+ * server ~15 ms of relocations, and only branch recording needs it. */
+static struct {
+	bool tried;
+	csh handle;
+	cs_insn *insn;
+	bool (*disasm_iter)(csh, const uint8_t **, size_t *, uint64_t *, cs_insn *);
+} cs;
+
+static bool capstone_load(void)
+{
+	if (cs.tried)
+		return cs.insn != NULL;
+	cs.tried = true;
+	void *lib = dlopen("libcapstone.so.4", RTLD_NOW | RTLD_LOCAL);
+	if (!lib)
+		lib = dlopen("libcapstone.so", RTLD_NOW | RTLD_LOCAL);
+	if (!lib)
+		return false;
+	cs_err (*open_fn)(cs_arch, cs_mode, csh *) = (cs_err (*)(cs_arch, cs_mode, csh *))dlsym(lib, "cs_open");
+	cs_insn *(*malloc_fn)(csh) = (cs_insn *(*)(csh))dlsym(lib, "cs_malloc");
+	cs.disasm_iter = (bool (*)(csh, const uint8_t **, size_t *, uint64_t *, cs_insn *))
+		dlsym(lib, "cs_disasm_iter");
+	if (!open_fn || !malloc_fn || !cs.disasm_iter ||
+	    open_fn(CS_ARCH_X86, CS_MODE_64, &cs.handle) != CS_ERR_OK)
+		return false;
+	cs.insn = malloc_fn(cs.handle);
+	return cs.insn != NULL;
+}
+
 static int x86_insn_length(const uint8_t *code, size_t avail, const uint8_t *regs)
 {
 	(void)regs;
-	static csh handle;
-	static bool opened;
-	if (!opened) {
-		if (cs_open(CS_ARCH_X86, CS_MODE_64, &handle) != CS_ERR_OK)
-			return -1;
-		opened = true;
-	}
+	if (!capstone_load())
+		return -1;
 	const uint8_t *p = code;
 	size_t left = avail;
 	uint64_t addr = 0;
-	cs_insn *insn = cs_malloc(handle);
-	if (!insn)
-		return -1;
-	int len = cs_disasm_iter(handle, &p, &left, &addr, insn) ? (int)insn->size : -1;
-	cs_free(insn, 1);
-	return len;
+	return cs.disasm_iter(cs.handle, &p, &left, &addr, cs.insn) ? (int)cs.insn->size : -1;
 }
 
 const struct arch_ops the_arch = {
