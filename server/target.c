@@ -1259,13 +1259,18 @@ int target_detach(struct process *p)
 void target_kill(struct process *p)
 {
 	kill(p->pid, SIGKILL);
-	/* Reap every thread so nothing is left as a zombie of ours. */
-	for (struct thread *t = p->threads; t; t = t->next) {
-		int status;
-		while (waitpid(t->tid, &status, __WALL) > 0 &&
-		       !WIFEXITED(status) && !WIFSIGNALED(status))
-			;
-	}
+	/* Reap every thread so nothing is left as a zombie of ours. The
+	 * leader last: its exit is reported only once the tracer has reaped
+	 * the other threads, so waiting for it first would never return. */
+	for (int leader = 0; leader < 2; leader++)
+		for (struct thread *t = p->threads; t; t = t->next) {
+			if ((t->tid == p->pid) != leader)
+				continue;
+			int status;
+			while (waitpid(t->tid, &status, __WALL) > 0 &&
+			       !WIFEXITED(status) && !WIFSIGNALED(status))
+				;
+		}
 	target_mourn(p);
 }
 
