@@ -606,6 +606,9 @@ static void resume_thread(struct thread *t, int request, int sig)
 	t->regs_valid = false;
 	t->siginfo_valid = false;
 	t->stepping = request == PTRACE_SINGLESTEP;
+	t->last_request = request;
+	if (t->stop_expected)
+		t->resumed_over_sigstop = true;
 	if (ptrace(request, t->tid, 0, sig) == 0) {
 		t->stopped = false;
 	} else {
@@ -781,6 +784,7 @@ int target_btrace_enable(struct thread *t, uint64_t size, char *err, size_t errl
 			send_tgkill(t->proc->pid, t->tid, SIGSTOP);
 			t->stop_expected = true;
 		}
+		t->resumed_over_sigstop = false;
 		while (!t->stopped) {
 			int status;
 			struct stop_event ev;
@@ -966,6 +970,12 @@ static bool handle_status(struct thread *t, int status, struct stop_event *ev)
 			ev->sig = 0;
 			return true;
 		}
+		/* Sent to stop it for an earlier event, but gdb has resumed it
+		 * since: it goes on as gdb asked. */
+		if (t->resumed_over_sigstop) {
+			t->resumed_over_sigstop = false;
+			resume_thread(t, t->last_request, 0);
+		}
 		return false;   /* ours; the thread stays stopped */
 	}
 	ev->kind = STOP_SIGNAL;
@@ -1040,11 +1050,16 @@ static enum poll_result poll_one(pid_t pid, int flags, struct stop_event *ev)
 void target_stop_all(void)
 {
 	for (struct process *p = processes; p; p = p->next)
-		for (struct thread *t = p->threads; t; t = t->next)
-			if (!t->stopped && !t->stop_expected) {
+		for (struct thread *t = p->threads; t; t = t->next) {
+			if (t->stopped)
+				continue;
+			if (!t->stop_expected) {
 				send_tgkill(p->pid, t->tid, SIGSTOP);
 				t->stop_expected = true;
 			}
+			/* A SIGSTOP still in flight now serves this stop. */
+			t->resumed_over_sigstop = false;
+		}
 	/* Wait until every thread is stopped; other events become pending. */
 	for (;;) {
 		struct thread *running = NULL;
@@ -1158,6 +1173,7 @@ void target_stop_thread(struct thread *t)
 	if (t->stopped)
 		return;
 	t->stop_requested = true;
+	t->resumed_over_sigstop = false;
 	if (!t->stop_expected) {
 		send_tgkill(t->proc->pid, t->tid, SIGSTOP);
 		t->stop_expected = true;

@@ -71,6 +71,8 @@ struct thread {
 	struct swbtrace *bt;    /* software branch recording, or NULL */
 	uint64_t bt_pc;         /* PC before the step being recorded */
 	bool stepping;          /* last resumed with PTRACE_SINGLESTEP */
+	int last_request;       /* PTRACE_CONT / SINGLESTEP / SYSCALL */
+	bool resumed_over_sigstop; /* resumed while our SIGSTOP was in flight */
 
 	enum resume_kind resume;
 	int resume_sig;
