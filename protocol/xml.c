@@ -1,6 +1,7 @@
 #include "protocol/xml.h"
 
 #include <stdint.h>
+#include <string.h>
 
 #include "protocol/hex.h"
 
@@ -21,6 +22,22 @@ void xml_escape(struct buf *out, const char *s)
 				buf_putc(out, *s);
 		}
 	}
+}
+
+bool xfer_split_annex(const char *args, size_t len, char *annex, size_t annex_size,
+		      const char **range, size_t *range_len)
+{
+	const char *colon = NULL;
+	for (size_t i = len; i > 0 && !colon; i--)
+		if (args[i - 1] == ':')
+			colon = args + i - 1;
+	if (!colon || (size_t)(colon - args) >= annex_size)
+		return false;
+	memcpy(annex, args, (size_t)(colon - args));
+	annex[colon - args] = '\0';
+	*range = colon + 1;
+	*range_len = (size_t)(args + len - *range);
+	return true;
 }
 
 int xfer_parse_range(const char *args, size_t len,

@@ -762,21 +762,6 @@ static const char *build_btrace(struct session *s, const char *key, const char *
 	return NULL;
 }
 
-static bool split_annex(const char *a, size_t n, char *annex, size_t size, const char **range,
-			size_t *range_len)
-{
-	const char *colon = NULL;
-	for (size_t i = n; i > 0 && !colon; i--)
-		if (a[i - 1] == ':')
-			colon = a + i - 1;
-	if (!colon || (size_t)(colon - a) >= size)
-		return false;
-	memcpy(annex, a, (size_t)(colon - a));
-	annex[colon - a] = '\0';
-	*range = colon + 1;
-	*range_len = (size_t)(a + n - *range);
-	return true;
-}
 
 /* Chunked reads: the document is built at offset 0 (the trace is
  * decoded then, once) and kept in the session's qXfer cache, or for raw
@@ -851,7 +836,7 @@ void handle_xfer_btrace(void *ctx, const char *a, size_t n, struct buf *reply)
 		buf_reset(reply);
 		return;
 	}
-	if (!split_annex(a, n, annex, sizeof annex, &range, &range_len)) {
+	if (!xfer_split_annex(a, n, annex, sizeof annex, &range, &range_len)) {
 		reply_error_msg(reply, "Bad annex.");
 		return;
 	}
@@ -871,7 +856,7 @@ void handle_xfer_btrace_conf(void *ctx, const char *a, size_t n, struct buf *rep
 		buf_reset(reply);
 		return;
 	}
-	if (!split_annex(a, n, annex, sizeof annex, &range, &range_len)) {
+	if (!xfer_split_annex(a, n, annex, sizeof annex, &range, &range_len)) {
 		reply_error_msg(reply, "Bad annex.");
 		return;
 	}

@@ -1497,24 +1497,6 @@ static const char *build_siginfo(struct session *s, const char *annex, struct bu
 	return NULL;
 }
 
-/* Split "ANNEX:OFFSET,LENGTH" at the last ':'. */
-static bool split_annex(const char *a, size_t n, char *annex, size_t annex_size,
-			const char **range, size_t *range_len)
-{
-	const char *colon = NULL;
-	for (size_t i = n; i > 0; i--)
-		if (a[i - 1] == ':') {
-			colon = a + i - 1;
-			break;
-		}
-	if (!colon || (size_t)(colon - a) >= annex_size)
-		return false;
-	memcpy(annex, a, (size_t)(colon - a));
-	annex[colon - a] = '\0';
-	*range = colon + 1;
-	*range_len = (size_t)(a + n - *range);
-	return true;
-}
 
 static void xfer_object(struct session *s, const char *object,
 			const char *(*build)(struct session *, const char *, struct buf *),
@@ -1523,7 +1505,7 @@ static void xfer_object(struct session *s, const char *object,
 	char annex[256], key[64];
 	const char *range;
 	size_t range_len;
-	if (!split_annex(a, n, annex, sizeof annex, &range, &range_len)) {
+	if (!xfer_split_annex(a, n, annex, sizeof annex, &range, &range_len)) {
 		reply_error(reply, 1);
 		return;
 	}
@@ -1541,7 +1523,7 @@ static void handle_xfer_features(void *ctx, const char *a, size_t n, struct buf 
 	char annex[256];
 	const char *range;
 	size_t range_len;
-	if (!split_annex(a, n, annex, sizeof annex, &range, &range_len)) {
+	if (!xfer_split_annex(a, n, annex, sizeof annex, &range, &range_len)) {
 		reply_error(reply, 1);
 		return;
 	}

@@ -165,6 +165,19 @@ static void test_xml_and_xfer(void)
 	CHECK(xfer_reply(&b, doc, 10, "a,4", 3) == 0);
 	CHECK_STR(b.data, "l");
 	CHECK(xfer_reply(&b, doc, 10, "x,4", 3) == -1);
+	char annex[16];
+	const char *range;
+	size_t range_len;
+	const char *args = "target.xml:0,fff";
+	CHECK(xfer_split_annex(args, strlen(args), annex, sizeof annex, &range, &range_len));
+	CHECK_STR(annex, "target.xml");
+	CHECK(range_len == 5 && memcmp(range, "0,fff", 5) == 0);
+	args = "p1.2:a:10,20";   /* the last ':' separates the range */
+	CHECK(xfer_split_annex(args, strlen(args), annex, sizeof annex, &range, &range_len));
+	CHECK_STR(annex, "p1.2:a");
+	CHECK(!xfer_split_annex("no-colon", 8, annex, sizeof annex, &range, &range_len));
+	args = "a-very-long-annex-name:0,1";
+	CHECK(!xfer_split_annex(args, strlen(args), annex, sizeof annex, &range, &range_len));
 	CHECK(xfer_reply(&b, doc, 10, "0,", 2) == -1);
 	buf_free(&b);
 }
