@@ -826,9 +826,10 @@ static void serve_cached(struct session *s, const char *key, const char *range, 
 		reply_error(reply, 1);
 }
 
-void handle_xfer_btrace(void *ctx, const char *a, size_t n, struct buf *reply)
+/* qXfer:btrace:read and qXfer:btrace-conf:read (CONF) of the general thread. */
+static void xfer_btrace_object(struct session *s, const char *a, size_t n, bool conf,
+			       struct buf *reply)
 {
-	struct session *s = ctx;
 	char annex[32], key[64];
 	const char *range;
 	size_t range_len;
@@ -842,28 +843,21 @@ void handle_xfer_btrace(void *ctx, const char *a, size_t n, struct buf *reply)
 	}
 	pid_t pid = 0, tid = 0;
 	current_tid(s, &pid, &tid, reply);
-	snprintf(key, sizeof key, "btrace:%s:%d", annex, (int)tid);
-	serve_cached(s, key, range, range_len, annex, false, reply);
+	if (conf)
+		snprintf(key, sizeof key, "btrace-conf:%d", (int)tid);
+	else
+		snprintf(key, sizeof key, "btrace:%s:%d", annex, (int)tid);
+	serve_cached(s, key, range, range_len, annex, conf, reply);
+}
+
+void handle_xfer_btrace(void *ctx, const char *a, size_t n, struct buf *reply)
+{
+	xfer_btrace_object(ctx, a, n, false, reply);
 }
 
 void handle_xfer_btrace_conf(void *ctx, const char *a, size_t n, struct buf *reply)
 {
-	struct session *s = ctx;
-	char annex[32], key[64];
-	const char *range;
-	size_t range_len;
-	if (!btrace_available()) {
-		buf_reset(reply);
-		return;
-	}
-	if (!xfer_split_annex(a, n, annex, sizeof annex, &range, &range_len)) {
-		reply_error_msg(reply, "Bad annex.");
-		return;
-	}
-	pid_t pid = 0, tid = 0;
-	current_tid(s, &pid, &tid, reply);
-	snprintf(key, sizeof key, "btrace-conf:%d", (int)tid);
-	serve_cached(s, key, range, range_len, annex, true, reply);
+	xfer_btrace_object(ctx, a, n, true, reply);
 }
 
 /* ---- Qbtrace / Qbtrace-conf ------------------------------------------------- */
