@@ -49,6 +49,15 @@ static void usage(FILE *out)
 		"  --no-startup-with-shell\n"
 		"                        Exec PROG directly instead of using a shell.\n"
 		"  --baud RATE           Line speed of a serial COMM.\n"
+		"\n"
+		"Access control:\n"
+		"\n"
+		"  --allow HOST[/MASK]   Accept TCP connections only from HOST (an IPv4 or\n"
+		"                        IPv6 address, or a name resolved at start-up),\n"
+		"                        or its network with a MASK of prefix bits.\n"
+		"                        Repeatable. Loopback is not implied.\n"
+		"  --no-run              Never start a program for a client: vRun and R\n"
+		"                        are refused, vFile opens no file for writing.\n"
 		"  --etm-perfdata FILE   Trace threads with the CoreSight trace recorded in\n"
 		"                        FILE (perf.data with cs_etm) instead of perf.\n"
 		"\n"
@@ -65,6 +74,10 @@ static void usage(FILE *out)
 		"Report bugs in the project's issue tracker.\n");
 }
 
+/* Static so that early exits leave nothing unreachable behind. */
+static struct allow_list allow;
+static struct buf allow_text = BUF_INIT;   /* the --allow arguments, for the start-up line */
+
 static void version(void)
 {
 	printf("csgdbserver %s\n"
@@ -77,6 +90,7 @@ int main(int argc, char **argv)
 	struct options opts = {.baud = 0};
 	char **wrapper = NULL;
 	const char *etm_perfdata = NULL;
+	bool no_run = false;
 	int i = 1;
 	for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
 		const char *a = argv[i];
@@ -99,6 +113,20 @@ int main(int argc, char **argv)
 			etm_perfdata = argv[++i];
 		} else if (strncmp(a, "--etm-perfdata=", 15) == 0) {
 			etm_perfdata = a + 15;
+		} else if (strcmp(a, "--allow") == 0 || strncmp(a, "--allow=", 8) == 0) {
+			const char *spec = a[7] == '=' ? a + 8 : i + 1 < argc ? argv[++i] : NULL;
+			char err[512];
+			if (!spec) {
+				fprintf(stderr, "--allow: missing HOST[/MASK]\n");
+				return 1;
+			}
+			if (allow_list_add(&allow, spec, err, sizeof err) < 0) {
+				fprintf(stderr, "%s\n", err);
+				return 1;
+			}
+			buf_printf(&allow_text, "%s%s", allow_text.len ? " " : "", spec);
+		} else if (strcmp(a, "--no-run") == 0) {
+			no_run = true;
 		} else if (strcmp(a, "--multi") == 0) {
 			opts.multi = true;
 		} else if (strcmp(a, "--once") == 0) {
@@ -179,8 +207,21 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	opts.comm = argv[i++];
+	/* "csgdbserver --multi :2345 --allow HOST" would run "--allow". */
+	if (i < argc && strncmp(argv[i], "--", 2) == 0) {
+		fprintf(stderr, "%s after COMM: options go before COMM "
+			"(a program whose name starts with -- is given as ./NAME)\n", argv[i]);
+		usage(stderr);
+		return 1;
+	}
 	if (strcmp(opts.comm, "stdio") == 0)
 		opts.comm = "-";
+	if (allow.given && (strcmp(opts.comm, "-") == 0 || !strchr(opts.comm, ':') ||
+			    strchr(opts.comm, '/'))) {
+		fprintf(stderr, "--allow applies to TCP connections (HOST:PORT or :PORT), not to %s\n",
+			opts.comm);
+		return 1;
+	}
 	if (opts.replay_dir) {
 		if (i < argc || opts.attach_pid || opts.multi) {
 			fprintf(stderr, "--replay serves a recording: no PROG, --attach or --multi\n");
@@ -214,6 +255,7 @@ int main(int argc, char **argv)
 	memset(&s, 0, sizeof s);
 	s.opts = &opts;
 	s.remote.log = opts.remote_debug;
+	s.remote.no_run = no_run;
 	session_reset(&s);
 
 	if (opts.replay_dir) {
@@ -261,6 +303,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "Exiting\n");
 		return 1;
 	}
+	l.allow = &allow;
+	if (allow.given)
+		fprintf(stderr, "csgdbserver: accepting connections only from %s\n", allow_text.data);
+	else if (l.reaches_other_hosts)
+		fprintf(stderr, "csgdbserver: any host that reaches %s may connect; "
+			"--allow HOST[/MASK] restricts who\n", opts.comm);
 	int status = 0;
 	for (;;) {
 		if (listener_accept(&l, &s.remote) < 0) {
@@ -268,6 +316,7 @@ int main(int argc, char **argv)
 			break;
 		}
 		session_reset(&s);
+		btrace_new_client();
 		session_serve(&s);
 		remote_close(&s.remote);
 		hostio_reset();
@@ -287,6 +336,8 @@ int main(int argc, char **argv)
 	btrace_shutdown();
 	replay_close();
 	listener_close(&l);
+	allow_list_free(&allow);
+	buf_free(&allow_text);
 	buf_free(&s.xfer);
 	for (size_t k = 0; s.last_run_argv && s.last_run_argv[k]; k++)
 		free(s.last_run_argv[k]);

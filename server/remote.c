@@ -1,6 +1,7 @@
 /* Transport of the remote protocol (gdbserver's remote-utils). */
 #include "server/remote.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -16,6 +17,182 @@
 #include <unistd.h>
 
 static const char *listen_comm;   /* for messages, as the user wrote it */
+
+static int parse_prefix(const char *text, int max, int *prefix)
+{
+	char *end;
+	long v = strtol(text, &end, 10);
+	if (!*text || *end || text[0] == '-' || text[0] == '+' || v < 0 || v > max)
+		return -1;
+	*prefix = (int)v;
+	return 0;
+}
+
+static int allow_push(struct allow_list *a, int family, const void *addr, int prefix)
+{
+	struct allow_rule *grown = realloc(a->rules, (a->n + 1) * sizeof *grown);
+	if (!grown)
+		return -1;
+	a->rules = grown;
+	struct allow_rule *r = &a->rules[a->n++];
+	memset(r, 0, sizeof *r);
+	r->family = family;
+	memcpy(r->addr, addr, family == AF_INET ? 4 : 16);
+	r->prefix = prefix;
+	return 0;
+}
+
+int allow_list_add(struct allow_list *a, const char *spec, char *err, size_t errlen)
+{
+	err[0] = '\0';
+	a->given = true;
+	if (!*spec) {
+		snprintf(err, errlen, "--allow: missing HOST[/MASK]");
+		return -1;
+	}
+	char *host = strdup(spec);
+	if (!host) {
+		snprintf(err, errlen, "--allow %s: out of memory", spec);
+		return -1;
+	}
+	char *slash = strrchr(host, '/');
+	const char *mask = NULL;
+	if (slash) {
+		*slash = '\0';
+		mask = slash + 1;
+	}
+	size_t hl = strlen(host);
+	if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
+		memmove(host, host + 1, hl - 2);
+		host[hl - 2] = '\0';
+	}
+	int rc = -1;
+	if (!*host) {
+		snprintf(err, errlen, "--allow %s: missing host before the mask", spec);
+		goto out;
+	}
+	if (mask && !*mask) {
+		snprintf(err, errlen, "--allow %s: missing mask after '/'", spec);
+		goto out;
+	}
+	unsigned char bin[16];
+	int prefix;
+	if (inet_pton(AF_INET, host, bin) == 1) {
+		if (mask && parse_prefix(mask, 32, &prefix) < 0) {
+			snprintf(err, errlen, "--allow %s: the mask of an IPv4 address is 0 to 32 bits", spec);
+			goto out;
+		}
+		rc = allow_push(a, AF_INET, bin, mask ? prefix : 32);
+	} else if (inet_pton(AF_INET6, host, bin) == 1) {
+		if (mask && parse_prefix(mask, 128, &prefix) < 0) {
+			snprintf(err, errlen, "--allow %s: the mask of an IPv6 address is 0 to 128 bits", spec);
+			goto out;
+		}
+		rc = allow_push(a, AF_INET6, bin, mask ? prefix : 128);
+	} else {
+		/* A name: its addresses now, once; the list never changes later. */
+		if (strspn(host, "0123456789.") == strlen(host) || strchr(host, ':')) {
+			snprintf(err, errlen, "--allow %s: not an IPv4 or IPv6 address", spec);
+			goto out;
+		}
+		if (mask && parse_prefix(mask, 128, &prefix) < 0) {
+			snprintf(err, errlen, "--allow %s: the mask is 0 to 32 bits (IPv4) or 0 to 128 (IPv6)",
+				 spec);
+			goto out;
+		}
+		struct addrinfo hints = {0}, *res, *ai;
+		hints.ai_family = AF_UNSPEC;
+		hints.ai_socktype = SOCK_STREAM;
+		int g = getaddrinfo(host, NULL, &hints, &res);
+		if (g != 0) {
+			snprintf(err, errlen, "--allow %s: cannot resolve name: %s", spec, gai_strerror(g));
+			goto out;
+		}
+		rc = 0;
+		size_t before = a->n;
+		for (ai = res; ai && rc == 0; ai = ai->ai_next) {
+			if (ai->ai_family == AF_INET) {
+				int p = mask ? prefix : 32;
+				if (p > 32) {
+					snprintf(err, errlen, "--allow %s: %s has an IPv4 address; "
+						 "its mask is 0 to 32 bits", spec, host);
+					rc = -1;
+					break;
+				}
+				rc = allow_push(a, AF_INET,
+						&((struct sockaddr_in *)ai->ai_addr)->sin_addr, p);
+			} else if (ai->ai_family == AF_INET6) {
+				rc = allow_push(a, AF_INET6,
+						&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr,
+						mask ? prefix : 128);
+			}
+		}
+		freeaddrinfo(res);
+		if (rc == 0 && a->n == before) {
+			snprintf(err, errlen, "--allow %s: the name has no IPv4 or IPv6 address", spec);
+			rc = -1;
+		}
+	}
+	if (rc < 0 && !err[0])
+		snprintf(err, errlen, "--allow %s: out of memory", spec);
+out:
+	free(host);
+	return rc;
+}
+
+static bool prefix_matches(const unsigned char *a, const unsigned char *b, int bits)
+{
+	int whole = bits / 8, rest = bits % 8;
+	if (memcmp(a, b, (size_t)whole) != 0)
+		return false;
+	if (!rest)
+		return true;
+	unsigned char m = (unsigned char)(0xff << (8 - rest));
+	return (a[whole] & m) == (b[whole] & m);
+}
+
+bool allow_list_permits(const struct allow_list *a, const struct sockaddr *sa)
+{
+	if (!a || !a->given)
+		return true;
+	int family = sa->sa_family;
+	const unsigned char *addr;
+	if (family == AF_INET) {
+		addr = (const unsigned char *)&((const struct sockaddr_in *)sa)->sin_addr;
+	} else if (family == AF_INET6) {
+		addr = (const unsigned char *)&((const struct sockaddr_in6 *)sa)->sin6_addr;
+		/* ::ffff:a.b.c.d is an IPv4 peer on a dual-stack socket */
+		static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+		if (memcmp(addr, mapped, 12) == 0) {
+			family = AF_INET;
+			addr += 12;
+		}
+	} else {
+		return false;
+	}
+	for (size_t i = 0; i < a->n; i++)
+		if (a->rules[i].family == family &&
+		    prefix_matches(a->rules[i].addr, addr, a->rules[i].prefix))
+			return true;
+	return false;
+}
+
+void allow_list_free(struct allow_list *a)
+{
+	free(a->rules);
+	a->rules = NULL;
+	a->n = 0;
+	a->given = false;
+}
+
+static bool is_loopback(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+	if (sa->sa_family == AF_INET6)
+		return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)sa)->sin6_addr);
+	return false;
+}
 
 static int listen_on(struct listener *l, const char *host, const char *port)
 {
@@ -61,6 +238,8 @@ static int listen_on(struct listener *l, const char *host, const char *port)
 				: ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 		}
 		l->fds[l->nfds++] = fd;
+		if (!is_loopback(ai->ai_addr))
+			l->reaches_other_hosts = true;
 	}
 	freeaddrinfo(res);
 	if (err == EADDRINUSE || l->nfds == 0) {
@@ -161,10 +340,11 @@ static void remote_init(struct remote *r, int in_fd, int out_fd)
 
 int listener_accept(struct listener *l, struct remote *r)
 {
-	bool log = r->log;
+	bool log = r->log, no_run = r->no_run;
 	if (l->stdio) {
 		remote_init(r, 0, 1);
 		r->log = log;
+		r->no_run = no_run;
 		fprintf(stderr, "Remote debugging using stdio\n");
 		return 0;
 	}
@@ -185,6 +365,7 @@ int listener_accept(struct listener *l, struct remote *r)
 		}
 		remote_init(r, fd, fd);
 		r->log = log;
+		r->no_run = no_run;
 		fprintf(stderr, "Remote debugging using %s\n", l->serial_path);
 		return 0;
 	}
@@ -211,9 +392,17 @@ int listener_accept(struct listener *l, struct remote *r)
 			char host[NI_MAXHOST] = "?", serv[NI_MAXSERV] = "?";
 			getnameinfo((struct sockaddr *)&ss, len, host, sizeof host, serv, sizeof serv,
 				    NI_NUMERICHOST | NI_NUMERICSERV);
+			if (!allow_list_permits(l->allow, (struct sockaddr *)&ss)) {
+				/* Closed before reading a byte: nothing it sent is seen. */
+				close(fd);
+				fprintf(stderr, "csgdbserver: refused connection from host %s, port %s: "
+					"not in the --allow list\n", host, serv);
+				continue;
+			}
 			fprintf(stderr, "Remote debugging from host %s, port %s\n", host, serv);
 			remote_init(r, fd, fd);
 			r->log = log;
+			r->no_run = no_run;
 			return 0;
 		}
 	}
@@ -273,6 +462,53 @@ static int write_all(struct remote *r, const char *data, size_t len)
 	return 0;
 }
 
+static int send_framed(struct remote *r, char prefix, const char *payload, size_t len, bool wait_ack);
+
+/* vFile:open:PATH,FLAGS,MODE with any flag that writes (gdb's fileio
+ * flags: WRONLY 1, RDWR 2, APPEND 8, CREAT 0x200, TRUNC 0x400). */
+static bool vfile_open_writes(const char *p, size_t len)
+{
+	const char *comma = memchr(p, ',', len);
+	if (!comma)
+		return false;
+	unsigned long flags = 0;
+	for (const char *q = comma + 1; q < p + len && *q != ','; q++) {
+		int d = *q >= '0' && *q <= '9' ? *q - '0' : *q >= 'a' && *q <= 'f' ? *q - 'a' + 10 :
+			*q >= 'A' && *q <= 'F' ? *q - 'A' + 10 : -1;
+		if (d < 0 || flags > 0xffffff)
+			return true;    /* unparsable: refuse rather than guess */
+		flags = flags * 16 + (unsigned long)d;
+	}
+	return (flags & (0x1 | 0x2 | 0x8 | 0x200 | 0x400)) != 0;
+}
+
+/* --no-run: what the server must not do for a client. Returns true if the
+ * packet was answered (or dropped) here. */
+static bool refuse_for_no_run(struct remote *r, const char *p, size_t len)
+{
+	const char *what, *reply;
+	if (len >= 4 && memcmp(p, "vRun", 4) == 0 && (len == 4 || p[4] == ';')) {
+		what = "vRun (running a program)";
+		reply = "E.Running programs is disabled on this server (--no-run).";
+	} else if (len >= 1 && p[0] == 'R' && (len == 1 || isxdigit((unsigned char)p[1]))) {
+		what = "R (restarting the program)";
+		reply = NULL;   /* R has no reply */
+	} else if (len >= 11 && memcmp(p, "vFile:open:", 11) == 0 &&
+		   vfile_open_writes(p + 11, len - 11)) {
+		what = "vFile:open for writing";
+		reply = "F-1,d";   /* EACCES in gdb's fileio numbering */
+	} else if (len >= 13 && memcmp(p, "vFile:unlink:", 13) == 0) {
+		what = "vFile:unlink";
+		reply = "F-1,d";
+	} else {
+		return false;
+	}
+	fprintf(stderr, "csgdbserver: refused %s: --no-run\n", what);
+	if (reply)
+		send_framed(r, '$', reply, strlen(reply), true);
+	return true;
+}
+
 enum getpkt_result remote_getpkt(struct remote *r, struct buf *pkt)
 {
 	for (;;) {
@@ -291,6 +527,11 @@ enum getpkt_result remote_getpkt(struct remote *r, struct buf *pkt)
 				fprintf(stderr, "getpkt (\"%.*s\");\n",
 					(int)(r->ev.payload.len > 200 ? 200 : r->ev.payload.len),
 					r->ev.payload.data);
+			if (r->no_run && refuse_for_no_run(r, r->ev.payload.data, r->ev.payload.len)) {
+				if (r->closed)
+					return GETPKT_CLOSED;
+				continue;
+			}
 			buf_reset(pkt);
 			buf_append(pkt, r->ev.payload.data, r->ev.payload.len);
 			return GETPKT_PACKET;
