@@ -442,6 +442,12 @@ static void handle_vcont(void *ctx, const char *a, size_t n, struct buf *reply)
 		goto bad;
 	for (struct process *pr = processes; pr; pr = pr->next)
 		for (struct thread *t = pr->threads; t; t = t->next) {
+			/* Non-stop: a running thread no action names keeps going as
+			 * it was told (a recorded one must not forget it was
+			 * continued, or its next recording step looks like gdb's). */
+			bool keep = s->non_stop && !t->stopped;
+			enum resume_kind old_resume = t->resume;
+			int old_sig = t->resume_sig;
 			t->resume = RESUME_STOP;
 			t->resume_sig = 0;
 			for (size_t i = 0; i < nacts; i++) {
@@ -466,7 +472,12 @@ static void handle_vcont(void *ctx, const char *a, size_t n, struct buf *reply)
 					break;
 				}
 				t->resume_sig = acts[i].sig;
+				keep = false;
 				break;
+			}
+			if (keep) {
+				t->resume = old_resume;
+				t->resume_sig = old_sig;
 			}
 		}
 	if (s->non_stop) {
