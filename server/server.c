@@ -1112,7 +1112,12 @@ static void notify_stop(struct session *s, const struct stop_event *ev)
 			abort();
 	}
 	s->notif[s->notif_len++] = *ev;
+	/* An asynchronous notification does not move gdb's general thread:
+	 * gdb goes on reading the thread it selected with Hg. */
+	pid_t gen_pid = s->gen_pid, gen_tid = s->gen_tid;
 	note_stop(s, ev);
+	s->gen_pid = gen_pid;
+	s->gen_tid = gen_tid;
 	if (s->notif_len == 1) {
 		struct buf msg = BUF_INIT;
 		buf_puts(&msg, "Stop:");

@@ -111,3 +111,17 @@ out = ex("continue")
 contains(out, "exited with code 02", "nonzero exit code reported")
 eq([e.get("exit_code") for e in exits()], [2], "exit event code")
 ''', port=srv.port, prog=t.prog("signals"))
+
+
+def test_first_stepi_after_launch_runs_one_instruction(t):
+    """The process waits at its entry point; the first stepi must run that
+    instruction (stepping out of execve first would only land on it again)."""
+    srv = t.start_server(t.prog("basic"), options=["--once"])
+    t.gdb(r'''
+entry = pc()
+ex("stepi")
+first = pc()
+check(first != entry, "the first stepi moved off the entry point", hex(first))
+ex("stepi")
+check(pc() != first, "and the second one on", hex(pc()))
+''', port=srv.port, prog=t.prog("basic"))
