@@ -23,8 +23,8 @@ CFLAGS  ?= -O2 -g
 SANFLAGS ?=
 ALL_CFLAGS = $(CFLAGS_BASE) $(CFLAGS) $(SANFLAGS)
 LDLIBS  := -lopencsd_c_api -lopencsd -lexpat -lelf -lpthread
-# x86 instruction lengths for the software branch recorder come from
-# libcapstone, loaded on first use (arch/x86_64.c).
+# The software branch recorder disassembles with libcapstone, loaded on
+# first use (arch/disasm.c).
 LDLIBS  += -ldl
 LDFLAGS ?=
 
@@ -44,7 +44,7 @@ endif
 # protocol <- arch, etm <- server. The two mains are left out.
 MAINS          := server/main.c etm/cstrace.c
 PROTOCOL_SRCS  := $(wildcard protocol/*.c)
-ARCH_SRCS      := arch/arch.c arch/$(ARCH).c
+ARCH_SRCS      := arch/arch.c arch/$(ARCH).c arch/disasm.c
 ETM_SRCS       := $(filter-out $(MAINS),$(wildcard etm/*.c))
 SERVER_SRCS    := $(filter-out $(MAINS),$(wildcard server/*.c))
 objs = $(patsubst %.c,$(BUILD)/%.o,$(1))

@@ -1,6 +1,8 @@
 /* AArch64 Linux: registers, target description, BRK, NT_ARM_HW_BREAK/WATCH. */
 #include "arch/aarch64.h"
 
+#include <capstone/capstone.h>
+
 #include <elf.h>
 #include <errno.h>
 #include <stddef.h>
@@ -85,6 +87,33 @@ static int a64_fetch_regs(pid_t tid, uint8_t *regs)
 	memcpy(regs + a64_regs[R_FPSR].offset, &fp.fpsr, 4);
 	memcpy(regs + a64_regs[R_FPCR].offset, &fp.fpcr, 4);
 	return 0;
+}
+
+static int a64_fetch_gp_regs(pid_t tid, uint8_t *regs)
+{
+	struct user_pt_regs gp;
+	if (getregset(tid, NT_PRSTATUS, &gp, sizeof gp) < 0)
+		return -1;
+	memcpy(regs, gp.regs, sizeof gp.regs);
+	memcpy(regs + a64_regs[R_SP].offset, &gp.sp, 8);
+	memcpy(regs + a64_regs[R_PC].offset, &gp.pc, 8);
+	uint32_t cpsr = (uint32_t)gp.pstate;
+	memcpy(regs + a64_regs[R_CPSR].offset, &cpsr, 4);
+	return 0;
+}
+
+static int a64_store_gp_regs(pid_t tid, const uint8_t *regs)
+{
+	struct user_pt_regs gp;
+	if (getregset(tid, NT_PRSTATUS, &gp, sizeof gp) < 0)
+		return -1;
+	memcpy(gp.regs, regs, sizeof gp.regs);
+	memcpy(&gp.sp, regs + a64_regs[R_SP].offset, 8);
+	memcpy(&gp.pc, regs + a64_regs[R_PC].offset, 8);
+	uint32_t cpsr;
+	memcpy(&cpsr, regs + a64_regs[R_CPSR].offset, 4);
+	gp.pstate = (gp.pstate & ~(uint64_t)0xffffffff) | cpsr;
+	return setregset(tid, NT_PRSTATUS, &gp, sizeof gp);
 }
 
 /* Read, modify, write: keeps what the block does not hold (the upper half
@@ -354,6 +383,118 @@ static int a64_insn_length(const uint8_t *code, size_t avail, const uint8_t *reg
 	return avail >= 4 ? 4 : -1;   /* A64 instructions are all 4 bytes */
 }
 
+/* --- branch emulation for the recorder's fast path ------------------------ */
+
+static uint64_t xreg(const uint8_t *regs, int n)
+{
+	uint64_t v;
+	memcpy(&v, regs + a64_regs[n].offset, 8);
+	return v;
+}
+
+/* The value of capstone register REG (x0-x30, w0-w30, xzr, wzr) in *V. */
+static bool cs_reg_value(const uint8_t *regs, unsigned reg, uint64_t *v)
+{
+	if (reg >= ARM64_REG_X0 && reg <= ARM64_REG_X28)
+		*v = xreg(regs, (int)(reg - ARM64_REG_X0));
+	else if (reg == ARM64_REG_X29 || reg == ARM64_REG_X30)
+		*v = xreg(regs, reg == ARM64_REG_X29 ? 29 : 30);
+	else if (reg >= ARM64_REG_W0 && reg <= ARM64_REG_W30)
+		*v = (uint32_t)xreg(regs, (int)(reg - ARM64_REG_W0));
+	else if (reg == ARM64_REG_XZR || reg == ARM64_REG_WZR)
+		*v = 0;
+	else
+		return false;
+	return true;
+}
+
+static bool cond_holds(arm64_cc cc, uint32_t cpsr)
+{
+	bool n = cpsr >> 31 & 1, z = cpsr >> 30 & 1, c = cpsr >> 29 & 1, v = cpsr >> 28 & 1;
+	switch (cc) {
+	case ARM64_CC_EQ: return z;
+	case ARM64_CC_NE: return !z;
+	case ARM64_CC_HS: return c;
+	case ARM64_CC_LO: return !c;
+	case ARM64_CC_MI: return n;
+	case ARM64_CC_PL: return !n;
+	case ARM64_CC_VS: return v;
+	case ARM64_CC_VC: return !v;
+	case ARM64_CC_HI: return c && !z;
+	case ARM64_CC_LS: return !c || z;
+	case ARM64_CC_GE: return n == v;
+	case ARM64_CC_LT: return n != v;
+	case ARM64_CC_GT: return !z && n == v;
+	case ARM64_CC_LE: return z || n != v;
+	default: return true;   /* AL, NV, none */
+	}
+}
+
+/* b, b.cond, bl, br, blr, ret, cbz/cbnz, tbz/tbnz: where they go, from
+ * the registers. Anything else (pointer-authenticated branches, svc,
+ * brk...) is stepped. */
+static bool a64_emulate_branch(const uint8_t *code, size_t avail, uint8_t *regs,
+			       ssize_t (*mem)(void *, bool, uint64_t, void *, size_t), void *ctx)
+{
+	(void)mem; (void)ctx;
+	uint64_t pc = xreg(regs, R_PC), next = pc + 4, target, v;
+	const cs_insn *in = disasm_raw(DISASM_A64, code, avail, pc);
+	if (!in)
+		return false;
+	const cs_arm64 *a = &in->detail->arm64;
+	const cs_arm64_op *op = a->operands;
+	bool link = false;
+	switch (in->id) {
+	case ARM64_INS_B:
+	case ARM64_INS_BL:
+		if (a->op_count != 1 || op[0].type != ARM64_OP_IMM)
+			return false;
+		target = cond_holds(a->cc, (uint32_t)xreg(regs, R_CPSR)) ? (uint64_t)op[0].imm : next;
+		link = in->id == ARM64_INS_BL;
+		break;
+	case ARM64_INS_BR:
+	case ARM64_INS_BLR:
+		if (a->op_count != 1 || op[0].type != ARM64_OP_REG || !cs_reg_value(regs, op[0].reg, &target))
+			return false;
+		link = in->id == ARM64_INS_BLR;
+		break;
+	case ARM64_INS_RET:
+		if (a->op_count == 0)
+			target = xreg(regs, R_X30);
+		else if (a->op_count != 1 || op[0].type != ARM64_OP_REG ||
+			 !cs_reg_value(regs, op[0].reg, &target))
+			return false;
+		break;
+	case ARM64_INS_CBZ:
+	case ARM64_INS_CBNZ:
+		if (a->op_count != 2 || op[0].type != ARM64_OP_REG || op[1].type != ARM64_OP_IMM ||
+		    !cs_reg_value(regs, op[0].reg, &v))
+			return false;
+		target = (v == 0) == (in->id == ARM64_INS_CBZ) ? (uint64_t)op[1].imm : next;
+		break;
+	case ARM64_INS_TBZ:
+	case ARM64_INS_TBNZ:
+		if (a->op_count != 3 || op[0].type != ARM64_OP_REG || op[1].type != ARM64_OP_IMM ||
+		    op[2].type != ARM64_OP_IMM || op[1].imm < 0 || op[1].imm > 63 ||
+		    !cs_reg_value(regs, op[0].reg, &v))
+			return false;
+		target = ((v >> op[1].imm & 1) == 0) == (in->id == ARM64_INS_TBZ) ? (uint64_t)op[2].imm : next;
+		break;
+	default:
+		return false;
+	}
+	if (link)
+		memcpy(regs + a64_regs[R_X30].offset, &next, 8);
+	memcpy(regs + a64_regs[R_PC].offset, &target, 8);
+	return true;
+}
+
+static enum disasm_isa a64_disasm_isa(const uint8_t *regs)
+{
+	(void)regs;
+	return DISASM_A64;
+}
+
 const struct arch_ops the_arch = {
 	.name = "aarch64",
 	.features = a64_features,
@@ -374,4 +515,8 @@ const struct arch_ops the_arch = {
 	.trap_cause = a64_trap_cause,
 	.syscall_number = a64_syscall_number,
 	.insn_length = a64_insn_length,
+	.disasm_isa = a64_disasm_isa,
+	.fetch_gp_regs = a64_fetch_gp_regs,
+	.store_gp_regs = a64_store_gp_regs,
+	.emulate_branch = a64_emulate_branch,
 };

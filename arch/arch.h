@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "arch/disasm.h"
+
 /* A register as gdb numbers it: index in the table = gdb regnum; OFFSET is
  * its place in the raw register block, which is laid out in gdb's order so
  * that 'g' is the block in hex. */
@@ -93,6 +95,30 @@ struct arch_ops {
 	 * PC of REGS), or -1 when it does not decode. Used by the software
 	 * branch recorder to tell a taken branch from the next instruction. */
 	int (*insn_length)(const uint8_t *code, size_t avail, const uint8_t *regs);
+	/* The instruction set the thread of REGS executes (A32 or T32 on arm
+	 * by CPSR.T), for disasm_one. */
+	enum disasm_isa (*disasm_isa)(const uint8_t *regs);
+
+	/* Optional, for the recorder's fast path, which runs on every branch:
+	 * only the general registers (PC, SP, flags and the integer ones) in
+	 * and out of the raw block, with one system call each. */
+	int (*fetch_gp_regs)(pid_t tid, uint8_t *regs);
+	int (*store_gp_regs)(pid_t tid, const uint8_t *regs);
+	/* Optional: carry out the control-flow instruction at the PC of REGS
+	 * (CODE, AVAIL bytes) on REGS and through MEM (a call's return
+	 * address), without running it. False, with REGS untouched, for what
+	 * it does not do exactly (the caller single-steps those). */
+	bool (*emulate_branch)(const uint8_t *code, size_t avail, uint8_t *regs,
+			       ssize_t (*mem)(void *ctx, bool write, uint64_t addr, void *buf, size_t len),
+			       void *ctx);
+	/* Without hardware single-step (arm): where the instruction at the PC
+	 * of REGS can go next, bit 0 set for Thumb; the recorder plants
+	 * breakpoints there and lets it run. Returns how many (1 or 2), 0 for
+	 * a system call (run to its end with PTRACE_SYSCALL instead), -1 when
+	 * it cannot tell. */
+	int (*step_targets)(const uint8_t *code, size_t avail, const uint8_t *regs,
+			    ssize_t (*mem)(void *ctx, bool write, uint64_t addr, void *buf, size_t len),
+			    void *ctx, uint64_t out[2]);
 };
 
 extern const struct arch_ops the_arch;

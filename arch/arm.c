@@ -2,6 +2,8 @@
  * breakpoints, PTRACE_GETHBPREGS/SETHBPREGS. */
 #include "arch/arm.h"
 
+#include <capstone/capstone.h>
+
 #include <elf.h>
 #include <errno.h>
 #include <stddef.h>
@@ -423,6 +425,254 @@ static int arm_insn_length(const uint8_t *code, size_t avail, const uint8_t *reg
 	return (hw & 0xf800) >= 0xe800 ? (avail >= 4 ? 4 : -1) : 2;
 }
 
+/* --- successors, for recording without hardware single-step ------------- */
+
+static uint32_t rreg(const uint8_t *regs, int n)
+{
+	uint32_t v;
+	memcpy(&v, regs + arm_regs[n].offset, 4);
+	return v;
+}
+
+/* The value of capstone register REG as the instruction at PC reads it
+ * (the PC reads 8 ahead in A32, 4 in T32). */
+static bool arm_cs_reg(const uint8_t *regs, unsigned reg, uint32_t pc, bool thumb, uint32_t *v)
+{
+	if (reg >= ARM_REG_R0 && reg <= ARM_REG_R12)
+		*v = rreg(regs, (int)(reg - ARM_REG_R0));
+	else if (reg == ARM_REG_SP)
+		*v = rreg(regs, R_SP);
+	else if (reg == ARM_REG_LR)
+		*v = rreg(regs, R_LR);
+	else if (reg == ARM_REG_PC)
+		*v = pc + (thumb ? 4 : 8);
+	else
+		return false;
+	return true;
+}
+
+static int branch_targets(const uint8_t *code, size_t avail, const uint8_t *regs, uint32_t pc,
+			  ssize_t (*mem)(void *, bool, uint64_t, void *, size_t), void *ctx,
+			  uint64_t out[2]);
+
+/* An IT block is stepped as one: a breakpoint on a conditional
+ * instruction in it could be skipped. The block ends after COUNT
+ * instructions from AT (CODE); only its last one may be a branch. */
+static int it_block_targets(const uint8_t *code, size_t avail, const uint8_t *regs, uint32_t at,
+			    unsigned count, ssize_t (*mem)(void *, bool, uint64_t, void *, size_t),
+			    void *ctx, uint64_t out[2])
+{
+	size_t off = 0;
+	for (unsigned i = 0; i < count; i++) {
+		struct disasm_insn in;
+		if (disasm_one(DISASM_T32, code + off, avail - off, at + off, &in) <= 0)
+			return -1;
+		if (in.flow) {
+			/* Only registers the block has not changed yet are known:
+			 * a branch other than the first one is trusted only when
+			 * direct. */
+			if (i + 1 != count || (i > 0 && !in.has_target))
+				return -1;
+			uint64_t t[2];
+			int n = branch_targets(code + off, avail - off, regs, at + (uint32_t)off, mem, ctx, t);
+			if (n <= 0)
+				return -1;
+			out[0] = (at + off + in.size) | 1;
+			out[1] = t[n - 1];
+			return (out[1] | 1) == (out[0] | 1) ? 1 : 2;
+		}
+		off += in.size;
+	}
+	out[0] = (at + off) | 1;
+	return 1;
+}
+
+static int arm_step_targets(const uint8_t *code, size_t avail, const uint8_t *regs,
+			    ssize_t (*mem)(void *, bool, uint64_t, void *, size_t), void *ctx,
+			    uint64_t out[2])
+{
+	uint32_t cpsr;
+	memcpy(&cpsr, regs + OFF_CPSR, 4);
+	uint32_t pc = rreg(regs, R_PC);
+	/* Already inside an IT block (stopped there by a signal, say):
+	 * ITSTATE[3:0] tells how many instructions are left. */
+	unsigned itstate = ((cpsr >> 8) & 0xfc) | ((cpsr >> 25) & 3);
+	if ((cpsr & 0x20) && (itstate & 0xf)) {
+		unsigned low = itstate & 0xf;
+		unsigned left = low & 1 ? 4 : low & 2 ? 3 : low & 4 ? 2 : 1;
+		return it_block_targets(code, avail, regs, pc, left, mem, ctx, out);
+	}
+	return branch_targets(code, avail, regs, pc, mem, ctx, out);
+}
+
+static int branch_targets(const uint8_t *code, size_t avail, const uint8_t *regs, uint32_t pc,
+			  ssize_t (*mem)(void *, bool, uint64_t, void *, size_t), void *ctx,
+			  uint64_t out[2])
+{
+	uint32_t cpsr;
+	memcpy(&cpsr, regs + OFF_CPSR, 4);
+	bool thumb = cpsr & 0x20;
+	enum disasm_isa isa = thumb ? DISASM_T32 : DISASM_A32;
+	struct disasm_insn info;
+	if (disasm_one(isa, code, avail, pc, &info) <= 0)
+		return -1;
+	uint32_t next = (pc + info.size) | (thumb ? 1 : 0);
+	out[0] = next;
+	if (!info.flow)
+		return 1;
+	if (info.syscall)
+		return 0;
+	if (info.it_count)
+		return it_block_targets(code + info.size, avail - info.size, regs, pc + info.size,
+					info.it_count, mem, ctx, out);
+	const cs_insn *in = disasm_raw(isa, code, avail, pc);
+	if (!in)
+		return -1;
+	const cs_arm *a = &in->detail->arm;
+	const cs_arm_op *op = a->operands;
+	/* Conditional in its encoding, or cbz/cbnz. (An IT block is stepped
+	 * as a whole, its branch with the fall-through: it_block_targets.)
+	 * No breakpoint after an unconditional one: that may be data, such
+	 * as tbb's table, read by the branch itself. */
+	bool may_fall = (a->cc != ARM_CC_AL && a->cc != ARM_CC_INVALID) ||
+			in->id == ARM_INS_CBZ || in->id == ARM_INS_CBNZ;
+	uint32_t target, v, addr;
+	switch (in->id) {
+	case ARM_INS_B:
+	case ARM_INS_BL:
+	case ARM_INS_CBZ:
+	case ARM_INS_CBNZ:
+		if (a->op_count < 1 || op[a->op_count - 1].type != ARM_OP_IMM)
+			return -1;
+		target = (uint32_t)op[a->op_count - 1].imm | (thumb ? 1 : 0);
+		break;
+	case ARM_INS_BLX:
+	case ARM_INS_BX:
+		if (a->op_count != 1)
+			return -1;
+		if (op[0].type == ARM_OP_IMM)   /* blx imm switches state */
+			target = thumb ? (uint32_t)op[0].imm & ~3u : (uint32_t)op[0].imm | 1;
+		else if (op[0].type != ARM_OP_REG || !arm_cs_reg(regs, op[0].reg, pc, thumb, &target))
+			return -1;
+		break;
+	case ARM_INS_MOV:
+		if (a->op_count != 2 || op[0].type != ARM_OP_REG || op[0].reg != ARM_REG_PC ||
+		    op[1].type != ARM_OP_REG || !arm_cs_reg(regs, op[1].reg, pc, thumb, &target))
+			return -1;
+		if (thumb)
+			target |= 1;
+		break;
+	case ARM_INS_ADD: {
+		/* add pc, pc, rX, lsl #n (A32 switch tables); add pc, rX (T32) */
+		if (a->op_count < 2 || a->op_count > 3 || op[0].type != ARM_OP_REG ||
+		    op[0].reg != ARM_REG_PC)
+			return -1;
+		uint32_t sum = 0;
+		for (unsigned i = a->op_count == 2 ? 0 : 1; i < a->op_count; i++) {
+			if (op[i].type == ARM_OP_IMM) {
+				v = (uint32_t)op[i].imm;
+			} else if (op[i].type != ARM_OP_REG || !arm_cs_reg(regs, op[i].reg, pc, thumb, &v)) {
+				return -1;
+			} else if (op[i].shift.type == ARM_SFT_LSL) {
+				v <<= op[i].shift.value;
+			} else if (op[i].shift.type != ARM_SFT_INVALID) {
+				return -1;
+			}
+			sum += v;
+		}
+		target = thumb ? sum | 1 : sum;
+		break;
+	}
+	case ARM_INS_POP:
+	case ARM_INS_LDM:
+	case ARM_INS_LDMIB:
+	case ARM_INS_LDMDA:
+	case ARM_INS_LDMDB: {
+		/* The PC is the last register of the list, loaded from the
+		 * highest address. */
+		unsigned first = in->id == ARM_INS_POP ? 0 : 1;
+		if (a->op_count <= first || op[a->op_count - 1].type != ARM_OP_REG ||
+		    op[a->op_count - 1].reg != ARM_REG_PC)
+			return -1;
+		uint32_t base, n = a->op_count - first;
+		if (in->id == ARM_INS_POP)
+			base = rreg(regs, R_SP);
+		else if (op[0].type != ARM_OP_REG || !arm_cs_reg(regs, op[0].reg, pc, thumb, &base))
+			return -1;
+		switch (in->id) {
+		case ARM_INS_LDMIB: addr = base + 4 * n; break;
+		case ARM_INS_LDMDA: addr = base; break;
+		case ARM_INS_LDMDB: addr = base - 4; break;
+		default: addr = base + 4 * (n - 1); break;
+		}
+		if (mem(ctx, false, addr, &target, 4) != 4)
+			return -1;
+		break;
+	}
+	case ARM_INS_LDR: {
+		if (a->op_count < 2 || op[0].type != ARM_OP_REG || op[0].reg != ARM_REG_PC ||
+		    op[1].type != ARM_OP_MEM)
+			return -1;
+		const arm_op_mem *m = &op[1].mem;
+		uint32_t base;
+		if (!arm_cs_reg(regs, (unsigned)m->base, pc, thumb, &base))
+			return -1;
+		if (m->base == ARM_REG_PC)
+			base &= ~3u;
+		addr = base;
+		if (a->op_count == 2) {   /* offset or pre-indexed; else post-indexed */
+			int64_t off = m->disp;
+			if (m->index != ARM_REG_INVALID) {
+				if (!arm_cs_reg(regs, (unsigned)m->index, pc, thumb, &v))
+					return -1;
+				off = (int64_t)((uint64_t)v << (m->lshift > 0 ? m->lshift : 0));
+				if (op[1].subtracted)
+					off = -off;
+			}
+			addr = base + (uint32_t)off;
+		}
+		if (mem(ctx, false, addr, &target, 4) != 4)
+			return -1;
+		break;
+	}
+	case ARM_INS_TBB:
+	case ARM_INS_TBH: {
+		if (a->op_count != 1 || op[0].type != ARM_OP_MEM)
+			return -1;
+		uint32_t base, index;
+		if (!arm_cs_reg(regs, (unsigned)op[0].mem.base, pc, thumb, &base) ||
+		    !arm_cs_reg(regs, (unsigned)op[0].mem.index, pc, thumb, &index))
+			return -1;
+		uint16_t entry = 0;
+		if (in->id == ARM_INS_TBB) {
+			uint8_t b;
+			if (mem(ctx, false, base + index, &b, 1) != 1)
+				return -1;
+			entry = b;
+		} else if (mem(ctx, false, base + 2 * index, &entry, 2) != 2) {
+			return -1;
+		}
+		target = (pc + 4 + 2u * entry) | 1;
+		break;
+	}
+	default:
+		return -1;
+	}
+	if (!may_fall || (target | 1) == (next | 1)) {
+		out[0] = target;
+		return 1;
+	}
+	out[1] = target;
+	return 2;
+}
+
+static enum disasm_isa arm_disasm_isa(const uint8_t *regs)
+{
+	uint32_t cpsr;
+	memcpy(&cpsr, regs + OFF_CPSR, 4);
+	return (cpsr & 0x20) ? DISASM_T32 : DISASM_A32;
+}
+
 const struct arch_ops the_arch = {
 	.name = "arm",
 	.features = arm_features,
@@ -445,4 +695,6 @@ const struct arch_ops the_arch = {
 	.trap_cause = arm_trap_cause,
 	.syscall_number = arm_syscall_number,
 	.insn_length = arm_insn_length,
+	.disasm_isa = arm_disasm_isa,
+	.step_targets = arm_step_targets,
 };

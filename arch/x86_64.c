@@ -1,6 +1,8 @@
 /* x86-64 Linux: registers, target description, int3, DR0-DR7. */
 #include "arch/arch.h"
 
+#include <capstone/capstone.h>
+
 #include <elf.h>
 #include <errno.h>
 #include <stddef.h>
@@ -11,8 +13,6 @@
 
 #include "arch/x86_64-tdesc.inc"
 
-#include <capstone/capstone.h>
-#include <dlfcn.h>
 
 static const char tdesc_target[] =
 	"<?xml version=\"1.0\"?>\n"
@@ -239,6 +239,38 @@ static int x86_fetch_regs(pid_t tid, uint8_t *regs)
 	return 0;
 }
 
+static int x86_fetch_gp_regs(pid_t tid, uint8_t *regs)
+{
+	struct user_regs_struct gp;
+	if (ptrace(PTRACE_GETREGS, tid, 0, &gp) < 0)
+		return -1;
+	const uint8_t *g = (const uint8_t *)&gp;
+	for (int r = R_RAX; r <= R_GS; r++) {
+		memset(regs + x86_regs[r].offset, 0, x86_regs[r].size);
+		put(regs, r, g + gpr_offset[r], x86_regs[r].size);
+	}
+	put(regs, R_ORIG_RAX, &gp.orig_rax, 8);
+	put(regs, R_FS_BASE, &gp.fs_base, 8);
+	put(regs, R_GS_BASE, &gp.gs_base, 8);
+	return 0;
+}
+
+static int x86_store_gp_regs(pid_t tid, const uint8_t *regs)
+{
+	struct user_regs_struct gp;
+	memset(&gp, 0, sizeof gp);
+	uint8_t *g = (uint8_t *)&gp;
+	for (int r = R_RAX; r <= R_GS; r++) {
+		uint64_t v = 0;
+		memcpy(&v, regs + x86_regs[r].offset, x86_regs[r].size);
+		memcpy(g + gpr_offset[r], &v, 8);
+	}
+	memcpy(&gp.orig_rax, regs + x86_regs[R_ORIG_RAX].offset, 8);
+	memcpy(&gp.fs_base, regs + x86_regs[R_FS_BASE].offset, 8);
+	memcpy(&gp.gs_base, regs + x86_regs[R_GS_BASE].offset, 8);
+	return ptrace(PTRACE_SETREGS, tid, 0, &gp) < 0 ? -1 : 0;
+}
+
 static int x86_store_regs(pid_t tid, const uint8_t *regs)
 {
 	struct user_regs_struct gp;
@@ -402,45 +434,159 @@ static long x86_syscall_number(const uint8_t *regs)
 	return (long)nr;
 }
 
-/* Capstone is loaded on first use: linking it costs every start-up of the
- * server ~15 ms of relocations, and only branch recording needs it. */
-static struct {
-	bool tried;
-	csh handle;
-	cs_insn *insn;
-	bool (*disasm_iter)(csh, const uint8_t **, size_t *, uint64_t *, cs_insn *);
-} cs;
-
-static bool capstone_load(void)
-{
-	if (cs.tried)
-		return cs.insn != NULL;
-	cs.tried = true;
-	void *lib = dlopen("libcapstone.so.4", RTLD_NOW | RTLD_LOCAL);
-	if (!lib)
-		lib = dlopen("libcapstone.so", RTLD_NOW | RTLD_LOCAL);
-	if (!lib)
-		return false;
-	cs_err (*open_fn)(cs_arch, cs_mode, csh *) = (cs_err (*)(cs_arch, cs_mode, csh *))dlsym(lib, "cs_open");
-	cs_insn *(*malloc_fn)(csh) = (cs_insn *(*)(csh))dlsym(lib, "cs_malloc");
-	cs.disasm_iter = (bool (*)(csh, const uint8_t **, size_t *, uint64_t *, cs_insn *))
-		dlsym(lib, "cs_disasm_iter");
-	if (!open_fn || !malloc_fn || !cs.disasm_iter ||
-	    open_fn(CS_ARCH_X86, CS_MODE_64, &cs.handle) != CS_ERR_OK)
-		return false;
-	cs.insn = malloc_fn(cs.handle);
-	return cs.insn != NULL;
-}
-
 static int x86_insn_length(const uint8_t *code, size_t avail, const uint8_t *regs)
 {
 	(void)regs;
-	if (!capstone_load())
-		return -1;
-	const uint8_t *p = code;
-	size_t left = avail;
-	uint64_t addr = 0;
-	return cs.disasm_iter(cs.handle, &p, &left, &addr, cs.insn) ? (int)cs.insn->size : -1;
+	struct disasm_insn in;
+	return disasm_one(DISASM_X86_64, code, avail, 0, &in);
+}
+
+/* --- branch emulation for the recorder's fast path ------------------------ */
+
+static uint64_t reg64(const uint8_t *regs, int r)
+{
+	uint64_t v = 0;
+	memcpy(&v, regs + x86_regs[r].offset, x86_regs[r].size);
+	return v;
+}
+
+/* Our number of a capstone 64-bit general register, or -1. */
+static int cs_gpr(unsigned reg)
+{
+	switch (reg) {
+	case X86_REG_RAX: return R_RAX;
+	case X86_REG_RBX: return R_RBX;
+	case X86_REG_RCX: return R_RCX;
+	case X86_REG_RDX: return R_RDX;
+	case X86_REG_RSI: return R_RSI;
+	case X86_REG_RDI: return R_RDI;
+	case X86_REG_RBP: return R_RBP;
+	case X86_REG_RSP: return R_RSP;
+	case X86_REG_R8: return R_R8;
+	case X86_REG_R9: return R_R9;
+	case X86_REG_R10: return R_R10;
+	case X86_REG_R11: return R_R11;
+	case X86_REG_R12: return R_R12;
+	case X86_REG_R13: return R_R13;
+	case X86_REG_R14: return R_R14;
+	case X86_REG_R15: return R_R15;
+	default: return -1;
+	}
+}
+
+/* Whether jcc ID is taken with FLAGS; -1 for what is not a plain jcc. */
+static int jcc_taken(unsigned id, uint64_t f)
+{
+	bool cf = f & 1, pf = f & 4, zf = f & 0x40, sf = f & 0x80, of = f & 0x800;
+	switch (id) {
+	case X86_INS_JA: return !cf && !zf;
+	case X86_INS_JAE: return !cf;
+	case X86_INS_JB: return cf;
+	case X86_INS_JBE: return cf || zf;
+	case X86_INS_JE: return zf;
+	case X86_INS_JNE: return !zf;
+	case X86_INS_JG: return !zf && sf == of;
+	case X86_INS_JGE: return sf == of;
+	case X86_INS_JL: return sf != of;
+	case X86_INS_JLE: return zf || sf != of;
+	case X86_INS_JO: return of;
+	case X86_INS_JNO: return !of;
+	case X86_INS_JP: return pf;
+	case X86_INS_JNP: return !pf;
+	case X86_INS_JS: return sf;
+	case X86_INS_JNS: return !sf;
+	default: return -1;
+	}
+}
+
+/* The value of a jmp/call operand: immediate, register or memory. */
+static bool operand_value(const cs_insn *in, const uint8_t *regs,
+			  ssize_t (*mem)(void *, bool, uint64_t, void *, size_t), void *ctx,
+			  uint64_t *value)
+{
+	const cs_x86 *x = &in->detail->x86;
+	if (x->op_count != 1)
+		return false;
+	const cs_x86_op *op = &x->operands[0];
+	switch (op->type) {
+	case X86_OP_IMM:
+		*value = (uint64_t)op->imm;
+		return true;
+	case X86_OP_REG: {
+		int r = cs_gpr(op->reg);
+		if (r < 0 || op->size != 8)
+			return false;
+		*value = reg64(regs, r);
+		return true;
+	}
+	case X86_OP_MEM: {
+		if (op->size != 8 || op->mem.segment != X86_REG_INVALID)
+			return false;
+		uint64_t addr = (uint64_t)op->mem.disp;
+		if (op->mem.base == X86_REG_RIP) {
+			addr += in->address + in->size;
+		} else if (op->mem.base != X86_REG_INVALID) {
+			int r = cs_gpr(op->mem.base);
+			if (r < 0)
+				return false;
+			addr += reg64(regs, r);
+		}
+		if (op->mem.index != X86_REG_INVALID) {
+			int r = cs_gpr(op->mem.index);
+			if (r < 0)
+				return false;
+			addr += reg64(regs, r) * (uint64_t)op->mem.scale;
+		}
+		return mem(ctx, false, addr, value, 8) == 8;
+	}
+	default:
+		return false;
+	}
+}
+
+static bool x86_emulate_branch(const uint8_t *code, size_t avail, uint8_t *regs,
+			       ssize_t (*mem)(void *, bool, uint64_t, void *, size_t), void *ctx)
+{
+	uint64_t pc = reg64(regs, R_RIP);
+	const cs_insn *in = disasm_raw(DISASM_X86_64, code, avail, pc);
+	if (!in)
+		return false;
+	uint64_t next = pc + in->size, target, sp = reg64(regs, R_RSP);
+	int taken = jcc_taken(in->id, reg64(regs, R_EFLAGS));
+	if (taken >= 0) {
+		if (in->detail->x86.op_count != 1 || in->detail->x86.operands[0].type != X86_OP_IMM)
+			return false;
+		target = taken ? (uint64_t)in->detail->x86.operands[0].imm : next;
+	} else if (in->id == X86_INS_JMP) {
+		if (!operand_value(in, regs, mem, ctx, &target))
+			return false;
+	} else if (in->id == X86_INS_CALL) {
+		if (!operand_value(in, regs, mem, ctx, &target))
+			return false;
+		sp -= 8;
+		if (mem(ctx, true, sp, &next, 8) != 8)
+			return false;
+	} else if (in->id == X86_INS_RET) {
+		const cs_x86 *x = &in->detail->x86;
+		if (mem(ctx, false, sp, &target, 8) != 8)
+			return false;
+		sp += 8;
+		if (x->op_count == 1 && x->operands[0].type == X86_OP_IMM)
+			sp += (uint64_t)x->operands[0].imm;
+		else if (x->op_count != 0)
+			return false;
+	} else {
+		return false;
+	}
+	memcpy(regs + x86_regs[R_RSP].offset, &sp, 8);
+	memcpy(regs + x86_regs[R_RIP].offset, &target, 8);
+	return true;
+}
+
+static enum disasm_isa x86_disasm_isa(const uint8_t *regs)
+{
+	(void)regs;
+	return DISASM_X86_64;
 }
 
 const struct arch_ops the_arch = {
@@ -463,4 +609,8 @@ const struct arch_ops the_arch = {
 	.trap_cause = x86_trap_cause,
 	.syscall_number = x86_syscall_number,
 	.insn_length = x86_insn_length,
+	.disasm_isa = x86_disasm_isa,
+	.fetch_gp_regs = x86_fetch_gp_regs,
+	.store_gp_regs = x86_store_gp_regs,
+	.emulate_branch = x86_emulate_branch,
 };

@@ -3,19 +3,27 @@
  *   cstrace decode DIR [--ranges] [--id N] [--buffer NAME] [--stop-on-error] [-q]
  *   cstrace info DIR
  *   cstrace snapshot CAPTURE_DIR OUT_DIR
+ *   cstrace capture HOST:PORT... [OPTIONS] [-- PROG ARGS...]
  *
  * Exit status: 0 done, 1 bad input or decode errors, 2 usage, 3 nothing to
- * decode (no instruction-trace source). */
+ * decode (no instruction-trace source); capture: 4 connection failed or
+ * lost, 5 the target refused, 6 trace overflowed (--fail-on-overflow). */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "etm/capture.h"
 #include "etm/decode.h"
 #include "etm/snapshot.h"
 
@@ -41,10 +49,41 @@ static const char usage_text[] =
 	"  snapshot CAPTURE_DIR OUT    write a capture directory as an OpenCSD snapshot\n"
 	"                              (ELF segments dumped to .bin files), e.g. for\n"
 	"                              trc_pkt_lister -ss_dir OUT -decode\n"
+	"  capture HOST:PORT... [OPTIONS] [-- PROG [ARGS...]]\n"
+	"                              record a branch trace from csgdbserver over TCP\n"
+	"                              (no gdb needed) into a capture directory: an\n"
+	"                              OpenCSD snapshot (CoreSight) or a block list (bts),\n"
+	"                              memory dumps, capture.json. With PROG the server\n"
+	"                              (--multi) runs it; else --attach PID, else the\n"
+	"                              process the server already has.\n"
+	"      -o, --output DIR        capture directory (default capture-DATE-TIME);\n"
+	"                              several targets: one subdirectory HOST_PORT each\n"
+	"      --target HOST:PORT      another board to capture at the same time\n"
+	"      --attach PID            trace a running process\n"
+	"      --format F              auto (default: CoreSight if offered, else bts),\n"
+	"                              CoreSight or bts\n"
+	"      --size BYTES            trace buffer size (K/M suffixes)\n"
+	"      --core N, --id N, --sink NAME, --mode full|snapshot, --context PID\n"
+	"      --range START-END       trace only this address range (repeatable)\n"
+	"      --start-at ADDR         start trace when ADDR executes (trigger)\n"
+	"      --stop-at ADDR          stop trace and end the capture at ADDR\n"
+	"      --conf NAME=VALUE       any Qbtrace-conf:CoreSight option (repeatable)\n"
+	"      --time SECONDS          end the capture after this long\n"
+	"      --max-size BYTES        end it when this much trace has been read\n"
+	"      --drain-interval MS     read the trace this often while it runs (100)\n"
+	"      --timeout SECONDS       wait this long for a reply (30)\n"
+	"      --fail-on-overflow      exit 6 when trace was lost\n"
+	"      --no-memory             no memory dumps\n"
+	"      --progress, --no-progress   progress on stderr (default: if a terminal)\n"
+	"      -q, --quiet             no summary line\n"
 	"  help, --help                this text\n"
 	"\n"
 	"Exit status: 0 done, 1 bad input or decode errors, 2 usage error,\n"
-	"3 nothing to decode (no instruction-trace source).\n";
+	"3 nothing to decode (no instruction-trace source); capture: 4 connection\n"
+	"failed or lost, or a corrupt reply (what was captured is kept, marked\n"
+	"incomplete), 5 the target\n"
+	"refused (program, attach or trace options), 6 trace overflowed with\n"
+	"--fail-on-overflow.\n";
 
 static void usage_error(const char *fmt, const char *arg)
 {
@@ -412,10 +451,333 @@ static int cmd_snapshot(int argc, char **argv)
 	return rc;
 }
 
+
+/* ------------------------------------------------------------ capture */
+
+static volatile sig_atomic_t capture_interrupted;
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	capture_interrupted = 1;
+}
+
+/* "123", "0x7b", "64K", "1M" */
+static bool parse_size_arg(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 0);
+	if (errno || end == s || *s == '-')
+		return false;
+	if (*end == 'K' || *end == 'k')
+		v <<= 10, end++;
+	else if (*end == 'M' || *end == 'm')
+		v <<= 20, end++;
+	else if (*end == 'G' || *end == 'g')
+		v <<= 30, end++;
+	if (*end)
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool parse_addr(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 0);
+	if (errno || end == s || *end || *s == '-')
+		return false;
+	*out = v;
+	return true;
+}
+
+/* Keeps the Qbtrace-conf strings alive for the run. */
+static char conf_store[CAPTURE_MAX_CONF][128];
+
+static bool add_conf(struct capture_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static bool add_conf(struct capture_opts *o, const char *fmt, ...)
+{
+	va_list ap;
+	if (o->nconf >= CAPTURE_MAX_CONF) {
+		usage_error("%s", "too many trace options");
+		return false;
+	}
+	va_start(ap, fmt);
+	vsnprintf(conf_store[o->nconf], sizeof(conf_store[0]), fmt, ap);
+	va_end(ap);
+	o->conf[o->nconf] = conf_store[o->nconf];
+	o->nconf++;
+	return true;
+}
+
+static int cmd_capture(int argc, char **argv)
+{
+	enum { O_TARGET = 256, O_ATTACH, O_FORMAT, O_SIZE, O_CORE, O_ID, O_SINK, O_MODE, O_CONTEXT,
+	       O_RANGE, O_START_AT, O_STOP_AT, O_CONF, O_TIME, O_MAX_SIZE, O_DRAIN, O_TIMEOUT,
+	       O_FAIL_OVERFLOW, O_NO_MEMORY, O_PROGRESS, O_NO_PROGRESS };
+	static const struct option opts[] = {
+		{"output", required_argument, NULL, 'o'},
+		{"target", required_argument, NULL, O_TARGET},
+		{"attach", required_argument, NULL, O_ATTACH},
+		{"format", required_argument, NULL, O_FORMAT},
+		{"size", required_argument, NULL, O_SIZE},
+		{"core", required_argument, NULL, O_CORE},
+		{"id", required_argument, NULL, O_ID},
+		{"sink", required_argument, NULL, O_SINK},
+		{"mode", required_argument, NULL, O_MODE},
+		{"context", required_argument, NULL, O_CONTEXT},
+		{"range", required_argument, NULL, O_RANGE},
+		{"start-at", required_argument, NULL, O_START_AT},
+		{"stop-at", required_argument, NULL, O_STOP_AT},
+		{"conf", required_argument, NULL, O_CONF},
+		{"time", required_argument, NULL, O_TIME},
+		{"max-size", required_argument, NULL, O_MAX_SIZE},
+		{"drain-interval", required_argument, NULL, O_DRAIN},
+		{"timeout", required_argument, NULL, O_TIMEOUT},
+		{"fail-on-overflow", no_argument, NULL, O_FAIL_OVERFLOW},
+		{"no-memory", no_argument, NULL, O_NO_MEMORY},
+		{"progress", no_argument, NULL, O_PROGRESS},
+		{"no-progress", no_argument, NULL, O_NO_PROGRESS},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct capture_opts o;
+	const char *targets[64];
+	size_t ntargets = 0;
+	const char *out = NULL;
+	int c, nopt = argc;
+	uint64_t v, v2;
+	char *end;
+
+	capture_opts_init(&o);
+	o.progress = isatty(2);
+	/* PROG and its arguments follow "--"; getopt must not see them */
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--")) {
+			nopt = i;
+			o.prog_argv = argv + i + 1;
+			o.prog_argc = argc - i - 1;
+			break;
+		}
+	if (o.prog_argv && o.prog_argc == 0) {
+		usage_error("%s", "capture: -- must be followed by a program");
+		return EXIT_USAGE;
+	}
+	optind = 1;
+	while ((c = getopt_long(nopt, argv, "o:qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o': out = optarg; break;
+		case 'q': o.quiet = true; break;
+		case 'h': fputs(usage_text, stdout); return EXIT_OK;
+		case O_TARGET:
+			if (ntargets >= sizeof(targets) / sizeof(targets[0])) {
+				usage_error("%s", "too many targets");
+				return EXIT_USAGE;
+			}
+			targets[ntargets++] = optarg;
+			break;
+		case O_ATTACH:
+			o.attach_pid = strtol(optarg, &end, 10);
+			if (*end || end == optarg || o.attach_pid <= 0) {
+				usage_error("--attach %s: expected a process ID", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case O_FORMAT:
+			if (strcmp(optarg, "auto") && strcmp(optarg, "CoreSight") && strcmp(optarg, "bts") &&
+			    strcmp(optarg, "etm")) {
+				usage_error("--format %s: use auto, CoreSight or bts", optarg);
+				return EXIT_USAGE;
+			}
+			o.format = optarg;
+			break;
+		case O_SIZE:
+			if (!parse_size_arg(optarg, &o.size) || !o.size || o.size > 0xffffffffull) {
+				usage_error("--size %s: expected a size in bytes (K/M suffixes), at most 4G-1", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case O_CORE:
+		case O_ID:
+		case O_CONTEXT:
+			if (!parse_addr(optarg, &v) || v > 0xffffffffull) {
+				usage_error("expected a number, got %s", optarg);
+				return EXIT_USAGE;
+			}
+			if (!add_conf(&o, "%s=0x%llx", c == O_CORE ? "core" : c == O_ID ? "id" : "filter:context",
+				      (unsigned long long)v))
+				return EXIT_USAGE;
+			break;
+		case O_SINK:
+			if (!add_conf(&o, "sink=%s", optarg))
+				return EXIT_USAGE;
+			break;
+		case O_MODE:
+			if (strcmp(optarg, "full") && strcmp(optarg, "snapshot")) {
+				usage_error("--mode %s: use full or snapshot", optarg);
+				return EXIT_USAGE;
+			}
+			if (!add_conf(&o, "mode=%s", optarg))
+				return EXIT_USAGE;
+			break;
+		case O_RANGE: {
+			char a[64];
+			const char *dash = strchr(optarg, '-');
+			snprintf(a, sizeof(a), "%.*s", dash ? (int)(dash - optarg) : 0, optarg);
+			if (!dash || !parse_addr(a, &v) || !parse_addr(dash + 1, &v2) || v2 <= v) {
+				usage_error("--range %s: expected START-END with START < END", optarg);
+				return EXIT_USAGE;
+			}
+			if (!add_conf(&o, "filter:start-address=0x%llx", (unsigned long long)v) ||
+			    !add_conf(&o, "filter:end-address=0x%llx", (unsigned long long)v2))
+				return EXIT_USAGE;
+			break;
+		}
+		case O_START_AT:
+			if (!parse_addr(optarg, &v)) {
+				usage_error("--start-at %s: expected an address", optarg);
+				return EXIT_USAGE;
+			}
+			if (!add_conf(&o, "trigger:on-address=0x%llx", (unsigned long long)v))
+				return EXIT_USAGE;
+			break;
+		case O_STOP_AT:
+			if (!parse_addr(optarg, &v) || o.nstop_at >= CAPTURE_MAX_STOPS) {
+				usage_error("--stop-at %s: expected an address (at most 16)", optarg);
+				return EXIT_USAGE;
+			}
+			o.stop_at[o.nstop_at++] = v;
+			break;
+		case O_CONF:
+			if (!strchr(optarg, '=') || strchr(optarg, '#') || strchr(optarg, '$')) {
+				usage_error("--conf %s: expected NAME=VALUE", optarg);
+				return EXIT_USAGE;
+			}
+			if (!add_conf(&o, "%s", optarg))
+				return EXIT_USAGE;
+			break;
+		case O_TIME:
+			o.time_limit = strtod(optarg, &end);
+			if (*end || end == optarg || !(o.time_limit > 0)) {
+				usage_error("--time %s: expected seconds", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case O_MAX_SIZE:
+			if (!parse_size_arg(optarg, &o.max_size) || !o.max_size) {
+				usage_error("--max-size %s: expected a size in bytes", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case O_DRAIN:
+			o.drain_ms = (int)strtol(optarg, &end, 10);
+			if (*end || end == optarg || o.drain_ms < 1 || o.drain_ms > 3600000) {
+				usage_error("--drain-interval %s: expected milliseconds", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case O_TIMEOUT: {
+			double t = strtod(optarg, &end);
+			if (*end || end == optarg || !(t > 0) || t > 86400) {
+				usage_error("--timeout %s: expected seconds", optarg);
+				return EXIT_USAGE;
+			}
+			o.reply_timeout_ms = o.connect_timeout_ms = (int)(t * 1000);
+			break;
+		}
+		case O_FAIL_OVERFLOW: o.fail_on_overflow = true; break;
+		case O_NO_MEMORY: o.memory = false; break;
+		case O_PROGRESS: o.progress = true; break;
+		case O_NO_PROGRESS: o.progress = false; break;
+		default: fprintf(stderr, "Try 'cstrace --help'.\n"); return EXIT_USAGE;
+		}
+	}
+	for (int i = optind; i < nopt; i++) {
+		if (ntargets >= sizeof(targets) / sizeof(targets[0])) {
+			usage_error("%s", "too many targets");
+			return EXIT_USAGE;
+		}
+		if (!strchr(argv[i], ':')) {
+			usage_error("capture: %s is not HOST:PORT (put the program after --)", argv[i]);
+			return EXIT_USAGE;
+		}
+		targets[ntargets++] = argv[i];
+	}
+	if (!ntargets) {
+		usage_error("%s", "capture needs a target HOST:PORT");
+		return EXIT_USAGE;
+	}
+	if (o.attach_pid && o.prog_argv) {
+		usage_error("%s", "capture: --attach and a program after -- exclude each other");
+		return EXIT_USAGE;
+	}
+	char defname[64];
+	if (!out) {
+		time_t t = time(NULL);
+		struct tm tm;
+		localtime_r(&t, &tm);
+		strftime(defname, sizeof(defname), "capture-%Y%m%d-%H%M%S", &tm);
+		out = defname;
+	}
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigint;
+	sigaction(SIGINT, &sa, NULL);       /* no SA_RESTART: waits end */
+	o.interrupted = &capture_interrupted;
+
+	if (ntargets == 1) {
+		o.target = targets[0];
+		o.out_dir = out;
+		return capture_run(&o);
+	}
+	/* Several boards at once: one process each, a subdirectory each. */
+	if (mkdir(out, 0755) < 0 && errno != EEXIST) {
+		fprintf(stderr, "cstrace: %s: %s\n", out, strerror(errno));
+		return EXIT_BAD;
+	}
+	static char dirs[64][PATH_MAX];
+	pid_t pids[64];
+	o.progress = false;
+	for (size_t i = 0; i < ntargets; i++) {
+		char name[256];
+		snprintf(name, sizeof(name), "%s", targets[i]);
+		for (char *p = name; *p; p++)
+			if (*p == ':' || *p == '/' || *p == '[' || *p == ']')
+				*p = '_';
+		snprintf(dirs[i], sizeof(dirs[i]), "%s/%s", out, name);
+		fflush(NULL);
+		pids[i] = fork();
+		if (pids[i] < 0) {
+			fprintf(stderr, "cstrace: fork: %s\n", strerror(errno));
+			return EXIT_BAD;
+		}
+		if (pids[i] == 0) {
+			o.target = targets[i];
+			o.out_dir = dirs[i];
+			o.label = targets[i];
+			_exit(capture_run(&o));
+		}
+	}
+	int worst = EXIT_OK;
+	for (size_t i = 0; i < ntargets; i++) {
+		int status;
+		while (waitpid(pids[i], &status, 0) < 0 && errno == EINTR)
+			;
+		int code = WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_BAD;
+		if (code > worst)
+			worst = code;
+	}
+	return worst;
+}
+
 static const struct {
 	const char *name;
 	int (*run)(int argc, char **argv);
 } commands[] = {
+	{"capture", cmd_capture},
 	{"decode", cmd_decode},
 	{"info", cmd_info},
 	{"snapshot", cmd_snapshot},

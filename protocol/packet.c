@@ -12,23 +12,29 @@ unsigned char rsp_checksum(const char *data, size_t len)
 	return (unsigned char)sum;
 }
 
-/* Expand "X*n" run-length encoding: the repeat count is n - 29. */
+/* Expand "X*n" run-length encoding: the repeat count is n - 29. Spans
+ * without '*' are copied whole (hex trace documents are mostly that). */
 static bool rle_expand(struct buf *out, const char *in, size_t len)
 {
-	for (size_t i = 0; i < len; i++) {
-		if (in[i] == '*') {
-			if (i == 0 || i + 1 >= len)
-				return false;
-			int n = (unsigned char)in[i + 1] - 29;
-			if (n < 3 || n > 97)
-				return false;
-			char c = in[i - 1];
-			for (int k = 0; k < n; k++)
-				buf_putc(out, c);
-			i++;
-		} else {
-			buf_putc(out, in[i]);
-		}
+	size_t i = 0;
+	buf_reserve(out, len);
+	while (i < len) {
+		const char *star = memchr(in + i, '*', len - i);
+		size_t span = star ? (size_t)(star - (in + i)) : len - i;
+		buf_append(out, in + i, span);
+		i += span;
+		if (!star)
+			break;
+		if (i == 0 || i + 1 >= len)
+			return false;
+		int n = (unsigned char)in[i + 1] - 29;
+		if (n < 3 || n > 97)
+			return false;
+		buf_reserve(out, (size_t)n);
+		memset(out->data + out->len, in[i - 1], (size_t)n);
+		out->len += (size_t)n;
+		out->data[out->len] = '\0';
+		i += 2;
 	}
 	return true;
 }

@@ -17,6 +17,7 @@
 #include "etm/btrace_xml.h"
 #include "etm/config.h"
 #include "etm/perf.h"
+#include "etm/emulated.h"
 #include "etm/perfdata.h"
 #include "etm/source.h"
 #include "protocol/hex.h"
@@ -37,6 +38,8 @@ struct bt_thread {
 	struct etm_config cfg;
 	struct trace_ranges ranges; /* live: the window decoded so far (replay: replay_window()) */
 	struct buf raw;             /* live: raw trace for the CoreSight document */
+	uint64_t raw_total;         /* live: trace bytes ever appended to RAW */
+	uint64_t raw_mark;          /* RAW_TOTAL at the last read (CoreSight delta) */
 	bool collected;             /* replay: the capture has been handed over */
 	uint64_t delta_mark;        /* ranges already sent: trace_ranges_end() then */
 	bool read_before;           /* an all/new/delta was answered since enabling */
@@ -49,6 +52,9 @@ struct bt_thread {
 static struct etm_source *source;     /* live trace source, or NULL */
 /* No trace hardware: the bts format from single-step recording (swbtrace). */
 static bool software;
+/* No trace hardware on ARM: the software recorder feeds an emulated ETMv4
+ * (etm/emulated.h) and everything downstream is the hardware path. */
+static bool emulated;
 static char source_note[256];         /* why there is none */
 static struct bt_thread *threads;
 static struct etm_config pending;     /* Qbtrace-conf for the next enable */
@@ -69,6 +75,7 @@ static struct {
 } raw_doc;
 
 static void (*prev_thread_hook)(struct thread *t, bool added);
+static struct bt_thread *find_bt(pid_t tid);
 static void thread_hook(struct thread *t, bool added);
 
 /* ---- set-up ------------------------------------------------------------- */
@@ -80,6 +87,50 @@ static struct etm_config *pending_cfg(void)
 		pending_init = true;
 	}
 	return &pending;
+}
+
+/* Thread TID's memory for the encoder's walks, our breakpoints masked. */
+static size_t emulated_read(void *ctx, int tid, uint64_t addr, void *buf, size_t len)
+{
+	(void)ctx;
+	struct thread *th = find_thread(tid);
+	ssize_t got = th ? target_read_memory(th->proc, addr, buf, len) : -1;
+	return got > 0 ? (size_t)got : 0;
+}
+
+/* A PC as the emulated unit wants it: on arm, bit 0 set in Thumb state. */
+static uint64_t emulated_pc(struct thread *th, uint64_t pc)
+{
+	if (strcmp(the_arch.name, "arm") != 0)
+		return pc;
+	uint8_t *regs = thread_regs(th);
+	int cpsr = arch_regno(&the_arch, "cpsr");
+	if (regs && cpsr >= 0 && (arch_reg_get(&the_arch, regs, cpsr) & (1u << 5)))
+		pc |= 1;
+	return pc;
+}
+
+static void emulated_branch(struct thread *th, uint64_t from, uint64_t to)
+{
+	if (emulated && source && find_bt(th->tid))
+		etm_emulated_branch(source, th->tid, from, emulated_pc(th, to));
+}
+
+static void emulated_setup(void)
+{
+	enum etm_emulated_isa isa;
+	if (!strcmp(the_arch.name, "aarch64"))
+		isa = ETM_EMULATED_A64;
+	else if (!strcmp(the_arch.name, "arm"))
+		isa = ETM_EMULATED_A32;
+	else
+		return;
+	source = etm_emulated_new(isa, emulated_read, NULL);
+	if (!source)
+		return;
+	emulated = true;
+	software = false;
+	record_branch_hook = emulated_branch;
 }
 
 void btrace_setup(const char *perfdata)
@@ -96,6 +147,8 @@ void btrace_setup(const char *perfdata)
 		if (!source) {
 			snprintf(source_note, sizeof source_note, "%s", err);
 			software = the_arch.can_single_step && the_arch.insn_length;
+			if (software && !getenv("CSGDBSERVER_NO_EMULATED_ETM"))
+				emulated_setup();
 		}
 	}
 	prev_thread_hook = target_thread_hook;
@@ -125,6 +178,11 @@ void btrace_shutdown(void)
 	buf_free(&raw_doc.head);
 	buf_free(&raw_doc.raw);
 	raw_doc.valid = false;
+}
+
+void btrace_new_client(void)
+{
+	pending_init = false;
 }
 
 static bool software_mode(void)
@@ -213,6 +271,19 @@ static struct bt_thread *start_tracing(pid_t pid, pid_t tid, enum bt_format fmt,
 		}
 	} else if (!replay_active() && source->ops->enable(source, tid, cfg, err, errlen) < 0) {
 		return NULL;
+	} else if (emulated) {
+		/* The recorder drives the emulated unit; its own ring only
+		 * needs to be small (the unit keeps the configured size). */
+		struct thread *th = find_thread(tid);
+		uint8_t *regs = th ? thread_regs(th) : NULL;
+		if (!regs || target_btrace_enable(th, 4096, err, errlen) < 0) {
+			char derr[ETM_ERR_LEN];
+			if (!regs)
+				snprintf(err, errlen, "No such thread.");
+			source->ops->disable(source, tid, derr, sizeof derr);
+			return NULL;
+		}
+		etm_emulated_resume(source, tid, emulated_pc(th, the_arch.get_pc(thread_regs(th))));
 	}
 	struct bt_thread *t = calloc(1, sizeof *t);
 	if (!t)
@@ -229,7 +300,7 @@ static struct bt_thread *start_tracing(pid_t pid, pid_t tid, enum bt_format fmt,
 
 static void stop_tracing(struct bt_thread *t)
 {
-	struct thread *th = software_mode() ? find_thread(t->tid) : NULL;
+	struct thread *th = software_mode() || emulated ? find_thread(t->tid) : NULL;
 	if (th)
 		target_btrace_disable(th);
 	if (!replay_active() && source) {
@@ -261,7 +332,7 @@ static void thread_hook(struct thread *th, bool added)
 			if (n)
 				n->auto_enabled = true;
 			else if (debug_target)
-				fprintf(stderr, "btrace: tracing new thread %d: %s\n", th->tid, err);
+				fprintf(DEBUG_OUT, "btrace: tracing new thread %d: %s\n", th->tid, err);
 			return;
 		}
 }
@@ -410,6 +481,13 @@ static int collect(struct bt_thread *t, char *err, size_t errlen)
 		}
 		return 0;
 	}
+	if (emulated) {
+		/* Not-taken branches up to where it stopped go in first. */
+		struct thread *th = find_thread(t->tid);
+		uint8_t *regs = th ? thread_regs(th) : NULL;
+		if (regs)
+			etm_emulated_stop(source, t->tid, emulated_pc(th, the_arch.get_pc(regs)));
+	}
 	struct etm_read rd;
 	etm_read_init(&rd);
 	if (source->ops->read_new(source, t->tid, &rd, err, errlen) < 0) {
@@ -437,6 +515,7 @@ static int collect(struct bt_thread *t, char *err, size_t errlen)
 			const struct etm_chunk *ch = &rd.chunks[c];
 			const uint8_t *bytes = (const uint8_t *)rd.data.data + ch->offset;
 			buf_append(&t->raw, bytes, ch->size);
+			t->raw_total += ch->size;
 			if (t->fmt != BT_BTS || !mc.proc) {
 				/* positions still count it: the window is in trace bytes */
 				t->ranges.fed += ch->size;
@@ -637,14 +716,15 @@ static void raw_doc_serve(unsigned long long offset, unsigned long long length, 
 /* Start a CoreSight document for T; DOC receives it whole when it has no
  * trace (then it is small), else raw_doc describes it. */
 static const char *coresight_doc(struct session *s, const char *key, struct bt_thread *t,
-				 struct buf *doc, char *err, size_t errlen)
+				 size_t from, struct buf *doc, char *err, size_t errlen)
 {
 	struct etm_cpu_regs *regs;
 	size_t ncpu = cpus_for_doc(&regs);
 	struct etm_sink_info sink;
 	sink_for_doc(&sink);
 	bool formatted;
-	uint64_t raw_len = replay_active() ? replay_raw_info(&formatted) : t->raw.len;
+	/* live: the trace from byte FROM of what the thread holds */
+	uint64_t raw_len = replay_active() ? replay_raw_info(&formatted) : t->raw.len - from;
 	buf_reset(&raw_doc.head);
 	int rc = btrace_xml_etm(raw_len ? &raw_doc.head : doc, regs, ncpu, &sink, t->cfg.trace_id,
 				NULL, 0, err, errlen);
@@ -663,7 +743,7 @@ static const char *coresight_doc(struct session *s, const char *key, struct bt_t
 	raw_doc.from_replay = replay_active();
 	buf_reset(&raw_doc.raw);
 	if (!raw_doc.from_replay)
-		buf_append(&raw_doc.raw, t->raw.data, t->raw.len);
+		buf_append(&raw_doc.raw, t->raw.data + from, t->raw.len - from);
 	raw_doc.raw_len = raw_len;
 	raw_doc.owner = s;
 	snprintf(raw_doc.key, sizeof raw_doc.key, "%s", key);
@@ -720,15 +800,27 @@ static const char *build_btrace(struct session *s, const char *key, const char *
 	if (collect(t, err, errlen) < 0)
 		return err;
 	if (t->fmt == BT_CORESIGHT) {
-		if (type == BTRACE_READ_DELTA)
-			return "Delta reads are not supported for CoreSight trace; read new or all.";
+		size_t from = 0;
+		if (type == BTRACE_READ_DELTA) {
+			/* The trace since the last read, for clients that drain
+			 * it while the target runs; bytes lost before they were
+			 * read (an overflow, or more than the buffer size since
+			 * then) make it fail: the client reads new and knows. */
+			if (replay_active())
+				return "Delta reads are not supported for a replayed capture; read new or all.";
+			uint64_t unread = t->raw_total - t->raw_mark;
+			if (t->overflow || unread > t->raw.len)
+				return "Overflow.";
+			from = t->raw.len - (size_t)unread;
+		}
 		if (type == BTRACE_READ_NEW && !t->changed && t->read_before) {
 			buf_puts(doc, "<!DOCTYPE btrace SYSTEM \"btrace.dtd\">\n<btrace version=\"1.0\">\n</btrace>\n");
 		} else {
-			const char *msg = coresight_doc(s, key, t, doc, err, errlen);
+			const char *msg = coresight_doc(s, key, t, from, doc, err, errlen);
 			if (msg)
 				return msg;
 		}
+		t->raw_mark = t->raw_total;
 		t->read_before = true;
 		t->changed = t->overflow = false;
 		return NULL;
@@ -1038,6 +1130,9 @@ int mon_etm_status(struct session *s, const char *args, struct buf *out)
 	(void)s; (void)args;
 	if (replay_active())
 		replay_describe(out);
+	else if (emulated)
+		buf_printf(out, "Trace source: emulated ETMv4 (no trace hardware: %s; the software "
+			   "branch recorder feeds an emulated ETMv4.2 unit)\n", source_note);
 	else if (source)
 		buf_printf(out, "Trace source: %s\n", source->ops->name);
 	else {

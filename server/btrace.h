@@ -19,6 +19,9 @@ struct session;
  * one. Without either (and without --replay) nothing is advertised. */
 void btrace_setup(const char *perfdata);
 void btrace_shutdown(void);
+/* A new client: Qbtrace-conf options set by an earlier one are dropped
+ * (threads already traced stay traced, for gdb's reconnect). */
+void btrace_new_client(void);
 /* Is there anything to trace with? */
 bool btrace_available(void);
 /* Append the btrace features to a qSupported reply. */

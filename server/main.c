@@ -136,10 +136,15 @@ int main(int argc, char **argv)
 		} else if (strcmp(a, "--remote-debug") == 0) {
 			opts.remote_debug = true;
 		} else if (strncmp(a, "--debug-file=", 13) == 0) {
-			if (!freopen(a + 13, "w", stderr)) {
+			/* Only debugging output goes there, as with gdbserver. */
+			if (debug_out)
+				fclose(debug_out);
+			debug_out = fopen(a + 13, "w");
+			if (!debug_out) {
 				perror(a + 13);
 				return 1;
 			}
+			setvbuf(debug_out, NULL, _IOLBF, 0);
 		} else if (strncmp(a, "--debug-format=", 15) == 0 ||
 			   strcmp(a, "--event-loop-debug") == 0) {
 			/* accepted for compatibility; no extra format yet */

@@ -6,6 +6,7 @@
 
 #include "server/btrace.h"
 #include "server/server.h"
+#include "server/target.h"
 
 struct monitor_cmd {
 	const char *name;       /* matched as a word prefix of the command */
@@ -87,6 +88,20 @@ static int mon_set_hw_debug(struct session *s, const char *args, struct buf *out
 	return 0;
 }
 
+static int mon_set_btrace_step(struct session *s, const char *args, struct buf *out)
+{
+	(void)s;
+	bool v;
+	if (parse_01(args, &v) < 0) {
+		buf_puts(out, "usage: monitor set btrace-step <on|off>\n");
+		return -1;
+	}
+	target_btrace_per_insn = v;
+	buf_puts(out, v ? "Software branch recording steps every instruction.\n"
+			: "Software branch recording runs from branch to branch.\n");
+	return 0;
+}
+
 static const struct monitor_cmd monitor_cmds[] = {
 	{"help", "help", "List the monitor commands", mon_help},
 	{"set debug-hw-points", "set debug-hw-points <0|1>",
@@ -97,6 +112,9 @@ static const struct monitor_cmd monitor_cmds[] = {
 	{"set debug", "set debug <0|1>", "Enable general debugging messages", mon_set_debug},
 	{"set remote-debug", "set remote-debug <0|1>", "Enable remote protocol debugging messages",
 	 mon_set_remote_debug},
+	{"set btrace-step", "set btrace-step <on|off>",
+	 "Software branch recording: single-step every instruction (on) instead of running "
+	 "to each branch under a temporary breakpoint (off, the default)", mon_set_btrace_step},
 	{"exit", "exit", "Quit csgdbserver", mon_exit},
 	{"etm status", "etm status", "Show the trace source and each traced thread's trace", mon_etm_status},
 	{"etm config", "etm config [NAME=VALUE ...]",

@@ -16,6 +16,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "server/target.h"
+
 static const char *listen_comm;   /* for messages, as the user wrote it */
 
 static int parse_prefix(const char *text, int max, int *prefix)
@@ -524,7 +526,7 @@ enum getpkt_result remote_getpkt(struct remote *r, struct buf *pkt)
 			if (!r->noack && write_all(r, "+", 1) < 0)
 				return GETPKT_CLOSED;
 			if (r->log)
-				fprintf(stderr, "getpkt (\"%.*s\");\n",
+				fprintf(DEBUG_OUT, "getpkt (\"%.*s\");\n",
 					(int)(r->ev.payload.len > 200 ? 200 : r->ev.payload.len),
 					r->ev.payload.data);
 			if (r->no_run && refuse_for_no_run(r, r->ev.payload.data, r->ev.payload.len)) {
@@ -560,7 +562,7 @@ static int send_framed(struct remote *r, char prefix, const char *payload, size_
 		   !memchr(payload, '*', len);
 	rsp_frame(&r->out, prefix, payload, len, rle);
 	if (r->log)
-		fprintf(stderr, "putpkt (\"%.*s\");\n", (int)(len > 200 ? 200 : len), payload);
+		fprintf(DEBUG_OUT, "putpkt (\"%.*s\");\n", (int)(len > 200 ? 200 : len), payload);
 	for (int tries = 0; tries < 100; tries++) {
 		if (write_all(r, r->out.data, r->out.len) < 0)
 			return -1;

@@ -21,6 +21,8 @@ struct swbtrace {
 	bool lost_since_read;   /* records dropped since the last read */
 	uint64_t size;          /* bytes, as reported in btrace-conf */
 	uint64_t steps;         /* instructions stepped, for statistics */
+	uint64_t runs;          /* runs to a temporary breakpoint (fast path) */
+	uint64_t emulated;      /* branches worked out without a step */
 };
 
 /* SIZE bytes of buffer (16 bytes a record), rounded up to whole pages as

@@ -20,6 +20,7 @@
 
 #include "protocol/buf.h"
 #include "server/swbtrace.h"
+#include "server/swfast.h"
 
 struct target_settings target_settings = {
 	.disable_randomization = true,
@@ -28,10 +29,21 @@ struct target_settings target_settings = {
 struct process *processes;
 bool debug_target;
 bool target_non_stop;
+bool target_btrace_per_insn;
+void (*record_branch_hook)(struct thread *t, uint64_t from, uint64_t to);
+
+/* thread.fast_state: the temporary breakpoint of the recorder's fast path
+ * is in memory (ARMED), or was taken out while the thread ran, so that a
+ * trap from it may still come (STALE). */
+enum { FAST_NONE, FAST_ARMED, FAST_STALE };
+static void fast_disarm(struct thread *t, bool running);
+static int sw_step_begin(struct thread *t);
+static void sw_step_disarm(struct thread *t);
 
 static int sigchld_fd = -1;
 
-#define debug(...) do { if (debug_target) fprintf(stderr, "[target] " __VA_ARGS__); } while (0)
+FILE *debug_out;
+#define debug(...) do { if (debug_target) fprintf(DEBUG_OUT, "[target] " __VA_ARGS__); } while (0)
 
 /* A waitpid status for a pid we do not know yet: a new clone or fork
  * child can report its first stop before its parent's event. */
@@ -119,6 +131,8 @@ static void remove_thread(struct thread *t)
 		pp = &(*pp)->next;
 	if (*pp)
 		*pp = t->next;
+	if (!t->proc->gone)
+		fast_disarm(t, false);
 	swbtrace_free(t->bt);
 	free(t->regs);
 	free(t);
@@ -138,6 +152,7 @@ void target_mourn(struct process *p)
 	while (p->threads)
 		remove_thread(p->threads);
 	free_breakpoints(p);
+	swfast_free(p->fast);
 	if (p->mem_fd >= 0)
 		close(p->mem_fd);
 	struct process **pp = &processes;
@@ -175,6 +190,9 @@ int target_init(void)
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return -1;
 	sigchld_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	const char *per_insn = getenv("CSGDBSERVER_BTRACE_STEP");
+	if (per_insn && *per_insn && strcmp(per_insn, "0") != 0)
+		target_btrace_per_insn = true;
 	return sigchld_fd < 0 ? -1 : 0;
 }
 
@@ -281,6 +299,27 @@ static void restore_terminal(void)
 /* The program shares our terminal, as with gdbserver: it becomes the
  * foreground group so that it can read it and set its modes without
  * SIGTTIN/SIGTTOU. */
+/* A thread at a PTRACE_EVENT_EXEC stop is still inside execve: the first
+ * PTRACE_SINGLESTEP from there only returns to user space and traps at
+ * the entry point without running it. Take that step now, so gdb's first
+ * stepi runs the first instruction (as after gdbserver's exec SIGTRAP).
+ * Returns false if the thread is gone; another signal is queued again. */
+static bool settle_after_exec(pid_t pid, pid_t tid)
+{
+	if (!the_arch.can_single_step || ptrace(PTRACE_SINGLESTEP, tid, 0, 0) < 0)
+		return true;
+	int status;
+	while (waitpid(tid, &status, __WALL) < 0)
+		if (errno != EINTR)
+			return false;
+	if (!WIFSTOPPED(status))
+		return false;
+	int sig = WSTOPSIG(status);
+	if (sig != SIGTRAP && (status >> 16) == 0)
+		send_tgkill(pid, tid, sig);
+	return true;
+}
+
 static void give_terminal(pid_t pgrp)
 {
 	signal(SIGTTOU, SIG_IGN);
@@ -341,6 +380,10 @@ struct process *target_create(char *const argv[], char *err, size_t errlen)
 		/* Shell or wrapper on its way: pass its own signals through. */
 		int deliver = (sig == SIGTRAP || event) ? 0 : sig;
 		ptrace(PTRACE_CONT, pid, 0, deliver);
+	}
+	if (!settle_after_exec(pid, pid)) {
+		snprintf(err, errlen, "During startup program exited.");
+		return NULL;
 	}
 	give_terminal(pid);
 	struct process *p = add_process(pid, false);
@@ -447,16 +490,33 @@ ssize_t target_read_memory(struct process *p, uint64_t addr, void *buf, size_t l
 				((uint8_t *)buf)[a - addr] = b->saved[i];
 		}
 	}
+	/* And under the recorder's temporary ones. */
+	for (struct thread *t = p->threads; t; t = t->next)
+		for (int k = 0; k < 3; k++) {
+			const struct temp_bp *tb = &t->tbp[k];
+			for (unsigned i = 0; tb->armed && i < tb->len; i++) {
+				uint64_t a = tb->addr + i;
+				if (a >= addr && a < addr + (uint64_t)n)
+					((uint8_t *)buf)[a - addr] = tb->saved[i];
+			}
+		}
 	return n;
 }
 
 ssize_t target_write_memory(struct process *p, uint64_t addr, const void *buf, size_t len)
 {
 	const uint8_t *src = buf;
+	if (p->fast)
+		swfast_code_changed(p->fast);
 	bool overlaps = false;
 	for (struct breakpoint *b = p->breakpoints; b; b = b->next)
 		if (b->addr < addr + len && b->addr + b->len > addr)
 			overlaps = true;
+	for (struct thread *t = p->threads; t; t = t->next)
+		for (int k = 0; k < 3; k++)
+			if (t->tbp[k].armed && t->tbp[k].addr < addr + len &&
+			    t->tbp[k].addr + t->tbp[k].len > addr)
+				overlaps = true;
 	if (!overlaps)
 		return raw_write(p, addr, buf, len);
 	/* Keep breakpoints in place; what was written goes under them. */
@@ -475,6 +535,20 @@ ssize_t target_write_memory(struct process *p, uint64_t addr, const void *buf, s
 			}
 		}
 	}
+	for (struct thread *t = p->threads; t; t = t->next)
+		for (int k = 0; k < 3; k++) {
+			struct temp_bp *tb = &t->tbp[k];
+			const uint8_t *insn;
+			if (!tb->armed || the_arch.sw_breakpoint(tb->kind, &insn) != tb->len)
+				continue;
+			for (unsigned i = 0; i < tb->len; i++) {
+				uint64_t a = tb->addr + i;
+				if (a >= addr && a < addr + len) {
+					tb->saved[i] = src[a - addr];
+					copy[a - addr] = insn[i];
+				}
+			}
+		}
 	ssize_t n = raw_write(p, addr, copy, len);
 	free(copy);
 	return n;
@@ -519,7 +593,8 @@ int target_insert_point(struct process *p, int type, uint64_t addr, int kind)
 		b->addr = addr;
 		b->kind = kind;
 		b->len = (uint8_t)len;
-		if (raw_read(p, addr, b->saved, (size_t)len) != len ||
+		/* Masked: a temporary breakpoint of the recorder may be there. */
+		if (target_read_memory(p, addr, b->saved, (size_t)len) != len ||
 		    raw_write(p, addr, insn, (size_t)len) != len) {
 			free(b);
 			return -1;
@@ -549,8 +624,20 @@ int target_remove_point(struct process *p, int type, uint64_t addr, int kind)
 		if (!b)
 			return -1;
 		*pp = b->next;
+		unsigned removed_len = b->len;
 		int rc = raw_write(p, addr, b->saved, b->len) == b->len ? 0 : -1;
 		free(b);
+		/* A temporary breakpoint of the recorder at the same place stays. */
+		for (struct thread *t = p->threads; t; t = t->next)
+			for (int k = 0; k < 3; k++) {
+				struct temp_bp *tb = &t->tbp[k];
+				if (!tb->armed || tb->addr >= addr + (uint64_t)removed_len ||
+				    tb->addr + tb->len <= addr)
+					continue;
+				const uint8_t *insn;
+				if (the_arch.sw_breakpoint(tb->kind, &insn) == tb->len)
+					raw_write(p, tb->addr, insn, tb->len);
+			}
 		return rc;
 	}
 	if (type < 1 || type > 4)
@@ -569,6 +656,8 @@ int target_remove_point(struct process *p, int type, uint64_t addr, int kind)
 /* Take our breakpoints out of a process that we are about to let go. */
 static void uninsert_breakpoints(struct process *p)
 {
+	for (struct thread *t = p->threads; t; t = t->next)
+		fast_disarm(t, false);
 	for (struct breakpoint *b = p->breakpoints; b; b = b->next)
 		raw_write(p, b->addr, b->saved, b->len);
 	free_breakpoints(p);
@@ -591,24 +680,51 @@ int thread_store_regs(struct thread *t)
 	return the_arch.store_regs(t->tid, t->regs);
 }
 
+/* The general registers only (PC, SP, flags): cheaper, for the paths
+ * that run at every branch. */
+static uint8_t *thread_gp_regs(struct thread *t)
+{
+	if (t->regs_valid || t->gp_valid)
+		return t->regs;
+	if (!the_arch.fetch_gp_regs)
+		return thread_regs(t);
+	if (the_arch.fetch_gp_regs(t->tid, t->regs) < 0)
+		return NULL;
+	t->gp_valid = true;
+	return t->regs;
+}
+
+static int thread_store_gp_regs(struct thread *t)
+{
+	if (t->regs_valid || !the_arch.store_gp_regs)
+		return thread_store_regs(t);
+	return the_arch.store_gp_regs(t->tid, t->regs);
+}
+
 /* --- stopping, resuming, waiting --------------------------------------- */
 
 static void resume_thread(struct thread *t, int request, int sig)
 {
-	if (t->bt) {
-		uint8_t *regs = thread_regs(t);
+	/* A step cut short by an event goes on from where it began. */
+	if (t->bt && !t->step_interrupted) {
+		uint8_t *regs = thread_gp_regs(t);
 		t->bt_pc = regs ? the_arch.get_pc(regs) : 0;
+		t->bt_isa = regs && the_arch.disasm_isa ? (int)the_arch.disasm_isa(regs) : 0;
 	}
+	bool step = request == PTRACE_SINGLESTEP;
+	if (step && !the_arch.can_single_step)
+		request = sw_step_begin(t);
+	t->step_interrupted = false;
+	t->bt_sig = sig;
 	if (t->hw_generation != t->proc->hw_generation) {
 		the_arch.hw_points_apply(t->tid, t->proc->hw, t->proc->nhw, false);
 		t->hw_generation = t->proc->hw_generation;
 	}
 	t->regs_valid = false;
+	t->gp_valid = false;
 	t->siginfo_valid = false;
-	t->stepping = request == PTRACE_SINGLESTEP;
+	t->stepping = step || (t->sw_stepping && request == PTRACE_SYSCALL);
 	t->last_request = request;
-	if (t->stop_expected)
-		t->resumed_over_sigstop = true;
 	if (ptrace(request, t->tid, 0, sig) == 0) {
 		t->stopped = false;
 	} else {
@@ -625,6 +741,242 @@ static int resume_request(struct thread *t)
 	if (t->resume == RESUME_STEP || t->resume == RESUME_RANGE || t->bt)
 		return PTRACE_SINGLESTEP;
 	return target_settings.catch_syscalls ? PTRACE_SYSCALL : PTRACE_CONT;
+}
+
+/* --- the recorder's fast path (see swfast.h) ------------------------------ */
+
+static ssize_t read_code(void *proc, uint64_t addr, void *buf, size_t len)
+{
+	return target_read_memory(proc, addr, buf, len);
+}
+
+/* Take T's temporary breakpoint out of memory. RUNNING: the thread may
+ * be hitting it right now, so its trap is still recognised once. */
+static void temp_bp_remove(struct process *p, struct temp_bp *tb)
+{
+	if (!tb->armed)
+		return;
+	tb->armed = false;
+	raw_write(p, tb->addr, tb->saved, tb->len);
+	/* gdb's own breakpoint there stays in. */
+	for (struct breakpoint *b = p->breakpoints; b; b = b->next) {
+		if (b->addr >= tb->addr + tb->len || b->addr + b->len <= tb->addr)
+			continue;
+		const uint8_t *insn;
+		if (the_arch.sw_breakpoint(b->kind, &insn) == b->len)
+			raw_write(p, b->addr, insn, b->len);
+	}
+}
+
+static bool temp_bp_plant(struct process *p, struct temp_bp *tb, uint64_t addr, enum disasm_isa isa)
+{
+	int kind = isa == DISASM_X86_64 ? 1 : isa == DISASM_T32 ? 2 : 4;
+	const uint8_t *insn;
+	int len = the_arch.sw_breakpoint(kind, &insn);
+	if (len <= 0 || len > 16)
+		return false;
+	if (target_read_memory(p, addr, tb->saved, (size_t)len) != len ||
+	    raw_write(p, addr, insn, (size_t)len) != len)
+		return false;
+	tb->armed = true;
+	tb->addr = addr;
+	tb->len = (uint8_t)len;
+	tb->kind = kind;
+	return true;
+}
+
+static void fast_disarm(struct thread *t, bool running)
+{
+	if (t->fast_state != FAST_ARMED) {
+		if (!running)
+			t->fast_state = FAST_NONE;
+		return;
+	}
+	temp_bp_remove(t->proc, &t->tbp[0]);
+	t->fast_state = running ? FAST_STALE : FAST_NONE;
+}
+
+static bool fast_arm(struct thread *t, uint64_t addr, enum disasm_isa isa)
+{
+	if (!temp_bp_plant(t->proc, &t->tbp[0], addr, isa))
+		return false;
+	t->fast_state = FAST_ARMED;
+	return true;
+}
+
+/* A temporary breakpoint is seen by every thread of the address space:
+ * it is only used while T is the one thread there, which is also why the
+ * breakpoint can be taken out to step the branch under it. */
+static bool fast_path_usable(struct thread *t)
+{
+	struct process *p = t->proc;
+	return !target_btrace_per_insn && (the_arch.can_single_step || the_arch.step_targets) &&
+	       the_arch.disasm_isa &&
+	       disasm_available(NULL) && p->threads == t && !t->next && !p->vfork_parent;
+}
+
+/* --- stepping without PTRACE_SINGLESTEP (arm) ------------------------------ */
+
+static ssize_t emulation_memory(void *proc, bool write, uint64_t addr, void *buf, size_t len)
+{
+	/* Reads see the program's bytes; writes are a call's push. */
+	return write ? raw_write(proc, addr, buf, len) : target_read_memory(proc, addr, buf, len);
+}
+
+static void sw_step_disarm(struct thread *t)
+{
+	temp_bp_remove(t->proc, &t->tbp[1]);
+	temp_bp_remove(t->proc, &t->tbp[2]);
+	t->sw_stepping = false;
+	t->sw_step_syscall = false;
+}
+
+/* Breakpoints where the instruction at T's PC can go; returns the ptrace
+ * request that runs it there. */
+static int sw_step_begin(struct thread *t)
+{
+	struct process *p = t->proc;
+	if (t->sw_stepping && t->sw_step_syscall)
+		return PTRACE_SYSCALL;   /* an event in the middle of it */
+	uint8_t *regs = thread_gp_regs(t);
+	uint64_t out[2], pc = regs ? the_arch.get_pc(regs) : 0;
+	uint8_t code[32];   /* an IT instruction and the four it covers */
+	int n = -1;
+	ssize_t got = regs ? target_read_memory(p, pc, code, sizeof code) : -1;
+	if (got > 0 && the_arch.step_targets)
+		n = the_arch.step_targets(code, (size_t)got, regs, emulation_memory, p, out);
+	t->sw_stepping = true;
+	if (n == 0) {
+		t->sw_step_syscall = true;
+		return PTRACE_SYSCALL;
+	}
+	for (int i = 0; i < n; i++) {
+		uint64_t at = out[i] & ~(uint64_t)1;
+		enum disasm_isa isa = out[i] & 1 ? DISASM_T32 : DISASM_A32;
+		if (at == pc || !temp_bp_plant(p, &t->tbp[1 + i], at, isa)) {
+			n = -1;
+			break;
+		}
+	}
+	if (n < 0) {
+		/* Where it goes is unknown: it runs free, and gdb is told that
+		 * the trace has a hole (as after an overflow). */
+		struct disasm_insn in;
+		if (got <= 0 || !regs || disasm_one(the_arch.disasm_isa(regs), code, (size_t)got, pc, &in) <= 0)
+			snprintf(in.text, sizeof in.text, "?");
+		fprintf(stderr, "csgdbserver: thread %d: cannot tell where \"%s\" at %#llx goes; "
+			"branch trace lost until it stops\n", t->tid, in.text, (unsigned long long)pc);
+		sw_step_disarm(t);
+		if (t->bt)
+			t->bt->lost_since_read = true;
+	}
+	return PTRACE_CONT;
+}
+
+/* Resume recorded thread T that gdb let continue: up to the next
+ * control-flow instruction under a temporary breakpoint, or one step. */
+static void resume_recorded(struct thread *t, int sig)
+{
+	struct process *p = t->proc;
+	uint8_t *regs = thread_gp_regs(t);
+	/* A signal to deliver: the step shows where its handler starts. */
+	if (sig || t->step_interrupted || !regs || !fast_path_usable(t))
+		goto step;
+	if (!p->fast && !(p->fast = swfast_new(p->pid, "/proc")))
+		goto step;
+	uint64_t pc = the_arch.get_pc(regs);
+	enum disasm_isa isa = the_arch.disasm_isa(regs);
+	struct swfast_stop stop;
+	if (!swfast_next_stop(p->fast, isa, pc, read_code, p, &stop) || stop.addr == pc)
+		goto step;
+	/* gdb's breakpoint there stops the thread as well (and is reported). */
+	if (!find_breakpoint(p, stop.addr) && !fast_arm(t, stop.addr, isa))
+		goto step;
+	t->fast_insn_size = (uint8_t)stop.insn.size;
+	t->bt->runs++;
+	debug("run %d from %#llx to %#llx (%s)\n", t->tid, (unsigned long long)pc,
+	      (unsigned long long)stop.addr, stop.insn.text);
+	resume_thread(t, PTRACE_CONT, 0);
+	return;
+step:
+	resume_thread(t, PTRACE_SINGLESTEP, sig);
+}
+
+/* Resume T the way gdb last asked for. */
+static void resume_as_asked(struct thread *t, int sig)
+{
+	if (t->bt && t->resume == RESUME_CONTINUE)
+		resume_recorded(t, sig);
+	else
+		resume_thread(t, resume_request(t), sig);
+}
+
+/* T stopped with SIGTRAP: was it its temporary breakpoint? Then the PC
+ * is put back on the breakpoint's address. */
+static bool fast_trap_is_ours(struct thread *t)
+{
+	uint8_t *regs = thread_gp_regs(t);
+	if (!regs)
+		return false;
+	uint64_t pc = the_arch.get_pc(regs) - the_arch.decr_pc_after_break;
+	if (pc != t->tbp[0].addr)
+		return false;
+	/* Running (not stepping) into the breakpoint's address: only a
+	 * hardware breakpoint could trap there as well. */
+	if (t->proc->nhw || !the_arch.decr_pc_after_break) {
+		if (ptrace(PTRACE_GETSIGINFO, t->tid, 0, &t->siginfo) < 0)
+			return false;
+		t->siginfo_valid = true;
+		if (t->siginfo.si_code != SI_KERNEL && t->siginfo.si_code != TRAP_BRKPT)
+			return false;
+	}
+	the_arch.set_pc(regs, pc);
+	return true;
+}
+
+/* T stopped at its temporary breakpoint (PC put back on it in REGS, not
+ * yet stored): work the branch out without a step where the arch can,
+ * record it and run on to the next one. False when the branch is to be
+ * stepped instead. */
+static bool fast_emulate(struct thread *t)
+{
+	struct process *p = t->proc;
+	uint64_t at = t->tbp[0].addr;
+	if (!t->bt || t->resume != RESUME_CONTINUE || !the_arch.emulate_branch ||
+	    find_breakpoint(p, at) || !fast_path_usable(t) || !p->fast)
+		return false;
+	uint8_t code[16];
+	ssize_t n = target_read_memory(p, at, code, sizeof code);
+	if (n <= 0 || !the_arch.emulate_branch(code, (size_t)n, t->regs, emulation_memory, p))
+		return false;
+	uint64_t to = the_arch.get_pc(t->regs);
+	t->bt->emulated++;
+	if (to != at + t->fast_insn_size) {
+		swbtrace_add(t->bt, at, to);
+		if (record_branch_hook)
+			record_branch_hook(t, at, to);
+	}
+	enum disasm_isa isa = the_arch.disasm_isa(t->regs);
+	struct swfast_stop stop;
+	bool run = swfast_next_stop(p->fast, isa, to, read_code, p, &stop) && stop.addr != to;
+	/* A loop comes back to the same branch: its breakpoint stays in. */
+	if (!run || stop.addr != at) {
+		fast_disarm(t, false);
+		if (run && !find_breakpoint(p, stop.addr) && !fast_arm(t, stop.addr, isa))
+			run = false;
+	}
+	if (thread_store_gp_regs(t) < 0) {
+		fast_disarm(t, false);
+		return true;   /* gone; its exit is on its way */
+	}
+	if (run) {
+		t->fast_insn_size = (uint8_t)stop.insn.size;
+		t->bt->runs++;
+		resume_thread(t, PTRACE_CONT, 0);
+	} else {
+		resume_thread(t, PTRACE_SINGLESTEP, 0);
+	}
+	return true;
 }
 
 /* A pending breakpoint stop whose breakpoint gdb removed meanwhile is
@@ -657,7 +1009,10 @@ bool target_resume_all(void)
 			if (t->has_pending && pending_still_valid(t))
 				continue;
 			t->has_pending = false;
-			resume_thread(t, resume_request(t), t->resume_sig);
+			/* gdb resumes it: our SIGSTOP in flight must not stop it. */
+			if (t->stop_expected)
+				t->resumed_over_sigstop = true;
+			resume_as_asked(t, t->resume_sig);
 		}
 	return false;
 }
@@ -705,7 +1060,7 @@ static void classify_trap(struct thread *t, struct stop_event *ev)
 		t->siginfo_valid = true;
 	else
 		memset(&t->siginfo, 0, sizeof t->siginfo);
-	uint8_t *regs = thread_regs(t);
+	uint8_t *regs = thread_gp_regs(t);
 	uint64_t data_addr = 0;
 	size_t which = 0;
 	enum trap_cause cause = the_arch.trap_cause(t->tid, &t->siginfo, t->proc->hw,
@@ -735,7 +1090,7 @@ static void classify_trap(struct thread *t, struct stop_event *ev)
 			ev->reason = REASON_SWBREAK;
 			if (the_arch.decr_pc_after_break) {
 				the_arch.set_pc(regs, pc);
-				thread_store_regs(t);
+				thread_store_gp_regs(t);
 			}
 			return;
 		}
@@ -743,7 +1098,12 @@ static void classify_trap(struct thread *t, struct stop_event *ev)
 	/* A step over a syscall instruction reports TRAP_BRKPT, not
 	 * TRAP_TRACE (x86 user_single_step_report): a stepping thread's
 	 * trap that no breakpoint explains is its step. */
-	if (t->stepping && (code == TRAP_BRKPT || code == TRAP_TRACE || code == SI_KERNEL))
+	/* A step that delivered a signal stops at the handler's first
+	 * instruction through ptrace_notify(SIGTRAP): si_code is SIGTRAP. A
+	 * step over a system call on arm64 is the kernel's generic
+	 * user_single_step_report: SI_USER from pid 0. */
+	if (t->stepping && (code == TRAP_BRKPT || code == TRAP_TRACE || code == SI_KERNEL ||
+			    code == SIGTRAP || (code == SI_USER && t->siginfo.si_pid == 0)))
 		ev->reason = REASON_STEP;
 }
 
@@ -753,16 +1113,58 @@ static bool handle_status(struct thread *t, int status, struct stop_event *ev);
  * it landed on the next instruction. */
 static void record_step(struct thread *t)
 {
-	uint8_t *regs = thread_regs(t);
+	uint8_t *regs = thread_gp_regs(t);
 	if (!regs)
 		return;
 	uint64_t pc = the_arch.get_pc(regs);
 	uint8_t code[16];
 	ssize_t n = target_read_memory(t->proc, t->bt_pc, code, sizeof code);
-	int len = n > 0 ? the_arch.insn_length(code, (size_t)n, regs) : -1;
+	struct disasm_insn insn;
+	int len = -1;
+	bool flow = true, it = false;
+	if (n > 0 && the_arch.disasm_isa &&
+	    (len = disasm_one((enum disasm_isa)t->bt_isa, code, (size_t)n, t->bt_pc, &insn)) > 0) {
+		flow = insn.flow;
+		it = insn.it_count > 0;
+		if (insn.syscall && t->proc->fast)
+			swfast_maps_changed(t->proc->fast);
+	} else if (n > 0) {
+		len = the_arch.insn_length(code, (size_t)n, regs);
+	}
 	t->bt->steps++;
-	if (len < 0 || pc != t->bt_pc + (uint64_t)len)
-		swbtrace_add(t->bt, t->bt_pc, pc);
+	uint64_t from = t->bt_pc;
+	if (len >= 0 && pc == from + (uint64_t)len)
+		return;
+	/* (A Thumb IT block is stepped as one: its instructions run in line.) */
+	if (len >= 0 && (!flow || it) && !t->bt_sig && the_arch.disasm_isa) {
+		/* No branch and no signal, yet not at the next instruction:
+		 * an x86 string instruction with rep stops after each
+		 * iteration (at itself), and a step trap can go missing (cpuid
+		 * in a VM), so that more instructions ran. The branch is then
+		 * the first control-flow instruction on the way. */
+		if (pc == from)
+			return;
+		uint64_t at = from + (uint64_t)len;
+		for (int i = 0; i < 16; i++) {
+			struct disasm_insn next;
+			n = target_read_memory(t->proc, at, code, sizeof code);
+			if (n <= 0 || disasm_one((enum disasm_isa)t->bt_isa, code, (size_t)n, at, &next) <= 0)
+				break;
+			if (!next.flow) {
+				at += next.size;
+				if (at == pc)
+					return;
+				continue;
+			}
+			if (pc == at + next.size)
+				return;
+			from = at;
+			break;
+		}
+	}
+	swbtrace_add(t->bt, from, pc);
+	if (record_branch_hook)
+		record_branch_hook(t, from, pc);
 }
 
 int target_btrace_enable(struct thread *t, uint64_t size, char *err, size_t errlen)
@@ -771,6 +1173,9 @@ int target_btrace_enable(struct thread *t, uint64_t size, char *err, size_t errl
 		snprintf(err, errlen, "Btrace already enabled.");
 		return -1;
 	}
+	/* 32-bit arm (no hardware single-step) has the machinery to step by
+	 * breakpoints (step_targets, sw_step_begin) but is not enabled until
+	 * it is verified on a real arm kernel. */
 	if (!the_arch.can_single_step || !the_arch.insn_length) {
 		snprintf(err, errlen, "Software branch recording needs hardware single-step, "
 			 "which %s lacks.", the_arch.name);
@@ -812,8 +1217,11 @@ int target_btrace_enable(struct thread *t, uint64_t size, char *err, size_t errl
 		return -1;
 	}
 	t->bt = swbtrace_new(size, the_arch.get_pc(regs));
+	/* The code may have changed while nobody looked. */
+	if (t->proc->fast)
+		swfast_flush(t->proc->fast);
 	if (t->bt && was_running)
-		resume_thread(t, resume_request(t), 0);
+		resume_as_asked(t, 0);
 	if (!t->bt) {
 		snprintf(err, errlen, "Cannot allocate %llu bytes of trace buffer.",
 			 (unsigned long long)size);
@@ -824,6 +1232,7 @@ int target_btrace_enable(struct thread *t, uint64_t size, char *err, size_t errl
 
 void target_btrace_disable(struct thread *t)
 {
+	fast_disarm(t, !t->stopped);
 	swbtrace_free(t->bt);
 	t->bt = NULL;
 }
@@ -851,8 +1260,68 @@ static bool handle_status(struct thread *t, int status, struct stop_event *ev)
 		return false;
 	t->stopped = true;
 	t->regs_valid = false;
+	t->gp_valid = false;
 	int sig = WSTOPSIG(status);
 	int event = status >> 16;
+
+	if (t->fast_state != FAST_NONE) {
+		bool hit = sig == SIGTRAP && event == 0 && fast_trap_is_ours(t);
+		if (hit && fast_emulate(t))
+			return false;
+		fast_disarm(t, false);
+		if (hit) {
+			if (the_arch.decr_pc_after_break)
+				thread_store_gp_regs(t);
+			uint64_t at = t->tbp[0].addr;
+			if (find_breakpoint(p, at)) {
+				/* gdb's breakpoint is here too: that is the news. */
+				ev->kind = STOP_SIGNAL;
+				ev->sig = SIGTRAP;
+				ev->reason = REASON_SWBREAK;
+				return true;
+			}
+			/* Step the branch itself and record where it went. */
+			if (t->bt && t->resume == RESUME_CONTINUE)
+				resume_thread(t, PTRACE_SINGLESTEP, 0);
+			else
+				resume_as_asked(t, 0);
+			return false;
+		}
+	}
+	/* Software step (no PTRACE_SINGLESTEP): did it get where it goes? */
+	bool sw_step_done = false;
+	if (t->sw_stepping) {
+		if (t->sw_step_syscall && sig == (SIGTRAP | 0x80)) {
+			struct __ptrace_syscall_info info;
+			long got = ptrace(PTRACE_GET_SYSCALL_INFO, t->tid, (void *)sizeof info, &info);
+			if (got > 0 && info.op == PTRACE_SYSCALL_INFO_ENTRY) {
+				t->in_syscall = true;
+				t->step_interrupted = true;
+				resume_thread(t, PTRACE_SYSCALL, 0);
+				return false;
+			}
+			/* Its end: the step is done (after a sigreturn, far away). */
+			t->in_syscall = false;
+			sw_step_disarm(t);
+			sw_step_done = true;
+			sig = SIGTRAP;
+		} else if (sig == SIGTRAP && event == 0) {
+			uint8_t *regs = thread_gp_regs(t);
+			uint64_t pc = regs ? the_arch.get_pc(regs) : 0;
+			for (int k = 1; k < 3; k++)
+				if (t->tbp[k].armed && t->tbp[k].addr == pc)
+					sw_step_done = true;
+			sw_step_disarm(t);
+		} else if (!(event && event != PTRACE_EVENT_EXEC && t->sw_step_syscall)) {
+			/* A signal first: the instruction did not run. (An event in
+			 * the middle of the system call leaves the step going.) */
+			sw_step_disarm(t);
+		}
+	}
+	/* An event in the middle of a recorded step: the step goes on. */
+	if (t->bt && t->stepping && (event || sig == (SIGTRAP | 0x80) ||
+				     (sig == SIGSTOP && t->stop_expected)))
+		t->step_interrupted = true;
 
 	if (event == PTRACE_EVENT_CLONE) {
 		unsigned long msg = 0;
@@ -868,9 +1337,9 @@ static bool handle_status(struct thread *t, int status, struct stop_event *ev)
 			ev->tid = ntid;
 			return true;
 		}
-		resume_thread(t, resume_request(t), 0);
+		resume_as_asked(t, 0);
 		if (nt->resume != RESUME_STOP)
-			resume_thread(nt, resume_request(nt), 0);
+			resume_as_asked(nt, 0);
 		return false;
 	}
 	if (event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK) {
@@ -884,6 +1353,12 @@ static bool handle_status(struct thread *t, int status, struct stop_event *ev)
 		cp->attached = p->attached;
 		struct thread *ct = add_thread(cp, child);
 		ct->stopped = true;
+		/* Nor the recorder's temporary one (none is in while a system
+		 * call is stepped, but the copy must never keep one). */
+		for (struct thread *o = p->threads; o; o = o->next)
+			for (int k = 0; k < 3; k++)
+				if (o->tbp[k].armed)
+					raw_write(cp, o->tbp[k].addr, o->tbp[k].saved, o->tbp[k].len);
 		/* The child's memory holds our breakpoint instructions. */
 		for (struct breakpoint *b = p->breakpoints; b; b = b->next) {
 			struct breakpoint *nb = malloc(sizeof *nb);
@@ -897,7 +1372,7 @@ static bool handle_status(struct thread *t, int status, struct stop_event *ev)
 			uninsert_breakpoints(cp);
 			ptrace(PTRACE_DETACH, child, 0, 0);
 			target_mourn(cp);
-			resume_thread(t, resume_request(t), 0);
+			resume_as_asked(t, 0);
 			return false;
 		}
 		ev->kind = vfork ? STOP_VFORK : STOP_FORK;
@@ -912,12 +1387,21 @@ static bool handle_status(struct thread *t, int status, struct stop_event *ev)
 			ev->kind = STOP_VFORK_DONE;
 			return true;
 		}
-		resume_thread(t, resume_request(t), 0);
+		resume_as_asked(t, 0);
 		return false;
 	}
 	if (event == PTRACE_EVENT_EXEC) {
-		/* The old image is gone: its breakpoints and other threads too. */
+		/* The old image is gone: its breakpoints and other threads too,
+		 * the recorder's decoded blocks, and its temporary breakpoint
+		 * (never to be put back into the new image). */
 		free_breakpoints(p);
+		if (p->fast)
+			swfast_flush(p->fast);
+		t->fast_state = FAST_NONE;
+		for (int k = 0; k < 3; k++)
+			t->tbp[k].armed = false;
+		t->sw_stepping = t->sw_step_syscall = false;
+		t->step_interrupted = false;
 		if (p->mem_fd >= 0) {
 			close(p->mem_fd);
 			p->mem_fd = -1;
@@ -933,6 +1417,8 @@ static bool handle_status(struct thread *t, int status, struct stop_event *ev)
 			t->tid = p->pid;   /* a non-leader exec takes over the leader's id */
 		ev->tid = t->tid;
 		t->in_syscall = false;
+		settle_after_exec(p->pid, t->tid);
+		t->regs_valid = false;
 		if (target_settings.report_exec) {
 			ev->kind = STOP_EXEC;
 			return true;
@@ -959,7 +1445,7 @@ static bool handle_status(struct thread *t, int status, struct stop_event *ev)
 			ev->syscall = nr;
 			return true;
 		}
-		resume_thread(t, resume_request(t), 0);
+		resume_as_asked(t, 0);
 		return false;
 	}
 	if (sig == SIGSTOP && t->stop_expected) {
@@ -974,19 +1460,34 @@ static bool handle_status(struct thread *t, int status, struct stop_event *ev)
 		 * since: it goes on as gdb asked. */
 		if (t->resumed_over_sigstop) {
 			t->resumed_over_sigstop = false;
-			resume_thread(t, t->last_request, 0);
+			if (t->bt)
+				resume_as_asked(t, 0);
+			else
+				resume_thread(t, t->last_request, 0);
 		}
 		return false;   /* ours; the thread stays stopped */
 	}
 	ev->kind = STOP_SIGNAL;
 	ev->sig = sig;
 	if (sig == SIGTRAP) {
-		classify_trap(t, ev);
+		if (sw_step_done)
+			ev->reason = REASON_STEP;
+		else
+			classify_trap(t, ev);
 		if (t->bt && ev->reason == REASON_STEP) {
 			record_step(t);
 			if (t->resume == RESUME_CONTINUE) {
-				resume_thread(t, PTRACE_SINGLESTEP, 0);
+				resume_recorded(t, 0);
 				return false;
+			}
+			/* gdb asked to stop a thread we were stepping only to record
+			 * it: this step is the stop it wants (T00, not a SIGTRAP);
+			 * the SIGSTOP still in flight is swallowed later. */
+			if (t->resume == RESUME_STOP && t->stop_requested) {
+				t->stop_requested = false;
+				ev->sig = 0;
+				ev->reason = REASON_NONE;
+				return true;
 			}
 		}
 		if (ev->reason == REASON_STEP && t->resume == RESUME_RANGE) {
@@ -1007,7 +1508,7 @@ static bool handle_status(struct thread *t, int status, struct stop_event *ev)
 	 * breakpoint on a non-executable stack), as gdbserver does. */
 	if (sig > 0 && sig < 256 && target_settings.pass_signals[sig] &&
 	    t->resume == RESUME_CONTINUE && sig != SIGSEGV && sig != SIGILL) {
-		resume_thread(t, resume_request(t), sig);
+		resume_as_asked(t, sig);
 		return false;
 	}
 	return true;

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "arch/arch.h"
@@ -57,6 +58,14 @@ struct breakpoint {
 	struct breakpoint *next;
 };
 
+struct temp_bp {
+	bool armed;             /* its instruction is in memory */
+	uint8_t len;
+	int kind;
+	uint64_t addr;
+	uint8_t saved[16];
+};
+
 struct thread {
 	pid_t tid;
 	struct process *proc;
@@ -70,7 +79,22 @@ struct thread {
 	bool stop_requested;    /* non-stop vCont;t: report the stop as signal 0 */
 	struct swbtrace *bt;    /* software branch recording, or NULL */
 	uint64_t bt_pc;         /* PC before the step being recorded */
+	int bt_sig;             /* signal delivered by that step */
+	int bt_isa;             /* enum disasm_isa at BT_PC */
 	bool stepping;          /* last resumed with PTRACE_SINGLESTEP */
+	/* A recorded step was cut short by an event stop (clone, fork, a
+	 * syscall stop, our SIGSTOP): the next resume finishes it, from the
+	 * same BT_PC. */
+	bool step_interrupted;
+	/* The recorder's temporary breakpoints, never visible to gdb (memory
+	 * reads mask them): [0] the one the fast path (swfast.h) runs to,
+	 * [1] and [2] where a step goes on machines without hardware
+	 * single-step (arm). */
+	struct temp_bp tbp[3];
+	uint8_t fast_state;     /* FAST_NONE, FAST_ARMED, FAST_STALE (target.c) */
+	uint8_t fast_insn_size; /* of the instruction under tbp[0] */
+	bool sw_stepping;       /* stepping with tbp[1..2] */
+	bool sw_step_syscall;   /* ... a system call, with PTRACE_SYSCALL */
 	int last_request;       /* PTRACE_CONT / SINGLESTEP / SYSCALL */
 	bool resumed_over_sigstop; /* resumed while our SIGSTOP was in flight */
 
@@ -83,6 +107,7 @@ struct thread {
 	bool siginfo_valid;
 	uint8_t *regs;
 	bool regs_valid;
+	bool gp_valid;          /* only the general registers are in REGS */
 	unsigned hw_generation; /* proc->hw_generation applied to this thread */
 };
 
@@ -97,6 +122,7 @@ struct process {
 	unsigned hw_generation;
 	int mem_fd;
 	bool vfork_parent;      /* waiting for vfork-done */
+	struct swfast *fast;    /* blocks decoded for the recorder's fast path */
 	struct process *next;
 };
 
@@ -176,6 +202,15 @@ int target_remove_point(struct process *p, int type, uint64_t addr, int kind);
  * single-stepped whenever it runs. SIZE is the buffer in bytes. */
 int target_btrace_enable(struct thread *t, uint64_t size, char *err, size_t errlen);
 void target_btrace_disable(struct thread *t);
+/* Record by stepping every instruction instead of running from branch to
+ * branch under temporary breakpoints (monitor set btrace-step on, or
+ * CSGDBSERVER_BTRACE_STEP=1 in the environment). The records are the same;
+ * this is for comparison and as a way out. */
+extern bool target_btrace_per_insn;
+/* Called with every branch the software recorder records, after it went
+ * into the thread's swbtrace; NULL by default (another trace source, e.g.
+ * an emulated ETM, hooks in here). */
+extern void (*record_branch_hook)(struct thread *t, uint64_t from, uint64_t to);
 
 /* Set up the SIGCHLD signalfd; once at start-up. */
 int target_init(void);
@@ -183,6 +218,10 @@ int target_init(void);
 void target_cleanup_all(void);
 
 extern bool debug_target;
+/* Where --debug/--remote-debug output goes: --debug-file, else stderr
+ * (the inferior's and the server's own messages stay on stderr). */
+extern FILE *debug_out;
+#define DEBUG_OUT (debug_out ? debug_out : stderr)
 
 /* Called when a thread joins (ADDED) or leaves the thread list; the
  * branch-trace layer traces new threads from their first instruction. */

@@ -16,7 +16,8 @@
 set -eu
 
 CROSS_ROOT=${CROSS_ROOT:-/opt/csgdbserver-cross}
-LIBS="libopencsd1 libopencsd-dev libexpat1 libexpat1-dev libelf1 libelf-dev zlib1g zlib1g-dev"
+# libcapstone: the software branch recorder disassembles with it (dlopen).
+LIBS="libopencsd1 libopencsd-dev libexpat1 libexpat1-dev libelf1 libelf-dev zlib1g zlib1g-dev libcapstone4 libcapstone-dev"
 
 [ "$#" -gt 0 ] || set -- aarch64 arm
 

@@ -1,12 +1,13 @@
 #!/bin/bash
 # GDB 13.1's own DejaGnu testsuite against csgdbserver and GNU gdbserver, side
 # by side (board native-gdbserver), then pass/fail per set and the tests whose
-# PASS count dropped.  Not part of CI: gdb.base alone takes 20+ minutes.
+# PASS count dropped.  Not part of CI: all sets take over an hour on 2 cores.
 #
 #   testsuite/gdb-testsuite/run.sh BUILD_DIR        (make gdb-testsuite)
 #
 # Environment:
-#   SETS="gdb.server gdb.base"   sets to run (default these two)
+#   SETS="gdb.server gdb.base"   sets to run (default: gdb.server gdb.base gdb.btrace
+#                                gdb.threads gdb.mi gdb.python gdb.reverse)
 #   TESTS="gdb.base/break.exp gdb.server/*.exp"   only these tests (globs ok);
 #                                sets default to the directories named here
 #   JOBS=2                       make -j for each run
@@ -42,7 +43,7 @@ if [ -z "${SETS:-}" ]; then
 		SETS=$(for t in $TESTS; do echo "${t%%/*}"; done | sort -u | tr '\n' ' ')
 		SETS=${SETS% }
 	else
-		SETS="gdb.server gdb.base"
+		SETS="gdb.server gdb.base gdb.btrace gdb.threads gdb.mi gdb.python gdb.reverse"
 	fi
 fi
 

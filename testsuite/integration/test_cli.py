@@ -135,3 +135,21 @@ def test_port_only_is_loopback(t):
     t.check(re.search(r"0\.0\.0\.0:|HOST:PORT", text),
             "and how to accept other hosts", text)
 test_stdio_connection.weight = 5  # slow: gdb waits for the piped server
+
+
+@csgdbserver_only
+def test_debug_file_takes_only_debug_output(t):
+    """--debug-file gets the packet log; the start-up lines and the
+    connection line stay on stderr, where tools wait for them."""
+    path = "/tmp/csg-debug-file-%d.log" % os.getpid()
+    srv = t.start_server(t.prog("basic"), options=["--once", "--remote-debug",
+                                                   "--debug-file=" + path])
+    t.check(any(l == "Listening on port %d" % srv.guest_port for l in srv.stderr.lines),
+            "'Listening on port N' still on stderr", srv.stderr.text())
+    t.gdb('ex("kill")', port=srv.port, prog=t.prog("basic"))
+    srv.wait_exit(5)
+    log = t.target.read_text(path)
+    t.target.run(["rm", "-f", path])
+    t.check('getpkt ("qSupported' in log, "the packet log is in the debug file", log[:300])
+    t.check(not any(l.startswith("getpkt") for l in srv.stderr.lines),
+            "no packet log on stderr", srv.stderr.text()[:300])

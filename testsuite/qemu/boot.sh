@@ -125,7 +125,8 @@ done
 
 # Shared libraries: the closure of what the ELF files need, from the cross
 # toolchain's glibc (/usr/TRIPLET/lib) and testsuite/cross/setup.sh's
-# unpacked -dev packages; plus libm (dlopen'ed by progs/shlib).
+# unpacked -dev packages; plus libm (dlopen'ed by progs/shlib) and
+# libcapstone (dlopen'ed by the server's software branch recorder).
 libdirs="/usr/$triplet/lib ${CROSS_ROOT:-/opt/csgdbserver-cross}/$triplet/usr/lib/$triplet ${CROSS_ROOT:-/opt/csgdbserver-cross}/$triplet/lib/$triplet"
 copied=" "
 add_lib() {
@@ -152,7 +153,7 @@ elfs=""
 for f in $elfs; do
 	for n in $(needed "$f"); do add_lib "$n"; done
 done
-for l in libm.so.6 libc.so.6 "$interp"; do add_lib "$l"; done
+for l in libm.so.6 libc.so.6 libcapstone.so.4 "$interp"; do add_lib "$l"; done
 ln -sf "$triplet/$interp" "$r/lib/$interp"
 
 if [ -n "$run" ]; then

@@ -11,9 +11,10 @@ for a in "$@"; do
 	case "$a" in
 	# registers, breakpoints (A64/A32/T32), stepping (hardware and
 	# software), watchpoints, threads, signals, syscalls, fork, attach,
-	# shared libraries, Eclipse's MI reverse debugging, --allow/--no-run:
-	# what differs per architecture or over the network
-	--subset) subset="test_arm. test_exec_control. test_watchpoints. test_threads. test_signals.py.test_signal_stop test_sigsegv_siginfo test_state. test_shlib_breakpoints test_follow_fork_child test_ctrl_c_in_syscall test_attach_then_detach test_mi_cdt. test_security." ;;
+	# shared libraries, Eclipse's MI reverse debugging, --allow/--no-run,
+	# cstrace capture of the emulated ETMv4's live trace: what differs per
+	# architecture or over the network
+	--subset) subset="test_arm. test_btrace_arm. test_exec_control. test_watchpoints. test_threads. test_signals.py.test_signal_stop test_sigsegv_siginfo test_state. test_shlib_breakpoints test_follow_fork_child test_ctrl_c_in_syscall test_attach_then_detach test_mi_cdt. test_security. test_capture_live_coresight" ;;
 	--if-available) optional=1 ;;
 	aarch64|arm) arches="$arches $a" ;;
 	*) echo "usage: testsuite/qemu/check.sh [--subset] [--if-available] [aarch64] [arm]" >&2; exit 2 ;;

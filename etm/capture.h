@@ -1,0 +1,59 @@
+/* `cstrace capture`: record a branch trace from a csgdbserver over TCP,
+ * speaking the remote protocol itself (protocol/client.h), into a capture
+ * directory: an OpenCSD snapshot (CoreSight trace) or a block list
+ * (software bts), memory dumps of the executed mappings, capture.json.
+ * Written under DIR.tmp-XXXXXX and renamed to DIR at the end, also when
+ * the connection was lost (capture.json says "complete": false). */
+#ifndef ETM_CAPTURE_H
+#define ETM_CAPTURE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Exit codes of `cstrace capture` (1-3 are cstrace's generic ones). */
+enum capture_exit {
+	CAPTURE_OK = 0,
+	CAPTURE_BAD = 1,          /* local problem: output directory, disk */
+	CAPTURE_USAGE = 2,
+	CAPTURE_CONNECT = 4,      /* could not connect, or the connection was lost */
+	CAPTURE_TARGET = 5,       /* the server refused: run, attach, trace options */
+	CAPTURE_OVERFLOW = 6,     /* trace was lost and --fail-on-overflow was given */
+};
+
+#define CAPTURE_MAX_STOPS 16
+#define CAPTURE_MAX_CONF 64
+
+struct capture_opts {
+	const char *target;          /* HOST:PORT */
+	const char *out_dir;         /* final name of the capture directory */
+	char *const *prog_argv;      /* vRun this (NULL: none) */
+	int prog_argc;
+	long attach_pid;             /* vAttach (0: none) */
+	const char *format;          /* "auto", "CoreSight" or "bts" */
+	uint64_t size;               /* trace buffer size (0: the server's default) */
+	const char *conf[CAPTURE_MAX_CONF];   /* Qbtrace-conf:CoreSight: NAME=VALUE */
+	size_t nconf;
+	uint64_t stop_at[CAPTURE_MAX_STOPS];  /* end the capture when reached */
+	size_t nstop_at;
+	double time_limit;           /* seconds, 0: none */
+	uint64_t max_size;           /* trace bytes (or blocks for bts), 0: none */
+	int drain_ms;                /* read the trace this often while it runs */
+	int connect_timeout_ms;
+	int reply_timeout_ms;
+	bool fail_on_overflow;
+	bool memory;                 /* dump executed mappings */
+	bool progress;               /* progress line on stderr */
+	bool quiet;                  /* no summary line */
+	const char *label;           /* prefix of messages (several targets) */
+	volatile sig_atomic_t *interrupted;  /* set by the SIGINT handler */
+};
+
+void capture_opts_init(struct capture_opts *o);
+
+/* Run one capture; returns an enum capture_exit. Messages go to stderr,
+ * the one-line summary to stdout. */
+int capture_run(const struct capture_opts *o);
+
+#endif

@@ -1,0 +1,352 @@
+/* Client side of the remote serial protocol: see client.h. */
+#include "protocol/client.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "protocol/hex.h"
+
+#define READ_PIECE (256u << 10)
+#define MAX_RESENDS 3
+/* Bytes of noise (garbage, stray acks) tolerated while waiting for one
+ * packet: a server that sends only noise is broken, not slow. */
+#define MAX_NOISE (4u << 20)
+
+void rsp_client_init(struct rsp_client *c, rsp_read_fn read, rsp_write_fn write, void *ctx)
+{
+	memset(c, 0, sizeof(*c));
+	c->read = read;
+	c->write = write;
+	c->ctx = ctx;
+	c->timeout_ms = -1;
+	/* gdb's assumption until qSupported says otherwise */
+	c->packet_size = 0x3fff;
+}
+
+void rsp_client_free(struct rsp_client *c)
+{
+	buf_free(&c->in);
+	buf_free(&c->frame);
+	buf_free(&c->ev.payload);
+}
+
+const char *rsp_status_name(int status)
+{
+	switch (status) {
+	case RSP_OK: return "ok";
+	case RSP_TIMEOUT: return "timed out waiting for the server";
+	case RSP_EOF: return "the server closed the connection";
+	case RSP_IO_ERROR: return "connection error";
+	case RSP_PROTOCOL: return "protocol error";
+	case RSP_ERROR_REPLY: return "error reply";
+	case RSP_UNSUPPORTED: return "not supported by the server";
+	}
+	return "unknown status";
+}
+
+/* More input into c->in; RSP_OK or a failure status. */
+static int fill(struct rsp_client *c, int timeout_ms)
+{
+	buf_reserve(&c->in, READ_PIECE);
+	long n = c->read(c->ctx, c->in.data + c->in.len, READ_PIECE, timeout_ms);
+	if (n == RSP_IO_TIMEOUT)
+		return RSP_TIMEOUT;
+	if (n == 0)
+		return RSP_EOF;
+	if (n < 0)
+		return RSP_IO_ERROR;
+	c->in.len += (size_t)n;
+	c->in.data[c->in.len] = '\0';
+	c->bytes_in += (uint64_t)n;
+	return RSP_OK;
+}
+
+static int put(struct rsp_client *c, const char *data, size_t len)
+{
+	if (c->write(c->ctx, data, len) < 0)
+		return RSP_IO_ERROR;
+	c->bytes_out += len;
+	return RSP_OK;
+}
+
+/* Next event from the input (reading more as needed). *NOISE counts the
+ * bytes of events that are not packets. */
+static int next_event(struct rsp_client *c, int timeout_ms, size_t *noise)
+{
+	for (;;) {
+		size_t used = rsp_parse(c->in.data ? c->in.data : "", c->in.len, &c->ev);
+		if (used) {
+			buf_consume(&c->in, used);
+			if (c->ev.kind != RSP_PACKET && (*noise += used) > MAX_NOISE) {
+				snprintf(c->err, sizeof(c->err), "the server sends only noise (%zu bytes, no packet)",
+					 *noise);
+				return RSP_PROTOCOL;
+			}
+			return RSP_OK;
+		}
+		int rc = fill(c, timeout_ms);
+		if (rc != RSP_OK)
+			return rc;
+	}
+}
+
+int rsp_client_send(struct rsp_client *c, const char *payload, size_t len)
+{
+	buf_reset(&c->frame);
+	rsp_frame(&c->frame, '$', payload, len, false);
+	for (int attempt = 0;; attempt++) {
+		int rc = put(c, c->frame.data, c->frame.len);
+		if (rc != RSP_OK)
+			return rc;
+		c->packets_out++;
+		if (c->noack)
+			return RSP_OK;
+		size_t noise = 0;
+		for (;;) {
+			rc = next_event(c, c->timeout_ms, &noise);
+			if (rc != RSP_OK)
+				return rc;
+			if (c->ev.kind == RSP_ACK)
+				return RSP_OK;
+			if (c->ev.kind == RSP_NAK)
+				break;
+			/* anything else before the ack (garbage) is skipped */
+		}
+		if (attempt + 1 >= MAX_RESENDS) {
+			snprintf(c->err, sizeof(c->err), "the server rejected a packet %d times", MAX_RESENDS);
+			return RSP_IO_ERROR;
+		}
+	}
+}
+
+int rsp_client_recv(struct rsp_client *c, struct buf *out, int timeout_ms)
+{
+	unsigned bad = 0;
+	size_t noise = 0;
+	for (;;) {
+		int rc = next_event(c, timeout_ms, &noise);
+		if (rc != RSP_OK)
+			return rc;
+		switch (c->ev.kind) {
+		case RSP_PACKET:
+			c->packets_in++;
+			if (!c->noack && (rc = put(c, "+", 1)) != RSP_OK)
+				return rc;
+			buf_reset(out);
+			buf_append(out, c->ev.payload.data ? c->ev.payload.data : "", c->ev.payload.len);
+			return RSP_OK;
+		case RSP_BAD_CHECKSUM:
+		case RSP_OVERSIZED:
+			if (c->noack || ++bad > MAX_RESENDS) {
+				snprintf(c->err, sizeof(c->err), "%s packet from the server",
+					 c->ev.kind == RSP_OVERSIZED ? "oversized" : "corrupt (bad checksum)");
+				return RSP_PROTOCOL;
+			}
+			if ((rc = put(c, "-", 1)) != RSP_OK)
+				return rc;
+			break;
+		default:
+			break;  /* stray acks, garbage */
+		}
+	}
+}
+
+int rsp_client_interrupt(struct rsp_client *c)
+{
+	return put(c, "\x03", 1);
+}
+
+static int reply_status(struct rsp_client *c, const char *what, const struct buf *reply);
+
+int rsp_client_command(struct rsp_client *c, const char *payload, struct buf *reply)
+{
+	int rc = rsp_client_send(c, payload, strlen(payload));
+	if (rc != RSP_OK)
+		return rc;
+	for (;;) {
+		rc = rsp_client_recv(c, reply, c->timeout_ms);
+		if (rc != RSP_OK)
+			return rc;
+		/* console output of qRcmd precedes the reply; "OK" is not one */
+		if (reply->len > 1 && reply->data[0] == 'O' && strcmp(reply->data, "OK") != 0) {
+			bool all_hex = true;
+			for (size_t i = 1; i < reply->len && all_hex; i++)
+				all_hex = hex_value((unsigned char)reply->data[i]) >= 0;
+			if (all_hex && (reply->len - 1) % 2 == 0)
+				continue;
+		}
+		break;
+	}
+	return reply_status(c, payload, reply);
+}
+
+int rsp_client_commandf(struct rsp_client *c, struct buf *reply, const char *fmt, ...)
+{
+	struct buf pkt = BUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vprintf(&pkt, fmt, ap);
+	va_end(ap);
+	int rc = rsp_client_command(c, pkt.data ? pkt.data : "", reply);
+	buf_free(&pkt);
+	return rc;
+}
+
+/* Classify a reply as rsp_client_command does. */
+static int reply_status(struct rsp_client *c, const char *what, const struct buf *reply)
+{
+	if (reply->len == 0) {
+		snprintf(c->err, sizeof(c->err), "%.40s: not supported by the server", what);
+		return RSP_UNSUPPORTED;
+	}
+	if (reply->data[0] == 'E' && (reply->len == 3 || (reply->len > 1 && reply->data[1] == '.'))) {
+		if (reply->data[1] == '.')
+			snprintf(c->err, sizeof(c->err), "%s", reply->data + 2);
+		else
+			snprintf(c->err, sizeof(c->err), "error %s", reply->data + 1);
+		return RSP_ERROR_REPLY;
+	}
+	return RSP_OK;
+}
+
+static void xfer_request(struct buf *pkt, const char *object, const char *annex, uint64_t offset,
+			 size_t chunk)
+{
+	buf_reset(pkt);
+	buf_printf(pkt, "qXfer:%s:read:%s:%llx,%zx", object, annex, (unsigned long long)offset, chunk);
+}
+
+int rsp_client_xfer_read(struct rsp_client *c, const char *object, const char *annex,
+			 struct buf *out, rsp_chunk_fn sink, void *sink_ctx)
+{
+	struct buf reply = BUF_INIT, pkt = BUF_INIT;
+	uint64_t offset = 0;
+	/* what fits in one reply packet, escaped, with its 'm' */
+	size_t chunk = c->packet_size > 64 ? c->packet_size - 16 : 0x3fff;
+	int rc;
+
+	if (out)
+		buf_reset(out);
+	xfer_request(&pkt, object, annex, 0, chunk);
+	rc = rsp_client_send(c, pkt.data, pkt.len);
+	while (rc == RSP_OK) {
+		rc = rsp_client_recv(c, &reply, c->timeout_ms);
+		if (rc != RSP_OK)
+			break;
+		if ((rc = reply_status(c, pkt.data, &reply)) != RSP_OK)
+			break;
+		char kind = reply.data[0];
+		if (kind != 'm' && kind != 'l') {
+			snprintf(c->err, sizeof(c->err), "qXfer:%s:read: unexpected reply \"%.40s\"", object,
+				 reply.data);
+			rc = RSP_PROTOCOL;
+			break;
+		}
+		long n = bin_unescape(reply.data + 1, reply.len - 1);
+		if (n < 0) {
+			snprintf(c->err, sizeof(c->err), "qXfer:%s:read: reply ends in an escape", object);
+			rc = RSP_PROTOCOL;
+			break;
+		}
+		if (kind == 'm' && n == 0) {
+			snprintf(c->err, sizeof(c->err), "qXfer:%s:read: empty 'm' reply", object);
+			rc = RSP_PROTOCOL;
+			break;
+		}
+		offset += (uint64_t)n;
+		/* In no-ack mode the next request goes out before this chunk
+		 * is handled: the server makes it while we digest this one. */
+		bool ahead = kind == 'm' && c->noack;
+		if (ahead) {
+			xfer_request(&pkt, object, annex, offset, chunk);
+			if ((rc = rsp_client_send(c, pkt.data, pkt.len)) != RSP_OK)
+				break;
+		}
+		if (out)
+			buf_append(out, reply.data + 1, (size_t)n);
+		if (sink && n && sink(sink_ctx, reply.data + 1, (size_t)n) < 0) {
+			snprintf(c->err, sizeof(c->err), "qXfer:%s:read: the data was refused", object);
+			rc = RSP_PROTOCOL;
+			if (ahead)      /* the reply already asked for is read and dropped */
+				rsp_client_recv(c, &reply, c->timeout_ms);
+			break;
+		}
+		if (kind == 'l')
+			break;
+		if (!ahead) {
+			xfer_request(&pkt, object, annex, offset, chunk);
+			rc = rsp_client_send(c, pkt.data, pkt.len);
+		}
+	}
+	buf_free(&reply);
+	buf_free(&pkt);
+	return rc;
+}
+
+long rsp_client_read_memory(struct rsp_client *c, uint64_t addr, size_t len, void *out)
+{
+	struct buf reply = BUF_INIT;
+	size_t done = 0;
+	size_t max = (c->packet_size > 32 ? c->packet_size - 8 : 0x3fff) / 2;
+	long result = 0;
+
+	while (done < len) {
+		size_t want = len - done < max ? len - done : max;
+		int rc = rsp_client_commandf(c, &reply, "m%llx,%zx", (unsigned long long)(addr + done), want);
+		if (rc == RSP_ERROR_REPLY)
+			break;          /* unreadable from here on */
+		if (rc != RSP_OK) {
+			result = rc;
+			goto out;
+		}
+		if (reply.len % 2 || reply.len / 2 > want) {
+			snprintf(c->err, sizeof(c->err), "m%llx: malformed reply", (unsigned long long)(addr + done));
+			result = RSP_PROTOCOL;
+			goto out;
+		}
+		long got = hex_decode(reply.data, reply.len, (char *)out + done);
+		if (got <= 0)
+			break;          /* a server may send less than asked: ask again */
+		done += (size_t)got;
+	}
+	result = (long)done;
+out:
+	buf_free(&reply);
+	return result;
+}
+
+/* The ';'-separated entry of QSUPPORTED that starts with NAME followed by
+ * one of TAILS; returns its start or NULL. */
+static const char *find_feature(const char *q, const char *name, const char *tails)
+{
+	size_t nl = strlen(name);
+	for (const char *p = q; p && *p;) {
+		const char *end = strchr(p, ';');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (len > nl && strncmp(p, name, nl) == 0 && strchr(tails, p[nl]))
+			return p;
+		p = end ? end + 1 : NULL;
+	}
+	return NULL;
+}
+
+bool rsp_feature(const char *qsupported, const char *feature)
+{
+	return find_feature(qsupported, feature, "+") != NULL;
+}
+
+bool rsp_feature_value(const char *qsupported, const char *name, char *out, size_t outlen)
+{
+	const char *p = find_feature(qsupported, name, "=");
+	if (!p || !outlen)
+		return false;
+	p += strlen(name) + 1;
+	size_t len = strcspn(p, ";");
+	if (len >= outlen)
+		len = outlen - 1;
+	memcpy(out, p, len);
+	out[len] = '\0';
+	return true;
+}

@@ -1,0 +1,279 @@
+/* The shared capstone wrapper (arch/disasm.c): which instructions end a
+ * block for the software branch recorder, on every instruction set, and
+ * the x86_64 and aarch64 branch emulation of its fast path, and where
+ * arm steps go without hardware single-step. */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/types.h>
+
+#include "arch/arch.h"
+#include "arch/disasm.h"
+#include "testsuite/unit/check.h"
+
+struct sample {
+	enum disasm_isa isa;
+	uint8_t code[8];
+	unsigned size;
+	bool flow, syscall;
+	uint64_t target;        /* 0: none */
+};
+
+static const struct sample samples[] = {
+	/* x86_64, at 0x1000 */
+	{DISASM_X86_64, {0x48, 0x89, 0xe5}, 3, false, false, 0},          /* mov %rsp,%rbp */
+	{DISASM_X86_64, {0x75, 0x10}, 2, true, false, 0x1012},            /* jne */
+	{DISASM_X86_64, {0xe8, 0, 1, 0, 0}, 5, true, false, 0x1105},      /* call */
+	{DISASM_X86_64, {0xc3}, 1, true, false, 0},                       /* ret */
+	{DISASM_X86_64, {0xff, 0xd0}, 2, true, false, 0},                 /* call *%rax */
+	{DISASM_X86_64, {0xff, 0x24, 0xc5, 0, 0, 0, 0}, 7, true, false, 0}, /* jmp *(,%rax,8) */
+	{DISASM_X86_64, {0x0f, 0x05}, 2, true, true, 0},                  /* syscall */
+	{DISASM_X86_64, {0xcc}, 1, true, false, 0},                       /* int3 */
+	{DISASM_X86_64, {0xf3, 0xa4}, 2, false, false, 0},                /* rep movsb */
+	{DISASM_X86_64, {0x0f, 0xa2}, 2, false, false, 0},                /* cpuid */
+	/* A64 */
+	{DISASM_A64, {0x00, 0x04, 0x00, 0x91}, 4, false, false, 0},       /* add x0, x0, #1 */
+	{DISASM_A64, {0x01, 0x01, 0x00, 0x54}, 4, true, false, 0x1020},   /* b.ne +0x20 */
+	{DISASM_A64, {0x04, 0x00, 0x00, 0x94}, 4, true, false, 0x1010},   /* bl +0x10 */
+	{DISASM_A64, {0xc0, 0x03, 0x5f, 0xd6}, 4, true, false, 0},        /* ret */
+	{DISASM_A64, {0x20, 0x00, 0x3f, 0xd6}, 4, true, false, 0},        /* blr x1 */
+	{DISASM_A64, {0x01, 0x00, 0x00, 0xd4}, 4, true, true, 0},         /* svc #0 */
+	{DISASM_A64, {0x40, 0x00, 0x00, 0xb4}, 4, true, false, 0x1008},   /* cbz x0, +8 */
+	/* A32 */
+	{DISASM_A32, {0x01, 0x00, 0x80, 0xe2}, 4, false, false, 0},       /* add r0, r0, #1 */
+	{DISASM_A32, {0x02, 0x00, 0x00, 0x1a}, 4, true, false, 0x1010},   /* bne +8 (+8 pipeline) */
+	{DISASM_A32, {0x1e, 0xff, 0x2f, 0xe1}, 4, true, false, 0},        /* bx lr */
+	{DISASM_A32, {0x10, 0x80, 0xbd, 0xe8}, 4, true, false, 0},        /* pop {r4, pc} */
+	{DISASM_A32, {0x04, 0xf0, 0x9d, 0xe4}, 4, true, false, 0},        /* ldr pc, [sp], #4 */
+	{DISASM_A32, {0x0e, 0xf0, 0xa0, 0xe1}, 4, true, false, 0},        /* mov pc, lr */
+	{DISASM_A32, {0x00, 0x00, 0x00, 0xef}, 4, true, true, 0},         /* svc #0 */
+	/* T32 */
+	{DISASM_T32, {0x01, 0x30}, 2, false, false, 0},                   /* adds r0, #1 */
+	{DISASM_T32, {0x70, 0x47}, 2, true, false, 0},                    /* bx lr */
+	{DISASM_T32, {0x10, 0xbd}, 2, true, false, 0},                    /* pop {r4, pc} */
+	{DISASM_T32, {0x00, 0xf0, 0x08, 0xf8}, 4, true, false, 0x1014},   /* bl +0x10 */
+	{DISASM_T32, {0x10, 0xb1}, 2, true, false, 0x1008},               /* cbz r0, +4 */
+	{DISASM_T32, {0x00, 0xdf}, 2, true, true, 0},                     /* svc #0 */
+	{DISASM_T32, {0x7a, 0x44}, 2, false, false, 0},                   /* add r2, pc */
+	{DISASM_T32, {0x98, 0xbf}, 2, true, false, 0},                    /* it ls */
+	{DISASM_T32, {0x9f, 0x44}, 2, true, false, 0},                    /* add pc, r3 */
+	{DISASM_A32, {0x03, 0xf1, 0x8f, 0xe0}, 4, true, false, 0},        /* add pc, pc, r3, lsl #2 */
+	{DISASM_A32, {0x04, 0xe0, 0x2d, 0xe5}, 4, false, false, 0},       /* push {lr} */
+};
+
+static void test_classify(void)
+{
+	for (size_t i = 0; i < sizeof samples / sizeof samples[0]; i++) {
+		const struct sample *s = &samples[i];
+		struct disasm_insn in;
+		int n = disasm_one(s->isa, s->code, sizeof s->code, 0x1000, &in);
+		if (n != (int)s->size || in.flow != s->flow || in.syscall != s->syscall ||
+		    (s->target && (!in.has_target || in.target != s->target)))
+			fprintf(stderr, "sample %zu (isa %d): size %d flow %d syscall %d target %#llx (%s)\n",
+				i, s->isa, n, in.flow, in.syscall, (unsigned long long)in.target, in.text);
+		CHECK(n == (int)s->size);
+		CHECK(in.flow == s->flow);
+		CHECK(in.syscall == s->syscall);
+		CHECK(!s->target || (in.has_target && in.target == s->target));
+	}
+	struct disasm_insn in;
+	uint8_t junk[] = {0xff, 0xff};
+	CHECK(disasm_one(DISASM_A64, junk, sizeof junk, 0, &in) == -1);   /* too short */
+}
+
+/* ---- x86_64 emulation --------------------------------------------------- */
+
+static uint8_t stack[64];
+#define STACK_BASE 0x7000
+
+static ssize_t fake_mem(void *ctx, bool write, uint64_t addr, void *buf, size_t len)
+{
+	(void)ctx;
+	if (addr < STACK_BASE || addr + len > STACK_BASE + sizeof stack)
+		return -1;
+	if (write)
+		memcpy(stack + (addr - STACK_BASE), buf, len);
+	else
+		memcpy(buf, stack + (addr - STACK_BASE), len);
+	return (ssize_t)len;
+}
+
+static uint64_t reg(const uint8_t *regs, const char *name)
+{
+	return arch_reg_get(&the_arch, regs, arch_regno(&the_arch, name));
+}
+
+static void set(uint8_t *regs, const char *name, uint64_t v)
+{
+	arch_reg_set(&the_arch, regs, arch_regno(&the_arch, name), v);
+}
+
+static void test_x86_emulation(void)
+{
+	if (strcmp(the_arch.name, "x86_64") != 0 || !the_arch.emulate_branch)
+		return;
+	uint8_t regs[4096];
+	CHECK(the_arch.regs_size <= sizeof regs);
+	memset(regs, 0, sizeof regs);
+	set(regs, "rip", 0x1000);
+	set(regs, "rsp", STACK_BASE + 32);
+	uint8_t jne[] = {0x75, 0x10};
+	set(regs, "eflags", 0x40);   /* ZF: not taken */
+	CHECK(the_arch.emulate_branch(jne, sizeof jne, regs, fake_mem, NULL));
+	CHECK(reg(regs, "rip") == 0x1002);
+	set(regs, "rip", 0x1000);
+	set(regs, "eflags", 0);
+	CHECK(the_arch.emulate_branch(jne, sizeof jne, regs, fake_mem, NULL));
+	CHECK(reg(regs, "rip") == 0x1012);
+	uint8_t jl[] = {0x7c, 0x10};    /* SF != OF */
+	set(regs, "rip", 0x1000);
+	set(regs, "eflags", 0x80);
+	CHECK(the_arch.emulate_branch(jl, sizeof jl, regs, fake_mem, NULL) && reg(regs, "rip") == 0x1012);
+	uint8_t call[] = {0xe8, 0, 1, 0, 0};
+	set(regs, "rip", 0x1000);
+	CHECK(the_arch.emulate_branch(call, sizeof call, regs, fake_mem, NULL));
+	CHECK(reg(regs, "rip") == 0x1105 && reg(regs, "rsp") == STACK_BASE + 24);
+	uint64_t pushed;
+	memcpy(&pushed, stack + 24, 8);
+	CHECK(pushed == 0x1005);
+	uint8_t ret[] = {0xc3};
+	CHECK(the_arch.emulate_branch(ret, sizeof ret, regs, fake_mem, NULL));
+	CHECK(reg(regs, "rip") == 0x1005 && reg(regs, "rsp") == STACK_BASE + 32);
+	uint8_t call_rax[] = {0xff, 0xd0};
+	set(regs, "rax", 0x4242);
+	CHECK(the_arch.emulate_branch(call_rax, sizeof call_rax, regs, fake_mem, NULL));
+	CHECK(reg(regs, "rip") == 0x4242);
+	/* jmp *0x8(%rsp): through memory */
+	uint8_t jmp_mem[] = {0xff, 0x64, 0x24, 0x08};
+	uint64_t slot = 0x5555;
+	memcpy(stack + (reg(regs, "rsp") + 8 - STACK_BASE), &slot, 8);
+	CHECK(the_arch.emulate_branch(jmp_mem, sizeof jmp_mem, regs, fake_mem, NULL));
+	CHECK(reg(regs, "rip") == 0x5555);
+	/* Not emulated (stepped instead), registers untouched. */
+	uint8_t sys[] = {0x0f, 0x05};
+	set(regs, "rip", 0x1000);
+	CHECK(!the_arch.emulate_branch(sys, sizeof sys, regs, fake_mem, NULL));
+	CHECK(reg(regs, "rip") == 0x1000);
+	uint8_t loop[] = {0xe2, 0x10};
+	CHECK(!the_arch.emulate_branch(loop, sizeof loop, regs, fake_mem, NULL));
+}
+
+static void test_a64_emulation(void)
+{
+	if (strcmp(the_arch.name, "aarch64") != 0 || !the_arch.emulate_branch)
+		return;
+	uint8_t regs[4096];
+	CHECK(the_arch.regs_size <= sizeof regs);
+	memset(regs, 0, sizeof regs);
+	set(regs, "pc", 0x1000);
+	uint8_t bne[] = {0x01, 0x01, 0x00, 0x54};    /* b.ne +0x20 */
+	set(regs, "cpsr", 0x40000000);              /* Z: not taken */
+	CHECK(the_arch.emulate_branch(bne, 4, regs, fake_mem, NULL) && reg(regs, "pc") == 0x1004);
+	set(regs, "pc", 0x1000);
+	set(regs, "cpsr", 0);
+	CHECK(the_arch.emulate_branch(bne, 4, regs, fake_mem, NULL) && reg(regs, "pc") == 0x1020);
+	uint8_t bl[] = {0x04, 0x00, 0x00, 0x94};     /* bl +0x10 */
+	set(regs, "pc", 0x1000);
+	CHECK(the_arch.emulate_branch(bl, 4, regs, fake_mem, NULL));
+	CHECK(reg(regs, "pc") == 0x1010 && reg(regs, "x30") == 0x1004);
+	uint8_t ret[] = {0xc0, 0x03, 0x5f, 0xd6};
+	CHECK(the_arch.emulate_branch(ret, 4, regs, fake_mem, NULL) && reg(regs, "pc") == 0x1004);
+	uint8_t blr_x1[] = {0x20, 0x00, 0x3f, 0xd6};
+	set(regs, "x1", 0x4000);
+	CHECK(the_arch.emulate_branch(blr_x1, 4, regs, fake_mem, NULL));
+	CHECK(reg(regs, "pc") == 0x4000 && reg(regs, "x30") == 0x1008);
+	uint8_t cbz_x0[] = {0x40, 0x00, 0x00, 0xb4}; /* cbz x0, +8 */
+	set(regs, "pc", 0x1000);
+	set(regs, "x0", 5);
+	CHECK(the_arch.emulate_branch(cbz_x0, 4, regs, fake_mem, NULL) && reg(regs, "pc") == 0x1004);
+	set(regs, "pc", 0x1000);
+	set(regs, "x0", 0);
+	CHECK(the_arch.emulate_branch(cbz_x0, 4, regs, fake_mem, NULL) && reg(regs, "pc") == 0x1008);
+	uint8_t tbnz[] = {0x40, 0x00, 0x08, 0x37};   /* tbnz w0, #1, +8 */
+	set(regs, "pc", 0x1000);
+	set(regs, "x0", 2);
+	CHECK(the_arch.emulate_branch(tbnz, 4, regs, fake_mem, NULL) && reg(regs, "pc") == 0x1008);
+	uint8_t svc[] = {0x01, 0x00, 0x00, 0xd4};
+	set(regs, "pc", 0x1000);
+	CHECK(!the_arch.emulate_branch(svc, 4, regs, fake_mem, NULL) && reg(regs, "pc") == 0x1000);
+}
+
+static void test_arm_step_targets(void)
+{
+	if (strcmp(the_arch.name, "arm") != 0 || !the_arch.step_targets)
+		return;
+	uint8_t regs[4096];
+	memset(regs, 0, sizeof regs);
+	uint64_t out[2];
+	set(regs, "pc", 0x1000);
+	set(regs, "sp", STACK_BASE + 16);
+	set(regs, "lr", 0x2001);
+	/* A32 (cpsr.T clear) */
+	uint8_t add[] = {0x01, 0x00, 0x80, 0xe2};
+	CHECK(the_arch.step_targets(add, 4, regs, fake_mem, NULL, out) == 1 && out[0] == 0x1004);
+	uint8_t bne[] = {0x02, 0x00, 0x00, 0x1a};
+	CHECK(the_arch.step_targets(bne, 4, regs, fake_mem, NULL, out) == 2 &&
+	      out[0] == 0x1004 && out[1] == 0x1010);
+	uint8_t b[] = {0x02, 0x00, 0x00, 0xea};      /* b +8, always */
+	CHECK(the_arch.step_targets(b, 4, regs, fake_mem, NULL, out) == 1 && out[0] == 0x1010);
+	uint8_t bx_lr[] = {0x1e, 0xff, 0x2f, 0xe1};
+	CHECK(the_arch.step_targets(bx_lr, 4, regs, fake_mem, NULL, out) == 1 && out[0] == 0x2001);
+	uint32_t words[] = {0x3000, 0x4001};
+	memcpy(stack + 16, words, sizeof words);
+	uint8_t pop[] = {0x10, 0x80, 0xbd, 0xe8};    /* pop {r4, pc}: pc from sp+4 */
+	CHECK(the_arch.step_targets(pop, 4, regs, fake_mem, NULL, out) == 1 && out[0] == 0x4001);
+	uint8_t ldr_post[] = {0x04, 0xf0, 0x9d, 0xe4}; /* ldr pc, [sp], #4: pc from sp */
+	CHECK(the_arch.step_targets(ldr_post, 4, regs, fake_mem, NULL, out) == 1 && out[0] == 0x3000);
+	uint8_t svc[] = {0x00, 0x00, 0x00, 0xef};
+	CHECK(the_arch.step_targets(svc, 4, regs, fake_mem, NULL, out) == 0);
+	uint8_t add_pc[] = {0x03, 0xf1, 0x8f, 0xe0};   /* add pc, pc, r3, lsl #2 */
+	set(regs, "r3", 2);
+	CHECK(the_arch.step_targets(add_pc, 4, regs, fake_mem, NULL, out) == 1 && out[0] == 0x1010);
+	/* T32 (cpsr.T set) */
+	set(regs, "cpsr", 0x20);
+	uint8_t tbx_lr[] = {0x70, 0x47};
+	CHECK(the_arch.step_targets(tbx_lr, 2, regs, fake_mem, NULL, out) == 1 && out[0] == 0x2001);
+	uint8_t tpop[] = {0x10, 0xbd};               /* pop {r4, pc} */
+	CHECK(the_arch.step_targets(tpop, 2, regs, fake_mem, NULL, out) == 1 && out[0] == 0x4001);
+	uint8_t tbne[] = {0x01, 0xd1};               /* bne.n +6 */
+	CHECK(the_arch.step_targets(tbne, 2, regs, fake_mem, NULL, out) == 2 &&
+	      out[0] == 0x1003 && out[1] == 0x1007);
+	uint8_t tadd[] = {0x01, 0x30};
+	CHECK(the_arch.step_targets(tadd, 2, regs, fake_mem, NULL, out) == 1 && out[0] == 0x1003);
+	/* it ls; subls r3, r5, r3; bls.n: the block is one step, to the bls */
+	uint8_t it_ls[] = {0x98, 0xbf, 0xeb, 0x1a, 0x11, 0xd9};
+	CHECK(the_arch.step_targets(it_ls, sizeof it_ls, regs, fake_mem, NULL, out) == 1 &&
+	      out[0] == 0x1005);
+	/* it ne; bxne lr: after the block, or lr */
+	uint8_t it_bx[] = {0x18, 0xbf, 0x70, 0x47};
+	CHECK(the_arch.step_targets(it_bx, sizeof it_bx, regs, fake_mem, NULL, out) == 2 &&
+	      out[0] == 0x1005 && out[1] == 0x2001);
+	/* itt ne; movne r3, r0; bxne r3: r3 is not known yet */
+	uint8_t itt_bx[] = {0x1c, 0xbf, 0x03, 0x46, 0x18, 0x47};
+	CHECK(the_arch.step_targets(itt_bx, sizeof itt_bx, regs, fake_mem, NULL, out) == -1);
+	uint8_t cbz[] = {0x10, 0xb1};                /* cbz r0, +4 */
+	CHECK(the_arch.step_targets(cbz, 2, regs, fake_mem, NULL, out) == 2 && out[1] == 0x1009);
+	/* tbb [r0, r1]: a byte table at STACK_BASE, entry 2 = 5 halfwords */
+	stack[2] = 5;
+	set(regs, "r0", STACK_BASE);
+	set(regs, "r1", 2);
+	uint8_t tbb[] = {0xd0, 0xe8, 0x01, 0xf0};
+	/* only the table's target: a breakpoint after tbb would be in its table */
+	CHECK(the_arch.step_targets(tbb, 4, regs, fake_mem, NULL, out) == 1 &&
+	      out[0] == (0x1004 + 10) + 1);
+}
+
+int main(void)
+{
+	const char *why;
+	if (!disasm_available(&why)) {
+		printf("test_arch_disasm: libcapstone missing: %s\n", why);
+		CHECK(0);
+		return check_done("test_arch_disasm");
+	}
+	test_classify();
+	test_x86_emulation();
+	test_a64_emulation();
+	test_arm_step_targets();
+	return check_done("test_arch_disasm");
+}
