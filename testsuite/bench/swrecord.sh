@@ -29,7 +29,7 @@ measure() {
 	port=$((20000 + RANDOM % 20000))
 	taskset -c 0 "$server" --once ":$port" "$prog" loop "$n" >"$tmp/server.log" 2>&1 &
 	local spid=$!
-	for _ in $(seq 50); do grep -q "Listening" "$tmp/server.log" && break; sleep 0.1; done
+	for _ in $(seq 50); do grep -qs "Listening" "$tmp/server.log" && break; sleep 0.1; done
 	out=$(SWREC_MODE=$mode SWREC_PORT=$port DEBUGINFOD_URLS='' timeout 900 taskset -c 1 \
 		"$gdb" -nx -batch -x "$here/swrecord.py" "$prog" 2>&1)
 	wait "$spid" 2>/dev/null
