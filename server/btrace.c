@@ -275,15 +275,16 @@ static struct bt_thread *start_tracing(pid_t pid, pid_t tid, enum bt_format fmt,
 		/* The recorder drives the emulated unit; its own ring only
 		 * needs to be small (the unit keeps the configured size). */
 		struct thread *th = find_thread(tid);
-		uint8_t *regs = th ? thread_regs(th) : NULL;
-		if (!regs || target_btrace_enable(th, 4096, err, errlen) < 0) {
+		if (!th || target_btrace_enable(th, 4096, err, errlen) < 0) {
 			char derr[ETM_ERR_LEN];
-			if (!regs)
+			if (!th)
 				snprintf(err, errlen, "No such thread.");
 			source->ops->disable(source, tid, derr, sizeof derr);
 			return NULL;
 		}
-		etm_emulated_resume(source, tid, emulated_pc(th, the_arch.get_pc(thread_regs(th))));
+		/* Where recording starts (a running thread, non-stop, was
+		 * stopped for a moment to learn it and runs on). */
+		etm_emulated_resume(source, tid, emulated_pc(th, th->bt->start_pc));
 	}
 	struct bt_thread *t = calloc(1, sizeof *t);
 	if (!t)
