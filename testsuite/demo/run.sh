@@ -38,4 +38,19 @@ gdb -q -nx -batch \
 	"$prog"
 wait $spid
 trap - EXIT
+
+# The same program captured in batch, no gdb: what a CI rig does.
+echo "== cstrace capture over TCP (no gdb): a --multi server runs the program"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$server" --multi ":$port" >/dev/null 2>&1 &
+spid=$!
+trap 'kill $spid 2>/dev/null || true' EXIT
+sleep 0.3
+out=$(mktemp -d)/capture
+$build/cstrace capture "127.0.0.1:$port" -o "$out" -- "$(pwd)/$prog"
+echo "   files: $(cd "$out" && ls | tr '\n' ' ')"
+kill $spid 2>/dev/null || true
+wait $spid 2>/dev/null || true
+trap - EXIT
+rm -rf "$(dirname "$out")"
 echo "== demo finished"
