@@ -255,19 +255,25 @@ static int x86_fetch_gp_regs(pid_t tid, uint8_t *regs)
 	return 0;
 }
 
-static int x86_store_gp_regs(pid_t tid, const uint8_t *regs)
+/* The general registers of the raw block into a user_regs_struct. */
+static void pack_gp_regs(const uint8_t *regs, struct user_regs_struct *gp)
 {
-	struct user_regs_struct gp;
-	memset(&gp, 0, sizeof gp);
-	uint8_t *g = (uint8_t *)&gp;
+	uint8_t *g = (uint8_t *)gp;
 	for (int r = R_RAX; r <= R_GS; r++) {
 		uint64_t v = 0;
 		memcpy(&v, regs + x86_regs[r].offset, x86_regs[r].size);
 		memcpy(g + gpr_offset[r], &v, 8);
 	}
-	memcpy(&gp.orig_rax, regs + x86_regs[R_ORIG_RAX].offset, 8);
-	memcpy(&gp.fs_base, regs + x86_regs[R_FS_BASE].offset, 8);
-	memcpy(&gp.gs_base, regs + x86_regs[R_GS_BASE].offset, 8);
+	memcpy(&gp->orig_rax, regs + x86_regs[R_ORIG_RAX].offset, 8);
+	memcpy(&gp->fs_base, regs + x86_regs[R_FS_BASE].offset, 8);
+	memcpy(&gp->gs_base, regs + x86_regs[R_GS_BASE].offset, 8);
+}
+
+static int x86_store_gp_regs(pid_t tid, const uint8_t *regs)
+{
+	struct user_regs_struct gp;
+	memset(&gp, 0, sizeof gp);
+	pack_gp_regs(regs, &gp);
 	return ptrace(PTRACE_SETREGS, tid, 0, &gp) < 0 ? -1 : 0;
 }
 
@@ -276,15 +282,7 @@ static int x86_store_regs(pid_t tid, const uint8_t *regs)
 	struct user_regs_struct gp;
 	if (ptrace(PTRACE_GETREGS, tid, 0, &gp) < 0)
 		return -1;
-	uint8_t *g = (uint8_t *)&gp;
-	for (int r = R_RAX; r <= R_GS; r++) {
-		uint64_t v = 0;
-		memcpy(&v, regs + x86_regs[r].offset, x86_regs[r].size);
-		memcpy(g + gpr_offset[r], &v, 8);
-	}
-	memcpy(&gp.orig_rax, regs + x86_regs[R_ORIG_RAX].offset, 8);
-	memcpy(&gp.fs_base, regs + x86_regs[R_FS_BASE].offset, 8);
-	memcpy(&gp.gs_base, regs + x86_regs[R_GS_BASE].offset, 8);
+	pack_gp_regs(regs, &gp);
 	if (ptrace(PTRACE_SETREGS, tid, 0, &gp) < 0)
 		return -1;
 

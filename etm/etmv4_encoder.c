@@ -609,20 +609,35 @@ int etmv4_tracer_advance(struct etmv4_tracer *t, uint64_t pc)
 	return -1;
 }
 
-int etmv4_tracer_branch(struct etmv4_tracer *t, uint64_t from, uint64_t to)
+/* Bring the trace up to ADDR, where a branch or an exception the recorder
+ * reported happens next (INSN is the instruction there). False when there
+ * is nothing more to do for the event; *RET is then the result. */
+static bool walk_to_event(struct etmv4_tracer *t, uint64_t addr, uint64_t to,
+			  struct etmv4_insn *insn, int *ret)
 {
 	t->stats.branches++;
-	uint64_t fa = code_addr(t, from);
+	*ret = 0;
 	if (!t->st.pos_known) {
 		etmv4_tracer_resume(t, to);
-		return 0;
+		return false;
 	}
 	struct etmv4_tracer_state saved = t->st;
 	size_t out_mark = t->out.len, sync_mark = t->n_syncs;
 	maybe_sync(t);
+	if (walk_to(t, addr, insn) != WALK_OK) {
+		*ret = walk_failed(t, &saved, out_mark, sync_mark, to);
+		return false;
+	}
+	return true;
+}
+
+int etmv4_tracer_branch(struct etmv4_tracer *t, uint64_t from, uint64_t to)
+{
+	uint64_t fa = code_addr(t, from);
 	struct etmv4_insn insn;
-	if (walk_to(t, fa, &insn) != WALK_OK)
-		return walk_failed(t, &saved, out_mark, sync_mark, to);
+	int ret;
+	if (!walk_to_event(t, fa, to, &insn, &ret))
+		return ret;
 	enum etmv4_isa isa = t->st.isa;
 	uint64_t next = fa + insn.size, ta = code_addr(t, to);
 	if (!t->cfg.aarch64)
@@ -659,18 +674,11 @@ int etmv4_tracer_branch(struct etmv4_tracer *t, uint64_t from, uint64_t to)
 
 int etmv4_tracer_exception(struct etmv4_tracer *t, uint64_t ret, uint64_t to, unsigned type)
 {
-	t->stats.branches++;
 	uint64_t ra = code_addr(t, ret);
-	if (!t->st.pos_known) {
-		etmv4_tracer_resume(t, to);
-		return 0;
-	}
-	struct etmv4_tracer_state saved = t->st;
-	size_t out_mark = t->out.len, sync_mark = t->n_syncs;
-	maybe_sync(t);
 	struct etmv4_insn insn;
-	if (walk_to(t, ra, &insn) != WALK_OK)
-		return walk_failed(t, &saved, out_mark, sync_mark, to);
+	int result;
+	if (!walk_to_event(t, ra, to, &insn, &result))
+		return result;
 	take_exception(t, type, ra, t->st.isa, to);   /* an SVC before RA counted itself */
 	return 0;
 }
