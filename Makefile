@@ -103,7 +103,7 @@ $(BUILD)/progs/%: testsuite/progs/%.c
 
 progs: $(PROG_BINS)
 
-check-unit: $(UNIT_BINS)
+check-unit: $(UNIT_BINS) progs  # test_server_swfast records the test programs
 	@testsuite/run-unit.sh $(UNIT_BINS)
 
 check-integration: all progs
