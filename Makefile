@@ -27,6 +27,8 @@ LDLIBS  := -lopencsd_c_api -lopencsd -lexpat -lelf -lpthread
 # first use (arch/disasm.c).
 LDLIBS  += -ldl
 LDFLAGS ?=
+# The dlopen()ed libthread_db calls back into the server (server/thread_db.c).
+SERVER_LDFLAGS := -Wl,--dynamic-list=server/proc-service.list
 
 # A cross compiler finds the target's libraries in the sysroot that
 # testsuite/cross/setup.sh unpacks (see there why not :arm64 packages).
@@ -76,7 +78,7 @@ $(BUILD)/lib%.a:
 	$(AR) rcs $@ $^
 
 $(BUILD)/csgdbserver: $(BUILD)/server/main.o $(LIBSERVER) $(LIBETM) $(LIBARCH) $(LIBPROTOCOL)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(SERVER_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/cstrace: $(BUILD)/etm/cstrace.o $(LIBETM) $(LIBPROTOCOL)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -94,7 +96,7 @@ $(BUILD)/unit/test_etm_%: $(BUILD)/testsuite/unit/test_etm_%.o $(LIBETM) $(LIBPR
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BUILD)/unit/test_server_%: $(BUILD)/testsuite/unit/test_server_%.o $(LIBSERVER) $(LIBETM) $(LIBARCH) $(LIBPROTOCOL)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(SERVER_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Test inferiors: no optimisation so line stepping is predictable.
 $(BUILD)/progs/%: testsuite/progs/%.c

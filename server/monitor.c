@@ -7,6 +7,7 @@
 #include "server/btrace.h"
 #include "server/server.h"
 #include "server/target.h"
+#include "server/thread_db.h"
 
 struct monitor_cmd {
 	const char *name;       /* matched as a word prefix of the command */
@@ -115,6 +116,9 @@ static const struct monitor_cmd monitor_cmds[] = {
 	{"set btrace-step", "set btrace-step <on|off>",
 	 "Software branch recording: single-step every instruction (on) instead of running "
 	 "to each branch under a temporary breakpoint (off, the default)", mon_set_btrace_step},
+	{"set libthread-db-search-path", "set libthread-db-search-path [PATH]",
+	 "Where to look for libthread_db (for thread handles and TLS); no PATH: the default",
+	 thread_db_set_search_path},
 	{"exit", "exit", "Quit csgdbserver", mon_exit},
 	{"etm status", "etm status", "Show the trace source and each traced thread's trace", mon_etm_status},
 	{"etm config", "etm config [NAME=VALUE ...]",

@@ -19,6 +19,7 @@
 #include "server/btrace.h"
 #include "server/replay.h"
 #include "server/signals.h"
+#include "server/thread_db.h"
 
 /* Handler flags. */
 #define NEEDS_PROCESS 1u   /* reply E01 when nothing is being debugged */
@@ -243,6 +244,8 @@ static void note_stop(struct session *s, const struct stop_event *ev)
 {
 	s->last = *ev;
 	s->have_last = true;
+	if (ev->kind == STOP_EXEC || ev->kind == STOP_EXITED || ev->kind == STOP_SIGNALLED)
+		thread_db_forget(ev->pid);   /* its libthread_db agent is stale */
 	if (ev->kind == STOP_EXITED) {
 		fprintf(stderr, "\nChild exited with status %d\n", ev->sig);
 	} else if (ev->kind == STOP_SIGNALLED) {
@@ -396,6 +399,17 @@ static bool action_matches(const struct vcont_action *act, const struct thread *
 	return true;
 }
 
+static bool stop_is_queued(const struct session *s, const struct thread *t)
+{
+	for (size_t i = 0; i < s->notif_len; i++) {
+		const struct stop_event *ev = &s->notif[i];
+		if (ev->tid == t->tid ||
+		    ((ev->kind == STOP_FORK || ev->kind == STOP_VFORK) && ev->child_pid == t->proc->pid))
+			return true;
+	}
+	return false;
+}
+
 static void handle_vcont(void *ctx, const char *a, size_t n, struct buf *reply)
 {
 	struct session *s = ctx;
@@ -453,6 +467,14 @@ static void handle_vcont(void *ctx, const char *a, size_t n, struct buf *reply)
 			for (size_t i = 0; i < nacts; i++) {
 				if (!action_matches(&acts[i], t))
 					continue;
+				/* gdb has not seen this thread's stop yet (or, for a fork
+				 * child, its parent's fork): a wildcard does not mean it. */
+				if (s->non_stop && t->stopped && acts[i].tid <= 0 &&
+				    acts[i].kind != 't' && stop_is_queued(s, t)) {
+					t->resume = RESUME_STOP;
+					keep = false;
+					break;
+				}
 				switch (acts[i].kind) {
 				case 'c': case 'C':
 					t->resume = RESUME_CONTINUE;
@@ -525,6 +547,15 @@ static void handle_g(void *ctx, const char *a, size_t n, struct buf *reply)
 	(void)a; (void)n;
 	struct thread *t = general_thread(ctx);
 	uint8_t *regs = t ? thread_regs(t) : NULL;
+	if (!regs && t && errno == ESRCH) {
+		/* Killed from outside while stopped: its registers are gone.
+		 * Zeros, as gdbserver sends, let gdb resume it and hear of its
+		 * death (an E reply or 'x's stop gdb short: "PC register is
+		 * not available"). */
+		for (size_t i = 0; i < 2 * the_arch.regs_size; i++)
+			buf_putc(reply, '0');
+		return;
+	}
 	if (!regs) {
 		reply_error(reply, 1);
 		return;
@@ -556,11 +587,16 @@ static void handle_p(void *ctx, const char *a, size_t n, struct buf *reply)
 		return;
 	}
 	uint8_t *regs = thread_regs(t);
+	const struct arch_reg *r = &the_arch.regs[regno];
+	if (!regs && errno == ESRCH) {
+		for (size_t i = 0; i < 2u * r->size; i++)
+			buf_putc(reply, '0');   /* killed from outside: see handle_g */
+		return;
+	}
 	if (!regs) {
 		reply_error(reply, 1);
 		return;
 	}
-	const struct arch_reg *r = &the_arch.regs[regno];
 	buf_hex(reply, regs + r->offset, r->size);
 }
 
@@ -785,7 +821,7 @@ static void handle_qfthreadinfo(void *ctx, const char *a, size_t n, struct buf *
 	bool first = true;
 	buf_putc(reply, processes ? 'm' : 'l');
 	for (struct process *p = processes; p; p = p->next)
-		for (struct thread *t = p->threads; t; t = t->next) {
+		for (struct thread *t = p->threads; t && !target_fork_unreported(p); t = t->next) {
 			if (!first)
 				buf_putc(reply, ',');
 			first = false;
@@ -889,10 +925,34 @@ static void handle_qsearch(void *ctx, const char *a, size_t n, struct buf *reply
 		buf_puts(reply, "0");
 }
 
+/* "qSymbol::" (new symbols, e.g. a library was loaded): libthread_db may
+ * ask gdb for symbols now; the final OK ends the exchange. */
 static void handle_qsymbol(void *ctx, const char *a, size_t n, struct buf *reply)
 {
-	(void)ctx; (void)a; (void)n;
-	reply_ok(reply);   /* we need no symbols from gdb */
+	if (n == 1 && a[0] == ':')
+		thread_db_qsymbol(ctx);
+	reply_ok(reply);
+}
+
+/* qGetTLSAddr:PTID,OFFSET,LM: address of a __thread variable, through
+ * libthread_db (server/thread_db.c); E01 while it is not set up. */
+static void handle_qgettlsaddr(void *ctx, const char *a, size_t n, struct buf *reply)
+{
+	(void)ctx;
+	const char *p = a, *end = a + n;
+	pid_t pid, tid;
+	uint64_t offset, lm, addr;
+	bool ok = parse_ptid(&p, end, &pid, &tid) && p < end && *p++ == ',' &&
+		  hex_parse_u64_sep(&p, end, ',', &offset) && hex_parse_u64(&p, end, &lm) && p == end;
+	/* one thread: "any" or "all" name none (gdbserver: E01 too) */
+	struct thread *t = ok && tid > 0 ? find_thread(tid) : NULL;
+	if (t && pid > 0 && t->proc->pid != pid)
+		t = NULL;
+	int err = t ? thread_db_tls_address(t, offset, lm, &addr) : 1;
+	if (err == 0)
+		buf_printf(reply, "%" PRIx64, addr);
+	else if (err > 0)
+		reply_error(reply, 1);
 }
 
 /* qOffsets: like gdbserver on Linux, no answer. gdb relocates a PIE from
@@ -1638,6 +1698,7 @@ static const struct packet_handler handlers[] = {
 	{"qSearch:memory:", false, NEEDS_PROCESS, handle_qsearch},
 	{"qSupported", false, 0, handle_qsupported},
 	{"qSymbol:", false, 0, handle_qsymbol},
+	{"qGetTLSAddr:", false, NEEDS_PROCESS, handle_qgettlsaddr},
 	{"qXfer:features:read:", false, 0, handle_xfer_features},
 	{"qXfer:btrace:read:", false, 0, handle_xfer_btrace},
 	{"qXfer:btrace-conf:read:", false, 0, handle_xfer_btrace_conf},

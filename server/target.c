@@ -766,6 +766,16 @@ static void temp_bp_remove(struct process *p, struct temp_bp *tb)
 		if (the_arch.sw_breakpoint(b->kind, &insn) == b->len)
 			raw_write(p, b->addr, insn, b->len);
 	}
+	/* So does another thread's step breakpoint (arm: threads stepping
+	 * the same code). */
+	for (struct thread *o = p->threads; o; o = o->next)
+		for (int k = 0; k < 3; k++) {
+			const struct temp_bp *ob = &o->tbp[k];
+			const uint8_t *insn;
+			if (ob->armed && ob->addr < tb->addr + tb->len && ob->addr + ob->len > tb->addr &&
+			    the_arch.sw_breakpoint(ob->kind, &insn) == ob->len)
+				raw_write(p, ob->addr, insn, ob->len);
+		}
 }
 
 static bool temp_bp_plant(struct process *p, struct temp_bp *tb, uint64_t addr, enum disasm_isa isa)
@@ -829,6 +839,44 @@ static void sw_step_disarm(struct thread *t)
 	temp_bp_remove(t->proc, &t->tbp[2]);
 	t->sw_stepping = false;
 	t->sw_step_syscall = false;
+}
+
+/* T (stopped with SIGTRAP) ran into another thread's step breakpoint, or
+ * into one taken out of memory since it trapped: the instruction at its
+ * PC has not run. Not when a breakpoint of T's own or of gdb is there, or
+ * the program's own breakpoint instruction. */
+static bool sw_step_foreign_trap(struct thread *t)
+{
+	struct process *p = t->proc;
+	uint8_t *regs = thread_gp_regs(t);
+	if (!regs)
+		return false;
+	uint64_t pc = the_arch.get_pc(regs);
+	for (int k = 0; k < 3; k++)
+		if (t->tbp[k].armed && t->tbp[k].addr == pc)
+			return false;
+	if (find_breakpoint(p, pc))
+		return false;
+	for (struct thread *o = p->threads; o; o = o->next)
+		for (int k = 0; o != t && k < 3; k++)
+			if (o->tbp[k].armed && o->tbp[k].addr == pc)
+				return true;
+	if (ptrace(PTRACE_GETSIGINFO, t->tid, 0, &t->siginfo) < 0)
+		return false;
+	t->siginfo_valid = true;
+	if (t->siginfo.si_code != TRAP_BRKPT)
+		return false;
+	uint8_t now[4];
+	if (raw_read(p, pc, now, sizeof now) != (ssize_t)sizeof now)
+		return false;
+	bool thumb = the_arch.disasm_isa && the_arch.disasm_isa(regs) == DISASM_T32;
+	for (int kind = thumb ? 2 : 4; kind <= (thumb ? 3 : 4); kind++) {
+		const uint8_t *insn;
+		int len = the_arch.sw_breakpoint(kind, &insn);
+		if (len > 0 && len <= (int)sizeof now && memcmp(now, insn, (size_t)len) == 0)
+			return false;
+	}
+	return true;
 }
 
 /* Breakpoints where the instruction at T's PC can go; returns the ptrace
@@ -991,6 +1039,15 @@ static bool pending_still_valid(struct thread *t)
 	return true;
 }
 
+bool target_fork_unreported(const struct process *p)
+{
+	if (!p->fork_parent_tid)
+		return false;
+	struct thread *parent = find_thread(p->fork_parent_tid);
+	return parent && parent->has_pending && parent->pending.child_pid == p->pid &&
+	       (parent->pending.kind == STOP_FORK || parent->pending.kind == STOP_VFORK);
+}
+
 bool target_resume_all(void)
 {
 	for (struct process *p = processes; p && !target_non_stop; p = p->next)
@@ -1003,7 +1060,7 @@ bool target_resume_all(void)
 		}
 	for (struct process *p = processes; p; p = p->next)
 		for (struct thread *t = p->threads; t; t = t->next) {
-			if (t->resume == RESUME_STOP || !t->stopped)
+			if (t->resume == RESUME_STOP || !t->stopped || target_fork_unreported(p))
 				continue;
 			/* Non-stop: a thread with news stays stopped to report it. */
 			if (t->has_pending && pending_still_valid(t))
@@ -1173,11 +1230,10 @@ int target_btrace_enable(struct thread *t, uint64_t size, char *err, size_t errl
 		snprintf(err, errlen, "Btrace already enabled.");
 		return -1;
 	}
-	/* 32-bit arm (no hardware single-step) has the machinery to step by
-	 * breakpoints (step_targets, sw_step_begin) but is not enabled until
-	 * it is verified on a real arm kernel. */
-	if (!the_arch.can_single_step || !the_arch.insn_length) {
-		snprintf(err, errlen, "Software branch recording needs hardware single-step, "
+	/* 32-bit arm has no hardware single-step: it steps by breakpoints on
+	 * where the instruction can go (step_targets, sw_step_begin). */
+	if ((!the_arch.can_single_step && !the_arch.step_targets) || !the_arch.insn_length) {
+		snprintf(err, errlen, "Software branch recording needs single-step, "
 			 "which %s lacks.", the_arch.name);
 		return -1;
 	}
@@ -1239,7 +1295,23 @@ void target_btrace_disable(struct thread *t)
 
 /* Turn a waitpid status of T into an event. Returns true when it is to be
  * reported to gdb; false when handled here (thread resumed or gone). */
+static bool handle_status_of(struct thread *t, int status, struct stop_event *ev);
+
 static bool handle_status(struct thread *t, int status, struct stop_event *ev)
+{
+	debug("%d: status %#x%s%s\n", t->tid, status, t->stop_expected ? " (SIGSTOP expected)" : "",
+	      t->stop_requested ? " (stop requested)" : "");
+	if (!handle_status_of(t, status, ev))
+		return false;
+	/* Any stop answers gdb's request to stop the thread: our SIGSTOP,
+	 * when it comes, is not news any more. */
+	struct thread *reporter = find_thread(ev->tid);
+	if (reporter)
+		reporter->stop_requested = false;
+	return true;
+}
+
+static bool handle_status_of(struct thread *t, int status, struct stop_event *ev)
 {
 	struct process *p = t->proc;
 	memset(ev, 0, sizeof *ev);
@@ -1288,6 +1360,15 @@ static bool handle_status(struct thread *t, int status, struct stop_event *ev)
 			return false;
 		}
 	}
+	/* Temporary breakpoints are seen by every thread: one that stopped at
+	 * another's runs the same instruction again (stepping anew). */
+	if (!the_arch.can_single_step && sig == SIGTRAP && event == 0 && p->threads->next &&
+	    sw_step_foreign_trap(t)) {
+		if (t->sw_stepping)
+			sw_step_disarm(t);
+		resume_as_asked(t, 0);
+		return false;
+	}
 	/* Software step (no PTRACE_SINGLESTEP): did it get where it goes? */
 	bool sw_step_done = false;
 	if (t->sw_stepping) {
@@ -1333,6 +1414,15 @@ static bool handle_status(struct thread *t, int status, struct stop_event *ev)
 		nt->new_thread = true;
 		nt->resume = t->resume == RESUME_STOP ? RESUME_STOP : RESUME_CONTINUE;
 		if (target_settings.thread_events) {
+			/* The news is the new thread's; its creator goes on as gdb
+			 * asked (gdb does not know it stopped), as in gdbserver. */
+			if (t->stop_requested) {
+				t->stop_requested = false;
+				t->has_pending = true;
+				t->pending = (struct stop_event){.kind = STOP_SIGNAL, .pid = p->pid, .tid = t->tid};
+			} else if (t->resume != RESUME_STOP) {
+				resume_as_asked(t, 0);
+			}
 			ev->kind = STOP_THREAD_CREATED;
 			ev->tid = ntid;
 			return true;
@@ -1377,6 +1467,7 @@ static bool handle_status(struct thread *t, int status, struct stop_event *ev)
 		}
 		ev->kind = vfork ? STOP_VFORK : STOP_FORK;
 		ev->child_pid = child;
+		cp->fork_parent_tid = t->tid;
 		if (vfork)
 			p->vfork_parent = true;
 		return true;
@@ -1408,6 +1499,16 @@ static bool handle_status(struct thread *t, int status, struct stop_event *ev)
 		}
 		unsigned long former = 0;
 		ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &former);
+		/* Reported under the leader's id, the exec'ing thread carries
+		 * on as gdb last resumed it (e.g. alone, scheduler-locking). */
+		struct thread *execer = find_thread((pid_t)former);
+		if (execer && execer != t && execer->proc == p) {
+			t->resume = execer->resume;
+			t->resume_sig = execer->resume_sig;
+			struct swbtrace *bt = t->bt;
+			t->bt = execer->bt;
+			execer->bt = bt;
+		}
 		for (struct thread *o = p->threads, *next; o; o = next) {
 			next = o->next;
 			if (o != t)
@@ -1526,6 +1627,16 @@ static enum poll_result poll_one(pid_t pid, int flags, struct stop_event *ev)
 	if (got <= 0)
 		return POLL_NONE;
 	struct thread *t = find_thread(got);
+	struct process *leaderless = t ? NULL : find_process(got);
+	if (leaderless && (WIFEXITED(status) || WIFSIGNALED(status)))
+		t = add_thread(leaderless, got);   /* the zombie leader's end: the process's */
+	if (leaderless && WIFSTOPPED(status) && status >> 16 == PTRACE_EVENT_EXEC) {
+		/* A thread exec'd while the leader was gone: the kernel
+		 * reports it under the leader's id. */
+		unsigned long former = 0;
+		ptrace(PTRACE_GETEVENTMSG, got, 0, &former);
+		t = find_thread((pid_t)former);
+	}
 	if (!t) {
 		struct stray *s = malloc(sizeof *s);
 		if (!s)
@@ -1548,10 +1659,48 @@ static enum poll_result poll_one(pid_t pid, int flags, struct stop_event *ev)
 	return POLL_REPORT;
 }
 
-void target_stop_all(void)
+static bool pid_is_zombie(pid_t pid)
+{
+	char path[64], line[128];
+	snprintf(path, sizeof path, "/proc/%d/status", pid);
+	FILE *f = fopen(path, "r");
+	bool zombie = false;
+	while (f && fgets(line, sizeof line, f))
+		if (!strncmp(line, "State:", 6)) {
+			zombie = strchr(line, 'Z') != NULL;
+			break;
+		}
+	if (f)
+		fclose(f);
+	return zombie;
+}
+
+/* A running leader that exited (pthread_exit) while its threads live on
+ * cannot be waited for: it leaves the list, as in gdbserver, and comes
+ * back for the process's exit status (poll_one). */
+static bool drop_zombie_leader(struct thread *t)
+{
+	if (t->tid != t->proc->pid || !t->proc->threads->next || !pid_is_zombie(t->tid))
+		return false;
+	debug("thread group leader %d is a zombie: dropped\n", t->tid);
+	remove_thread(t);
+	return true;
+}
+
+static void drop_zombie_leaders(void)
+{
+	for (struct process *p = processes; p; p = p->next) {
+		struct thread *leader = find_thread(p->pid);
+		if (leader && !leader->stopped && leader->proc == p)
+			drop_zombie_leader(leader);
+	}
+}
+
+/* Stop every thread of ONLY (all processes when NULL). */
+static void stop_threads(struct process *only)
 {
 	for (struct process *p = processes; p; p = p->next)
-		for (struct thread *t = p->threads; t; t = t->next) {
+		for (struct thread *t = p->threads; t && (!only || p == only); t = t->next) {
 			if (t->stopped)
 				continue;
 			if (!t->stop_expected) {
@@ -1565,13 +1714,18 @@ void target_stop_all(void)
 	for (;;) {
 		struct thread *running = NULL;
 		for (struct process *p = processes; p && !running; p = p->next)
-			for (struct thread *t = p->threads; t; t = t->next)
+			for (struct thread *t = p->threads; t && (!only || p == only); t = t->next)
 				if (!t->stopped) {
 					running = t;
 					break;
 				}
 		if (!running)
 			break;
+		/* A leader that exited before its threads cannot be waited
+		 * for until they are all gone: it leaves the list (as in
+		 * gdbserver) and comes back for the process's exit status. */
+		if (drop_zombie_leader(running))
+			continue;
 		struct stop_event ev;
 		int status;
 		pid_t tid = running->tid;
@@ -1600,6 +1754,11 @@ void target_stop_all(void)
 			t->pending = ev;
 		}
 	}
+}
+
+void target_stop_all(void)
+{
+	stop_threads(NULL);
 }
 
 /* Pick which pending event to report: the thread's own first. */
@@ -1671,6 +1830,7 @@ void target_stop_thread(struct thread *t)
 {
 	/* Already stopped: its stop is queued for gdb or on its way, and
 	 * that one answers gdb's request (a second would be spurious). */
+	debug("stop %d%s\n", t->tid, t->stopped ? ": already stopped" : "");
 	if (t->stopped)
 		return;
 	t->stop_requested = true;
@@ -1704,6 +1864,7 @@ enum wait_result target_wait(int client_fd, struct stop_event *ev)
 			if (take_pending(ev))
 				goto report;
 		}
+		drop_zombie_leaders();
 		if (!any_running() && !strays) {
 			memset(ev, 0, sizeof *ev);
 			ev->kind = STOP_NO_RESUMED;
@@ -1750,9 +1911,31 @@ void target_interrupt(void)
 
 /* --- ending ------------------------------------------------------------ */
 
+/* Fork children of P that gdb never heard of go with P. */
+static void drop_unreported_children(struct process *p, bool kill_them)
+{
+	for (struct process *cp = processes, *next; cp; cp = next) {
+		next = cp->next;
+		struct thread *parent = cp->fork_parent_tid ? find_thread(cp->fork_parent_tid) : NULL;
+		if (cp == p || !parent || parent->proc != p || !target_fork_unreported(cp))
+			continue;
+		if (kill_them) {
+			target_kill(cp);
+		} else {
+			uninsert_breakpoints(cp);
+			for (struct thread *t = cp->threads; t; t = t->next)
+				ptrace(PTRACE_DETACH, t->tid, 0, 0);
+			target_mourn(cp);
+		}
+		next = processes;   /* the list changed */
+	}
+}
+
 int target_detach(struct process *p)
 {
-	target_stop_all();
+	/* Only P: in non-stop the others run on, as gdb believes. */
+	stop_threads(p);
+	drop_unreported_children(p, false);
 	uninsert_breakpoints(p);
 	p->nhw = 0;
 	int rc = 0;
@@ -1763,8 +1946,15 @@ int target_detach(struct process *p)
 		if (t->has_pending && t->pending.kind == STOP_SIGNAL &&
 		    t->pending.sig != SIGTRAP && t->pending.sig != SIGSTOP)
 			sig = t->pending.sig;
-		if (ptrace(PTRACE_DETACH, t->tid, 0, sig) < 0)
+		if (ptrace(PTRACE_DETACH, t->tid, 0, sig) < 0 && errno != ESRCH)
 			rc = -1;
+		/* ESRCH: it died meanwhile (the process exits as gdb detaches):
+		 * nothing is left to detach; its status is reaped below. */
+	}
+	for (struct thread *t = p->threads; t; t = t->next) {
+		int status;
+		if (t->tid != p->pid)
+			waitpid(t->tid, &status, WNOHANG | __WALL);
 	}
 	/* Threads that were stopped by our SIGSTOP are left stopped by it
 	 * otherwise: make sure the process runs. */
@@ -1775,6 +1965,7 @@ int target_detach(struct process *p)
 
 void target_kill(struct process *p)
 {
+	drop_unreported_children(p, true);
 	kill(p->pid, SIGKILL);
 	/* Reap every thread so nothing is left as a zombie of ours. The
 	 * leader last: its exit is reported only once the tracer has reaped
@@ -1788,6 +1979,11 @@ void target_kill(struct process *p)
 			       !WIFEXITED(status) && !WIFSIGNALED(status))
 				;
 		}
+	if (!find_thread(p->pid)) {   /* a zombie leader dropped from the list */
+		int status;
+		while (waitpid(p->pid, &status, __WALL) > 0 && !WIFEXITED(status) && !WIFSIGNALED(status))
+			;
+	}
 	target_mourn(p);
 }
 

@@ -122,6 +122,7 @@ struct process {
 	unsigned hw_generation;
 	int mem_fd;
 	bool vfork_parent;      /* waiting for vfork-done */
+	pid_t fork_parent_tid;  /* the thread whose fork made this process */
 	struct swfast *fast;    /* blocks decoded for the recorder's fast path */
 	struct process *next;
 };
@@ -155,6 +156,9 @@ struct process *target_create(char *const argv[], char *err, size_t errlen);
 char *target_program_path(const char *name);
 struct process *target_attach(pid_t pid, char *err, size_t errlen);
 int target_detach(struct process *p);
+/* A fork child whose fork event gdb has not been told of yet: gdb must
+ * not see it (thread lists) nor resume it (as gdbserver does). */
+bool target_fork_unreported(const struct process *p);
 void target_kill(struct process *p);
 void target_mourn(struct process *p);   /* forget a process */
 

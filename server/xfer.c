@@ -14,6 +14,7 @@
 #include "protocol/hex.h"
 #include "protocol/xml.h"
 #include "server/server.h"
+#include "server/thread_db.h"
 
 /* Read a whole small /proc file; returns bytes read or -1. */
 static ssize_t read_proc_file(const char *path, struct buf *out)
@@ -72,7 +73,7 @@ const char *xfer_threads(struct session *s, struct buf *doc)
 {
 	buf_puts(doc, "<?xml version=\"1.0\"?>\n<threads>\n");
 	for (struct process *p = processes; p; p = p->next)
-		for (struct thread *t = p->threads; t; t = t->next) {
+		for (struct thread *t = p->threads; t && !target_fork_unreported(p); t = t->next) {
 			char name[64];
 			buf_puts(doc, "<thread id=\"");
 			format_ptid(s, doc, p->pid, t->tid);
@@ -84,6 +85,13 @@ const char *xfer_threads(struct session *s, struct buf *doc)
 			if (name[0]) {
 				buf_puts(doc, " name=\"");
 				xml_escape(doc, name);
+				buf_putc(doc, '"');
+			}
+			uint8_t handle[16];   /* pthread_t, for gdb's thread handles */
+			size_t handle_len = thread_db_thread_handle(t, handle, sizeof handle);
+			if (handle_len) {
+				buf_puts(doc, " handle=\"");
+				buf_hex(doc, handle, handle_len);
 				buf_putc(doc, '"');
 			}
 			buf_puts(doc, "/>\n");

@@ -1,7 +1,7 @@
 # ^C of a running inferior (gdb sends \x03) and an inferior killed from
 # outside the debugger (the server must report the exit/termination).
 
-from harness import csgdbserver_only, proc_state, wait_for
+from harness import Skip, csgdbserver_only, proc_state, wait_for
 
 # Shared libraries are loaded (slowly, over vFile) at the first stops: get
 # into the loop first so the ^C lands while the program itself runs.
@@ -117,6 +117,26 @@ contains(out, "Program terminated with signal SIGKILL, Killed.",
     pid = res.values.get("pid")
     t.check(pid and wait_for(lambda: proc_state(pid) is None, 3),
             "killed process reaped")
+
+
+def test_sigkill_while_stopped_at_breakpoint(t):
+    """Killed from outside while a thread sits on a breakpoint: gdb reads
+    the dead thread's registers to step over it, and must still get to
+    resume and hear of the death (gdb.threads/process-dies-while-detaching
+    "killed outside: continue")."""
+    if t.arch == "arm":
+        raise Skip("32-bit ARM steps over the breakpoint in software, reading the dead "
+                   "process's code (see test_sigkill_while_stopped_threads)")
+    srv = t.start_server(t.prog("threads"), options=["--once"])
+    t.gdb(r'''
+ex("break worker_mark")
+ex("continue")
+check(gdb.selected_thread().num != 1, "a worker stopped at its breakpoint")
+target_kill(inferior_pid(), 9)
+out = ex("continue")
+contains(out, "Program terminated with signal SIGKILL, Killed.",
+         "the death is reported, not a register read error")
+''', port=srv.port, prog=t.prog("threads"))
 
 
 def test_inferior_output(t):
