@@ -1,9 +1,12 @@
 /* `cstrace capture`: see capture.h.
  *
- * All-stop, as gdb drives the server: run the program, and every
- * drain_ms interrupt it, read the trace that arrived (qXfer:btrace:read
- * delta: CoreSight bytes, or bts blocks), look for new threads and newly
- * mapped code, continue. The program's exit is caught at its exit_group
+ * Every drain_ms the trace that arrived is read (qXfer:btrace:read delta:
+ * CoreSight bytes, or bts blocks), new threads and newly mapped code
+ * looked for. Non-stop (QNonStop:1, when offered): the program runs all
+ * along, its threads' stops come as %Stop notifications and are handled
+ * one thread at a time; at the end every thread is stopped (vCont;t).
+ * All-stop (--all-stop, or no non-stop): the program is interrupted for
+ * each read and continued. The program's exit is caught at its exit_group
  * syscall entry (QCatchSyscalls) so that its last trace and its memory
  * can still be read. */
 #include "etm/capture.h"
@@ -42,7 +45,10 @@
 #define MAX_FETCHED_PAGES 16384u  /* 64 MiB fetched while decoding */
 /* a local failure (disk), distinct from every rsp_status */
 #define LOCAL_FAIL (-100)
+/* a drain in the middle of something failed (and said why) */
+#define DRAIN_FAILED (-101)
 #define MAX_REGS 32
+#define DUMP_PIECE (256u << 10)  /* memory read between two drains (non-stop) */
 
 void capture_opts_init(struct capture_opts *o)
 {
@@ -77,6 +83,8 @@ struct cthread {
 	long pid, tid;
 	bool traced;
 	bool gone;
+	bool running;           /* non-stop: resumed and no stop reported since */
+	bool listed;            /* in the last thread list */
 	bool read_once;         /* bts: a first all was read; delta from now on */
 	char file[64];          /* CoreSight: trace file in the directory */
 	FILE *f;
@@ -109,9 +117,15 @@ struct cap {
 	bool exit_needs_bp;     /* the exit_group catch does not work: use _exit */
 	uint64_t exit_bp;       /* breakpoint on the C library's _exit, or 0 */
 	bool exit_bp_failed;
+	unsigned exit_bp_tries;
 	char libc_path[512];
 	uint64_t libc_base;
 	bool cannot_run;        /* a replayed capture: nothing runs */
+	bool nonstop;           /* QNonStop:1 accepted: the trace is read while it runs */
+	char mode_reason[160];  /* why this mode */
+	unsigned drains;        /* reads of the trace before the end */
+	double running_drain_due;   /* non-stop, program running: next drain (else 0) */
+	bool drain_failed;
 	bool no_delta;          /* the server cannot read CoreSight deltas */
 	long pid;
 	char arch[64];
@@ -666,11 +680,22 @@ static int take_blocks(struct cap *k, struct cthread *t, const struct buf *doc)
 {
 	struct block *tmp = NULL;
 	size_t n = 0, cap = 0;
-	const char *p = doc->data ? doc->data : "";
-	while ((p = strstr(p, "<block "))) {
-		const char *b = strstr(p, "begin=\""), *e = strstr(p, "end=\""), *close = strchr(p, '>');
-		if (!b || !e || !close || b > close || e > close)
+	const char *p = doc->data ? doc->data : "", *end = p + doc->len;
+	/* element by element, each search bounded by it (a document has
+	 * hundreds of thousands of blocks) */
+	while ((p = memchr(p, '<', (size_t)(end - p)))) {
+		const char *close = memchr(p, '>', (size_t)(end - p));
+		if (!close)
 			break;
+		if ((size_t)(close - p) < 7 || memcmp(p, "<block ", 7) != 0) {
+			p = close;
+			continue;
+		}
+		const char *b = memmem(p, (size_t)(close - p), "begin=\"", 7);
+		const char *e = memmem(p, (size_t)(close - p), " end=\"", 6);
+		if (!b || !e)
+			break;
+		e++;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 256;
 			tmp = realloc(tmp, cap * sizeof(*tmp));
@@ -748,7 +773,8 @@ static int drain_thread(struct cap *k, struct cthread *t, bool final)
 	}
 	if (rc == LOCAL_FAIL)
 		return -1;
-	if (rc == RSP_ERROR_REPLY && (strstr(k->c.err, "not enabled") || strstr(k->c.err, "No such thread"))) {
+	if (rc == RSP_ERROR_REPLY && (strstr(k->c.err, "not enabled") || strstr(k->c.err, "No such thread") ||
+				      strstr(k->c.err, "Could not read the thread"))) {
 		t->gone = true;     /* the thread exited meanwhile */
 		return 0;
 	}
@@ -762,16 +788,24 @@ static int drain_thread(struct cap *k, struct cthread *t, bool final)
 static int update_threads(struct cap *k)
 {
 	struct buf r = BUF_INIT;
+	for (size_t i = 0; i < k->nthreads; i++)
+		k->threads[i].listed = false;
 	int rc = rsp_client_command(&k->c, "qfThreadInfo", &r);
 	while (rc == RSP_OK && r.data[0] == 'm') {
 		for (char *p = r.data + 1; *p;) {
-			long pid, tid;
+			long pid = 0, tid = 0;
 			char *comma = strchr(p, ',');
 			if (comma)
 				*comma = '\0';
-			if (parse_ptid(p, k->pid, &pid, &tid) && !find_thread(k, tid) &&
-			    (!k->pid || pid == k->pid)) {
+			bool ok = parse_ptid(p, k->pid, &pid, &tid);
+			struct cthread *known = ok ? find_thread(k, tid) : NULL;
+			if (known)
+				known->listed = true;
+			if (!known && ok && (!k->pid || pid == k->pid)) {
 				struct cthread *t = add_thread(k, pid, tid);
+				t->listed = true;
+				/* non-stop: a new thread runs (its stop, if any, is reported) */
+				t->running = k->nonstop;
 				struct buf q = BUF_INIT;
 				int qrc = select_thread(k, t);
 				if (qrc == RSP_OK)
@@ -789,9 +823,14 @@ static int update_threads(struct cap *k)
 		}
 		rc = rsp_client_command(&k->c, "qsThreadInfo", &r);
 	}
+	bool complete = rc == RSP_OK && r.data[0] == 'l';
 	buf_free(&r);
 	if (link_failed(rc))
 		return fail_rc(k, rc, "listing threads");
+	/* not listed: exited (their trace went with them) */
+	for (size_t i = 0; complete && i < k->nthreads; i++)
+		if (!k->threads[i].listed)
+			k->threads[i].gone = true, k->threads[i].running = false;
 	return 0;
 }
 
@@ -827,6 +866,19 @@ static int drain_all(struct cap *k, bool final)
 		if (drain_thread(k, &k->threads[i], final) < 0)
 			return -1;
 	show_progress(k, false);
+	return 0;
+}
+
+/* Non-stop, while the program runs: the trace read if its drain is due
+ * (reading a big file or mapping takes long enough to let it wrap). */
+static int drain_if_due(struct cap *k)
+{
+	if (!k->running_drain_due || now() < k->running_drain_due)
+		return 0;
+	if (drain_all(k, false) < 0)
+		return -1;
+	k->drains++;
+	k->running_drain_due = now() + k->o->drain_ms / 1000.0;
 	return 0;
 }
 
@@ -872,6 +924,10 @@ static int vfile_read(struct cap *k, const char *path, size_t max, struct buf *o
 		off += (uint64_t)n;
 		if (out->len > max) {
 			result = 1;
+			break;
+		}
+		if (drain_if_due(k) < 0) {
+			result = DRAIN_FAILED;
 			break;
 		}
 	}
@@ -922,12 +978,25 @@ static int dump_region(struct cap *k, uint64_t addr, uint64_t len, const char *n
 	unsigned char *data = malloc((size_t)len);
 	if (!data)
 		return 0;
-	long got = rsp_client_read_memory(&k->c, addr, (size_t)len, data);
-	if (got < 0) {
-		free(data);
-		return fail_rc(k, (int)got, "reading memory");
+	/* Non-stop: the program runs on while a big mapping is read, so the
+	 * trace is drained in between, on time, before the buffer wraps. */
+	uint64_t got = 0;
+	while (got < len) {
+		size_t piece = len - got < DUMP_PIECE ? (size_t)(len - got) : DUMP_PIECE;
+		long n = rsp_client_read_memory(&k->c, addr + got, piece, data + got);
+		if (n < 0) {
+			free(data);
+			return fail_rc(k, (int)n, "reading memory");
+		}
+		got += (uint64_t)n;
+		if ((size_t)n < piece)
+			break;          /* unreadable from here on */
+		if (drain_if_due(k) < 0) {
+			free(data);
+			return -1;
+		}
 	}
-	int rc = got > 0 ? save_dump(k, addr, data, (uint64_t)got, name) : 0;
+	int rc = got > 0 ? save_dump(k, addr, data, got, name) : 0;
 	free(data);
 	return rc;
 }
@@ -950,7 +1019,7 @@ static int dump_maps(struct cap *k, bool dump)
 	int rc = vfile_read(k, path, 16u << 20, &maps);
 	if (rc != 0) {
 		buf_free(&maps);
-		return rc < 0 ? fail_rc(k, rc, "reading the memory map") : 0;
+		return rc == DRAIN_FAILED ? -1 : rc < 0 ? fail_rc(k, rc, "reading the memory map") : 0;
 	}
 	for (char *line = maps.data; line && *line;) {
 		char *nl = strchr(line, '\n');
@@ -994,7 +1063,7 @@ static int dump_exec_file(struct cap *k)
 	if (rc != 0 || !elfdata.len) {
 		buf_free(&path);
 		buf_free(&elfdata);
-		return rc < 0 ? fail_rc(k, rc, "reading the executable") : 0;
+		return rc == DRAIN_FAILED ? -1 : rc < 0 ? fail_rc(k, rc, "reading the executable") : 0;
 	}
 	elf_version(EV_CURRENT);
 	Elf *elf = elf_memory(elfdata.data, elfdata.len);
@@ -1025,7 +1094,11 @@ static uint64_t find_exit(struct cap *k)
 	int rc = vfile_read(k, k->libc_path, MAX_ELF, &data);
 	if (rc != 0) {
 		buf_free(&data);
-		return rc < 0 ? (uint64_t)fail_rc(k, rc, "reading the C library") : 0;
+		if (rc == DRAIN_FAILED)
+			k->drain_failed = true;
+		else if (rc < 0)
+			fail_rc(k, rc, "reading the C library");
+		return 0;
 	}
 	elf_version(EV_CURRENT);
 	Elf *elf = elf_memory(data.data, data.len);
@@ -1071,7 +1144,7 @@ static int dump_memory(struct cap *k)
 	 * caught exit_group: a breakpoint on _exit stands in for it. */
 	if (k->exit_needs_bp && !k->exit_bp && k->libc_path[0] && !k->exit_bp_failed) {
 		uint64_t a = find_exit(k);
-		if (k->conn_lost)
+		if (k->conn_lost || k->drain_failed)
 			return -1;
 		struct buf r = BUF_INIT;
 		int rc = a ? rsp_client_commandf(&k->c, &r, "Z0,%llx,%d", (unsigned long long)a,
@@ -1081,6 +1154,9 @@ static int dump_memory(struct cap *k)
 			return fail_rc(k, rc, "setting a breakpoint on _exit");
 		if (rc == RSP_OK) {
 			k->exit_bp = a;
+		} else if (a && ++k->exit_bp_tries < 20) {
+			/* the C library may be half mapped yet (the program runs
+			 * on in non-stop mode): again at the next drain */
 		} else {
 			k->exit_bp_failed = true;
 			msg(k, "no breakpoint on _exit in %s (%s): the trace after the last read "
@@ -1128,53 +1204,121 @@ static void core_name(const struct cpu_cfg *c, char *out, size_t outlen)
 	}
 }
 
-/* The OpenCSD snapshot of the first thread's trace: one core and one
- * trace source device per CPU of the trace unit configuration, every
- * memory dump listed for every core. */
+/* Does thread T get a trace buffer in the snapshot? The first thread
+ * always (trace.bin), the others when they have trace. */
+static bool in_snapshot(const struct cap *k, const struct cthread *t)
+{
+	return t == &k->threads[0] || t->bytes > 0;
+}
+
+/* Names in the snapshot: the first thread's buffer ETB_0 with sources
+ * ETM_<cpu> on cores cpu_<cpu>; another thread's ETB_<tid>, ETM_<cpu>_<tid>
+ * and cpu_<cpu>_<tid> (one core device per source: OpenCSD keys
+ * [core_trace_sources] by core, so a core names one source only). */
+static void snapshot_suffix(const struct cap *k, const struct cthread *t, char *out, size_t outlen)
+{
+	if (t == &k->threads[0])
+		out[0] = '\0';
+	else
+		snprintf(out, outlen, "_%ld", t->tid);
+}
+
+static void buffer_name(const struct cap *k, const struct cthread *t, char *out, size_t outlen)
+{
+	if (t == &k->threads[0])
+		snprintf(out, outlen, "ETB_0");
+	else
+		snprintf(out, outlen, "ETB_%ld", t->tid);
+}
+
+/* The OpenCSD snapshot: every thread's trace its own buffer (as perf
+ * keeps one AUX buffer per thread), each buffer with its own trace
+ * source and core device per CPU of the trace unit configuration, every
+ * memory dump listed for every core. trc_pkt_lister decodes the first
+ * buffer by default, another with -src_name ETB_<tid>. */
 static int write_snapshot(struct cap *k)
 {
-	struct buf b = BUF_INIT, tr = BUF_INIT;
+	struct buf b = BUF_INIT, tr = BUF_INIT, src = BUF_INIT, cores = BUF_INIT;
 	int rc = 0;
+	size_t dev = 0, nbuf = 0;
 	buf_puts(&b, "[snapshot]\nversion=1.0\ndescription=cstrace capture\n\n[device_list]\n");
-	for (size_t i = 0; i < k->ncpus; i++)
-		buf_printf(&b, "device%zu=cpu_%zu.ini\ndevice%zu=etm_%zu.ini\n", 2 * i, i, 2 * i + 1, i);
+	for (size_t ti = 0; ti < k->nthreads || ti == 0; ti++) {
+		const struct cthread *t = k->nthreads ? &k->threads[ti] : NULL;
+		char sfx[32] = "";
+		if (t && !in_snapshot(k, t))
+			continue;
+		if (t)
+			snapshot_suffix(k, t, sfx, sizeof(sfx));
+		for (size_t i = 0; i < k->ncpus; i++) {
+			buf_printf(&b, "device%zu=cpu_%zu%s.ini\n", dev, i, sfx);
+			dev++;
+			buf_printf(&b, "device%zu=etm_%zu%s.ini\n", dev, i, sfx);
+			dev++;
+		}
+		if (!t)
+			break;
+	}
 	buf_puts(&b, "\n[trace]\nmetadata=trace.ini\n");
 	rc = write_text(k, "snapshot.ini", b.data, b.len);
-	for (size_t i = 0; i < k->ncpus && rc == 0; i++) {
-		const struct cpu_cfg *c = &k->cpus[i];
-		const char *type = source_type(c->protocol);
-		char core[32], name[32];
-		core_name(c, core, sizeof(core));
-		buf_reset(&b);
-		buf_printf(&b, "[device]\nname=cpu_%zu\nclass=core\ntype=%s\n\n[regs]\nPC=0\n", i, core);
-		for (size_t d = 0; d < k->ndumps; d++)
-			buf_printf(&b, "\n[dump%zu]\nfile=%s\naddress=0x%llx\nlength=0x%llx\n", d + 1,
-				   k->dumps[d].file, (unsigned long long)k->dumps[d].address,
-				   (unsigned long long)k->dumps[d].length);
-		snprintf(name, sizeof(name), "cpu_%zu.ini", i);
-		if ((rc = write_text(k, name, b.data, b.len)) < 0)
+
+	buf_puts(&tr, "[trace_buffers]\nbuffers=");
+	for (size_t ti = 0; rc == 0 && (ti < k->nthreads || ti == 0); ti++) {
+		const struct cthread *t = k->nthreads ? &k->threads[ti] : NULL;
+		char sfx[32] = "", bname[32] = "ETB_0";
+		if (t && !in_snapshot(k, t))
+			continue;
+		if (t) {
+			snapshot_suffix(k, t, sfx, sizeof(sfx));
+			buffer_name(k, t, bname, sizeof(bname));
+		}
+		buf_printf(&tr, "%sbuffer%zu", nbuf ? "," : "", nbuf);
+		/* the [bufferN] sections go after the list: collected in B */
+		if (nbuf == 0)
+			buf_reset(&b);
+		buf_printf(&b, "\n[buffer%zu]\nname=%s\nfile=%s\nformat=%s\n", nbuf, bname,
+			   t ? t->file : "trace.bin", k->formatted ? "coresight" : "source_data");
+		nbuf++;
+		for (size_t i = 0; i < k->ncpus && rc == 0; i++) {
+			const struct cpu_cfg *c = &k->cpus[i];
+			const char *type = source_type(c->protocol);
+			char core[32], name[64];
+			core_name(c, core, sizeof(core));
+			buf_printf(&src, "ETM_%zu%s=%s\n", i, sfx, bname);
+			buf_printf(&cores, "cpu_%zu%s=ETM_%zu%s\n", i, sfx, i, sfx);
+			struct buf d = BUF_INIT;
+			buf_printf(&d, "[device]\nname=cpu_%zu%s\nclass=core\ntype=%s\n\n[regs]\nPC=0\n", i, sfx, core);
+			for (size_t m = 0; m < k->ndumps; m++)
+				buf_printf(&d, "\n[dump%zu]\nfile=%s\naddress=0x%llx\nlength=0x%llx\n", m + 1,
+					   k->dumps[m].file, (unsigned long long)k->dumps[m].address,
+					   (unsigned long long)k->dumps[m].length);
+			snprintf(name, sizeof(name), "cpu_%zu%s.ini", i, sfx);
+			rc = write_text(k, name, d.data, d.len);
+			buf_reset(&d);
+			buf_printf(&d, "[device]\nname=ETM_%zu%s\nclass=trace_source\ntype=%s\n\n[regs]\n", i, sfx,
+				   type ? type : "unknown");
+			for (size_t r = 0; r < c->nregs; r++)
+				buf_printf(&d, "%s=0x%llx\n", c->regs[r].name, (unsigned long long)c->regs[r].value);
+			snprintf(name, sizeof(name), "etm_%zu%s.ini", i, sfx);
+			if (rc == 0)
+				rc = write_text(k, name, d.data, d.len);
+			buf_free(&d);
+		}
+		if (!t)
 			break;
-		buf_reset(&b);
-		buf_printf(&b, "[device]\nname=ETM_%zu\nclass=trace_source\ntype=%s\n\n[regs]\n", i,
-			   type ? type : "unknown");
-		for (size_t r = 0; r < c->nregs; r++)
-			buf_printf(&b, "%s=0x%llx\n", c->regs[r].name, (unsigned long long)c->regs[r].value);
-		snprintf(name, sizeof(name), "etm_%zu.ini", i);
-		rc = write_text(k, name, b.data, b.len);
 	}
 	if (rc == 0) {
-		buf_printf(&tr, "[trace_buffers]\nbuffers=buffer0\n\n[buffer0]\nname=ETB_0\nfile=%s\nformat=%s\n\n"
-			   "[source_buffers]\n", k->nthreads ? k->threads[0].file : "trace.bin",
-			   k->formatted ? "coresight" : "source_data");
-		for (size_t i = 0; i < k->ncpus; i++)
-			buf_printf(&tr, "ETM_%zu=ETB_0\n", i);
+		buf_puts(&tr, "\n");
+		buf_append(&tr, b.data, b.len);
+		buf_puts(&tr, "\n[source_buffers]\n");
+		buf_append(&tr, src.data ? src.data : "", src.len);
 		buf_puts(&tr, "\n[core_trace_sources]\n");
-		for (size_t i = 0; i < k->ncpus; i++)
-			buf_printf(&tr, "cpu_%zu=ETM_%zu\n", i, i);
+		buf_append(&tr, cores.data ? cores.data : "", cores.len);
 		rc = write_text(k, "trace.ini", tr.data, tr.len);
 	}
 	buf_free(&b);
 	buf_free(&tr);
+	buf_free(&src);
+	buf_free(&cores);
 	return rc;
 }
 
@@ -1321,26 +1465,36 @@ static int dump_by_decoding(struct cap *k)
 	if (write_snapshot(k) < 0)
 		return -1;
 	struct etm_snapshot *ss = etm_snapshot_load(k->tmpdir, err, sizeof(err));
-	struct etm_decoder *dec = ss ? etm_snapshot_decoder(ss, 0, -1, NULL, NULL, NULL, err, sizeof(err)) : NULL;
-	char *path = ss ? etm_snapshot_buffer_path(ss, 0) : NULL;
-	FILE *in = path ? fopen(path, "rb") : NULL;
-	/* all of the address space but its last page (OpenCSD wants an even end) */
-	if (!dec || !in || etm_decoder_add_mem_callback(dec, 0, UINT64_MAX - PAGE + 1, fetch_mem, &f) < 0) {
-		/* not decodable here: the snapshot simply has no memory */
-		msg(k, "no memory dumps: the trace cannot be decoded here (%s)",
-		    dec ? etm_decoder_error(dec) : err);
-		goto out;
+	/* every thread's buffer: the pages any of them executes */
+	for (size_t bi = 0; bi < (ss ? ss->nbuffers : 1) && !f.link_failed; bi++) {
+		struct etm_decoder *dec = ss ? etm_snapshot_decoder(ss, bi, -1, NULL, NULL, NULL, err, sizeof(err))
+					     : NULL;
+		char *path = ss ? etm_snapshot_buffer_path(ss, bi) : NULL;
+		FILE *in = path ? fopen(path, "rb") : NULL;
+		/* all of the address space but its last page (OpenCSD wants an even end) */
+		if (!dec || !in || etm_decoder_add_mem_callback(dec, 0, UINT64_MAX - PAGE + 1, fetch_mem, &f) < 0) {
+			/* not decodable here: the snapshot simply has no memory */
+			if (bi == 0)
+				msg(k, "no memory dumps: the trace cannot be decoded here (%s)",
+				    dec ? etm_decoder_error(dec) : err);
+		} else {
+			etm_decoder_set_output(dec, ignore_elem, NULL);
+			uint8_t chunk[65536];
+			size_t n;
+			while (!f.link_failed && (n = fread(chunk, 1, sizeof(chunk), in)) > 0) {
+				size_t used;
+				if (etm_decoder_feed(dec, chunk, n, &used) == ETM_DECODE_ERROR)
+					break;
+			}
+			if (!f.link_failed)
+				etm_decoder_end(dec);
+		}
+		if (in)
+			fclose(in);
+		free(path);
+		if (dec)
+			etm_decoder_free(dec);
 	}
-	etm_decoder_set_output(dec, ignore_elem, NULL);
-	uint8_t chunk[65536];
-	size_t n;
-	while (!f.link_failed && (n = fread(chunk, 1, sizeof(chunk), in)) > 0) {
-		size_t used;
-		if (etm_decoder_feed(dec, chunk, n, &used) == ETM_DECODE_ERROR)
-			break;
-	}
-	if (!f.link_failed)
-		etm_decoder_end(dec);
 	if (f.link_failed) {
 		rc = -1;
 		goto out;
@@ -1371,11 +1525,6 @@ static int dump_by_decoding(struct cap *k)
 		i = j;
 	}
 out:
-	if (in)
-		fclose(in);
-	free(path);
-	if (dec)
-		etm_decoder_free(dec);
 	etm_snapshot_free(ss);
 	for (size_t i = 0; i < f.n; i++)
 		free(f.pages[i].data);
@@ -1422,14 +1571,16 @@ static int write_json(struct cap *k, int exit_code)
 	buf_printf(&b, "],\n    \"time_limit_s\": %g,\n    \"max_size\": %llu,\n    \"drain_interval_ms\": %d,\n"
 		   "    \"btrace_conf\": ", o->time_limit, (unsigned long long)o->max_size, o->drain_ms);
 	json_str(&b, k->conf_xml.data ? k->conf_xml.data : "");
-	buf_printf(&b, ",\n    \"drained_while_running\": %s,\n    \"exit_breakpoint\": ",
-		   k->coresight && k->no_delta ? "false" : "true");
+	buf_printf(&b, ",\n    \"drained_while_running\": %s,\n    \"mode\": \"%s\",\n    \"mode_reason\": ",
+		   k->coresight && k->no_delta ? "false" : "true", k->nonstop ? "non-stop" : "all-stop");
+	json_str(&b, k->mode_reason);
+	buf_puts(&b, ",\n    \"exit_breakpoint\": ");
 	if (k->exit_bp)
 		buf_printf(&b, "\"0x%llx\"\n  },\n", (unsigned long long)k->exit_bp);
 	else
 		buf_puts(&b, "null\n  },\n");
-	buf_printf(&b, "  \"trace\": {\n    \"bytes\": %llu,\n    \"overflows\": %u,\n",
-		   (unsigned long long)k->trace_bytes, k->overflows);
+	buf_printf(&b, "  \"trace\": {\n    \"bytes\": %llu,\n    \"overflows\": %u,\n    \"drains\": %u,\n",
+		   (unsigned long long)k->trace_bytes, k->overflows, k->drains);
 	if (k->coresight) {
 		buf_printf(&b, "    \"snapshot\": %s,\n    \"buffer_format\": \"%s\",\n    \"trace_id\": %u,\n"
 			   "    \"cpus\": %zu,\n", k->have_config ? "true" : "false",
@@ -1440,8 +1591,16 @@ static int write_json(struct cap *k, int exit_code)
 		const struct cthread *t = &k->threads[i];
 		buf_printf(&b, "%s\n      {\"pid\": %ld, \"tid\": %ld, \"traced\": %s, \"reads\": %u, ", i ? "," : "",
 			   t->pid, t->tid, t->traced ? "true" : "false", t->reads);
-		if (k->coresight)
-			buf_printf(&b, "\"file\": \"%s\", \"bytes\": %llu, ", t->file, (unsigned long long)t->bytes);
+		if (k->coresight) {
+			char bname[32];
+			buffer_name(k, t, bname, sizeof(bname));
+			buf_printf(&b, "\"file\": \"%s\", \"bytes\": %llu, \"buffer\": ", t->file,
+				   (unsigned long long)t->bytes);
+			if (k->have_config && in_snapshot(k, t))
+				buf_printf(&b, "\"%s\", ", bname);
+			else
+				buf_puts(&b, "null, ");
+		}
 		else
 			buf_printf(&b, "\"blocks\": %zu, ", t->nblocks);
 		buf_printf(&b, "\"overflow_gaps\": [");
@@ -1465,15 +1624,34 @@ static int write_json(struct cap *k, int exit_code)
 		   k->t_traced && k->t_connected ? k->t_traced - k->t_connected : 0.0, run > 0 ? run : 0.0,
 		   total, total > 0 ? (double)k->trace_bytes / (1 << 20) / total : 0.0);
 	buf_printf(&b, "  \"protocol\": {\"bytes_in\": %llu, \"bytes_out\": %llu, \"packets_in\": %llu, "
-		   "\"packets_out\": %llu}\n}\n", (unsigned long long)k->c.bytes_in,
+		   "\"packets_out\": %llu, \"notifications_in\": %llu}\n}\n", (unsigned long long)k->c.bytes_in,
 		   (unsigned long long)k->c.bytes_out, (unsigned long long)k->c.packets_in,
-		   (unsigned long long)k->c.packets_out);
+		   (unsigned long long)k->c.packets_out, (unsigned long long)k->c.notifications_in);
 	int rc = write_text(k, "capture.json", b.data, b.len);
 	buf_free(&b);
 	return rc;
 }
 
 /* ------------------------------------------------------------ session */
+
+/* Non-stop, after vRun, vAttach or '?': the stop in R (a stop reply, or
+ * "OK" with the stops to ask for with '?'), and the server's queue of
+ * stop replies emptied with vStopped: it sends no notification before. */
+static int nonstop_settle(struct cap *k, struct buf *r)
+{
+	int rc = RSP_OK;
+	struct buf more = BUF_INIT;
+	if (!strcmp(r->data ? r->data : "", "OK"))
+		rc = rsp_client_command(&k->c, "?", r);
+	for (int i = 0; rc == RSP_OK && i < 65536; i++) {
+		rc = rsp_client_command(&k->c, "vStopped", &more);
+		if (rc != RSP_OK || !strcmp(more.data, "OK"))
+			break;
+	}
+	buf_free(&more);
+	/* an old server may not know vStopped outside a notification */
+	return rc == RSP_UNSUPPORTED || rc == RSP_ERROR_REPLY ? RSP_OK : rc;
+}
 
 static int setup(struct cap *k)
 {
@@ -1497,6 +1675,20 @@ static int setup(struct cap *k)
 	if (rsp_feature(k->qsup, "QStartNoAckMode") &&
 	    rsp_client_command(&k->c, "QStartNoAckMode", &r) == RSP_OK)
 		k->c.noack = true;
+	/* Non-stop: the trace is read while the program runs, which is
+	 * never stopped for it. Before vRun/vAttach, as gdb does. */
+	if (o->all_stop) {
+		snprintf(k->mode_reason, sizeof(k->mode_reason), "--all-stop");
+	} else if (!rsp_feature(k->qsup, "QNonStop")) {
+		snprintf(k->mode_reason, sizeof(k->mode_reason), "the server offers no non-stop mode");
+	} else if ((rc = rsp_client_command(&k->c, "QNonStop:1", &r)) == RSP_OK) {
+		k->nonstop = true;
+		snprintf(k->mode_reason, sizeof(k->mode_reason), "offered by the server");
+	} else if (link_failed(rc)) {
+		goto fail_link;
+	} else {
+		snprintf(k->mode_reason, sizeof(k->mode_reason), "QNonStop:1 refused (%.100s)", k->c.err);
+	}
 
 	if (!strcmp(o->format, "CoreSight") || !strcmp(o->format, "etm"))
 		k->coresight = true;
@@ -1560,6 +1752,8 @@ static int setup(struct cap *k)
 		if (rc != RSP_OK && link_failed(rc))
 			goto fail_link;
 	}
+	if (k->nonstop && rc == RSP_OK && (rc = nonstop_settle(k, &r)) != RSP_OK && link_failed(rc))
+		goto fail_link;
 	parse_stop(r.data ? r.data : "", o->attach_pid, NULL, &st);
 	if (rc != RSP_OK || st.kind != 'T' || !st.tid) {
 		snprintf(k->error, sizeof(k->error), "no process to trace (the server answered \"%.40s\"); "
@@ -1659,20 +1853,38 @@ fail_target:
 	return -1;
 }
 
-/* Run the program, draining the trace, until it ends or a limit. */
-static int run(struct cap *k)
+enum run_end {
+	RUN_FINAL,      /* stopped where the last trace can be read */
+	RUN_DONE,       /* nothing more to read (the program is gone) */
+	RUN_FAILED,
+};
+
+/* A limit or Ctrl-C that ends the capture; NULL if none. */
+static const char *limit_reached(struct cap *k, double deadline)
+{
+	const struct capture_opts *o = k->o;
+	if (o->interrupted && *o->interrupted)
+		return "interrupted (Ctrl-C)";
+	if (deadline && now() >= deadline)
+		return "time limit";
+	if (o->max_size && k->trace_bytes >= o->max_size)
+		return "size limit";
+	return NULL;
+}
+
+/* All-stop: every drain_ms the program is interrupted (^C), its trace
+ * read, and continued. */
+static enum run_end run_all_stop(struct cap *k, double deadline)
 {
 	const struct capture_opts *o = k->o;
 	struct buf r = BUF_INIT;
 	int sig = 0;
-	double deadline = o->time_limit > 0 ? k->t_traced + o->time_limit : 0;
 	long exit_nr = -1, exit_group_nr = -1;
 	int rc;
+	enum run_end end = RUN_FAILED;
 
 	if (!exit_syscalls(k->arch, &exit_nr, &exit_group_nr))
 		exit_nr = exit_group_nr = -1;
-	if (dump_memory(k) < 0)
-		goto out;
 	for (;;) {
 		char cont[8];
 		snprintf(cont, sizeof(cont), sig ? "C%02x" : "c", sig);
@@ -1693,7 +1905,8 @@ static int run(struct cap *k)
 					/* a replayed capture cannot run: what it holds is all */
 					k->cannot_run = true;
 					k->end_reason = "target cannot run (a recorded trace)";
-					goto final;
+					end = RUN_FINAL;
+					goto out;
 				}
 				if (r.data[0] == 'O' && r.len > 1 && strcmp(r.data, "OK") != 0)
 					continue;       /* the program's output */
@@ -1716,7 +1929,8 @@ static int run(struct cap *k)
 		if (st.kind == 'W' || st.kind == 'X') {
 			k->exited = true;
 			k->end_reason = "program exited (its last trace was not read: exit not caught)";
-			goto done;
+			end = RUN_DONE;
+			goto out;
 		}
 		if (st.kind != 'T' && st.kind != 'S') {
 			snprintf(k->error, sizeof(k->error), "unexpected stop reply \"%.40s\"", r.data);
@@ -1724,54 +1938,424 @@ static int run(struct cap *k)
 		}
 		if (drain_all(k, false) < 0)
 			goto out;
-		if (st.syscall_entry && st.syscall == exit_group_nr) {
+		k->drains++;
+		end = RUN_FINAL;
+		if ((st.syscall_entry && st.syscall == exit_group_nr) ||
+		    (st.swbreak && k->exit_bp && st.have_pc && st.pc == k->exit_bp)) {
 			k->at_exit = true;
 			k->end_reason = "program exited";
-			goto final;
-		}
-		if (st.swbreak && k->exit_bp && st.have_pc && st.pc == k->exit_bp) {
-			k->at_exit = true;
-			k->end_reason = "program exited";
-			goto final;
+			goto out;
 		}
 		if (st.swbreak && o->nstop_at) {
 			/* our only breakpoints are the stop addresses */
 			k->end_reason = "stop address reached";
-			goto final;
+			goto out;
 		}
-		if (o->interrupted && *o->interrupted) {
-			k->end_reason = "interrupted (Ctrl-C)";
-			goto final;
-		}
-		if (deadline && now() >= deadline) {
-			k->end_reason = "time limit";
-			goto final;
-		}
-		if (o->max_size && k->trace_bytes >= o->max_size) {
-			k->end_reason = "size limit";
-			goto final;
-		}
+		if ((k->end_reason = limit_reached(k, deadline)))
+			goto out;
+		end = RUN_FAILED;
 		if (k->live && dump_memory(k) < 0)
 			goto out;
 		/* the program's own signals go on to it; our SIGINT does not */
 		if (st.sig && st.sig != 5 && !(interrupted_by_us && st.sig == 2) && !st.syscall_entry)
 			sig = st.sig;
 	}
-final:
+out:
+	buf_free(&r);
+	return end;
+}
+
+/* ---------------------------------------------------------- non-stop */
+
+#define MAX_STOP_BATCH 65536
+
+/* The stop replies of one notification: its own, then vStopped's until
+ * "OK" (the server sends no further notification before). */
+static int stop_batch(struct cap *k, const char *note, struct stop **out, size_t *n)
+{
+	struct buf r = BUF_INIT;
+	size_t cap = 0;
+	int rc = RSP_OK;
+	*out = NULL;
+	*n = 0;
+	const char *reply = note + 5;   /* after "Stop:" */
+	for (;;) {
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 8;
+			*out = realloc(*out, cap * sizeof(**out));
+			if (!*out)
+				abort();
+		}
+		parse_stop(reply, k->pid, pc_regnum(k->arch), &(*out)[*n]);
+		if (reply[0] == 'w') {
+			/* thread exit: "wAA;ptid" */
+			const char *semi = strchr(reply, ';');
+			long pid, tid;
+			if (semi && parse_ptid(semi + 1, k->pid, &pid, &tid))
+				(*out)[*n].tid = tid, (*out)[*n].pid = pid;
+		} else if ((reply[0] == 'W' || reply[0] == 'X') && strstr(reply, ";process:")) {
+			(*out)[*n].pid = strtol(strstr(reply, ";process:") + 9, NULL, 16);
+		}
+		(*n)++;
+		if (*n >= MAX_STOP_BATCH) {
+			snprintf(k->c.err, sizeof(k->c.err), "endless vStopped sequence");
+			rc = RSP_PROTOCOL;
+			break;
+		}
+		rc = rsp_client_command(&k->c, "vStopped", &r);
+		if (rc != RSP_OK || !strcmp(r.data, "OK"))
+			break;
+		reply = r.data;
+	}
+	buf_free(&r);
+	if (rc != RSP_OK) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+/* Resume thread T (non-stop), passing SIG (0: none). */
+static int resume_thread(struct cap *k, struct cthread *t, int sig)
+{
+	struct buf r = BUF_INIT;
+	char act[8];
+	snprintf(act, sizeof(act), sig ? "C%02x" : "c", sig);
+	int rc = k->multiprocess ? rsp_client_commandf(&k->c, &r, "vCont;%s:p%lx.%lx", act, t->pid, t->tid)
+				 : rsp_client_commandf(&k->c, &r, "vCont;%s:%lx", act, t->tid);
+	buf_free(&r);
+	if (rc == RSP_OK)
+		t->running = true;
+	else if (!link_failed(rc))
+		t->gone = true;     /* exited meanwhile */
+	return rc;
+}
+
+static bool is_our_process(struct cap *k, const struct stop *st)
+{
+	return !k->multiprocess || !st->pid || st->pid == k->pid;
+}
+
+/* A thread reported by a stop reply; a new one is traced. */
+static struct cthread *stopped_thread(struct cap *k, const struct stop *st)
+{
+	struct cthread *t = find_thread(k, st->tid);
+	if (!t && st->tid && is_our_process(k, st)) {
+		if (update_threads(k) < 0)
+			return NULL;
+		t = find_thread(k, st->tid);
+	}
+	if (t)
+		t->running = false;
+	return t;
+}
+
+/* Wait up to TIMEOUT_MS for a stop notification and take its batch;
+ * RSP_TIMEOUT when none came. */
+static int wait_stops(struct cap *k, int timeout_ms, struct stop **stops, size_t *n)
+{
+	struct buf note = BUF_INIT;
+	int rc;
+	*stops = NULL;
+	*n = 0;
+	for (;;) {
+		k->waiting_stop = true;
+		rc = rsp_client_wait_notification(&k->c, &note, timeout_ms);
+		k->waiting_stop = false;
+		if (rc != RSP_OK || !strncmp(note.data, "Stop:", 5))
+			break;
+		/* another kind of notification: none is known, skip it */
+	}
+	if (rc == RSP_OK)
+		rc = stop_batch(k, note.data, stops, n);
+	buf_free(&note);
+	return rc;
+}
+
+static bool any_running(struct cap *k)
+{
+	for (size_t i = 0; i < k->nthreads; i++)
+		if (k->threads[i].running && !k->threads[i].gone)
+			return true;
+	return false;
+}
+
+/* Stop every thread still running (the end of the capture): vCont;t,
+ * then their stop notifications. Returns RUN_FINAL, RUN_DONE (the
+ * program exited meanwhile) or RUN_FAILED. */
+static enum run_end nonstop_stop_all(struct cap *k, long exit_group_nr)
+{
+	struct buf r = BUF_INIT;
+	double deadline = now() + k->o->reply_timeout_ms / 1000.0;
+	enum run_end end = RUN_FAILED;
+	int rc;
+	for (int round = 0; round < 64; round++) {
+		if (update_threads(k) < 0)
+			goto out;
+		if (!any_running(k)) {
+			end = RUN_FINAL;
+			goto out;
+		}
+		/* every thread: a stopped one ignores it (no second report) */
+		rc = rsp_client_command(&k->c, "vCont;t", &r);
+		if (rc != RSP_OK) {
+			fail_rc(k, rc, "stopping the program");
+			goto out;
+		}
+		while (any_running(k)) {
+			struct stop *stops;
+			size_t n;
+			int left = (int)((deadline - now()) * 1000);
+			rc = wait_stops(k, left > 1000 ? 1000 : left > 0 ? left : 0, &stops, &n);
+			if (rc == RSP_TIMEOUT) {
+				/* threads that exited unreported leave the list */
+				if (update_threads(k) < 0)
+					goto out;
+				if (now() >= deadline) {
+					snprintf(k->error, sizeof(k->error), "the program's threads did not stop "
+						 "within %d ms", k->o->reply_timeout_ms);
+					goto out;
+				}
+				continue;
+			}
+			if (rc != RSP_OK) {
+				free(stops);
+				fail_rc(k, rc, "waiting for the program to stop");
+				goto out;
+			}
+			for (size_t i = 0; i < n; i++) {
+				struct stop *st = &stops[i];
+				if ((st->kind == 'W' || st->kind == 'X') && is_our_process(k, st)) {
+					k->exited = true;
+					end = RUN_DONE;
+					free(stops);
+					goto out;
+				}
+				if (st->kind == 'w') {
+					struct cthread *t = find_thread(k, st->tid);
+					if (t)
+						t->gone = true, t->running = false;
+					continue;
+				}
+				if (st->kind != 'T' && st->kind != 'S')
+					continue;
+				if (!stopped_thread(k, st) && k->conn_lost) {
+					free(stops);
+					goto out;
+				}
+				if (st->syscall_entry && st->syscall == exit_group_nr) {
+					k->at_exit = true;
+					if (!k->end_reason)
+						k->end_reason = "program exited";
+				}
+			}
+			free(stops);
+		}
+		/* new threads listed meanwhile may still run: another round */
+	}
+	snprintf(k->error, sizeof(k->error), "the program keeps creating threads: it could not be stopped");
+out:
+	buf_free(&r);
+	return end;
+}
+
+/* Non-stop: the program runs from start to end; every drain_ms its trace
+ * is read while it runs. Stops (a thread's exit caught, a signal, a
+ * breakpoint) arrive as notifications and are dealt with one thread at
+ * a time while the others run on. */
+static enum run_end run_nonstop(struct cap *k, double deadline)
+{
+	const struct capture_opts *o = k->o;
+	struct buf r = BUF_INIT;
+	long exit_nr = -1, exit_group_nr = -1;
+	enum run_end end = RUN_FAILED;
+	int rc;
+
+	if (!exit_syscalls(k->arch, &exit_nr, &exit_group_nr))
+		exit_nr = exit_group_nr = -1;
+	rc = rsp_client_command(&k->c, "vCont;c", &r);
+	if (rc == RSP_ERROR_REPLY) {
+		k->cannot_run = true;
+		k->end_reason = "target cannot run (a recorded trace)";
+		end = RUN_FINAL;
+		goto out;
+	}
+	if (rc != RSP_OK) {
+		fail_rc(k, rc, "continuing");
+		goto out;
+	}
+	for (size_t i = 0; i < k->nthreads; i++)
+		k->threads[i].running = true;
+	double next_drain = now() + o->drain_ms / 1000.0;
+	for (;;) {
+		int wait = (int)((next_drain - now()) * 1000);
+		struct stop *stops = NULL;
+		size_t n = 0;
+		/* stops coming thick and fast (a program's timer signals) do
+		 * not hold the drains off */
+		rc = wait > 0 ? wait_stops(k, wait, &stops, &n) : RSP_TIMEOUT;
+		if (rc == RSP_TIMEOUT) {
+			/* time to drain (or Ctrl-C): read while it runs */
+			if ((k->end_reason = limit_reached(k, deadline)))
+				break;
+			show_progress(k, false);
+			if (drain_all(k, false) < 0)
+				goto out;
+			k->drains++;
+			if ((k->end_reason = limit_reached(k, deadline)))
+				break;
+			next_drain = now() + o->drain_ms / 1000.0;
+			k->running_drain_due = next_drain;
+			rc = k->live ? dump_memory(k) : 0;
+			next_drain = k->running_drain_due;
+			k->running_drain_due = 0;
+			if (rc < 0)
+				goto out;
+			continue;
+		}
+		if (rc != RSP_OK) {
+			fail_rc(k, rc, "waiting for the program");
+			goto out;
+		}
+		bool ending = false;
+		for (size_t i = 0; i < n && !ending; i++) {
+			struct stop *st = &stops[i];
+			struct cthread *t;
+			switch (st->kind) {
+			case 'W':
+			case 'X':
+				if (!is_our_process(k, st))
+					break;
+				k->exited = true;
+				k->end_reason = "program exited (its last trace was not read: exit not caught)";
+				end = RUN_DONE;
+				free(stops);
+				goto out;
+			case 'w':
+				if ((t = find_thread(k, st->tid)))
+					t->gone = true, t->running = false;
+				break;
+			case 'T':
+			case 'S':
+				if (!(t = stopped_thread(k, st))) {
+					if (k->conn_lost) {
+						free(stops);
+						goto out;
+					}
+					break;  /* not ours */
+				}
+				if ((st->syscall_entry && st->syscall == exit_group_nr) ||
+				    (st->swbreak && k->exit_bp && st->have_pc && st->pc == k->exit_bp)) {
+					k->at_exit = true;
+					k->end_reason = "program exited";
+					ending = true;
+					break;
+				}
+				if (st->swbreak && o->nstop_at) {
+					k->end_reason = "stop address reached";
+					ending = true;
+					break;
+				}
+				/* a thread about to exit: its trace goes with it */
+				if (st->syscall_entry && st->syscall == exit_nr && drain_thread(k, t, false) < 0) {
+					free(stops);
+					goto out;
+				}
+				int sig = st->sig && st->sig != 5 && !st->syscall_entry ? st->sig : 0;
+				if ((rc = resume_thread(k, t, sig)) != RSP_OK && link_failed(rc)) {
+					free(stops);
+					fail_rc(k, rc, "resuming a thread");
+					goto out;
+				}
+				break;
+			default:
+				break;  /* 'N': no thread resumed */
+			}
+		}
+		free(stops);
+		if (ending)
+			break;
+	}
+	/* the end: every thread stopped where its last trace can be read */
+	end = nonstop_stop_all(k, exit_group_nr);
+	if (end == RUN_DONE)
+		k->end_reason = "program exited (its last trace was not read: exit not caught)";
+out:
+	buf_free(&r);
+	return end;
+}
+
+/* Run the program, draining the trace, until it ends or a limit. */
+static int run(struct cap *k)
+{
+	const struct capture_opts *o = k->o;
+	double deadline = o->time_limit > 0 ? k->t_traced + o->time_limit : 0;
+	enum run_end end = RUN_FAILED;
+
+	if (dump_memory(k) < 0)
+		goto out;
+	end = k->nonstop ? run_nonstop(k, deadline) : run_all_stop(k, deadline);
+	if (end != RUN_FINAL)
+		goto out;
+	end = RUN_FAILED;
 	if ((k->live || !k->ndumps) && dump_memory(k) < 0)
 		goto out;
 	if (drain_all(k, true) < 0)
 		goto out;
 	if (k->o->memory && k->coresight && k->have_config && !k->ndumps && dump_by_decoding(k) < 0)
 		goto out;
-done:
-	k->t_run_end = now();
-	buf_free(&r);
-	return 0;
+	end = RUN_DONE;
 out:
 	k->t_run_end = now();
+	return end == RUN_DONE ? 0 : -1;
+}
+
+/* Non-stop: let the program finish its exit (every thread resumed until
+ * the process is reported gone). */
+static void nonstop_let_exit(struct cap *k)
+{
+	struct buf r = BUF_INIT;
+	double deadline = now() + k->o->reply_timeout_ms / 1000.0;
+	/* nothing more to catch on the way out, no breakpoint to step over */
+	if (link_failed(rsp_client_command(&k->c, "QCatchSyscalls:0", &r)))
+		goto out;
+	if (k->exit_bp && link_failed(rsp_client_commandf(&k->c, &r, "z0,%llx,%d", (unsigned long long)k->exit_bp,
+							 breakpoint_kind(k->arch))))
+		goto out;
+	for (size_t i = 0; i < k->o->nstop_at && !k->cannot_run; i++)
+		if (link_failed(rsp_client_commandf(&k->c, &r, "z0,%llx,%d", (unsigned long long)k->o->stop_at[i],
+						    breakpoint_kind(k->arch))))
+			goto out;
+	if (rsp_client_command(&k->c, "vCont;c", &r) != RSP_OK)
+		goto out;
+	for (int batches = 0; now() < deadline; batches++) {
+		if (batches == 1000) {
+			/* it keeps stopping: end it as an unfinished capture's */
+			rsp_client_commandf(&k->c, &r, k->multiprocess ? "vKill;%lx" : "k", k->pid);
+			break;
+		}
+		struct stop *stops;
+		size_t n;
+		int rc = wait_stops(k, (int)((deadline - now()) * 1000) + 1, &stops, &n);
+		if (rc != RSP_OK)
+			break;
+		bool gone = false;
+		for (size_t i = 0; i < n; i++) {
+			struct cthread *t;
+			if ((stops[i].kind == 'W' || stops[i].kind == 'X') && is_our_process(k, &stops[i]))
+				gone = true;
+			else if ((stops[i].kind == 'T' || stops[i].kind == 'S') && (t = find_thread(k, stops[i].tid)))
+				resume_thread(k, t, 0);
+		}
+		free(stops);
+		if (gone) {
+			k->exited = true;
+			break;
+		}
+	}
+out:
 	buf_free(&r);
-	return -1;
 }
 
 /* Leave the target as we found it: ours killed, an attached one detached. */
@@ -1780,7 +2364,9 @@ static void finish(struct cap *k)
 	struct buf r = BUF_INIT;
 	if (k->conn_lost || k->exited)
 		goto out;
-	if (k->at_exit) {
+	if (k->at_exit && k->nonstop) {
+		nonstop_let_exit(k);
+	} else if (k->at_exit) {
 		/* let it finish its exit: the exit status is its own */
 		if (rsp_client_send(&k->c, "c", 1) == RSP_OK)
 			rsp_client_recv(&k->c, &r, k->o->reply_timeout_ms);

@@ -2,6 +2,8 @@
  * speaking the remote protocol itself (protocol/client.h), into a capture
  * directory: an OpenCSD snapshot (CoreSight trace) or a block list
  * (software bts), memory dumps of the executed mappings, capture.json.
+ * The trace is drained while the program runs: in non-stop mode when the
+ * server offers it, else by interrupting the program for each read.
  * Written under DIR.tmp-XXXXXX and renamed to DIR at the end, also when
  * the connection was lost (capture.json says "complete": false). */
 #ifndef ETM_CAPTURE_H
@@ -43,6 +45,7 @@ struct capture_opts {
 	int connect_timeout_ms;
 	int reply_timeout_ms;
 	bool fail_on_overflow;
+	bool all_stop;               /* drain by interrupting, even if non-stop is offered */
 	bool memory;                 /* dump executed mappings */
 	bool progress;               /* progress line on stderr */
 	bool quiet;                  /* no summary line */

@@ -71,6 +71,8 @@ static const char usage_text[] =
 	"      --time SECONDS          end the capture after this long\n"
 	"      --max-size BYTES        end it when this much trace has been read\n"
 	"      --drain-interval MS     read the trace this often while it runs (100)\n"
+	"      --all-stop              stop the program for each read (default: read it\n"
+	"                              running, in non-stop mode, if the server offers it)\n"
 	"      --timeout SECONDS       wait this long for a reply (30)\n"
 	"      --fail-on-overflow      exit 6 when trace was lost\n"
 	"      --no-memory             no memory dumps\n"
@@ -516,7 +518,7 @@ static int cmd_capture(int argc, char **argv)
 {
 	enum { O_TARGET = 256, O_ATTACH, O_FORMAT, O_SIZE, O_CORE, O_ID, O_SINK, O_MODE, O_CONTEXT,
 	       O_RANGE, O_START_AT, O_STOP_AT, O_CONF, O_TIME, O_MAX_SIZE, O_DRAIN, O_TIMEOUT,
-	       O_FAIL_OVERFLOW, O_NO_MEMORY, O_PROGRESS, O_NO_PROGRESS };
+	       O_FAIL_OVERFLOW, O_NO_MEMORY, O_PROGRESS, O_NO_PROGRESS, O_ALL_STOP };
 	static const struct option opts[] = {
 		{"output", required_argument, NULL, 'o'},
 		{"target", required_argument, NULL, O_TARGET},
@@ -535,6 +537,7 @@ static int cmd_capture(int argc, char **argv)
 		{"time", required_argument, NULL, O_TIME},
 		{"max-size", required_argument, NULL, O_MAX_SIZE},
 		{"drain-interval", required_argument, NULL, O_DRAIN},
+		{"all-stop", no_argument, NULL, O_ALL_STOP},
 		{"timeout", required_argument, NULL, O_TIMEOUT},
 		{"fail-on-overflow", no_argument, NULL, O_FAIL_OVERFLOW},
 		{"no-memory", no_argument, NULL, O_NO_MEMORY},
@@ -689,6 +692,7 @@ static int cmd_capture(int argc, char **argv)
 			break;
 		}
 		case O_FAIL_OVERFLOW: o.fail_on_overflow = true; break;
+		case O_ALL_STOP: o.all_stop = true; break;
 		case O_NO_MEMORY: o.memory = false; break;
 		case O_PROGRESS: o.progress = true; break;
 		case O_NO_PROGRESS: o.progress = false; break;

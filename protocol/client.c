@@ -30,6 +30,9 @@ void rsp_client_free(struct rsp_client *c)
 	buf_free(&c->in);
 	buf_free(&c->frame);
 	buf_free(&c->ev.payload);
+	for (size_t i = 0; i < c->nnotes; i++)
+		free(c->notes[i]);
+	free(c->notes);
 }
 
 const char *rsp_status_name(int status)
@@ -71,20 +74,74 @@ static int put(struct rsp_client *c, const char *data, size_t len)
 	return RSP_OK;
 }
 
+static void queue_note(struct rsp_client *c, const char *payload, size_t len)
+{
+	if (c->nnotes == c->notes_cap) {
+		c->notes_cap = c->notes_cap ? 2 * c->notes_cap : 8;
+		c->notes = realloc(c->notes, c->notes_cap * sizeof(*c->notes));
+		if (!c->notes)
+			abort();
+	}
+	char *n = malloc(len + 1);
+	if (!n)
+		abort();
+	memcpy(n, payload, len);
+	n[len] = '\0';
+	c->notes[c->nnotes++] = n;
+	c->notifications_in++;
+}
+
+/* A notification "%NAME:...#cs" at the start of the input: queued (a
+ * corrupt one is dropped: notifications are never acked or resent).
+ * Returns the bytes it took, 0 when it is not complete yet. */
+static size_t take_note(struct rsp_client *c)
+{
+	const char *hash = memchr(c->in.data, '#', c->in.len);
+	if (!hash)
+		return c->in.len > RSP_MAX_INPUT ? c->in.len : 0;
+	size_t n = (size_t)(hash - c->in.data) + 3;
+	if (n > c->in.len)
+		return 0;
+	/* framed as a packet but for its first byte: parse it as one */
+	c->in.data[0] = '$';
+	size_t used = rsp_parse(c->in.data, n, &c->ev);
+	c->in.data[0] = '%';
+	if (used == n && c->ev.kind == RSP_PACKET)
+		queue_note(c, c->ev.payload.data ? c->ev.payload.data : "", c->ev.payload.len);
+	return n;
+}
+
 /* Next event from the input (reading more as needed). *NOISE counts the
- * bytes of events that are not packets. */
+ * bytes of events that are not packets. A notification is queued and
+ * returned as RSP_NEED_MORE (callers skip it, waiters look at the queue). */
 static int next_event(struct rsp_client *c, int timeout_ms, size_t *noise)
 {
 	for (;;) {
-		size_t used = rsp_parse(c->in.data ? c->in.data : "", c->in.len, &c->ev);
-		if (used) {
-			buf_consume(&c->in, used);
-			if (c->ev.kind != RSP_PACKET && (*noise += used) > MAX_NOISE) {
-				snprintf(c->err, sizeof(c->err), "the server sends only noise (%zu bytes, no packet)",
-					 *noise);
-				return RSP_PROTOCOL;
+		const char *in = c->in.data ? c->in.data : "";
+		size_t len = c->in.len, used;
+		if (len && in[0] == '%') {
+			if ((used = take_note(c)) != 0) {
+				buf_consume(&c->in, used);
+				c->ev.kind = RSP_NEED_MORE;
+				return RSP_OK;
 			}
-			return RSP_OK;
+		} else {
+			/* garbage ends where a notification begins */
+			if (len && !strchr("$+-\x03", in[0])) {
+				const char *pct = memchr(in, '%', len);
+				if (pct)
+					len = (size_t)(pct - in);
+			}
+			used = rsp_parse(in, len, &c->ev);
+			if (used) {
+				buf_consume(&c->in, used);
+				if (c->ev.kind != RSP_PACKET && (*noise += used) > MAX_NOISE) {
+					snprintf(c->err, sizeof(c->err), "the server sends only noise (%zu bytes, no packet)",
+						 *noise);
+					return RSP_PROTOCOL;
+				}
+				return RSP_OK;
+			}
 		}
 		int rc = fill(c, timeout_ms);
 		if (rc != RSP_OK)
@@ -156,6 +213,50 @@ int rsp_client_recv(struct rsp_client *c, struct buf *out, int timeout_ms)
 int rsp_client_interrupt(struct rsp_client *c)
 {
 	return put(c, "\x03", 1);
+}
+
+bool rsp_client_take_notification(struct rsp_client *c, struct buf *out)
+{
+	if (!c->nnotes)
+		return false;
+	buf_reset(out);
+	buf_puts(out, c->notes[0]);
+	free(c->notes[0]);
+	memmove(c->notes, c->notes + 1, (c->nnotes - 1) * sizeof(*c->notes));
+	c->nnotes--;
+	return true;
+}
+
+/* Console output: "O" and an even number of hex digits. */
+static bool is_console_output(const struct buf *p)
+{
+	if (p->len < 3 || p->data[0] != 'O' || (p->len - 1) % 2)
+		return false;
+	for (size_t i = 1; i < p->len; i++)
+		if (hex_value((unsigned char)p->data[i]) < 0)
+			return false;
+	return true;
+}
+
+int rsp_client_wait_notification(struct rsp_client *c, struct buf *out, int timeout_ms)
+{
+	size_t noise = 0;
+	while (!c->nnotes) {
+		int rc = next_event(c, timeout_ms, &noise);
+		if (rc != RSP_OK)
+			return rc;
+		if (c->ev.kind == RSP_PACKET) {
+			c->packets_in++;
+			if (!c->noack && (rc = put(c, "+", 1)) != RSP_OK)
+				return rc;
+			if (is_console_output(&c->ev.payload))
+				continue;
+			snprintf(c->err, sizeof(c->err), "unexpected packet \"%.40s\" while no request was made",
+				 c->ev.payload.data ? c->ev.payload.data : "");
+			return RSP_PROTOCOL;
+		}
+	}
+	return rsp_client_take_notification(c, out) ? RSP_OK : RSP_PROTOCOL;
 }
 
 static int reply_status(struct rsp_client *c, const char *what, const struct buf *reply);

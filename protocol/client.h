@@ -41,8 +41,12 @@ struct rsp_client {
 	struct buf frame;       /* scratch for framing */
 	struct rsp_event ev;
 	char err[256];
+	/* Non-stop: notifications ("%Stop:...") received, oldest first, not
+	 * yet taken (they come between packets, also while a reply is due). */
+	char **notes;
+	size_t nnotes, notes_cap;
 	/* statistics */
-	uint64_t bytes_in, bytes_out, packets_in, packets_out;
+	uint64_t bytes_in, bytes_out, packets_in, packets_out, notifications_in;
 };
 
 void rsp_client_init(struct rsp_client *c, rsp_read_fn read, rsp_write_fn write, void *ctx);
@@ -66,6 +70,15 @@ int rsp_client_command(struct rsp_client *c, const char *payload, struct buf *re
 /* Like rsp_client_command, printf-style. */
 int rsp_client_commandf(struct rsp_client *c, struct buf *reply, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* Non-stop notifications. Take the oldest one received ("Stop:T05...")
+ * into OUT: true, or false when none is waiting. */
+bool rsp_client_take_notification(struct rsp_client *c, struct buf *out);
+/* Wait up to TIMEOUT_MS (-1: forever) for a notification (one already
+ * received is taken at once): RSP_OK with it in OUT, RSP_TIMEOUT, or a
+ * failure. Console output packets meanwhile are skipped; any other packet
+ * (no request is outstanding) is a protocol error. */
+int rsp_client_wait_notification(struct rsp_client *c, struct buf *out, int timeout_ms);
 
 /* Read a whole qXfer object ("qXfer:OBJECT:read:ANNEX:off,len" until an
  * "l" reply), unescaped. Each chunk is also handed to SINK if not NULL

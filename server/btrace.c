@@ -146,7 +146,8 @@ void btrace_setup(const char *perfdata)
 		source = etm_perf_source_new("/sys", "/proc", err, sizeof err);
 		if (!source) {
 			snprintf(source_note, sizeof source_note, "%s", err);
-			software = the_arch.can_single_step && the_arch.insn_length;
+			software = (the_arch.can_single_step || the_arch.step_targets) &&
+				   the_arch.insn_length;
 			if (software && !getenv("CSGDBSERVER_NO_EMULATED_ETM"))
 				emulated_setup();
 		}
@@ -468,6 +469,21 @@ static size_t source_cpus(struct etm_cpu_regs **out)
 	return got;
 }
 
+/* Where a running thread (non-stop) is, without reading its registers
+ * (ptrace cannot): the recorder's PC before its current step, else the
+ * last instruction decoded. */
+static bool running_pc(struct thread *th, const struct trace_ranges *tr, uint64_t *pc)
+{
+	if (th->bt) {
+		*pc = th->bt_pc;
+		return true;
+	}
+	if (!tr || !tr->n)
+		return false;
+	*pc = trace_range_last(&trace_ranges_first(tr)[tr->n - 1]);
+	return true;
+}
+
 /* Pull what the source has for T, decode it, remember it. */
 static int collect(struct bt_thread *t, char *err, size_t errlen)
 {
@@ -485,9 +501,14 @@ static int collect(struct bt_thread *t, char *err, size_t errlen)
 	if (emulated) {
 		/* Not-taken branches up to where it stopped go in first. */
 		struct thread *th = find_thread(t->tid);
-		uint8_t *regs = th ? thread_regs(th) : NULL;
+		uint64_t pc;
+		uint8_t *regs = th && th->stopped ? thread_regs(th) : NULL;
 		if (regs)
 			etm_emulated_stop(source, t->tid, emulated_pc(th, the_arch.get_pc(regs)));
+		else if (th && th->bt && running_pc(th, NULL, &pc))
+			/* running: where its step began (Thumb: bit 0, as emulated_pc) */
+			etm_emulated_stop(source, t->tid, pc | (!strcmp(the_arch.name, "arm") &&
+								 th->bt_isa == DISASM_T32));
 	}
 	struct etm_read rd;
 	etm_read_init(&rd);
@@ -572,6 +593,8 @@ static bool thread_pc(struct bt_thread *t, uint64_t *pc)
 		return true;
 	}
 	struct thread *th = find_thread(t->tid);
+	if (th && !th->stopped)
+		return running_pc(th, &t->ranges, pc);
 	uint8_t *regs = th ? thread_regs(th) : NULL;
 	if (!regs)
 		return false;
@@ -758,10 +781,17 @@ static const char *coresight_doc(struct session *s, const char *key, struct bt_t
 static const char *software_blocks(struct bt_thread *t, enum btrace_read_type type, struct buf *doc)
 {
 	struct thread *th = find_thread(t->tid);
-	uint8_t *regs = th ? thread_regs(th) : NULL;
-	if (!th || !th->bt || !regs)
+	if (!th || !th->bt)
 		return "Btrace not enabled.";
-	uint64_t pc = the_arch.get_pc(regs);
+	uint64_t pc;
+	if (!th->stopped) {
+		running_pc(th, NULL, &pc);
+	} else {
+		uint8_t *regs = thread_regs(th);
+		if (!regs)
+			return "Could not read the thread's PC.";
+		pc = the_arch.get_pc(regs);
+	}
 	struct btrace_range *r = NULL;
 	size_t n = 0;
 	if (type == BTRACE_READ_DELTA) {

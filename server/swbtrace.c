@@ -36,7 +36,9 @@ void swbtrace_add(struct swbtrace *bt, uint64_t from, uint64_t to)
 		size_t oldest = (bt->head + bt->cap - bt->count) % bt->cap;
 		bt->start_pc = bt->to[oldest];
 		bt->count--;
-		bt->lost_since_read = true;
+		/* lost only if not read yet: a reader that keeps up loses nothing */
+		if (bt->total - bt->read_total >= bt->cap)
+			bt->lost_since_read = true;
 	}
 	bt->from[bt->head] = from;
 	bt->to[bt->head] = to;

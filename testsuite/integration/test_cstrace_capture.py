@@ -532,6 +532,206 @@ def test_capture_stop_address(t):
     t.eq(sum(1 for b, _ in blocks if b == work), 50, "work() entered 50 times before it")
 
 
+LOOP_C = """#include <stdlib.h>
+volatile unsigned long sink;
+__attribute__((noinline)) unsigned long step(unsigned long x) { return (x & 1) ? 3 * x + 1 : x / 2; }
+__attribute__((noinline)) void marker(void) { sink++; }
+int main(int argc, char **argv)
+{
+	long n = atol(argv[1]);
+	unsigned long acc = 0;
+	for (long i = 1; i <= n; i++) {
+		unsigned long x = (unsigned long)i;
+		for (int k = 0; k < 8 && x != 1; k++)
+			x = step(x);
+		acc += x;
+	}
+	sink = acc;
+	marker();
+	return 0;
+}
+"""
+
+
+def build_prog(t, name, source, extra=()):
+    src = os.path.join(t.tmp, name + ".c")
+    with open(src, "w") as f:
+        f.write(source)
+    exe = os.path.join(t.tmp, name)
+    subprocess.run(["cc", "-O1", "-no-pie", "-o", exe, src] + list(extra), check=True)
+    return exe
+
+
+@csgdbserver_only
+@timeout(300)
+def test_capture_nonstop_drains_lose_nothing(t):
+    """Non-stop: the trace is read while the program runs. A deterministic
+    program ending at a --stop-at breakpoint, recorded into a buffer far
+    smaller than its trace (128 KiB: 8192 branches) and drained every 20 ms
+    while it runs: the concatenated deltas equal what one read of a buffer
+    big enough for everything gives at the end, with no overflow; without
+    draining the small buffer wraps and keeps only the newest part. The
+    interrupting method (--all-stop) gives the same."""
+    local(t)
+    exe = build_prog(t, "loop", LOOP_C)
+    marker = elf_symbol(exe, "marker")
+    srv = t.start_server(options=["--multi"])
+
+    def run(name, args):
+        out = os.path.join(t.tmp, name)
+        rc, stdout, err = capture(t, ["127.0.0.1:%d" % srv.port, "-o", out, "--stop-at", hex(marker)]
+                                  + args + ["--", exe, "1500"], timeout_s=240)
+        t.eq(rc, 0, "%s: capture exits 0" % name)
+        no_sanitizer(t, err)
+        j = load_json(t, out)
+        t.eq(j["end_reason"], "stop address reached", "%s: ends at the stop address" % name)
+        return j, read_blocks(os.path.join(out, "blocks.txt"))
+
+    ref_j, ref = run("reference", ["--size", "32M", "--drain-interval", "3600000"])
+    t.eq((ref_j["configuration"]["mode"], ref_j["trace"]["drains"], ref_j["trace"]["overflows"]),
+         ("non-stop", 0, 0), "reference: one read at the end, nothing lost")
+    capacity = 0x20000 // 16
+    t.check(len(ref) > 4 * capacity, "the trace is many times what 128 KiB holds", repr((len(ref), capacity)))
+    t.check(ref and ref[-1][1] == marker, "the newest block ends at the stop address")
+
+    ns_j, ns = run("nonstop", ["--size", "128K", "--drain-interval", "20"])
+    t.eq((ns_j["configuration"]["mode"], ns_j["configuration"]["mode_reason"]),
+         ("non-stop", "offered by the server"), "non-stop chosen: the server offers it")
+    t.check(ns_j["trace"]["drains"] >= 3, "drained several times while it ran", ns_j["trace"]["drains"])
+    t.eq(ns_j["trace"]["overflows"], 0, "no overflow")
+    t.check(ns_j["protocol"]["notifications_in"] >= 1, "its stop came as a notification",
+            ns_j["protocol"])
+    t.eq(len(ns), len(ref), "as many blocks as the single read")
+    t.check(ns == ref, "the drained deltas equal the single read, block for block",
+            repr(next(((i, a, b) for i, (a, b) in enumerate(zip(ns, ref)) if a != b), None)))
+
+    as_j, alls = run("allstop", ["--all-stop", "--size", "128K", "--drain-interval", "20"])
+    t.eq((as_j["configuration"]["mode"], as_j["configuration"]["mode_reason"]), ("all-stop", "--all-stop"),
+         "--all-stop: the interrupting method")
+    t.check(as_j["trace"]["drains"] >= 3, "drained several times", as_j["trace"]["drains"])
+    t.eq(as_j["protocol"]["notifications_in"], 0, "no notification in all-stop")
+    t.check(alls == ref and as_j["trace"]["overflows"] == 0, "all-stop: the same blocks, nothing lost",
+            repr((len(alls), len(ref))))
+
+    nd_j, nodrain = run("nodrain", ["--size", "128K", "--drain-interval", "3600000"])
+    t.check(0 < len(nodrain) <= capacity + 1, "undrained, the small buffer keeps its size's worth",
+            len(nodrain))
+    t.check(nodrain == ref[-len(nodrain):], "the newest part of the same trace")
+
+
+THREADS_C = """#include <pthread.h>
+#include <unistd.h>
+volatile int go, sink;
+__attribute__((noinline)) void work_a(int i) { sink += (i & 3) ? 1 : 2; }
+__attribute__((noinline)) void work_b(int i) { sink += (i & 5) ? 3 : 4; }
+__attribute__((noinline)) void work_main(int i) { sink += (i & 7) ? 5 : 6; }
+static void *run_a(void *p) { while (!go) usleep(1000); for (int i = 0; i < 2000; i++) work_a(i); return p; }
+static void *run_b(void *p) { while (!go) usleep(1000); for (int i = 0; i < 2000; i++) work_b(i); return p; }
+int main(void)
+{
+	pthread_t a, b;
+	pthread_create(&a, NULL, run_a, NULL);
+	pthread_create(&b, NULL, run_b, NULL);
+	for (int i = 0; i < 3000; i++)
+		work_main(i);
+	go = 1;
+	pthread_join(a, NULL);
+	pthread_join(b, NULL);
+	return 0;
+}
+"""
+
+
+@csgdbserver_only
+@timeout(300)
+def test_capture_threads_software_bts(t):
+    """A three-thread program recorded in software (bts), non-stop and
+    --all-stop: capture.json lists every thread, each has its own block
+    list, and each list holds its own thread's work function and not the
+    others' (the workers start their work once the traced main thread is
+    done with its own, so they are traced by then)."""
+    local(t)
+    exe = build_prog(t, "thr", THREADS_C, ["-pthread"])
+    funcs = {name: elf_symbol(exe, name) for name in ("work_main", "work_a", "work_b")}
+    srv = t.start_server(options=["--multi"])
+    for mode in ("non-stop", "all-stop"):
+        out = os.path.join(t.tmp, mode)
+        rc, stdout, err = capture(t, ["127.0.0.1:%d" % srv.port, "-o", out, "--size", "4M",
+                                      "--drain-interval", "50"] + (["--all-stop"] if mode == "all-stop" else [])
+                                  + ["--", exe], timeout_s=240)
+        t.eq(rc, 0, "%s: capture exits 0" % mode)
+        no_sanitizer(t, err)
+        j = load_json(t, out)
+        t.eq((j["configuration"]["mode"], j["end_reason"]), (mode, "program exited"),
+             "%s: to the program's exit" % mode)
+        ths = j["trace"]["threads"]
+        t.eq(len(ths), 3, "%s: three threads listed" % mode)
+        t.check(all(th["traced"] and th["reads"] >= 1 and th["blocks"] > 0 for th in ths),
+                "%s: each traced and read" % mode, ths)
+        t.check("3 threads" in stdout, "%s: the summary counts them" % mode, stdout)
+        seen = []
+        for i, th in enumerate(ths):
+            name = "blocks.txt" if i == 0 else "blocks-%d.txt" % th["tid"]
+            blocks = read_blocks(os.path.join(out, name))
+            t.eq(len(blocks), th["blocks"], "%s: %s holds the blocks counted" % (mode, name))
+            seen.append({f for f, a in funcs.items() if any(b == a for b, _ in blocks)})
+        t.eq(seen[0], {"work_main"}, "%s: the main thread ran work_main only" % mode)
+        t.eq(sorted(seen[1:], key=sorted), [{"work_a"}, {"work_b"}],
+             "%s: each worker its own work function" % mode)
+
+
+@csgdbserver_only
+@timeout(120)
+def test_capture_threads_snapshot(t):
+    """Every thread's CoreSight trace goes into the snapshot (a live
+    three-thread program traced by a recorded perf.data, which serves each
+    thread the recording): one trace buffer per thread with its own
+    sources and cores, named in capture.json; Debian's trc_pkt_lister
+    decodes each buffer unmodified (-src_name), each to the same as the
+    first (the same bytes), and cstrace decode --buffer agrees."""
+    local(t)
+    if not t.target.exists(PERFDATA):
+        raise Skip("%s missing" % PERFDATA)
+    srv = t.start_server(options=["--multi", "--etm-perfdata", PERFDATA])
+    out = os.path.join(t.tmp, "cap")
+    rc, stdout, err = capture(t, ["127.0.0.1:%d" % srv.port, "-o", out, "--", t.prog("threads")])
+    t.eq(rc, 0, "capture exits 0")
+    no_sanitizer(t, err)
+    j = load_json(t, out)
+    ths = j["trace"]["threads"]
+    t.eq(len(ths), 3, "three threads in capture.json")
+    names = [th.get("buffer") for th in ths]
+    t.eq(names[0], "ETB_0", "the first thread's buffer keeps its name")
+    t.eq(names[1:], ["ETB_%d" % th["tid"] for th in ths[1:]], "the others named by thread ID")
+    ini = open(os.path.join(out, "trace.ini")).read()
+    t.check("buffers=buffer0,buffer1,buffer2" in ini, "three trace buffers in trace.ini", ini[:200])
+    raw = b"".join(auxtrace_payloads(PERFDATA))
+    first = None
+    for th, name in zip(ths, names):
+        with open(os.path.join(out, th["file"]), "rb") as f:
+            t.eq(f.read(), raw, "%s: the thread's trace" % name)
+        t.check(re.search(r"ETM_0%s=%s\b" % ("" if name == "ETB_0" else "_%d" % th["tid"], name), ini),
+                "%s: its own sources" % name)
+        rc2, listing = trc_pkt_lister(t, out, ["-src_name", name])
+        t.eq(rc2, 0, "%s: trc_pkt_lister decodes it" % name)
+        t.check("processed %d bytes" % len(raw) in listing, "%s: every byte processed" % name,
+                listing[-300:])
+        ids = set(re.findall(r"ID:([0-9a-f]+)\s+END OF TRACE DATA", listing))
+        t.eq(len(ids), 8, "%s: every trace ID's decoder ran" % name)
+        body = [l for l in listing.splitlines() if l.startswith("Idx:")]
+        if first is None:
+            first = body
+            t.check(len(body) > 10, "the first buffer decodes to packets", len(body))
+        else:
+            t.check(body == first, "%s: decodes as the first buffer (the same bytes)" % name)
+        dec = subprocess.run([cstrace(t), "decode", "--buffer", name, out], capture_output=True, text=True,
+                             timeout=60)
+        no_sanitizer(t, dec.stderr)
+        nacc = re.findall(r"gap no-memory (0x[0-9a-f]+)", dec.stdout)
+        t.eq(nacc, re.findall(r"ADDR_NACC\( (0x[0-9a-f]+) \)", listing),
+             "%s: cstrace decode --buffer meets the same unreadable addresses" % name)
+
+
 @csgdbserver_only
 @timeout(120)
 def test_capture_two_targets(t):
@@ -689,7 +889,10 @@ class FakeServer:
 
     def answer(self, pkt):
         if pkt.startswith(b"qSupported"):
-            return b"PacketSize=4000;QStartNoAckMode+;multiprocess+;Qbtrace:CoreSight+;Qbtrace:bts+"
+            extra = b";QNonStop+" if self.mode == "nonstop-refused" else b""
+            return b"PacketSize=4000;QStartNoAckMode+;multiprocess+;Qbtrace:CoreSight+;Qbtrace:bts+" + extra
+        if pkt.startswith(b"QNonStop"):
+            return b"E01"
         if pkt in (b"QStartNoAckMode", b"!") or pkt.startswith((b"Qbtrace", b"Hg", b"Z0", b"QCatch")):
             return b"OK"
         if pkt == b"?":
@@ -718,7 +921,7 @@ def test_capture_hostile_server(t):
     message and a documented exit code, no crash, no hang."""
     local(t)
     cases = (("many-cpus", 0), ("weird-values", 0), ("bad-xml", 4), ("bad-hex", 4), ("odd-hex", 4),
-             ("oversized", 4), ("garbage", 4), ("silent", 4))
+             ("oversized", 4), ("garbage", 4), ("silent", 4), ("nonstop-refused", 0))
     for mode, want in cases:
         fake = FakeServer(mode)
         out = os.path.join(t.tmp, "cap-" + mode)
@@ -740,6 +943,11 @@ def test_capture_hostile_server(t):
     t.check("btrace document" in j["error"], "and says the document is bad", j["error"])
     j = load_json(t, os.path.join(t.tmp, "cap-bad-hex"))
     t.check("not hex" in j["error"], "bad hex: said so", j["error"])
+    j = load_json(t, os.path.join(t.tmp, "cap-nonstop-refused"))
+    t.eq((j["configuration"]["mode"], j["configuration"]["mode_reason"]), ("all-stop", "QNonStop:1 refused (error 01)"),
+         "QNonStop refused: all-stop instead, and why")
+    j = load_json(t, os.path.join(t.tmp, "cap-many-cpus"))
+    t.eq(j["configuration"]["mode"], "all-stop", "a server without non-stop: all-stop")
     no_temporaries(t, t.tmp)
 
 

@@ -69,6 +69,21 @@ static void serve(struct fake *f, const char *p, size_t n)
 		reply(f, o.data, o.len, false);
 		buf_free(&o);
 		reply(f, "OK", 2, false);
+	} else if (!strcmp(pkt, "vCont;c")) {
+		/* non-stop: the reply, then a stop notification (RLE'd), and one
+		 * that overtakes the next reply */
+		reply(f, "OK", 2, false);
+		struct buf n = BUF_INIT;
+		rsp_frame(&n, '%', "Stop:T05thread:p1.1;00000000:00;", 32, true);
+		buf_append(&f->to_client, n.data, n.len);
+		buf_free(&n);
+	} else if (!strcmp(pkt, "vStopped")) {
+		buf_puts(&f->to_client, "garbage%Stop:W00;process:1#");
+		char cs[3];
+		snprintf(cs, sizeof(cs), "%02x", rsp_checksum("Stop:W00;process:1", 18));
+		buf_puts(&f->to_client, cs);
+		buf_puts(&f->to_client, "%Stop:bad#00");
+		reply(f, "T0athread:p1.2;", 15, false);
 	} else if (!strncmp(pkt, "qXfer:obj:read:annex:", 21)) {
 		unsigned long long off, len;
 		sscanf(pkt + 21, "%llx,%llx", &off, &len);
@@ -317,6 +332,42 @@ static void test_timeout_and_eof(void)
 	fake_free(&h);
 }
 
+static void test_notifications(size_t piece)
+{
+	struct fake f = {.piece = piece};
+	struct rsp_client c;
+	struct buf r = BUF_INIT, n = BUF_INIT;
+	rsp_client_init(&c, fake_read, fake_write, &f);
+	c.timeout_ms = 10;
+	CHECK(!rsp_client_take_notification(&c, &n));
+	CHECK(rsp_client_command(&c, "vCont;c", &r) == RSP_OK);
+	CHECK_STR(r.data, "OK");
+	CHECK(rsp_client_wait_notification(&c, &n, 10) == RSP_OK);
+	CHECK_STR(n.data, "Stop:T05thread:p1.1;00000000:00;");   /* RLE expanded */
+	CHECK(f.acks_seen == 1);                 /* notifications are not acked */
+	/* a notification before the reply (after garbage) is kept; a corrupt one dropped */
+	CHECK(rsp_client_command(&c, "vStopped", &r) == RSP_OK);
+	CHECK_STR(r.data, "T0athread:p1.2;");
+	CHECK(c.nnotes == 1);
+	CHECK(rsp_client_wait_notification(&c, &n, 10) == RSP_OK);
+	CHECK_STR(n.data, "Stop:W00;process:1");
+	CHECK(rsp_client_wait_notification(&c, &n, 10) == RSP_TIMEOUT);
+	CHECK(c.notifications_in == 2);
+	/* console output while waiting is skipped; another packet is not expected */
+	buf_puts(&f.to_client, "$O6869#");
+	char cs[3];
+	snprintf(cs, sizeof(cs), "%02x", rsp_checksum("O6869", 5));
+	buf_puts(&f.to_client, cs);
+	CHECK(rsp_client_wait_notification(&c, &n, 10) == RSP_TIMEOUT);
+	buf_puts(&f.to_client, "$OK#9a");
+	CHECK(rsp_client_wait_notification(&c, &n, 10) == RSP_PROTOCOL);
+	CHECK(strstr(c.err, "unexpected packet") != NULL);
+	buf_free(&r);
+	buf_free(&n);
+	rsp_client_free(&c);
+	fake_free(&f);
+}
+
 static void test_features(void)
 {
 	const char *q = "PacketSize=40000;QStartNoAckMode+;Qbtrace:bts+;Qbtrace-conf:bts:size+;"
@@ -345,6 +396,8 @@ int main(void)
 	test_xfer();
 	test_memory();
 	test_timeout_and_eof();
+	test_notifications(0);
+	test_notifications(1);
 	test_features();
 	return check_done("test_protocol_client");
 }

@@ -55,9 +55,40 @@ static void test_wrap(void)
 	swbtrace_free(bt);
 }
 
+/* The ring wraps over records already read: a delta read (a client
+ * draining while the thread runs) gets exactly the fresh ones. */
+static void test_wrap_read(void)
+{
+	struct swbtrace *bt = swbtrace_new(4096, 0x100);
+	struct btrace_range *r;
+	size_t n;
+	uint64_t i = 0;
+	for (int round = 0; round < 5; round++) {
+		uint64_t upto = i + bt->cap - 1;    /* fewer than the ring holds */
+		for (; i < upto; i++)
+			swbtrace_add(bt, 0x100000 + i * 0x10, 0x200000 + i * 0x10);
+		uint64_t pc = 0x200000 + (i - 1) * 0x10 + 4;
+		CHECK(swbtrace_ranges(bt, true, pc, &r, &n));
+		CHECK(n == bt->cap);   /* the fresh records and the run to PC */
+		/* the first fresh range begins where the branch before it went */
+		uint64_t first = upto - (bt->cap - 1);
+		CHECK(r[0].last == 0x100000 + first * 0x10);
+		CHECK(round == 0 ? r[0].begin == 0x100 : r[0].begin == 0x200000 + (first - 1) * 0x10);
+		CHECK(r[n - 2].last == 0x100000 + (i - 1) * 0x10 && r[n - 1].last == pc);
+		free(r);
+	}
+	CHECK(bt->total == i && bt->count == bt->cap);
+	/* one more than the ring holds since the last read: that one is lost */
+	for (uint64_t upto = i + bt->cap + 1; i < upto; i++)
+		swbtrace_add(bt, 0x100000 + i * 0x10, 0x200000 + i * 0x10);
+	CHECK(!swbtrace_ranges(bt, true, 0x200000 + (i - 1) * 0x10, &r, &n));
+	swbtrace_free(bt);
+}
+
 int main(void)
 {
 	test_ranges();
 	test_wrap();
+	test_wrap_read();
 	return check_done("test_server_swbtrace");
 }
