@@ -455,6 +455,56 @@ static int branch_targets(const uint8_t *code, size_t avail, const uint8_t *regs
 			  ssize_t (*mem)(void *, bool, uint64_t, void *, size_t), void *ctx,
 			  uint64_t out[2]);
 
+/* An exclusive load at PC (FIRST_SIZE bytes) starts an atomic sequence,
+ * stepped as one as gdb does (arm_deal_with_atomic_sequence): a stop
+ * before its store-exclusive clears the exclusive monitor and the store
+ * fails at every retry. It ends after the strex, or where its one
+ * conditional branch goes. -1: not such a sequence (another branch, or
+ * no strex within 16 instructions). */
+static int exclusive_targets(enum disasm_isa isa, uint32_t pc, unsigned first_size,
+			     ssize_t (*mem)(void *, bool, uint64_t, void *, size_t), void *ctx,
+			     uint64_t out[2])
+{
+	uint8_t code[4 * 17];
+	ssize_t got = -1;
+	/* shorter reads too: the sequence may end near the end of a mapping */
+	for (size_t want = sizeof code; got <= 0 && want >= 16; want /= 2)
+		got = mem(ctx, false, pc, code, want);
+	uint32_t thumb = isa == DISASM_T32;
+	bool have_branch = false;
+	uint32_t branch_to = 0;
+	size_t off = first_size;
+	for (int i = 0; i < 16 && got > 0 && off < (size_t)got; i++) {
+		struct disasm_insn in;
+		if (disasm_one(isa, code + off, (size_t)got - off, pc + off, &in) <= 0)
+			return -1;
+		const cs_insn *raw = disasm_raw(isa, code + off, (size_t)got - off, pc + off);
+		if (!raw)
+			return -1;
+		off += in.size;
+		if (raw->id == ARM_INS_STREX || raw->id == ARM_INS_STREXB ||
+		    raw->id == ARM_INS_STREXH || raw->id == ARM_INS_STREXD) {
+			uint32_t end = pc + (uint32_t)off;
+			out[0] = end | thumb;
+			if (!have_branch || (branch_to >= pc && branch_to < end))
+				return 1;
+			out[1] = branch_to | thumb;
+			return 2;
+		}
+		if (!in.flow)
+			continue;
+		const cs_arm *a = &raw->detail->arm;
+		bool cond_branch = (raw->id == ARM_INS_B && a->cc != ARM_CC_AL &&
+				    a->cc != ARM_CC_INVALID) ||
+				   raw->id == ARM_INS_CBZ || raw->id == ARM_INS_CBNZ;
+		if (!cond_branch || !in.has_target || have_branch)
+			return -1;
+		have_branch = true;
+		branch_to = (uint32_t)in.target;
+	}
+	return -1;
+}
+
 /* An IT block is stepped as one: a breakpoint on a conditional
  * instruction in it could be skipped. The block ends after COUNT
  * instructions from AT (CODE); only its last one may be a branch. */
@@ -467,7 +517,7 @@ static int it_block_targets(const uint8_t *code, size_t avail, const uint8_t *re
 		struct disasm_insn in;
 		if (disasm_one(DISASM_T32, code + off, avail - off, at + off, &in) <= 0)
 			return -1;
-		if (in.flow) {
+		if (in.flow && !in.exclusive) {
 			/* Only registers the block has not changed yet are known:
 			 * a branch other than the first one is trusted only when
 			 * direct. */
@@ -522,6 +572,10 @@ static int branch_targets(const uint8_t *code, size_t avail, const uint8_t *regs
 		return 1;
 	if (info.syscall)
 		return 0;
+	if (info.exclusive) {
+		int n = exclusive_targets(isa, pc, info.size, mem, ctx, out);
+		return n > 0 ? n : 1;   /* else just the next one (out[0]) */
+	}
 	if (info.it_count)
 		return it_block_targets(code + info.size, avail - info.size, regs, pc + info.size,
 					info.it_count, mem, ctx, out);

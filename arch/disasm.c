@@ -167,6 +167,9 @@ static void classify_arm(const cs_insn *in, struct disasm_insn *out)
 		break;
 	}
 	out->syscall = in->id == ARM_INS_SVC;
+	if (in->id == ARM_INS_LDREX || in->id == ARM_INS_LDREXB || in->id == ARM_INS_LDREXH ||
+	    in->id == ARM_INS_LDREXD)
+		out->flow = out->exclusive = true;
 	if (in->id == ARM_INS_IT && in->size == 2) {
 		unsigned mask = in->bytes[0] & 0xf;
 		out->it_count = mask & 1 ? 4 : mask & 2 ? 3 : mask & 4 ? 2 : 1;

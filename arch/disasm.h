@@ -26,6 +26,10 @@ struct disasm_insn {
 	 * with it as one (a breakpoint inside could be skipped), so it counts
 	 * as a flow instruction without being a branch itself. */
 	unsigned it_count;
+	/* ARM ldrex*: its sequence up to the strex is stepped as one too (a
+	 * stop in between clears the exclusive monitor: the store would fail
+	 * at every retry). A flow instruction for the same reason. */
+	bool exclusive;
 	bool has_target;    /* a direct branch; TARGET is where it goes if taken */
 	uint64_t target;
 	char text[200];     /* mnemonic and operands, for debug output */

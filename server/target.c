@@ -1178,11 +1178,12 @@ static void record_step(struct thread *t)
 	ssize_t n = target_read_memory(t->proc, t->bt_pc, code, sizeof code);
 	struct disasm_insn insn;
 	int len = -1;
-	bool flow = true, it = false;
+	bool flow = true, it = false, exclusive = false;
 	if (n > 0 && the_arch.disasm_isa &&
 	    (len = disasm_one((enum disasm_isa)t->bt_isa, code, (size_t)n, t->bt_pc, &insn)) > 0) {
 		flow = insn.flow;
 		it = insn.it_count > 0;
+		exclusive = insn.exclusive;
 		if (insn.syscall && t->proc->fast)
 			swfast_maps_changed(t->proc->fast);
 	} else if (n > 0) {
@@ -1192,8 +1193,9 @@ static void record_step(struct thread *t)
 	uint64_t from = t->bt_pc;
 	if (len >= 0 && pc == from + (uint64_t)len)
 		return;
-	/* (A Thumb IT block is stepped as one: its instructions run in line.) */
-	if (len >= 0 && (!flow || it) && !t->bt_sig && the_arch.disasm_isa) {
+	/* (A Thumb IT block is stepped as one: its instructions run in line;
+	 * so is an ARM ldrex..strex sequence, its one branch taken or not.) */
+	if (len >= 0 && (!flow || it || exclusive) && !t->bt_sig && the_arch.disasm_isa) {
 		/* No branch and no signal, yet not at the next instruction:
 		 * an x86 string instruction with rep stops after each
 		 * iteration (at itself), and a step trap can go missing (cpuid
@@ -1207,7 +1209,7 @@ static void record_step(struct thread *t)
 			n = target_read_memory(t->proc, at, code, sizeof code);
 			if (n <= 0 || disasm_one((enum disasm_isa)t->bt_isa, code, (size_t)n, at, &next) <= 0)
 				break;
-			if (!next.flow) {
+			if (!next.flow || (exclusive && next.has_target && next.target != pc)) {
 				at += next.size;
 				if (at == pc)
 					return;

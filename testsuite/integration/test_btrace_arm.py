@@ -97,8 +97,5 @@ def test_emulated_etm_reverse_demo(t):
     if ARCH == "x86_64":
         raise Skip("the emulated ETMv4 source encodes ARM code; x86_64 records bts "
                    "(test_btrace_software)")
-    if ARCH == "arm":
-        raise Skip("32-bit arm software recording (stepping by breakpoints) is not enabled "
-                   "yet: it hung the arm guest in testing")
     srv = t.start_server(t.prog("basic"), options=["--once"])
     t.gdb(DEMO.replace("@ARM32@", str(ARCH == "arm")), port=srv.port, prog=t.prog("basic"))

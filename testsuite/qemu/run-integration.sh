@@ -6,7 +6,7 @@
 # build-ARCH/csgdbserver and build-ARCH/progs at the same paths as here, runs
 # testsuite/integration/runner.py against it, stops the guest.
 # Ends with "integration-ARCH: N passed, N failed, N skipped".
-# Env: ITEST_JOBS (default 2), QEMU_SMP (default 2), QEMU_CPU, ITEST_* as
+# Env: QEMU_BUILD (build directory, default build-ARCH), ITEST_JOBS (default 2), QEMU_SMP (default 2), QEMU_CPU, ITEST_* as
 # for runner.py, CSG_QEMU_CACHE.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -32,7 +32,7 @@ if [ -n "$missing" ]; then
 	exit 1
 fi
 
-build=build-$arch
+build=${QEMU_BUILD:-build-$arch}
 cc=$triplet-gcc
 t0=$(date +%s.%N)
 # test_arch_ptrace: the arch layer's ptrace calls, which qemu-user cannot run

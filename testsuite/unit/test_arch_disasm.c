@@ -261,6 +261,33 @@ static void test_arm_step_targets(void)
 	/* only the table's target: a breakpoint after tbb would be in its table */
 	CHECK(the_arch.step_targets(tbb, 4, regs, fake_mem, NULL, out) == 1 &&
 	      out[0] == (0x1004 + 10) + 1);
+	/* ldrex; cmp; bne out; strex; cmp; bne retry; out: bx lr. A stop
+	 * before the strex would make it fail for ever: one step to after
+	 * the strex, or to out. */
+	static const uint8_t t_cas[] = {0x50, 0xe8, 0x00, 0x3f, 0x8b, 0x42, 0x04, 0xd1,
+					0x40, 0xe8, 0x00, 0x2c, 0xbc, 0xf1, 0x00, 0x0f,
+					0xf6, 0xd1, 0x70, 0x47};
+	memset(stack, 0, sizeof stack);
+	memcpy(stack, t_cas, sizeof t_cas);
+	set(regs, "pc", STACK_BASE);
+	CHECK(the_arch.step_targets(stack, sizeof stack, regs, fake_mem, NULL, out) == 2 &&
+	      out[0] == (STACK_BASE + 0xc) + 1 && out[1] == (STACK_BASE + 0x12) + 1);
+	static const uint8_t a_cas[] = {0x9f, 0x3f, 0x90, 0xe1, 0x01, 0x00, 0x53, 0xe1,
+					0x02, 0x00, 0x00, 0x1a, 0x92, 0xcf, 0x80, 0xe1,
+					0x00, 0x00, 0x5c, 0xe3, 0xf9, 0xff, 0xff, 0x1a,
+					0x1e, 0xff, 0x2f, 0xe1};
+	memset(stack, 0, sizeof stack);
+	memcpy(stack, a_cas, sizeof a_cas);
+	set(regs, "cpsr", 0);
+	CHECK(the_arch.step_targets(stack, sizeof stack, regs, fake_mem, NULL, out) == 2 &&
+	      out[0] == STACK_BASE + 0x10 && out[1] == STACK_BASE + 0x18);
+	struct disasm_insn in;
+	CHECK(disasm_one(DISASM_A32, a_cas, sizeof a_cas, STACK_BASE, &in) == 4 && in.flow &&
+	      in.exclusive);
+	/* no strex within reach: just the next instruction */
+	memset(stack + 12, 0, sizeof stack - 12);
+	CHECK(the_arch.step_targets(stack, sizeof stack, regs, fake_mem, NULL, out) == 1 &&
+	      out[0] == STACK_BASE + 4);
 }
 
 int main(void)
