@@ -49,9 +49,6 @@ contains(out, "exited normally", "program completes after recording")
 @csgdbserver_only
 def test_btrace_packets(t):
     """The raw packets: enable twice, bad annex, delta after all, off."""
-    if ARCH == "arm":
-        raise Skip("32-bit arm has no hardware single-step to record with (stepping by "
-                   "breakpoints is not enabled yet)")
     srv = t.start_server(t.prog("basic"), options=["--once"])
     t.gdb(r'''
 ex("break compute")
@@ -121,9 +118,6 @@ def test_fast_path_same_as_stepping(t):
     """The recorder runs from branch to branch under temporary breakpoints;
     `monitor set btrace-step on` steps every instruction instead. gdb gets
     the same trace either way, and never sees the temporary breakpoints."""
-    if ARCH == "arm":
-        raise Skip("32-bit arm has no hardware single-step to record with (stepping by "
-                   "breakpoints is not enabled yet)")
     res = {}
     for mode in ("off", "on"):
         srv = t.start_server(t.prog("branchy"), "mix", "30", options=["--once"])
@@ -133,7 +127,10 @@ def test_fast_path_same_as_stepping(t):
     for key in ("insns", "gaps", "calls", "hist_md5", "insn_md5"):
         t.eq(fast.get(key), slow.get(key), "%s the same with and without the fast path" % key)
     t.check(int(fast.get("insns", 0)) > 1000, "thousands of instructions recorded", str(fast))
-    t.eq(fast.get("gaps"), "0", "no gaps")
+    # 32-bit arm: gdb 13 reads ld.so's lazy-binding stubs (A32, no symbols)
+    # as Thumb and counts decode errors there, the same both ways (above).
+    if ARCH != "arm":
+        t.eq(fast.get("gaps"), "0", "no gaps")
 
 
 # Two recordings, one of them stepping every instruction (slow under ASan).
