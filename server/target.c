@@ -1239,13 +1239,6 @@ int target_btrace_enable(struct thread *t, uint64_t size, char *err, size_t errl
 			 "which %s lacks.", the_arch.name);
 		return -1;
 	}
-	/* Stepping by breakpoints that every thread sees hung multi-threaded
-	 * programs in the arm guest (not understood yet): refused, not hung. */
-	if (!the_arch.can_single_step && t->proc->threads->next) {
-		snprintf(err, errlen, "Software branch recording of a multi-threaded process "
-			 "is not supported on %s (no hardware single-step).", the_arch.name);
-		return -1;
-	}
 	/* A running thread (non-stop) is stopped for a moment to learn where
 	 * recording starts, then runs on, single-stepped. */
 	bool was_running = !t->stopped;
