@@ -102,17 +102,24 @@ static int a64_fetch_gp_regs(pid_t tid, uint8_t *regs)
 	return 0;
 }
 
+/* The general registers of the block into GP (the upper half of pstate
+ * stays as the kernel has it). */
+static void a64_pack_gp(struct user_pt_regs *gp, const uint8_t *regs)
+{
+	memcpy(gp->regs, regs, sizeof gp->regs);
+	memcpy(&gp->sp, regs + a64_regs[R_SP].offset, 8);
+	memcpy(&gp->pc, regs + a64_regs[R_PC].offset, 8);
+	uint32_t cpsr;
+	memcpy(&cpsr, regs + a64_regs[R_CPSR].offset, 4);
+	gp->pstate = (gp->pstate & ~(uint64_t)0xffffffff) | cpsr;
+}
+
 static int a64_store_gp_regs(pid_t tid, const uint8_t *regs)
 {
 	struct user_pt_regs gp;
 	if (getregset(tid, NT_PRSTATUS, &gp, sizeof gp) < 0)
 		return -1;
-	memcpy(gp.regs, regs, sizeof gp.regs);
-	memcpy(&gp.sp, regs + a64_regs[R_SP].offset, 8);
-	memcpy(&gp.pc, regs + a64_regs[R_PC].offset, 8);
-	uint32_t cpsr;
-	memcpy(&cpsr, regs + a64_regs[R_CPSR].offset, 4);
-	gp.pstate = (gp.pstate & ~(uint64_t)0xffffffff) | cpsr;
+	a64_pack_gp(&gp, regs);
 	return setregset(tid, NT_PRSTATUS, &gp, sizeof gp);
 }
 
@@ -125,12 +132,7 @@ static int a64_store_regs(pid_t tid, const uint8_t *regs)
 	if (getregset(tid, NT_PRSTATUS, &gp, sizeof gp) < 0 ||
 	    getregset(tid, NT_FPREGSET, &fp, sizeof fp) < 0)
 		return -1;
-	memcpy(gp.regs, regs, sizeof gp.regs);
-	memcpy(&gp.sp, regs + a64_regs[R_SP].offset, 8);
-	memcpy(&gp.pc, regs + a64_regs[R_PC].offset, 8);
-	uint32_t cpsr;
-	memcpy(&cpsr, regs + a64_regs[R_CPSR].offset, 4);
-	gp.pstate = (gp.pstate & ~(uint64_t)0xffffffff) | cpsr;
+	a64_pack_gp(&gp, regs);
 	memcpy(fp.vregs, regs + OFF_V0, sizeof fp.vregs);
 	memcpy(&fp.fpsr, regs + a64_regs[R_FPSR].offset, 4);
 	memcpy(&fp.fpcr, regs + a64_regs[R_FPCR].offset, 4);

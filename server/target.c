@@ -1723,10 +1723,7 @@ static void stop_threads(struct process *only)
 				}
 		if (!running)
 			break;
-		/* A leader that exited before its threads cannot be waited
-		 * for until they are all gone: it leaves the list (as in
-		 * gdbserver) and comes back for the process's exit status. */
-		if (drop_zombie_leader(running))
+		if (drop_zombie_leader(running))   /* it would block waitpid */
 			continue;
 		struct stop_event ev;
 		int status;
