@@ -1322,6 +1322,10 @@ static bool handle_status_of(struct thread *t, int status, struct stop_event *ev
 
 	if (WIFEXITED(status) || WIFSIGNALED(status)) {
 		if (t->tid != p->pid) {
+			/* A fatal signal takes the whole group; the leader's
+			 * status, the process's, is still to come. */
+			if (WIFSIGNALED(status))
+				p->dying = true;
 			remove_thread(t);
 			return false;
 		}
@@ -1785,6 +1789,9 @@ static bool take_pending(struct stop_event *ev)
 
 static bool any_running(void)
 {
+	for (struct process *p = processes; p; p = p->next)
+		if (p->dying)
+			return true;
 	for (struct process *p = processes; p; p = p->next)
 		for (struct thread *t = p->threads; t; t = t->next)
 			if (!t->stopped)

@@ -115,6 +115,7 @@ struct process {
 	pid_t pid;
 	bool attached;          /* detach (rather than kill) when we are done */
 	bool gone;
+	bool dying;             /* a thread died of a signal: the rest follow */
 	struct thread *threads;
 	struct breakpoint *breakpoints;
 	struct hw_point hw[16];
