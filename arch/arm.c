@@ -471,8 +471,9 @@ static int exclusive_targets(enum disasm_isa isa, uint32_t pc, unsigned first_si
 	for (size_t want = sizeof code; got <= 0 && want >= 16; want /= 2)
 		got = mem(ctx, false, pc, code, want);
 	uint32_t thumb = isa == DISASM_T32;
-	bool have_branch = false;
+	bool have_branch = false, stored = false;
 	uint32_t branch_to = 0;
+	unsigned it_left = 0;
 	size_t off = first_size;
 	for (int i = 0; i < 16 && got > 0 && off < (size_t)got; i++) {
 		struct disasm_insn in;
@@ -482,8 +483,30 @@ static int exclusive_targets(enum disasm_isa isa, uint32_t pc, unsigned first_si
 		if (!raw)
 			return -1;
 		off += in.size;
+		if (in.it_count) {
+			/* Predicates what follows (a strexeq, say); not a branch. */
+			it_left = in.it_count;
+			continue;
+		}
+		bool in_it = it_left > 0;   /* conditional by the IT's condition */
+		if (it_left)
+			it_left--;
 		if (raw->id == ARM_INS_STREX || raw->id == ARM_INS_STREXB ||
 		    raw->id == ARM_INS_STREXH || raw->id == ARM_INS_STREXD) {
+			stored = true;
+		} else if (in.flow) {
+			const cs_arm *a = &raw->detail->arm;
+			bool cond_branch = (raw->id == ARM_INS_B && (in_it || (a->cc != ARM_CC_AL &&
+								 a->cc != ARM_CC_INVALID))) ||
+					   raw->id == ARM_INS_CBZ || raw->id == ARM_INS_CBNZ;
+			if (!cond_branch || !in.has_target || have_branch)
+				return -1;
+			have_branch = true;
+			branch_to = (uint32_t)in.target;
+		}
+		/* It ends after the strex, or after the IT block the strex is
+		 * in: a breakpoint on a conditional instruction may be passed. */
+		if (stored && !it_left) {
 			uint32_t end = pc + (uint32_t)off;
 			out[0] = end | thumb;
 			if (!have_branch || (branch_to >= pc && branch_to < end))
@@ -491,16 +514,6 @@ static int exclusive_targets(enum disasm_isa isa, uint32_t pc, unsigned first_si
 			out[1] = branch_to | thumb;
 			return 2;
 		}
-		if (!in.flow)
-			continue;
-		const cs_arm *a = &raw->detail->arm;
-		bool cond_branch = (raw->id == ARM_INS_B && a->cc != ARM_CC_AL &&
-				    a->cc != ARM_CC_INVALID) ||
-				   raw->id == ARM_INS_CBZ || raw->id == ARM_INS_CBNZ;
-		if (!cond_branch || !in.has_target || have_branch)
-			return -1;
-		have_branch = true;
-		branch_to = (uint32_t)in.target;
 	}
 	return -1;
 }

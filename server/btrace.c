@@ -325,7 +325,7 @@ static void thread_hook(struct thread *th, bool added)
 			stop_tracing(t);
 		return;
 	}
-	if (t || !source || replay_active())
+	if (t || !(source || software_mode()) || replay_active())
 		return;
 	for (struct bt_thread *o = threads; o; o = o->next)
 		if (o->pid == th->proc->pid) {

@@ -39,6 +39,7 @@ enum { FAST_NONE, FAST_ARMED, FAST_STALE };
 static void fast_disarm(struct thread *t, bool running);
 static int sw_step_begin(struct thread *t);
 static void sw_step_disarm(struct thread *t);
+static void resume_as_asked(struct thread *t, int sig);
 
 static int sigchld_fd = -1;
 
@@ -110,6 +111,8 @@ static struct thread *add_thread(struct process *p, pid_t tid)
 		abort();
 	t->tid = tid;
 	t->proc = p;
+	/* Every caller has waited for its stop; the hook may look at it. */
+	t->stopped = true;
 	t->regs = calloc(1, the_arch.regs_size);
 	if (!t->regs)
 		abort();
@@ -388,7 +391,6 @@ struct process *target_create(char *const argv[], char *err, size_t errlen)
 	give_terminal(pid);
 	struct process *p = add_process(pid, false);
 	struct thread *t = add_thread(p, pid);
-	t->stopped = true;
 	t->pending = (struct stop_event){.kind = STOP_SIGNAL, .sig = SIGTRAP, .pid = pid, .tid = pid};
 	return p;
 }
@@ -409,8 +411,7 @@ static int attach_lwp(struct process *p, pid_t tid)
 		ptrace(PTRACE_CONT, tid, 0, WSTOPSIG(status));
 	}
 	set_options(tid, false);
-	struct thread *t = add_thread(p, tid);
-	t->stopped = true;
+	add_thread(p, tid);
 	return 0;
 }
 
@@ -725,6 +726,7 @@ static void resume_thread(struct thread *t, int request, int sig)
 	t->siginfo_valid = false;
 	t->stepping = step || (t->sw_stepping && request == PTRACE_SYSCALL);
 	t->last_request = request;
+	debug("resume %d: request %d signal %d\n", t->tid, request, sig);
 	if (ptrace(request, t->tid, 0, sig) == 0) {
 		t->stopped = false;
 	} else {
@@ -879,6 +881,46 @@ static bool sw_step_foreign_trap(struct thread *t)
 	return true;
 }
 
+/* Another thread's step breakpoint in memory at ADDR? */
+static bool foreign_step_bp_at(struct thread *t, uint64_t addr)
+{
+	for (struct thread *o = t->proc->threads; o; o = o->next)
+		for (int k = 0; o != t && k < 3; k++)
+			if (o->tbp[k].armed && o->tbp[k].addr <= addr && addr < o->tbp[k].addr + o->tbp[k].len)
+				return true;
+	return false;
+}
+
+/* T trapped on another thread's step breakpoint, still at its PC: run
+ * again now, it would trap again at once, for as long as the owner (two
+ * threads stepping the same code) takes to get there; waiting for the
+ * owner to take it out lets the owner have the CPU. Parked threads hold
+ * no breakpoint of their own, so no two wait for each other. */
+static void park_or_resume(struct thread *t)
+{
+	uint8_t *regs = thread_gp_regs(t);
+	uint64_t pc = regs ? the_arch.get_pc(regs) : 0;
+	if (regs && foreign_step_bp_at(t, pc)) {
+		debug("park %d at %#llx\n", t->tid, (unsigned long long)pc);
+		t->parked = true;
+		t->parked_pc = pc;
+		return;
+	}
+	resume_as_asked(t, 0);
+}
+
+/* Resume the parked threads whose PC is free again. */
+static void unpark_threads(void)
+{
+	for (struct process *p = processes; p; p = p->next)
+		for (struct thread *t = p->threads; t; t = t->next)
+			if (t->parked && !foreign_step_bp_at(t, t->parked_pc)) {
+				debug("unpark %d\n", t->tid);
+				t->parked = false;
+				resume_as_asked(t, 0);
+			}
+}
+
 /* Breakpoints where the instruction at T's PC can go; returns the ptrace
  * request that runs it there. */
 static int sw_step_begin(struct thread *t)
@@ -894,6 +936,8 @@ static int sw_step_begin(struct thread *t)
 	if (got > 0 && the_arch.step_targets)
 		n = the_arch.step_targets(code, (size_t)got, regs, emulation_memory, p, out);
 	t->sw_stepping = true;
+	debug("step %d at %#llx: %d targets %#llx %#llx\n", t->tid, (unsigned long long)pc, n,
+	      n > 0 ? (unsigned long long)out[0] : 0ULL, n > 1 ? (unsigned long long)out[1] : 0ULL);
 	if (n == 0) {
 		t->sw_step_syscall = true;
 		return PTRACE_SYSCALL;
@@ -1106,9 +1150,11 @@ static void wait_new_child(pid_t pid)
 		free(s);
 		return;
 	}
-	int status;
+	int status = 0;
+	debug("new child %d: waiting for its first stop\n", pid);
 	while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR)
 		;
+	debug("new child %d: status %#x\n", pid, status);
 }
 
 static void classify_trap(struct thread *t, struct stop_event *ev)
@@ -1372,7 +1418,7 @@ static bool handle_status_of(struct thread *t, int status, struct stop_event *ev
 	    sw_step_foreign_trap(t)) {
 		if (t->sw_stepping)
 			sw_step_disarm(t);
-		resume_as_asked(t, 0);
+		park_or_resume(t);
 		return false;
 	}
 	/* Software step (no PTRACE_SINGLESTEP): did it get where it goes? */
@@ -1416,7 +1462,6 @@ static bool handle_status_of(struct thread *t, int status, struct stop_event *ev
 		pid_t ntid = (pid_t)msg;
 		wait_new_child(ntid);
 		struct thread *nt = add_thread(p, ntid);
-		nt->stopped = true;
 		nt->new_thread = true;
 		nt->resume = t->resume == RESUME_STOP ? RESUME_STOP : RESUME_CONTINUE;
 		if (target_settings.thread_events) {
@@ -1447,8 +1492,7 @@ static bool handle_status_of(struct thread *t, int status, struct stop_event *ev
 		bool report = vfork ? target_settings.report_vfork : target_settings.report_fork;
 		struct process *cp = add_process(child, false);
 		cp->attached = p->attached;
-		struct thread *ct = add_thread(cp, child);
-		ct->stopped = true;
+		add_thread(cp, child);
 		/* Nor the recorder's temporary one (none is in while a system
 		 * call is stepped, but the copy must never keep one). */
 		for (struct thread *o = p->threads; o; o = o->next)
@@ -1707,6 +1751,7 @@ static void stop_threads(struct process *only)
 {
 	for (struct process *p = processes; p; p = p->next)
 		for (struct thread *t = p->threads; t && (!only || p == only); t = t->next) {
+			t->parked = false;   /* stopped already */
 			if (t->stopped)
 				continue;
 			if (!t->stop_expected) {
@@ -1794,7 +1839,7 @@ static bool any_running(void)
 			return true;
 	for (struct process *p = processes; p; p = p->next)
 		for (struct thread *t = p->threads; t; t = t->next)
-			if (!t->stopped)
+			if (!t->stopped || t->parked)
 				return true;
 	return false;
 }
@@ -1809,6 +1854,7 @@ bool target_next_event(struct stop_event *ev)
 	struct signalfd_siginfo si;
 	while (read(sigchld_fd, &si, sizeof si) > 0)
 		;
+	unpark_threads();
 	if (take_pending(ev))
 		return true;
 	enum poll_result pr;
@@ -1829,6 +1875,7 @@ bool target_next_event(struct stop_event *ev)
 			t->has_pending = false;
 		return true;
 	}
+	unpark_threads();
 	return false;
 }
 
@@ -1837,6 +1884,13 @@ void target_stop_thread(struct thread *t)
 	/* Already stopped: its stop is queued for gdb or on its way, and
 	 * that one answers gdb's request (a second would be spurious). */
 	debug("stop %d%s\n", t->tid, t->stopped ? ": already stopped" : "");
+	if (t->parked) {
+		/* Stopped, but gdb believes it runs: its stop is news. */
+		t->parked = false;
+		t->has_pending = true;
+		t->pending = (struct stop_event){.kind = STOP_SIGNAL, .pid = t->proc->pid, .tid = t->tid};
+		return;
+	}
 	if (t->stopped)
 		return;
 	t->stop_requested = true;
@@ -1870,6 +1924,7 @@ enum wait_result target_wait(int client_fd, struct stop_event *ev)
 			if (take_pending(ev))
 				goto report;
 		}
+		unpark_threads();
 		drop_zombie_leaders();
 		if (!any_running() && !strays) {
 			memset(ev, 0, sizeof *ev);

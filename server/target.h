@@ -94,6 +94,8 @@ struct thread {
 	uint8_t fast_state;     /* FAST_NONE, FAST_ARMED, FAST_STALE (target.c) */
 	uint8_t fast_insn_size; /* of the instruction under tbp[0] */
 	bool sw_stepping;       /* stepping with tbp[1..2] */
+	bool parked;            /* at another thread's step breakpoint: waits till it is out */
+	uint64_t parked_pc;
 	bool sw_step_syscall;   /* ... a system call, with PTRACE_SYSCALL */
 	int last_request;       /* PTRACE_CONT / SINGLESTEP / SYSCALL */
 	bool resumed_over_sigstop; /* resumed while our SIGSTOP was in flight */

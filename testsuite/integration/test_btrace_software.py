@@ -135,3 +135,41 @@ def test_fast_path_same_as_stepping(t):
 
 # Two recordings, one of them stepping every instruction (slow under ASan).
 test_fast_path_same_as_stepping.timeout = 120
+
+
+@csgdbserver_only
+def test_record_across_thread_creation(t):
+    """Recording goes on while the program creates threads: 32-bit arm
+    steps glibc's conditional store-exclusive loops (pthread_barrier_wait)
+    as one, and threads stepping the same code wait for each other's step
+    breakpoints instead of trapping on them for ever."""
+    srv = t.start_server(t.prog("threads"), options=["--once"])
+    t.gdb(r'''
+ex("break main")
+ex("continue")
+ex("record btrace")
+ex("break all_started")
+out = ex("continue")
+contains(out, "all_started ()", "the creating thread reaches all_started, recorded")
+threads = sorted(gdb.selected_inferior().threads(), key=lambda th: th.num)
+eq(len(threads), 3, "two workers created")
+main_calls = ex("record function-call-history 1,100000")
+contains(main_calls, "pthread_create", "pthread_create is in the creator's trace")
+contains(main_calls, "pthread_barrier_wait", "and the barrier it waited at")
+for th in threads[1:]:
+    th.switch()
+    info = ex("info record")
+    m = re.search(r"Recorded (\d+) instructions", info)
+    check(m is not None and int(m.group(1)) > 50,
+          "worker %d traced from its first instruction" % th.num, info)
+    contains(ex("record function-call-history 1,100000"), "worker_mark",
+             "worker %d's trace has worker_mark" % th.num)
+ex("thread 1")
+ex("record stop")
+out = ex("continue")
+contains(out, "exited normally", "the program completes")
+''', port=srv.port, prog=t.prog("threads"), timeout_s=150)
+
+
+# Every instruction of thread creation is recorded (stepped on 32-bit arm).
+test_record_across_thread_creation.timeout = 200

@@ -288,6 +288,24 @@ static void test_arm_step_targets(void)
 	memset(stack + 12, 0, sizeof stack - 12);
 	CHECK(the_arch.step_targets(stack, sizeof stack, regs, fake_mem, NULL, out) == 1 &&
 	      out[0] == STACK_BASE + 4);
+	/* glibc 2.36's pthread_barrier_wait: ldrex; cmp; itt eq; strexeq;
+	 * cmpeq; mov; bne retry. The strex is conditional, in an IT block:
+	 * one step to the end of the block. */
+	static const uint8_t t_it_cas[] = {0x59, 0xe8, 0x00, 0x3f, 0x53, 0x45, 0x04, 0xbf,
+					   0x49, 0xe8, 0x00, 0x72, 0x00, 0x2a, 0x9a, 0x46,
+					   0xeb, 0xd1};
+	memset(stack, 0, sizeof stack);
+	memcpy(stack, t_it_cas, sizeof t_it_cas);
+	set(regs, "cpsr", 0x20);
+	CHECK(the_arch.step_targets(stack, sizeof stack, regs, fake_mem, NULL, out) == 1 &&
+	      out[0] == (STACK_BASE + 0xe) + 1);
+	/* a branch inside that IT block is the sequence's exit too */
+	static const uint8_t t_it_branch[] = {0x59, 0xe8, 0x00, 0x3f, 0x53, 0x45, 0x0c, 0xbf,
+					      0x49, 0xe8, 0x00, 0x72, 0x00, 0xe0, 0x9a, 0x46};
+	memset(stack, 0, sizeof stack);
+	memcpy(stack, t_it_branch, sizeof t_it_branch);
+	CHECK(the_arch.step_targets(stack, sizeof stack, regs, fake_mem, NULL, out) == 2 &&
+	      out[0] == (STACK_BASE + 0xe) + 1 && out[1] == (STACK_BASE + 0x10) + 1);
 }
 
 int main(void)
