@@ -491,6 +491,62 @@ static bool a64_emulate_branch(const uint8_t *code, size_t avail, uint8_t *regs,
 	return true;
 }
 
+/* An exclusive load at the PC starts an atomic sequence (outline atomics'
+ * LL/SC fallback, say): a stop before its store-exclusive clears the
+ * exclusive monitor and the store fails at every retry, so the recorder
+ * runs it as one, as gdb does (aarch64_software_single_step): to after
+ * the store-exclusive, or where its one conditional branch goes. -1 for
+ * anything else (single-stepped). */
+static int a64_step_targets(const uint8_t *code, size_t avail, const uint8_t *regs,
+			    ssize_t (*mem)(void *, bool, uint64_t, void *, size_t), void *ctx,
+			    uint64_t out[2])
+{
+	uint64_t pc = xreg(regs, R_PC);
+	struct disasm_insn first;
+	if (disasm_one(DISASM_A64, code, avail, pc, &first) <= 0 || !first.exclusive)
+		return -1;
+	uint8_t seq[4 * 17];
+	ssize_t got = -1;
+	/* shorter reads too: the sequence may end near the end of a mapping */
+	for (size_t want = sizeof seq; got <= 0 && want >= 16; want /= 2)
+		got = mem(ctx, false, pc, seq, want);
+	bool have_branch = false;
+	uint64_t branch_to = 0;
+	for (size_t off = 4; off + 4 <= (size_t)(got > 0 ? got : 0) && off <= 4 * 16; off += 4) {
+		const cs_insn *in = disasm_raw(DISASM_A64, seq + off, 4, pc + off);
+		if (!in)
+			return -1;
+		switch (in->id) {
+		case ARM64_INS_STXR: case ARM64_INS_STXRB: case ARM64_INS_STXRH: case ARM64_INS_STXP:
+		case ARM64_INS_STLXR: case ARM64_INS_STLXRB: case ARM64_INS_STLXRH: case ARM64_INS_STLXP: {
+			uint64_t end = pc + off + 4;
+			out[0] = end;
+			if (!have_branch || (branch_to >= pc && branch_to < end))
+				return 1;
+			out[1] = branch_to;
+			return 2;
+		}
+		default:
+			break;
+		}
+		struct disasm_insn d;
+		if (disasm_one(DISASM_A64, seq + off, 4, pc + off, &d) <= 0)
+			return -1;
+		if (!d.flow)
+			continue;
+		const cs_arm64 *a = &in->detail->arm64;
+		bool cond_branch = (in->id == ARM64_INS_B && a->cc != ARM64_CC_AL &&
+				    a->cc != ARM64_CC_NV && a->cc != ARM64_CC_INVALID) ||
+				   in->id == ARM64_INS_CBZ || in->id == ARM64_INS_CBNZ ||
+				   in->id == ARM64_INS_TBZ || in->id == ARM64_INS_TBNZ;
+		if (!cond_branch || !d.has_target || have_branch)
+			return -1;
+		have_branch = true;
+		branch_to = d.target;
+	}
+	return -1;
+}
+
 static enum disasm_isa a64_disasm_isa(const uint8_t *regs)
 {
 	(void)regs;
@@ -521,4 +577,5 @@ const struct arch_ops the_arch = {
 	.fetch_gp_regs = a64_fetch_gp_regs,
 	.store_gp_regs = a64_store_gp_regs,
 	.emulate_branch = a64_emulate_branch,
+	.step_targets = a64_step_targets,
 };

@@ -115,7 +115,9 @@ struct arch_ops {
 	 * of REGS can go next, bit 0 set for Thumb; the recorder plants
 	 * breakpoints there and lets it run. Returns how many (1 or 2), 0 for
 	 * a system call (run to its end with PTRACE_SYSCALL instead), -1 when
-	 * it cannot tell. */
+	 * it cannot tell. With single-step (aarch64): only for what must not
+	 * be stepped an instruction at a time (an exclusive load's sequence),
+	 * -1 for the rest. */
 	int (*step_targets)(const uint8_t *code, size_t avail, const uint8_t *regs,
 			    ssize_t (*mem)(void *ctx, bool write, uint64_t addr, void *buf, size_t len),
 			    void *ctx, uint64_t out[2]);

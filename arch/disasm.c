@@ -124,6 +124,14 @@ static void classify_a64(const cs_insn *in, struct disasm_insn *out)
 		break;
 	}
 	out->syscall = in->id == ARM64_INS_SVC;
+	switch (in->id) {
+	case ARM64_INS_LDXR: case ARM64_INS_LDXRB: case ARM64_INS_LDXRH: case ARM64_INS_LDXP:
+	case ARM64_INS_LDAXR: case ARM64_INS_LDAXRB: case ARM64_INS_LDAXRH: case ARM64_INS_LDAXP:
+		out->flow = out->exclusive = true;
+		break;
+	default:
+		break;
+	}
 	const cs_arm64 *a = &d->arm64;
 	if (out->flow && a->op_count >= 1 && a->operands[a->op_count - 1].type == ARM64_OP_IMM &&
 	    (in->id == ARM64_INS_B || in->id == ARM64_INS_BL || in->id == ARM64_INS_CBZ ||

@@ -713,7 +713,9 @@ static void resume_thread(struct thread *t, int request, int sig)
 		t->bt_isa = regs && the_arch.disasm_isa ? (int)the_arch.disasm_isa(regs) : 0;
 	}
 	bool step = request == PTRACE_SINGLESTEP;
-	if (step && !the_arch.can_single_step)
+	/* (With hardware single-step, a recorded thread's exclusive-load
+	 * sequence still runs as one: see arch_ops.step_targets.) */
+	if (step && (!the_arch.can_single_step || (t->bt && the_arch.step_targets)))
 		request = sw_step_begin(t);
 	t->step_interrupted = false;
 	t->bt_sig = sig;
@@ -942,13 +944,20 @@ static int sw_step_begin(struct thread *t)
 		t->sw_step_syscall = true;
 		return PTRACE_SYSCALL;
 	}
+	bool a64 = regs && the_arch.disasm_isa && the_arch.disasm_isa(regs) == DISASM_A64;
 	for (int i = 0; i < n; i++) {
-		uint64_t at = out[i] & ~(uint64_t)1;
-		enum disasm_isa isa = out[i] & 1 ? DISASM_T32 : DISASM_A32;
+		uint64_t at = a64 ? out[i] : out[i] & ~(uint64_t)1;
+		enum disasm_isa isa = a64 ? DISASM_A64 : out[i] & 1 ? DISASM_T32 : DISASM_A32;
 		if (at == pc || !temp_bp_plant(p, &t->tbp[1 + i], at, isa)) {
 			n = -1;
 			break;
 		}
+	}
+	if (n > 0)
+		p->sw_step_used = true;
+	if (n < 0 && the_arch.can_single_step) {
+		sw_step_disarm(t);   /* an ordinary instruction: the hardware steps it */
+		return PTRACE_SINGLESTEP;
 	}
 	if (n < 0) {
 		/* Where it goes is unknown: it runs free, and gdb is told that
@@ -1255,7 +1264,8 @@ static void record_step(struct thread *t)
 			n = target_read_memory(t->proc, at, code, sizeof code);
 			if (n <= 0 || disasm_one((enum disasm_isa)t->bt_isa, code, (size_t)n, at, &next) <= 0)
 				break;
-			if (!next.flow || (exclusive && next.has_target && next.target != pc)) {
+			if (!next.flow || next.it_count ||
+			    (exclusive && next.has_target && next.target != pc)) {
 				at += next.size;
 				if (at == pc)
 					return;
@@ -1414,8 +1424,8 @@ static bool handle_status_of(struct thread *t, int status, struct stop_event *ev
 	}
 	/* Temporary breakpoints are seen by every thread: one that stopped at
 	 * another's runs the same instruction again (stepping anew). */
-	if (!the_arch.can_single_step && sig == SIGTRAP && event == 0 && p->threads->next &&
-	    sw_step_foreign_trap(t)) {
+	if ((!the_arch.can_single_step || p->sw_step_used) && sig == SIGTRAP && event == 0 &&
+	    p->threads->next && sw_step_foreign_trap(t)) {
 		if (t->sw_stepping)
 			sw_step_disarm(t);
 		park_or_resume(t);

@@ -118,6 +118,7 @@ struct process {
 	bool attached;          /* detach (rather than kill) when we are done */
 	bool gone;
 	bool dying;             /* a thread died of a signal: the rest follow */
+	bool sw_step_used;      /* step breakpoints planted (any thread may meet one) */
 	struct thread *threads;
 	struct breakpoint *breakpoints;
 	struct hw_point hw[16];

@@ -39,6 +39,7 @@ static const struct sample samples[] = {
 	{DISASM_A64, {0x20, 0x00, 0x3f, 0xd6}, 4, true, false, 0},        /* blr x1 */
 	{DISASM_A64, {0x01, 0x00, 0x00, 0xd4}, 4, true, true, 0},         /* svc #0 */
 	{DISASM_A64, {0x40, 0x00, 0x00, 0xb4}, 4, true, false, 0x1008},   /* cbz x0, +8 */
+	{DISASM_A64, {0x40, 0xfc, 0x5f, 0x88}, 4, true, false, 0},        /* ldaxr w0, [x2] */
 	/* A32 */
 	{DISASM_A32, {0x01, 0x00, 0x80, 0xe2}, 4, false, false, 0},       /* add r0, r0, #1 */
 	{DISASM_A32, {0x02, 0x00, 0x00, 0x1a}, 4, true, false, 0x1010},   /* bne +8 (+8 pipeline) */
@@ -196,6 +197,28 @@ static void test_a64_emulation(void)
 	uint8_t svc[] = {0x01, 0x00, 0x00, 0xd4};
 	set(regs, "pc", 0x1000);
 	CHECK(!the_arch.emulate_branch(svc, 4, regs, fake_mem, NULL) && reg(regs, "pc") == 0x1000);
+	/* glibc's outline-atomics CAS without LSE: ldaxr; cmp; b.ne out;
+	 * stxr; cbnz retry; out: ret. Run as one: to the cbnz or to out. */
+	static const uint8_t cas[] = {0x40, 0xfc, 0x5f, 0x88, 0x1f, 0x00, 0x10, 0x6b,
+				      0x61, 0x00, 0x00, 0x54, 0x41, 0x7c, 0x11, 0x88,
+				      0x91, 0xff, 0xff, 0x35, 0xc0, 0x03, 0x5f, 0xd6};
+	struct disasm_insn in;
+	CHECK(disasm_one(DISASM_A64, cas, sizeof cas, 0x1000, &in) == 4 && in.exclusive);
+	memset(stack, 0, sizeof stack);
+	memcpy(stack, cas, sizeof cas);
+	set(regs, "pc", STACK_BASE);
+	uint64_t out[2];
+	CHECK(the_arch.step_targets && the_arch.step_targets(stack, sizeof stack, regs, fake_mem,
+							     NULL, out) == 2 &&
+	      out[0] == STACK_BASE + 0x10 && out[1] == STACK_BASE + 0x14);
+	/* anything else is single-stepped */
+	set(regs, "pc", 0x1000);
+	CHECK(the_arch.step_targets && the_arch.step_targets(bl, 4, regs, fake_mem, NULL, out) == -1);
+	/* no store-exclusive within reach: single-stepped too */
+	memset(stack + 4, 0, sizeof stack - 4);
+	set(regs, "pc", STACK_BASE);
+	CHECK(the_arch.step_targets && the_arch.step_targets(stack, sizeof stack, regs, fake_mem,
+							     NULL, out) == -1);
 }
 
 static void test_arm_step_targets(void)
