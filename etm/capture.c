@@ -125,6 +125,7 @@ struct cap {
 	char mode_reason[160];  /* why this mode */
 	unsigned drains;        /* reads of the trace before the end */
 	double running_drain_due;   /* non-stop, program running: next drain (else 0) */
+	double deadline;        /* the time limit's end (0: none) */
 	bool drain_failed;
 	bool no_delta;          /* the server cannot read CoreSight deltas */
 	long pid;
@@ -869,6 +870,16 @@ static int drain_all(struct cap *k, bool final)
 	return 0;
 }
 
+static const char *limit_reached(struct cap *k, double deadline);
+
+/* Non-stop, while the program runs, a limit (time, size, Ctrl-C) was
+ * reached: a long read of memory or a file stops so the program is
+ * stopped on time; it is read (again) once the program has stopped. */
+static bool dump_later(struct cap *k)
+{
+	return k->running_drain_due && limit_reached(k, k->deadline);
+}
+
 /* Non-stop, while the program runs: the trace read if its drain is due
  * (reading a big file or mapping takes long enough to let it wrap). */
 static int drain_if_due(struct cap *k)
@@ -924,6 +935,10 @@ static int vfile_read(struct cap *k, const char *path, size_t max, struct buf *o
 		off += (uint64_t)n;
 		if (out->len > max) {
 			result = 1;
+			break;
+		}
+		if (dump_later(k)) {
+			result = 1;     /* not now */
 			break;
 		}
 		if (drain_if_due(k) < 0) {
@@ -991,6 +1006,10 @@ static int dump_region(struct cap *k, uint64_t addr, uint64_t len, const char *n
 		got += (uint64_t)n;
 		if ((size_t)n < piece)
 			break;          /* unreadable from here on */
+		if (dump_later(k)) {
+			free(data);
+			return 0;       /* read whole once the program is stopped */
+		}
 		if (drain_if_due(k) < 0) {
 			free(data);
 			return -1;
@@ -1146,6 +1165,8 @@ static int dump_memory(struct cap *k)
 		uint64_t a = find_exit(k);
 		if (k->conn_lost || k->drain_failed)
 			return -1;
+		if (!a && dump_later(k))
+			return 0;       /* the C library not read: again once stopped */
 		struct buf r = BUF_INIT;
 		int rc = a ? rsp_client_commandf(&k->c, &r, "Z0,%llx,%d", (unsigned long long)a,
 						 breakpoint_kind(k->arch)) : RSP_ERROR_REPLY;
@@ -2292,6 +2313,7 @@ static int run(struct cap *k)
 	const struct capture_opts *o = k->o;
 	double deadline = o->time_limit > 0 ? k->t_traced + o->time_limit : 0;
 	enum run_end end = RUN_FAILED;
+	k->deadline = deadline;
 
 	if (dump_memory(k) < 0)
 		goto out;

@@ -35,7 +35,7 @@ def _next_while_forking(t, flavour, pre):
     args = [flavour] if flavour == "vfork" else []
     srv = t.start_server(t.prog("forkthreads"), *args, options=["--once"])
     t.gdb(NEXT_LOOP, port=srv.port, prog=t.prog("forkthreads"),
-          timeout_s=120, pre=pre)
+          timeout_s=50, pre=pre)
 
 
 def test_next_while_other_threads_fork(t):
@@ -57,6 +57,14 @@ def test_next_while_other_threads_vfork_target_non_stop(t):
 
 def test_next_while_other_threads_fork_non_stop(t):
     _next_while_forking(t, "fork", ["maintenance set target-non-stop on", "set non-stop on"])
+
+
+# gdb's own time limit comes first (its log is kept); slow in the ARM guests
+for _test in (test_next_while_other_threads_fork, test_next_while_other_threads_vfork,
+              test_next_while_other_threads_fork_target_non_stop,
+              test_next_while_other_threads_vfork_target_non_stop,
+              test_next_while_other_threads_fork_non_stop):
+    _test.timeout = 60
 
 
 def test_leader_exits_first(t):
