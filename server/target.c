@@ -845,6 +845,16 @@ static void sw_step_disarm(struct thread *t)
 	t->sw_step_syscall = false;
 }
 
+/* Another thread's step breakpoint in memory at ADDR? */
+static bool foreign_step_bp_at(struct thread *t, uint64_t addr)
+{
+	for (struct thread *o = t->proc->threads; o; o = o->next)
+		for (int k = 0; o != t && k < 3; k++)
+			if (o->tbp[k].armed && o->tbp[k].addr <= addr && addr < o->tbp[k].addr + o->tbp[k].len)
+				return true;
+	return false;
+}
+
 /* T (stopped with SIGTRAP) ran into another thread's step breakpoint, or
  * into one taken out of memory since it trapped: the instruction at its
  * PC has not run. Not when a breakpoint of T's own or of gdb is there, or
@@ -861,10 +871,8 @@ static bool sw_step_foreign_trap(struct thread *t)
 			return false;
 	if (find_breakpoint(p, pc))
 		return false;
-	for (struct thread *o = p->threads; o; o = o->next)
-		for (int k = 0; o != t && k < 3; k++)
-			if (o->tbp[k].armed && o->tbp[k].addr == pc)
-				return true;
+	if (foreign_step_bp_at(t, pc))
+		return true;
 	if (ptrace(PTRACE_GETSIGINFO, t->tid, 0, &t->siginfo) < 0)
 		return false;
 	t->siginfo_valid = true;
@@ -881,16 +889,6 @@ static bool sw_step_foreign_trap(struct thread *t)
 			return false;
 	}
 	return true;
-}
-
-/* Another thread's step breakpoint in memory at ADDR? */
-static bool foreign_step_bp_at(struct thread *t, uint64_t addr)
-{
-	for (struct thread *o = t->proc->threads; o; o = o->next)
-		for (int k = 0; o != t && k < 3; k++)
-			if (o->tbp[k].armed && o->tbp[k].addr <= addr && addr < o->tbp[k].addr + o->tbp[k].len)
-				return true;
-	return false;
 }
 
 /* T trapped on another thread's step breakpoint, still at its PC: run

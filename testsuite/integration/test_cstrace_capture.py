@@ -66,6 +66,20 @@ def no_sanitizer(t, err):
     t.check("Sanitizer" not in err and "runtime error" not in err, "no sanitizer report", err[-400:])
 
 
+def capture_replayed_perfdata(t, prog):
+    """`cstrace capture` of test program PROG on a local server that
+    replays the phone's perf.data: (server, output directory, capture.json)."""
+    local(t)
+    if not t.target.exists(PERFDATA):
+        raise Skip("%s missing" % PERFDATA)
+    srv = t.start_server(options=["--multi", "--etm-perfdata", PERFDATA])
+    out = os.path.join(t.tmp, "cap")
+    rc, stdout, err = capture(t, ["127.0.0.1:%d" % srv.port, "-o", out, "--", t.prog(prog)])
+    t.eq(rc, 0, "capture exits 0")
+    no_sanitizer(t, err)
+    return srv, out, load_json(t, out)
+
+
 def read_blocks(path):
     out = []
     with open(path) as f:
@@ -207,15 +221,7 @@ def test_capture_recorded_coresight_live_program(t):
     (cs_etm): the capture's trace.bin is byte for byte the recording's AUX
     data, the snapshot has the eight ETMv4 units, trc_pkt_lister decodes it
     unmodified, and cstrace decode meets the same unreadable addresses."""
-    local(t)
-    if not t.target.exists(PERFDATA):
-        raise Skip("%s missing" % PERFDATA)
-    srv = t.start_server(options=["--multi", "--etm-perfdata", PERFDATA])
-    out = os.path.join(t.tmp, "cap")
-    rc, stdout, err = capture(t, ["127.0.0.1:%d" % srv.port, "-o", out, "--", t.prog("basic")])
-    t.eq(rc, 0, "capture exits 0")
-    no_sanitizer(t, err)
-    j = load_json(t, out)
+    srv, out, j = capture_replayed_perfdata(t, "basic")
     t.eq(j["configuration"]["format"], "CoreSight", "CoreSight trace chosen")
     t.eq(j["end_reason"], "program exited", "ends when the program exits (exit_group caught)")
     with open(os.path.join(out, "trace.bin"), "rb") as f:
@@ -689,15 +695,7 @@ def test_capture_threads_snapshot(t):
     sources and cores, named in capture.json; Debian's trc_pkt_lister
     decodes each buffer unmodified (-src_name), each to the same as the
     first (the same bytes), and cstrace decode --buffer agrees."""
-    local(t)
-    if not t.target.exists(PERFDATA):
-        raise Skip("%s missing" % PERFDATA)
-    srv = t.start_server(options=["--multi", "--etm-perfdata", PERFDATA])
-    out = os.path.join(t.tmp, "cap")
-    rc, stdout, err = capture(t, ["127.0.0.1:%d" % srv.port, "-o", out, "--", t.prog("threads")])
-    t.eq(rc, 0, "capture exits 0")
-    no_sanitizer(t, err)
-    j = load_json(t, out)
+    srv, out, j = capture_replayed_perfdata(t, "threads")
     ths = j["trace"]["threads"]
     t.eq(len(ths), 3, "three threads in capture.json")
     names = [th.get("buffer") for th in ths]
