@@ -114,12 +114,6 @@ struct cap {
 	bool started;           /* we ran it (vRun): killed at the end if still there */
 	bool exited;
 	bool at_exit;           /* stopped at the program's exit_group */
-	bool exit_needs_bp;     /* the exit_group catch does not work: use _exit */
-	uint64_t exit_bp;       /* breakpoint on the C library's _exit, or 0 */
-	bool exit_bp_failed;
-	unsigned exit_bp_tries;
-	char libc_path[512];
-	uint64_t libc_base;
 	bool cannot_run;        /* a replayed capture: nothing runs */
 	bool nonstop;           /* QNonStop:1 accepted: the trace is read while it runs */
 	char mode_reason[160];  /* why this mode */
@@ -1020,17 +1014,8 @@ static int dump_region(struct cap *k, uint64_t addr, uint64_t len, const char *n
 	return rc;
 }
 
-/* The C library's file, by name: glibc's libc.so.6, musl's ld-musl / libc.musl. */
-static bool is_libc(const char *path)
-{
-	const char *base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	return !strncmp(base, "libc.so", 7) || !strncmp(base, "libc-", 5) || !strncmp(base, "ld-musl", 7) ||
-	       !strncmp(base, "libc.musl", 9);
-}
-
 /* Executable mappings of the live process from /proc/PID/maps. */
-static int dump_maps(struct cap *k, bool dump)
+static int dump_maps(struct cap *k)
 {
 	char path[64];
 	struct buf maps = BUF_INIT;
@@ -1044,15 +1029,10 @@ static int dump_maps(struct cap *k, bool dump)
 		char *nl = strchr(line, '\n');
 		if (nl)
 			*nl = '\0';
-		unsigned long long start, end, offset;
+		unsigned long long start, end;
 		char perms[8];
 		int name_at = 0;
-		if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %n", &start, &end, perms, &offset, &name_at) >= 4 &&
-		    offset == 0 && name_at && !k->libc_path[0] && is_libc(line + name_at)) {
-			snprintf(k->libc_path, sizeof(k->libc_path), "%s", line + name_at);
-			k->libc_base = start;
-		}
-		if (dump && sscanf(line, "%llx-%llx %7s %*s %*s %*s %n", &start, &end, perms, &name_at) >= 3 &&
+		if (sscanf(line, "%llx-%llx %7s %*s %*s %*s %n", &start, &end, perms, &name_at) >= 3 &&
 		    perms[2] == 'x' && strncmp(line + name_at, "[vsyscall]", 10) != 0) {
 			int drc = dump_region(k, start, end - start, name_at ? line + name_at : "");
 			if (drc < 0) {
@@ -1104,87 +1084,12 @@ static int dump_exec_file(struct cap *k)
 	return result;
 }
 
-/* Address of _exit in the C library's file, relocated to where it is
- * mapped; 0 if not found. */
-static uint64_t find_exit(struct cap *k)
-{
-	struct buf data = BUF_INIT;
-	uint64_t addr = 0;
-	int rc = vfile_read(k, k->libc_path, MAX_ELF, &data);
-	if (rc != 0) {
-		buf_free(&data);
-		if (rc == DRAIN_FAILED)
-			k->drain_failed = true;
-		else if (rc < 0)
-			fail_rc(k, rc, "reading the C library");
-		return 0;
-	}
-	elf_version(EV_CURRENT);
-	Elf *elf = elf_memory(data.data, data.len);
-	Elf_Scn *scn = NULL;
-	uint64_t first_vaddr = UINT64_MAX;
-	size_t nph = 0;
-	if (elf && elf_getphdrnum(elf, &nph) == 0)
-		for (size_t i = 0; i < nph; i++) {
-			GElf_Phdr ph;
-			if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD && ph.p_vaddr < first_vaddr)
-				first_vaddr = ph.p_vaddr & ~(uint64_t)(PAGE - 1);
-		}
-	while (elf && first_vaddr != UINT64_MAX && !addr && (scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNSYM || !sh.sh_entsize)
-			continue;
-		Elf_Data *d = elf_getdata(scn, NULL);
-		for (size_t i = 0; d && i < sh.sh_size / sh.sh_entsize; i++) {
-			GElf_Sym sym;
-			const char *name;
-			if (!gelf_getsym(d, (int)i, &sym) || !sym.st_value || GELF_ST_TYPE(sym.st_info) != STT_FUNC)
-				continue;
-			name = elf_strptr(elf, sh.sh_link, sym.st_name);
-			if (name && !strcmp(name, "_exit")) {
-				addr = k->libc_base + sym.st_value - first_vaddr;
-				break;
-			}
-		}
-	}
-	if (elf)
-		elf_end(elf);
-	buf_free(&data);
-	return addr;
-}
-
 static int dump_memory(struct cap *k)
 {
-	if (k->live && (k->o->memory || k->exit_needs_bp) && dump_maps(k, k->o->memory) < 0)
+	if (k->live && k->o->memory && dump_maps(k) < 0)
 		return -1;
 	if (!k->live && k->o->memory && dump_exec_file(k) < 0)
 		return -1;
-	/* A recorder that single-steps (bts in software) does not stop at the
-	 * caught exit_group: a breakpoint on _exit stands in for it. */
-	if (k->exit_needs_bp && !k->exit_bp && k->libc_path[0] && !k->exit_bp_failed) {
-		uint64_t a = find_exit(k);
-		if (k->conn_lost || k->drain_failed)
-			return -1;
-		if (!a && dump_later(k))
-			return 0;       /* the C library not read: again once stopped */
-		struct buf r = BUF_INIT;
-		int rc = a ? rsp_client_commandf(&k->c, &r, "Z0,%llx,%d", (unsigned long long)a,
-						 breakpoint_kind(k->arch)) : RSP_ERROR_REPLY;
-		buf_free(&r);
-		if (link_failed(rc))
-			return fail_rc(k, rc, "setting a breakpoint on _exit");
-		if (rc == RSP_OK) {
-			k->exit_bp = a;
-		} else if (a && ++k->exit_bp_tries < 20) {
-			/* the C library may be half mapped yet (the program runs
-			 * on in non-stop mode): again at the next drain */
-		} else {
-			k->exit_bp_failed = true;
-			msg(k, "no breakpoint on _exit in %s (%s): the trace after the last read "
-			    "before the program exits will be missing", k->libc_path,
-			    a ? k->c.err : "symbol not found");
-		}
-	}
 	return 0;
 }
 
@@ -1595,11 +1500,7 @@ static int write_json(struct cap *k, int exit_code)
 	buf_printf(&b, ",\n    \"drained_while_running\": %s,\n    \"mode\": \"%s\",\n    \"mode_reason\": ",
 		   k->coresight && k->no_delta ? "false" : "true", k->nonstop ? "non-stop" : "all-stop");
 	json_str(&b, k->mode_reason);
-	buf_puts(&b, ",\n    \"exit_breakpoint\": ");
-	if (k->exit_bp)
-		buf_printf(&b, "\"0x%llx\"\n  },\n", (unsigned long long)k->exit_bp);
-	else
-		buf_puts(&b, "null\n  },\n");
+	buf_puts(&b, "\n  },\n");
 	buf_printf(&b, "  \"trace\": {\n    \"bytes\": %llu,\n    \"overflows\": %u,\n    \"drains\": %u,\n",
 		   (unsigned long long)k->trace_bytes, k->overflows, k->drains);
 	if (k->coresight) {
@@ -1791,10 +1692,6 @@ static int setup(struct cap *k)
 	if (link_failed(rc))
 		goto fail_link;
 	k->live = rc == RSP_OK;
-	/* A software recorder (bts, or an emulated trace unit) single-steps
-	 * and passes a caught exit_group by; the protocol does not say which
-	 * source it is, and a breakpoint on _exit costs one stop. */
-	k->exit_needs_bp = k->live;
 
 	long exit_nr, exit_group_nr;
 	if (k->live && exit_syscalls(k->arch, &exit_nr, &exit_group_nr)) {
@@ -1961,8 +1858,7 @@ static enum run_end run_all_stop(struct cap *k, double deadline)
 			goto out;
 		k->drains++;
 		end = RUN_FINAL;
-		if ((st.syscall_entry && st.syscall == exit_group_nr) ||
-		    (st.swbreak && k->exit_bp && st.have_pc && st.pc == k->exit_bp)) {
+		if (st.syscall_entry && st.syscall == exit_group_nr) {
 			k->at_exit = true;
 			k->end_reason = "program exited";
 			goto out;
@@ -2266,8 +2162,7 @@ static enum run_end run_nonstop(struct cap *k, double deadline)
 					}
 					break;  /* not ours */
 				}
-				if ((st->syscall_entry && st->syscall == exit_group_nr) ||
-				    (st->swbreak && k->exit_bp && st->have_pc && st->pc == k->exit_bp)) {
+				if (st->syscall_entry && st->syscall == exit_group_nr) {
 					k->at_exit = true;
 					k->end_reason = "program exited";
 					ending = true;
@@ -2341,9 +2236,6 @@ static void nonstop_let_exit(struct cap *k)
 	double deadline = now() + k->o->reply_timeout_ms / 1000.0;
 	/* nothing more to catch on the way out, no breakpoint to step over */
 	if (link_failed(rsp_client_command(&k->c, "QCatchSyscalls:0", &r)))
-		goto out;
-	if (k->exit_bp && link_failed(rsp_client_commandf(&k->c, &r, "z0,%llx,%d", (unsigned long long)k->exit_bp,
-							 breakpoint_kind(k->arch))))
 		goto out;
 	for (size_t i = 0; i < k->o->nstop_at && !k->cannot_run; i++)
 		if (link_failed(rsp_client_commandf(&k->c, &r, "z0,%llx,%d", (unsigned long long)k->o->stop_at[i],

@@ -704,6 +704,29 @@ static int thread_store_gp_regs(struct thread *t)
 
 /* --- stopping, resuming, waiting --------------------------------------- */
 
+static bool catching_syscall(long nr);
+
+/* A recorded thread that gdb let continue, at a system call instruction
+ * while calls are caught: a single step would pass the call's entry and
+ * return by unseen, so it is stepped with PTRACE_SYSCALL (as arm steps
+ * every system call), which stops at both. */
+static bool recorded_step_over_syscall(struct thread *t)
+{
+	if (!t->bt || t->resume != RESUME_CONTINUE || !target_settings.catch_syscalls ||
+	    !the_arch.disasm_isa)
+		return false;
+	uint8_t *regs = thread_gp_regs(t);
+	uint8_t code[16];
+	struct disasm_insn in;
+	ssize_t got = regs ? target_read_memory(t->proc, the_arch.get_pc(regs), code, sizeof code) : -1;
+	if (got <= 0 || disasm_one(the_arch.disasm_isa(regs), code, (size_t)got, the_arch.get_pc(regs), &in) <= 0 ||
+	    !in.syscall)
+		return false;
+	t->sw_stepping = true;
+	t->sw_step_syscall = true;
+	return true;
+}
+
 static void resume_thread(struct thread *t, int request, int sig)
 {
 	/* A step cut short by an event goes on from where it began. */
@@ -715,7 +738,9 @@ static void resume_thread(struct thread *t, int request, int sig)
 	bool step = request == PTRACE_SINGLESTEP;
 	/* (With hardware single-step, a recorded thread's exclusive-load
 	 * sequence still runs as one: see arch_ops.step_targets.) */
-	if (step && (!the_arch.can_single_step || (t->bt && the_arch.step_targets)))
+	if (step && ((t->sw_stepping && t->sw_step_syscall) || recorded_step_over_syscall(t)))
+		request = PTRACE_SYSCALL;
+	else if (step && (!the_arch.can_single_step || (t->bt && the_arch.step_targets)))
 		request = sw_step_begin(t);
 	t->step_interrupted = false;
 	t->bt_sig = sig;
@@ -1345,6 +1370,10 @@ int target_btrace_enable(struct thread *t, uint64_t size, char *err, size_t errl
 void target_btrace_disable(struct thread *t)
 {
 	fast_disarm(t, !t->stopped);
+	/* stopped at a caught call's entry in a recorded step: the step ends
+	 * here, the call's return comes as for any thread */
+	if (t->stopped && t->sw_stepping && t->sw_step_syscall && t->in_syscall)
+		sw_step_disarm(t);
 	swbtrace_free(t->bt);
 	t->bt = NULL;
 }
@@ -1431,13 +1460,23 @@ static bool handle_status_of(struct thread *t, int status, struct stop_event *ev
 	}
 	/* Software step (no PTRACE_SINGLESTEP): did it get where it goes? */
 	bool sw_step_done = false;
+	long syscall_returned = -1;     /* a caught call's return ended the step */
 	if (t->sw_stepping) {
 		if (t->sw_step_syscall && sig == (SIGTRAP | 0x80)) {
 			struct __ptrace_syscall_info info;
 			long got = ptrace(PTRACE_GET_SYSCALL_INFO, t->tid, (void *)sizeof info, &info);
+			uint8_t *regs = thread_regs(t);
+			long nr = regs ? the_arch.syscall_number(regs) : -1;
+			bool caught = t->bt && t->resume == RESUME_CONTINUE && catching_syscall(nr);
 			if (got > 0 && info.op == PTRACE_SYSCALL_INFO_ENTRY) {
 				t->in_syscall = true;
 				t->step_interrupted = true;
+				if (caught) {
+					/* the step goes on to its return when resumed */
+					ev->kind = STOP_SYSCALL_ENTRY;
+					ev->syscall = nr;
+					return true;
+				}
 				resume_thread(t, PTRACE_SYSCALL, 0);
 				return false;
 			}
@@ -1445,6 +1484,7 @@ static bool handle_status_of(struct thread *t, int status, struct stop_event *ev
 			t->in_syscall = false;
 			sw_step_disarm(t);
 			sw_step_done = true;
+			syscall_returned = caught ? nr : -1;
 			sig = SIGTRAP;
 		} else if (sig == SIGTRAP && event == 0) {
 			uint8_t *regs = thread_gp_regs(t);
@@ -1635,6 +1675,12 @@ static bool handle_status_of(struct thread *t, int status, struct stop_event *ev
 			classify_trap(t, ev);
 		if (t->bt && ev->reason == REASON_STEP) {
 			record_step(t);
+			if (syscall_returned >= 0) {
+				ev->kind = STOP_SYSCALL_RETURN;
+				ev->syscall = syscall_returned;
+				ev->reason = REASON_NONE;
+				return true;
+			}
 			if (t->resume == RESUME_CONTINUE) {
 				resume_recorded(t, 0);
 				return false;

@@ -138,6 +138,47 @@ test_fast_path_same_as_stepping.timeout = 120
 
 
 @csgdbserver_only
+def test_catch_syscall_while_recording(t):
+    """`catch syscall` works while the program is recorded: the recorder
+    steps a system call instruction with PTRACE_SYSCALL when calls are
+    caught, so its entry and return stop as without recording (a plain
+    single step passes both by), and the trace goes on across them."""
+    srv = t.start_server(t.prog("output"), options=["--once"])
+    t.gdb(r'''
+ex("break main")
+ex("continue")
+ex("record btrace")
+ex("catch syscall write")
+out = ex("continue")
+contains(out, "(call to syscall write)", "the recorded program stops at write's entry")
+contains(ex("info record"), "Recorded", "recorded up to the call")
+ex("record stop")
+out = ex("continue")
+contains(out, "(returned from syscall write)", "recording stopped at the entry: the return still stops")
+ex("record btrace")
+out = ex("continue")
+contains(out, "(call to syscall write)", "the second write's entry, recorded")
+m = re.search(r"Recorded (\d+) instructions", ex("info record"))
+check(m is not None and int(m.group(1)) > 20, "recorded up to the call",
+      m.group(0) if m else None)
+before = int(m.group(1)) if m else 0
+out = ex("continue")
+contains(out, "(returned from syscall write)", "and at its return")
+ex("delete")
+ex("catch syscall exit_group")
+out = ex("continue")
+contains(out, "(call to syscall exit_group)", "exit_group's entry stops, recorded")
+m = re.search(r"Recorded (\d+) instructions", ex("info record"))
+check(m is not None and int(m.group(1)) > before, "recording went on across the calls",
+      (m.group(0) if m else None, before))
+contains(ex("record function-call-history"), "_exit", "the trace reaches _exit")
+ex("record stop")
+out = ex("continue")
+contains(out, "exited with code 01", "the program completes")
+''', port=srv.port, prog=t.prog("output"), timeout_s=120)
+
+
+@csgdbserver_only
 def test_record_across_thread_creation(t):
     """Recording goes on while the program creates threads: 32-bit arm
     steps glibc's conditional store-exclusive loops (pthread_barrier_wait)

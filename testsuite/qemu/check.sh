@@ -14,7 +14,7 @@ for a in "$@"; do
 	# shared libraries, Eclipse's MI reverse debugging, --allow/--no-run,
 	# cstrace capture of the emulated ETMv4's live trace: what differs per
 	# architecture or over the network
-	--subset) subset="test_arm. test_btrace_arm. test_exec_control. test_watchpoints. test_threads. test_signals.py.test_signal_stop test_sigsegv_siginfo test_state. test_shlib_breakpoints test_follow_fork_child test_ctrl_c_in_syscall test_attach_then_detach test_mi_cdt. test_security. test_capture_live_coresight test_record_across_thread_creation" ;;
+	--subset) subset="test_arm. test_btrace_arm. test_exec_control. test_watchpoints. test_threads. test_signals.py.test_signal_stop test_sigsegv_siginfo test_state. test_shlib_breakpoints test_follow_fork_child test_ctrl_c_in_syscall test_attach_then_detach test_mi_cdt. test_security. test_capture_live_coresight test_record_across_thread_creation test_catch_syscall_while_recording" ;;
 	--if-available) optional=1 ;;
 	aarch64|arm) arches="$arches $a" ;;
 	*) echo "usage: testsuite/qemu/check.sh [--subset] [--if-available] [aarch64] [arm]" >&2; exit 2 ;;
