@@ -1800,6 +1800,9 @@ static enum run_end run_all_stop(struct cap *k, double deadline)
 	long exit_nr = -1, exit_group_nr = -1;
 	int rc;
 	enum run_end end = RUN_FAILED;
+	/* Our interrupt's SIGINT not seen yet: the program stopped for
+	 * something else first (a caught call), and the SIGINT comes after. */
+	bool sigint_owed = false;
 
 	if (!exit_syscalls(k->arch, &exit_nr, &exit_group_nr))
 		exit_nr = exit_group_nr = -1;
@@ -1841,6 +1844,7 @@ static enum run_end run_all_stop(struct cap *k, double deadline)
 				goto out;
 			}
 			interrupted_by_us = true;
+			sigint_owed = true;
 		}
 		struct stop st;
 		parse_stop(r.data, k->pid, pc_regnum(k->arch), &st);
@@ -1874,7 +1878,10 @@ static enum run_end run_all_stop(struct cap *k, double deadline)
 		if (k->live && dump_memory(k) < 0)
 			goto out;
 		/* the program's own signals go on to it; our SIGINT does not */
-		if (st.sig && st.sig != 5 && !(interrupted_by_us && st.sig == 2) && !st.syscall_entry)
+		bool our_sigint = st.sig == 2 && sigint_owed && !st.syscall_entry;
+		if (our_sigint)
+			sigint_owed = false;
+		if (st.sig && st.sig != 5 && !our_sigint && !st.syscall_entry)
 			sig = st.sig;
 	}
 out:
