@@ -1465,9 +1465,13 @@ static bool handle_status_of(struct thread *t, int status, struct stop_event *ev
 		if (t->sw_step_syscall && sig == (SIGTRAP | 0x80)) {
 			struct __ptrace_syscall_info info;
 			long got = ptrace(PTRACE_GET_SYSCALL_INFO, t->tid, (void *)sizeof info, &info);
-			uint8_t *regs = thread_regs(t);
-			long nr = regs ? the_arch.syscall_number(regs) : -1;
-			bool caught = t->bt && t->resume == RESUME_CONTINUE && catching_syscall(nr);
+			long nr = -1;
+			bool caught = false;
+			if (t->bt && t->resume == RESUME_CONTINUE && target_settings.catch_syscalls) {
+				uint8_t *regs = thread_regs(t);
+				nr = regs ? the_arch.syscall_number(regs) : -1;
+				caught = catching_syscall(nr);
+			}
 			if (got > 0 && info.op == PTRACE_SYSCALL_INFO_ENTRY) {
 				t->in_syscall = true;
 				t->step_interrupted = true;

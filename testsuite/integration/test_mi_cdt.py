@@ -37,7 +37,7 @@
 import os
 import re
 
-from harness import ARCH, PROGS_SRC, Skip, TIME_SCALE, TestFailure, csgdbserver_only
+from harness import ARCH, PROGS_SRC, Skip, TIME_SCALE, TestFailure, csgdbserver_only, wait_for
 from mi import MI
 
 PC_NAME = {"x86_64": "rip", "aarch64": "pc", "arm": "pc"}
@@ -432,6 +432,10 @@ def test_nonstop_launch_and_btrace(t):
     """Non-stop: CDT's launch, per-thread stops and -thread-info; gdb
     refuses record full there and reverses per thread with btrace."""
     srv, mi, tid = start_threads_nonstop(t)
+    # the first worker can reach its breakpoint before main creates the second
+    created = wait_for(lambda: {r.get("id") for r in mi.since("=", "thread-created", 0)} >= {"1", "2", "3"}, 30)
+    t.check(created, "=thread-created for the three threads",
+            [r.get("id") for r in mi.since("=", "thread-created", 0)])
     info = mi.command("-thread-info")
     states = {th["id"]: th.get("state") for th in info["threads"]}
     t.eq(states.get(tid), "stopped", "-thread-info: the worker is stopped")
