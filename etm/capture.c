@@ -85,7 +85,7 @@ struct cthread {
 	bool gone;
 	bool running;           /* non-stop: resumed and no stop reported since */
 	bool listed;            /* in the last thread list */
-	bool read_once;         /* bts: a first all was read; delta from now on */
+	bool read_once;         /* bts: read before (a delta continues it) */
 	char file[64];          /* CoreSight: trace file in the directory */
 	FILE *f;
 	uint64_t bytes;         /* CoreSight bytes written */
@@ -754,7 +754,15 @@ static int drain_thread(struct cap *k, struct cthread *t, bool final)
 		}
 	} else {
 		struct buf doc = BUF_INIT;
-		rc = rsp_client_xfer_read(&k->c, "btrace", t->read_once ? "delta" : "all", &doc, NULL, NULL);
+		/* delta from the first read on: a ring that wrapped before it is
+		 * an overflow too. A first delta's oldest block has no begin
+		 * (gdb stitches it to its own first PC): all gives it, and a
+		 * server with no first delta gives all. */
+		rc = rsp_client_xfer_read(&k->c, "btrace", "delta", &doc, NULL, NULL);
+		if (!t->read_once && (rc == RSP_OK || (rc == RSP_ERROR_REPLY && strcmp(k->c.err, "Overflow.") != 0))) {
+			buf_reset(&doc);
+			rc = rsp_client_xfer_read(&k->c, "btrace", "all", &doc, NULL, NULL);
+		}
 		if (rc == RSP_ERROR_REPLY && !strcmp(k->c.err, "Overflow.")) {
 			record_gap(k, t);
 			rc = rsp_client_xfer_read(&k->c, "btrace", "new", &doc, NULL, NULL);

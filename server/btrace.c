@@ -795,8 +795,10 @@ static const char *software_blocks(struct bt_thread *t, enum btrace_read_type ty
 	struct btrace_range *r = NULL;
 	size_t n = 0;
 	if (type == BTRACE_READ_DELTA) {
-		/* Records lost to the ring since the last read: gdb re-reads. */
-		if (!t->read_before || !swbtrace_ranges(th->bt, true, pc, &r, &n))
+		/* Records lost to the ring since the last read (a first read:
+		 * since recording began, as Linux's perf bts does): the client
+		 * re-reads new or all, and knows. */
+		if (!swbtrace_ranges(th->bt, true, pc, &r, &n))
 			return "Overflow.";
 		btrace_xml_blocks(doc, r, n, pc, BTRACE_READ_DELTA);
 	} else if (type == BTRACE_READ_NEW && t->read_before &&

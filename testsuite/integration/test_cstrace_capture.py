@@ -108,7 +108,8 @@ def pieces_of(segments, whole):
     """SEGMENTS are runs of WHOLE in order, from its first block to its
     last, with something of WHOLE missing between each two. A run before
     a gap may end in the start of WHOLE's block: the block read up to where
-    the thread stood, the rest of it lost in the gap."""
+    the thread stood, the rest of it lost in the gap. The first run is
+    empty when the ring wrapped before the first read."""
     def run_at(i, seg, last):
         if i + len(seg) > len(whole) or not all(whole[i + k] == b for k, b in enumerate(seg[:-1])):
             return False
@@ -118,6 +119,8 @@ def pieces_of(segments, whole):
         return segments[0] == whole
     at = 0
     for n, seg in enumerate(segments):
+        if not seg and n == 0:
+            continue
         if not seg:
             return False
         if n == 0:
@@ -685,6 +688,8 @@ def test_capture_nonstop_drains_lose_nothing(t):
     t.check(0 < len(nodrain) <= capacity + 1, "undrained, the small buffer keeps its size's worth",
             len(nodrain))
     t.check(nodrain == ref[-len(nodrain):], "the newest part of the same trace")
+    t.eq((nd_j["trace"]["overflows"], nd_j["trace"]["threads"][0]["overflow_gaps"]), (1, [{"at_block": 0}]),
+         "undrained: the wrap before the only read is an overflow, its gap at the start")
 
 
 THREADS_C = """#include <pthread.h>
