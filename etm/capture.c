@@ -754,14 +754,18 @@ static int drain_thread(struct cap *k, struct cthread *t, bool final)
 		}
 	} else {
 		struct buf doc = BUF_INIT;
-		/* delta from the first read on: a ring that wrapped before it is
-		 * an overflow too. A first delta's oldest block has no begin
-		 * (gdb stitches it to its own first PC): all gives it, and a
-		 * server with no first delta gives all. */
-		rc = rsp_client_xfer_read(&k->c, "btrace", "delta", &doc, NULL, NULL);
-		if (!t->read_once && (rc == RSP_OK || (rc == RSP_ERROR_REPLY && strcmp(k->c.err, "Overflow.") != 0))) {
-			buf_reset(&doc);
-			rc = rsp_client_xfer_read(&k->c, "btrace", "all", &doc, NULL, NULL);
+		if (t->read_once) {
+			rc = rsp_client_xfer_read(&k->c, "btrace", "delta", &doc, NULL, NULL);
+		} else {
+			/* The first read: one byte of a delta fails if the ring
+			 * wrapped before it (an overflow too); the document comes
+			 * with all, since a first delta's oldest block has no begin
+			 * (gdb stitches it to its own first PC). */
+			rc = rsp_client_command(&k->c, "qXfer:btrace:read:delta:0,1", &doc);
+			if (rc == RSP_OK || (rc == RSP_ERROR_REPLY && strcmp(k->c.err, "Overflow.") != 0)) {
+				buf_reset(&doc);
+				rc = rsp_client_xfer_read(&k->c, "btrace", "all", &doc, NULL, NULL);
+			}
 		}
 		if (rc == RSP_ERROR_REPLY && !strcmp(k->c.err, "Overflow.")) {
 			record_gap(k, t);
