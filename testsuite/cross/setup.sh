@@ -60,7 +60,9 @@ for arch in "$@"; do
 	gccpkg=gcc-$triplet
 	stdcxx=libstdc++6-$deb-cross   # libopencsd is C++: needed to link and run
 
-	apt_install "$gccpkg" "$stdcxx" qemu-user
+	# The target's C library headers are only recommended by the compiler
+	# package: named here, since recommends are not installed.
+	apt_install "$gccpkg" "libc6-dev-$deb-cross" "$stdcxx" qemu-user
 
 	if ! dpkg --print-foreign-architectures | grep -qx "$deb"; then
 		dpkg --add-architecture "$deb"
