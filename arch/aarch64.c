@@ -553,13 +553,20 @@ static enum disasm_isa a64_disasm_isa(const uint8_t *regs)
 	return DISASM_A64;
 }
 
+/* This file's register file is the same on every machine it runs on. */
+static int a64_probe(struct arch_regfile *rf)
+{
+	rf->features = a64_features;
+	rf->nfeatures = sizeof a64_features / sizeof a64_features[0];
+	rf->regs = a64_regs;
+	rf->nregs = R_COUNT;
+	rf->size = A64_REGS_SIZE;
+	return 0;
+}
+
 const struct arch_ops the_arch = {
 	.name = "aarch64",
-	.features = a64_features,
-	.nfeatures = sizeof a64_features / sizeof a64_features[0],
-	.regs = a64_regs,
-	.nregs = R_COUNT,
-	.regs_size = A64_REGS_SIZE,
+	.probe = a64_probe,
 	.pc_regno = R_PC,
 	.expedite = a64_expedite,
 	.fetch_regs = a64_fetch_regs,

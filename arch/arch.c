@@ -3,7 +3,17 @@
 
 #include <string.h>
 
-uint64_t arch_reg_get(const struct arch_ops *a, const uint8_t *regs, int regno)
+struct arch_regfile the_regfile;
+
+int arch_init(void)
+{
+	static int result = 1;
+	if (result > 0)
+		result = the_arch.probe(&the_regfile) < 0 ? -1 : 0;
+	return result;
+}
+
+uint64_t arch_reg_get(const struct arch_regfile *a, const uint8_t *regs, int regno)
 {
 	const struct arch_reg *r = &a->regs[regno];
 	uint64_t v = 0;
@@ -12,13 +22,13 @@ uint64_t arch_reg_get(const struct arch_ops *a, const uint8_t *regs, int regno)
 	return v;
 }
 
-void arch_reg_set(const struct arch_ops *a, uint8_t *regs, int regno, uint64_t value)
+void arch_reg_set(const struct arch_regfile *a, uint8_t *regs, int regno, uint64_t value)
 {
 	const struct arch_reg *r = &a->regs[regno];
 	memcpy(regs + r->offset, &value, r->size < 8 ? r->size : 8);
 }
 
-int arch_regno(const struct arch_ops *a, const char *name)
+int arch_regno(const struct arch_regfile *a, const char *name)
 {
 	for (size_t i = 0; i < a->nregs; i++)
 		if (strcmp(a->regs[i].name, name) == 0)
@@ -26,7 +36,7 @@ int arch_regno(const struct arch_ops *a, const char *name)
 	return -1;
 }
 
-const char *arch_feature(const struct arch_ops *a, const char *annex)
+const char *arch_feature(const struct arch_regfile *a, const char *annex)
 {
 	for (size_t i = 0; i < a->nfeatures; i++)
 		if (strcmp(a->features[i].annex, annex) == 0)

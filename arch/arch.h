@@ -27,6 +27,18 @@ struct arch_feature {
 	const char *xml;
 };
 
+/* The register file of the machine the server runs on and the target
+ * description that names it. Machines of one architecture differ (XSAVE
+ * components, SVE vector length, PAC, MTE...), so the architecture's probe
+ * lays it out at run time from what the CPU and kernel report. */
+struct arch_regfile {
+	const struct arch_feature *features;  /* features[0] is "target.xml" */
+	size_t nfeatures;
+	const struct arch_reg *regs;          /* index = gdb regnum */
+	size_t nregs;
+	size_t size;                          /* bytes of the raw block */
+};
+
 enum hw_point_type {
 	HW_EXEC = 1,        /* Z1 */
 	HW_WRITE = 2,       /* Z2 */
@@ -51,14 +63,11 @@ enum trap_cause {
 struct arch_ops {
 	const char *name;              /* "x86_64", "aarch64", "arm" */
 
-	/* Target description. features[0] is "target.xml". */
-	const struct arch_feature *features;
-	size_t nfeatures;
+	/* Lay out RF for this machine's CPU and kernel. Called once, by
+	 * arch_init(), before any inferior exists (it may fork a probe child);
+	 * returns 0, or -1 with a message on stderr. */
+	int (*probe)(struct arch_regfile *rf);
 
-	/* Register layout. */
-	const struct arch_reg *regs;
-	size_t nregs;
-	size_t regs_size;              /* bytes of the raw block */
 	int pc_regno;
 	const int *expedite;           /* regnums sent in T replies, -1 ended */
 
@@ -124,11 +133,16 @@ struct arch_ops {
 };
 
 extern const struct arch_ops the_arch;
+/* This machine's register file: valid after arch_init(). */
+extern struct arch_regfile the_regfile;
+
+/* Probe the machine once (later calls return the first result). */
+int arch_init(void);
 
 /* Helpers shared by the architecture files. */
-uint64_t arch_reg_get(const struct arch_ops *a, const uint8_t *regs, int regno);
-void arch_reg_set(const struct arch_ops *a, uint8_t *regs, int regno, uint64_t value);
-int arch_regno(const struct arch_ops *a, const char *name);
-const char *arch_feature(const struct arch_ops *a, const char *annex);
+uint64_t arch_reg_get(const struct arch_regfile *rf, const uint8_t *regs, int regno);
+void arch_reg_set(const struct arch_regfile *rf, uint8_t *regs, int regno, uint64_t value);
+int arch_regno(const struct arch_regfile *rf, const char *name);
+const char *arch_feature(const struct arch_regfile *rf, const char *annex);
 
 #endif

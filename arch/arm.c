@@ -740,13 +740,20 @@ static enum disasm_isa arm_disasm_isa(const uint8_t *regs)
 	return (cpsr & 0x20) ? DISASM_T32 : DISASM_A32;
 }
 
+/* This file's register file is the same on every machine it runs on. */
+static int arm_probe(struct arch_regfile *rf)
+{
+	rf->features = arm_features;
+	rf->nfeatures = sizeof arm_features / sizeof arm_features[0];
+	rf->regs = arm_regs;
+	rf->nregs = R_COUNT;
+	rf->size = ARM_REGS_SIZE;
+	return 0;
+}
+
 const struct arch_ops the_arch = {
 	.name = "arm",
-	.features = arm_features,
-	.nfeatures = sizeof arm_features / sizeof arm_features[0],
-	.regs = arm_regs,
-	.nregs = R_COUNT,
-	.regs_size = ARM_REGS_SIZE,
+	.probe = arm_probe,
 	.pc_regno = R_PC,
 	.expedite = arm_expedite,
 	.fetch_regs = arm_fetch_regs,

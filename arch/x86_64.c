@@ -587,13 +587,20 @@ static enum disasm_isa x86_disasm_isa(const uint8_t *regs)
 	return DISASM_X86_64;
 }
 
+/* This file's register file is the same on every machine it runs on. */
+static int x86_probe(struct arch_regfile *rf)
+{
+	rf->features = x86_features;
+	rf->nfeatures = sizeof x86_features / sizeof x86_features[0];
+	rf->regs = x86_regs;
+	rf->nregs = R_COUNT;
+	rf->size = X86_REGS_SIZE;
+	return 0;
+}
+
 const struct arch_ops the_arch = {
 	.name = "x86_64",
-	.features = x86_features,
-	.nfeatures = sizeof x86_features / sizeof x86_features[0],
-	.regs = x86_regs,
-	.nregs = R_COUNT,
-	.regs_size = X86_REGS_SIZE,
+	.probe = x86_probe,
 	.pc_regno = R_RIP,
 	.expedite = x86_expedite,
 	.fetch_regs = x86_fetch_regs,

@@ -104,8 +104,8 @@ static uint64_t emulated_pc(struct thread *th, uint64_t pc)
 	if (strcmp(the_arch.name, "arm") != 0)
 		return pc;
 	uint8_t *regs = thread_regs(th);
-	int cpsr = arch_regno(&the_arch, "cpsr");
-	if (regs && cpsr >= 0 && (arch_reg_get(&the_arch, regs, cpsr) & (1u << 5)))
+	int cpsr = arch_regno(&the_regfile, "cpsr");
+	if (regs && cpsr >= 0 && (arch_reg_get(&the_regfile, regs, cpsr) & (1u << 5)))
 		pc |= 1;
 	return pc;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "arch/arch.h"
 #include "server/btrace.h"
 #include "server/replay.h"
 #include "server/server.h"
@@ -251,6 +252,9 @@ int main(int argc, char **argv)
 	debug_target = opts.debug;
 	target_settings.stdio_connection = strcmp(opts.comm, "-") == 0;
 	signal(SIGPIPE, SIG_IGN);
+	/* Before any inferior: the probe may fork a child of its own. */
+	if (arch_init() < 0)
+		return 1;
 	if (target_init() < 0) {
 		perror("csgdbserver: signalfd");
 		return 1;

@@ -179,7 +179,7 @@ static void format_stop_reply(struct session *s, const struct stop_event *ev, st
 	uint8_t *regs = t ? thread_regs(t) : NULL;
 	if (regs) {
 		for (const int *e = the_arch.expedite; *e >= 0; e++) {
-			const struct arch_reg *reg = &the_arch.regs[*e];
+			const struct arch_reg *reg = &the_regfile.regs[*e];
 			buf_printf(r, "%02x:", *e);
 			buf_hex(r, regs + reg->offset, reg->size);
 			buf_putc(r, ';');
@@ -552,7 +552,7 @@ static void handle_g(void *ctx, const char *a, size_t n, struct buf *reply)
 		 * Zeros, as gdbserver sends, let gdb resume it and hear of its
 		 * death (an E reply or 'x's stop gdb short: "PC register is
 		 * not available"). */
-		for (size_t i = 0; i < 2 * the_arch.regs_size; i++)
+		for (size_t i = 0; i < 2 * the_regfile.size; i++)
 			buf_putc(reply, '0');
 		return;
 	}
@@ -560,14 +560,14 @@ static void handle_g(void *ctx, const char *a, size_t n, struct buf *reply)
 		reply_error(reply, 1);
 		return;
 	}
-	buf_hex(reply, regs, the_arch.regs_size);
+	buf_hex(reply, regs, the_regfile.size);
 }
 
 static void handle_G(void *ctx, const char *a, size_t n, struct buf *reply)
 {
 	struct thread *t = general_thread(ctx);
 	uint8_t *regs = t ? thread_regs(t) : NULL;
-	if (!regs || n > 2 * the_arch.regs_size || hex_decode(a, n, regs) < 0 ||
+	if (!regs || n > 2 * the_regfile.size || hex_decode(a, n, regs) < 0 ||
 	    thread_store_regs(t) < 0) {
 		if (t)
 			t->regs_valid = false;
@@ -582,12 +582,12 @@ static void handle_p(void *ctx, const char *a, size_t n, struct buf *reply)
 	const char *p = a, *end = a + n;
 	uint64_t regno;
 	struct thread *t = general_thread(ctx);
-	if (!hex_parse_u64(&p, end, &regno) || p != end || regno >= the_arch.nregs || !t) {
+	if (!hex_parse_u64(&p, end, &regno) || p != end || regno >= the_regfile.nregs || !t) {
 		reply_error(reply, 1);
 		return;
 	}
 	uint8_t *regs = thread_regs(t);
-	const struct arch_reg *r = &the_arch.regs[regno];
+	const struct arch_reg *r = &the_regfile.regs[regno];
 	if (!regs && errno == ESRCH) {
 		for (size_t i = 0; i < 2u * r->size; i++)
 			buf_putc(reply, '0');   /* killed from outside: see handle_g */
@@ -605,11 +605,11 @@ static void handle_P(void *ctx, const char *a, size_t n, struct buf *reply)
 	const char *p = a, *end = a + n;
 	uint64_t regno;
 	struct thread *t = general_thread(ctx);
-	if (!hex_parse_u64_sep(&p, end, '=', &regno) || regno >= the_arch.nregs || !t) {
+	if (!hex_parse_u64_sep(&p, end, '=', &regno) || regno >= the_regfile.nregs || !t) {
 		reply_error(reply, 1);
 		return;
 	}
-	const struct arch_reg *r = &the_arch.regs[regno];
+	const struct arch_reg *r = &the_regfile.regs[regno];
 	uint8_t *regs = thread_regs(t);
 	if (!regs || (size_t)(end - p) != 2u * r->size ||
 	    hex_decode(p, (size_t)(end - p), regs + r->offset) < 0 || thread_store_regs(t) < 0) {
@@ -1603,7 +1603,7 @@ static void handle_xfer_features(void *ctx, const char *a, size_t n, struct buf 
 		reply_error(reply, 1);
 		return;
 	}
-	const char *xml = arch_feature(&the_arch, annex);
+	const char *xml = arch_feature(&the_regfile, annex);
 	if (!xml) {
 		reply_error_msg(reply, "No such target description file.");
 		return;

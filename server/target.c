@@ -113,7 +113,10 @@ static struct thread *add_thread(struct process *p, pid_t tid)
 	t->proc = p;
 	/* Every caller has waited for its stop; the hook may look at it. */
 	t->stopped = true;
-	t->regs = calloc(1, the_arch.regs_size);
+	/* Unit tests drive the target without main(): probe on first use. */
+	if (arch_init() < 0)
+		abort();
+	t->regs = calloc(1, the_regfile.size);
 	if (!t->regs)
 		abort();
 	struct thread **tail = &p->threads;

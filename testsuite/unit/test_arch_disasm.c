@@ -101,12 +101,12 @@ static ssize_t fake_mem(void *ctx, bool write, uint64_t addr, void *buf, size_t 
 
 static uint64_t reg(const uint8_t *regs, const char *name)
 {
-	return arch_reg_get(&the_arch, regs, arch_regno(&the_arch, name));
+	return arch_reg_get(&the_regfile, regs, arch_regno(&the_regfile, name));
 }
 
 static void set(uint8_t *regs, const char *name, uint64_t v)
 {
-	arch_reg_set(&the_arch, regs, arch_regno(&the_arch, name), v);
+	arch_reg_set(&the_regfile, regs, arch_regno(&the_regfile, name), v);
 }
 
 static void test_x86_emulation(void)
@@ -114,7 +114,7 @@ static void test_x86_emulation(void)
 	if (strcmp(the_arch.name, "x86_64") != 0 || !the_arch.emulate_branch)
 		return;
 	uint8_t regs[4096];
-	CHECK(the_arch.regs_size <= sizeof regs);
+	CHECK(the_regfile.size <= sizeof regs);
 	memset(regs, 0, sizeof regs);
 	set(regs, "rip", 0x1000);
 	set(regs, "rsp", STACK_BASE + 32);
@@ -164,7 +164,7 @@ static void test_a64_emulation(void)
 	if (strcmp(the_arch.name, "aarch64") != 0 || !the_arch.emulate_branch)
 		return;
 	uint8_t regs[4096];
-	CHECK(the_arch.regs_size <= sizeof regs);
+	CHECK(the_regfile.size <= sizeof regs);
 	memset(regs, 0, sizeof regs);
 	set(regs, "pc", 0x1000);
 	uint8_t bne[] = {0x01, 0x01, 0x00, 0x54};    /* b.ne +0x20 */
@@ -333,6 +333,7 @@ static void test_arm_step_targets(void)
 
 int main(void)
 {
+	CHECK(arch_init() == 0);
 	const char *why;
 	if (!disasm_available(&why)) {
 		printf("test_arch_disasm: libcapstone missing: %s\n", why);

@@ -122,7 +122,8 @@ static enum trap_cause cause_of(pid_t pid, const struct hw_point *pts, size_t n,
 static void test_traced(pid_t pid, const struct per_arch *pa, int mem)
 {
 	const struct arch_ops *a = &the_arch;
-	uint8_t *regs = calloc(1, a->regs_size), *orig = calloc(1, a->regs_size);
+	const struct arch_regfile *rf = &the_regfile;
+	uint8_t *regs = calloc(1, rf->size), *orig = calloc(1, rf->size);
 	if (!regs || !orig) {
 		CHECK(!"out of memory");
 		goto out;
@@ -131,17 +132,17 @@ static void test_traced(pid_t pid, const struct per_arch *pa, int mem)
 	/* Registers: read, scribble on a scratch one, read back. */
 	CHECK(a->fetch_regs(pid, orig) == 0);
 	CHECK(a->get_pc(orig) != 0);
-	int sp = arch_regno(a, pa->sp_reg), scratch = arch_regno(a, pa->scratch_reg);
+	int sp = arch_regno(rf, pa->sp_reg), scratch = arch_regno(rf, pa->scratch_reg);
 	CHECK(sp >= 0 && scratch >= 0);
 	if (sp < 0 || scratch < 0)
 		goto out;
-	CHECK(arch_reg_get(a, orig, sp) != 0);
-	memcpy(regs, orig, a->regs_size);
-	const struct arch_reg *s = &a->regs[scratch];
+	CHECK(arch_reg_get(rf, orig, sp) != 0);
+	memcpy(regs, orig, rf->size);
+	const struct arch_reg *s = &rf->regs[scratch];
 	for (unsigned i = 0; i < s->size; i++)
 		regs[s->offset + i] = (uint8_t)(0xa5 ^ i);
 	CHECK(a->store_regs(pid, regs) == 0);
-	uint8_t *back = calloc(1, a->regs_size);
+	uint8_t *back = calloc(1, rf->size);
 	CHECK(back && a->fetch_regs(pid, back) == 0);
 	if (back) {
 		CHECK_MEM(back + s->offset, regs + s->offset, s->size);
@@ -215,6 +216,7 @@ out:
 
 int main(void)
 {
+	CHECK(arch_init() == 0);
 	const struct per_arch *pa = NULL;
 	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
 		if (strcmp(table[i].arch, the_arch.name) == 0)
@@ -224,7 +226,7 @@ int main(void)
 		return check_done("test_arch_ptrace");
 
 	/* Not our tracee: every call fails cleanly. */
-	uint8_t *regs = calloc(1, the_arch.regs_size);
+	uint8_t *regs = calloc(1, the_regfile.size);
 	CHECK(regs && the_arch.fetch_regs(getpid(), regs) == -1);
 	free(regs);
 

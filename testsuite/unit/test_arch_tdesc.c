@@ -197,39 +197,43 @@ static void check_feature_types(const char *annex, const struct doc *d)
 int main(void)
 {
 	const struct arch_ops *a = &the_arch;
-	CHECK(a->nfeatures >= 2);
-	CHECK(a->nregs > 0 && a->nregs <= MAX_REGS);
-	CHECK_STR(a->features[0].annex, "target.xml");
-	for (size_t i = 0; i < a->nfeatures; i++) {
-		CHECK(arch_feature(a, a->features[i].annex) == a->features[i].xml);
-		for (size_t j = i + 1; j < a->nfeatures; j++)
-			CHECK(strcmp(a->features[i].annex, a->features[j].annex) != 0);
+	const struct arch_regfile *rf = &the_regfile;
+	CHECK(arch_init() == 0);
+	if (!rf->nregs)
+		return check_done("test_arch_tdesc");
+	CHECK(rf->nfeatures >= 2);
+	CHECK(rf->nregs > 0 && rf->nregs <= MAX_REGS);
+	CHECK_STR(rf->features[0].annex, "target.xml");
+	for (size_t i = 0; i < rf->nfeatures; i++) {
+		CHECK(arch_feature(rf, rf->features[i].annex) == rf->features[i].xml);
+		for (size_t j = i + 1; j < rf->nfeatures; j++)
+			CHECK(strcmp(rf->features[i].annex, rf->features[j].annex) != 0);
 	}
-	CHECK(arch_feature(a, "no-such.xml") == NULL);
+	CHECK(arch_feature(rf, "no-such.xml") == NULL);
 	/* A table shorter than its count leaves zeroed entries behind. */
-	for (size_t i = 0; i < a->nregs; i++)
-		if (!a->regs[i].name) {
+	for (size_t i = 0; i < rf->nregs; i++)
+		if (!rf->regs[i].name) {
 			fprintf(stderr, "register %zu has no name\n", i);
-			CHECK(a->regs[i].name != NULL);
+			CHECK(rf->regs[i].name != NULL);
 			return check_done("test_arch_tdesc");
 		}
 
 	/* target.xml: a target naming the architecture and OS, including the
 	 * other files, each of them once. */
 	static struct doc target, feature;
-	CHECK(parse("target.xml", a->features[0].xml, &target));
+	CHECK(parse("target.xml", rf->features[0].xml, &target));
 	CHECK_STR(target.root, "target");
 	CHECK(target.architecture[0] != '\0');
 	CHECK_STR(target.osabi, "GNU/Linux");
-	CHECK(target.nincludes == a->nfeatures - 1);
+	CHECK(target.nincludes == rf->nfeatures - 1);
 	bool included[16] = {false};
-	for (size_t i = 1; i < a->nfeatures && i < 16; i++)
+	for (size_t i = 1; i < rf->nfeatures && i < 16; i++)
 		for (size_t k = 0; k < target.nincludes; k++)
-			if (strcmp(target.includes[k], a->features[i].annex) == 0)
+			if (strcmp(target.includes[k], rf->features[i].annex) == 0)
 				included[i] = true;
-	for (size_t i = 1; i < a->nfeatures && i < 16; i++) {
+	for (size_t i = 1; i < rf->nfeatures && i < 16; i++) {
 		if (!included[i])
-			fprintf(stderr, "%s is not included by target.xml\n", a->features[i].annex);
+			fprintf(stderr, "%s is not included by target.xml\n", rf->features[i].annex);
 		CHECK(included[i]);
 	}
 
@@ -242,7 +246,7 @@ int main(void)
 	bool have_core = false;
 	for (size_t k = 0; k < target.nincludes; k++) {
 		const char *annex = target.includes[k];
-		const char *xml = arch_feature(a, annex);
+		const char *xml = arch_feature(rf, annex);
 		CHECK(xml != NULL);
 		if (!xml)
 			continue;
@@ -273,15 +277,15 @@ int main(void)
 
 	/* Every declared register is the table's entry of that number, and
 	 * every entry the XML does not declare is an empty gap. */
-	CHECK((size_t)next == a->nregs);
+	CHECK((size_t)next == rf->nregs);
 	for (size_t i = 0; i < ndeclared; i++) {
 		const struct xml_reg *x = &declared[i];
-		if ((size_t)x->regnum >= a->nregs) {
+		if ((size_t)x->regnum >= rf->nregs) {
 			fprintf(stderr, "XML register %s (%ld) is past the table\n", x->name, x->regnum);
-			CHECK((size_t)x->regnum < a->nregs);
+			CHECK((size_t)x->regnum < rf->nregs);
 			continue;
 		}
-		const struct arch_reg *r = &a->regs[x->regnum];
+		const struct arch_reg *r = &rf->regs[x->regnum];
 		if (strcmp(r->name, x->name) != 0 || (unsigned)r->size * 8 != x->bitsize)
 			fprintf(stderr, "regnum %ld: XML %s/%u bits, table %s/%u bytes\n",
 				x->regnum, x->name, x->bitsize, r->name, (unsigned)r->size);
@@ -289,22 +293,22 @@ int main(void)
 		CHECK((unsigned)r->size * 8 == x->bitsize);
 	}
 	size_t gaps = 0;
-	for (size_t i = 0; i < a->nregs && i < MAX_REGS; i++) {
+	for (size_t i = 0; i < rf->nregs && i < MAX_REGS; i++) {
 		if (numbered[i])
 			continue;
 		gaps++;
-		CHECK(a->regs[i].size == 0);
-		CHECK(!a->regs[i].in_g);
-		CHECK(a->regs[i].name[0] == '\0');
+		CHECK(rf->regs[i].size == 0);
+		CHECK(!rf->regs[i].in_g);
+		CHECK(rf->regs[i].name[0] == '\0');
 	}
-	CHECK(ndeclared + gaps == a->nregs);
+	CHECK(ndeclared + gaps == rf->nregs);
 
 	/* The raw block: registers back to back in gdb's order, the 'g' ones
 	 * first, so that 'g' is a prefix of it. */
 	size_t off = 0;
 	bool past_g = false;
-	for (size_t i = 0; i < a->nregs; i++) {
-		const struct arch_reg *r = &a->regs[i];
+	for (size_t i = 0; i < rf->nregs; i++) {
+		const struct arch_reg *r = &rf->regs[i];
 		if (r->size == 0)
 			continue;
 		if (r->offset != off)
@@ -315,26 +319,26 @@ int main(void)
 			past_g = true;
 		CHECK(!(past_g && r->in_g));
 		for (size_t j = 0; j < i; j++)
-			CHECK(strcmp(a->regs[j].name, r->name) != 0);
+			CHECK(strcmp(rf->regs[j].name, r->name) != 0);
 	}
-	CHECK(off == a->regs_size);
+	CHECK(off == rf->size);
 
 	/* The pc is what gdb calls it and get_pc/set_pc touch only it. */
-	CHECK(a->pc_regno >= 0 && (size_t)a->pc_regno < a->nregs);
-	const struct arch_reg *pc = &a->regs[a->pc_regno];
+	CHECK(a->pc_regno >= 0 && (size_t)a->pc_regno < rf->nregs);
+	const struct arch_reg *pc = &rf->regs[a->pc_regno];
 	CHECK(strcmp(pc->name, "pc") == 0 || strcmp(pc->name, "rip") == 0);
 	CHECK(pc->size == 4 || pc->size == 8);
-	CHECK(arch_regno(a, pc->name) == a->pc_regno);
-	uint8_t *block = calloc(1, a->regs_size), *zero = calloc(1, a->regs_size);
+	CHECK(arch_regno(rf, pc->name) == a->pc_regno);
+	uint8_t *block = calloc(1, rf->size), *zero = calloc(1, rf->size);
 	CHECK(block && zero);
 	if (block && zero) {
 		uint64_t want = pc->size == 8 ? 0x0000fffe12345678ull : 0x12345678u;
 		a->set_pc(block, want);
 		CHECK(a->get_pc(block) == want);
-		CHECK(arch_reg_get(a, block, a->pc_regno) == want);
+		CHECK(arch_reg_get(rf, block, a->pc_regno) == want);
 		a->set_pc(block, 0);
-		CHECK(memcmp(block, zero, a->regs_size) == 0);
-		arch_reg_set(a, block, a->pc_regno, 0x1000);
+		CHECK(memcmp(block, zero, rf->size) == 0);
+		arch_reg_set(rf, block, a->pc_regno, 0x1000);
 		CHECK(a->get_pc(block) == 0x1000);
 	}
 	free(block);
@@ -344,20 +348,20 @@ int main(void)
 	 * and the -1 within the table's size. */
 	size_t nexp = 0;
 	bool exp_pc = false;
-	while (nexp <= a->nregs && a->expedite[nexp] != -1) {
+	while (nexp <= rf->nregs && a->expedite[nexp] != -1) {
 		int r = a->expedite[nexp];
-		CHECK(r >= 0 && (size_t)r < a->nregs);
-		if (r >= 0 && (size_t)r < a->nregs)
-			CHECK(a->regs[r].size > 0);
+		CHECK(r >= 0 && (size_t)r < rf->nregs);
+		if (r >= 0 && (size_t)r < rf->nregs)
+			CHECK(rf->regs[r].size > 0);
 		for (size_t j = 0; j < nexp; j++)
 			CHECK(a->expedite[j] != r);
 		exp_pc |= r == a->pc_regno;
 		nexp++;
 	}
-	CHECK(nexp <= a->nregs);
+	CHECK(nexp <= rf->nregs);
 	CHECK(exp_pc);
 
 	printf("%s: %zu registers (%zu gaps), %zu bytes, %zu feature files\n",
-	       a->name, ndeclared, gaps, a->regs_size, a->nfeatures);
+	       a->name, ndeclared, gaps, rf->size, rf->nfeatures);
 	return check_done("test_arch_tdesc");
 }
