@@ -46,7 +46,7 @@ endif
 # protocol <- arch, etm <- server. The two mains are left out.
 MAINS          := server/main.c etm/cstrace.c
 PROTOCOL_SRCS  := $(wildcard protocol/*.c)
-ARCH_SRCS      := arch/arch.c arch/$(ARCH).c arch/disasm.c
+ARCH_SRCS      := arch/arch.c arch/$(ARCH).c $(wildcard arch/$(ARCH)-*.c) arch/disasm.c
 ETM_SRCS       := $(filter-out $(MAINS),$(wildcard etm/*.c))
 SERVER_SRCS    := $(filter-out $(MAINS),$(wildcard server/*.c))
 objs = $(patsubst %.c,$(BUILD)/%.o,$(1))

@@ -1,62 +1,30 @@
-/* AArch64 Linux: registers, target description, BRK, NT_ARM_HW_BREAK/WATCH. */
+/* AArch64 Linux: registers (SVE, PAC, MTE, TLS as the machine has them:
+ * arch/aarch64-regfile.c lays them out), BRK, NT_ARM_HW_BREAK/WATCH, MTE tags. */
 #include "arch/aarch64.h"
 
 #include <capstone/capstone.h>
 
 #include <elf.h>
 #include <errno.h>
+#include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/auxv.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 /* After <sys/ptrace.h>: both name the PTRACE_* requests. */
 #include <asm/ptrace.h>
 
-#include "arch/aarch64-tdesc.inc"
+/* This machine's register file, laid out by a64_probe. */
+static struct a64_regfile a64;
+#define OFF(regno) (a64.regs[(regno)].offset)
 
-static const char tdesc_target[] =
-	"<?xml version=\"1.0\"?>\n"
-	"<!DOCTYPE target SYSTEM \"gdb-target.dtd\">\n"
-	"<target>\n"
-	"  <architecture>aarch64</architecture>\n"
-	"  <osabi>GNU/Linux</osabi>\n"
-	"  <xi:include href=\"aarch64-core.xml\"/>\n"
-	"  <xi:include href=\"aarch64-fpu.xml\"/>\n"
-	"</target>\n";
-
-static const struct arch_feature a64_features[] = {
-	{"target.xml", tdesc_target},
-	{"aarch64-core.xml", tdesc_aarch64_core},
-	{"aarch64-fpu.xml", tdesc_aarch64_fpu},
-};
-
-/* gdb register numbers of the description above. */
-enum {
-	R_X0, R_X29 = 29, R_X30, R_SP, R_PC, R_CPSR,
-	R_V0, R_FPSR = R_V0 + 32, R_FPCR, R_COUNT
-};
-
-#define OFF_V0 268      /* 33 eight-byte registers, then the 4-byte cpsr */
-#define OFF_FPSR (OFF_V0 + 32 * 16)
-#define A64_REGS_SIZE (OFF_FPSR + 8)
-
-#define X(n) {"x" #n, 8, 8 * (n), true}
-#define V(n) {"v" #n, 16, OFF_V0 + 16 * (n), true}
-static const struct arch_reg a64_regs[R_COUNT] = {
-	X(0), X(1), X(2), X(3), X(4), X(5), X(6), X(7), X(8), X(9),
-	X(10), X(11), X(12), X(13), X(14), X(15), X(16), X(17), X(18), X(19),
-	X(20), X(21), X(22), X(23), X(24), X(25), X(26), X(27), X(28), X(29),
-	X(30),
-	{"sp", 8, 248, true}, {"pc", 8, 256, true}, {"cpsr", 4, 264, true},
-	V(0), V(1), V(2), V(3), V(4), V(5), V(6), V(7), V(8), V(9),
-	V(10), V(11), V(12), V(13), V(14), V(15), V(16), V(17), V(18), V(19),
-	V(20), V(21), V(22), V(23), V(24), V(25), V(26), V(27), V(28), V(29),
-	V(30), V(31),
-	{"fpsr", 4, OFF_FPSR, true}, {"fpcr", 4, OFF_FPSR + 4, true},
-};
-
-/* As gdbserver: frame pointer, stack pointer, pc. */
-static const int a64_expedite[] = {R_X29, R_SP, R_PC, -1};
+/* An NT_ARM_SVE image at the longest vector length there is. */
+static uint8_t sve_img[SVE_PT_SIZE(A64_MAX_VQ, SVE_PT_REGS_SVE)];
 
 static int getregset(pid_t tid, int note, void *data, size_t size)
 {
@@ -70,35 +38,45 @@ static int setregset(pid_t tid, int note, void *data, size_t size)
 	return ptrace(PTRACE_SETREGSET, tid, note, &iov) < 0 ? -1 : 0;
 }
 
-static int a64_fetch_regs(pid_t tid, uint8_t *regs)
-{
-	struct user_pt_regs gp;
-	struct user_fpsimd_state fp;
-	if (getregset(tid, NT_PRSTATUS, &gp, sizeof gp) < 0 ||
-	    getregset(tid, NT_FPREGSET, &fp, sizeof fp) < 0)
-		return -1;
-	memset(regs, 0, A64_REGS_SIZE);
-	memcpy(regs, gp.regs, sizeof gp.regs);
-	memcpy(regs + a64_regs[R_SP].offset, &gp.sp, 8);
-	memcpy(regs + a64_regs[R_PC].offset, &gp.pc, 8);
-	uint32_t cpsr = (uint32_t)gp.pstate;
-	memcpy(regs + a64_regs[R_CPSR].offset, &cpsr, 4);
-	memcpy(regs + OFF_V0, fp.vregs, sizeof fp.vregs);
-	memcpy(regs + a64_regs[R_FPSR].offset, &fp.fpsr, 4);
-	memcpy(regs + a64_regs[R_FPCR].offset, &fp.fpcr, 4);
-	return 0;
-}
-
 static int a64_fetch_gp_regs(pid_t tid, uint8_t *regs)
 {
 	struct user_pt_regs gp;
 	if (getregset(tid, NT_PRSTATUS, &gp, sizeof gp) < 0)
 		return -1;
 	memcpy(regs, gp.regs, sizeof gp.regs);
-	memcpy(regs + a64_regs[R_SP].offset, &gp.sp, 8);
-	memcpy(regs + a64_regs[R_PC].offset, &gp.pc, 8);
+	memcpy(regs + OFF(A64_SP), &gp.sp, 8);
+	memcpy(regs + OFF(A64_PC), &gp.pc, 8);
 	uint32_t cpsr = (uint32_t)gp.pstate;
-	memcpy(regs + a64_regs[R_CPSR].offset, &cpsr, 4);
+	memcpy(regs + OFF(A64_CPSR), &cpsr, 4);
+	return 0;
+}
+
+static int a64_fetch_regs(pid_t tid, uint8_t *regs)
+{
+	memset(regs, 0, a64.rf.size);
+	if (a64_fetch_gp_regs(tid, regs) < 0)
+		return -1;
+	if (a64.f.vq) {
+		if (getregset(tid, NT_ARM_SVE, sve_img, sizeof sve_img) < 0 ||
+		    a64_sve_to_regs(&a64, sve_img, sizeof sve_img, regs) < 0)
+			return -1;
+	} else {
+		struct user_fpsimd_state fp;
+		if (getregset(tid, NT_FPREGSET, &fp, sizeof fp) < 0)
+			return -1;
+		memcpy(regs + OFF(A64_V0), fp.vregs, sizeof fp.vregs);
+		memcpy(regs + OFF(a64.fpsr), &fp.fpsr, 4);
+		memcpy(regs + OFF(a64.fpsr + 1), &fp.fpcr, 4);
+	}
+	/* The optional sets read as zero when the kernel refuses them, as
+	 * gdbserver disables a register set that fails: the rest still works. */
+	uint64_t w[2];
+	if (a64.pauth_dmask >= 0 && getregset(tid, NT_ARM_PAC_MASK, w, 16) == 0)
+		memcpy(regs + OFF(a64.pauth_dmask), w, 16);
+	if (a64.tag_ctl >= 0 && getregset(tid, NT_ARM_TAGGED_ADDR_CTRL, w, 8) == 0)
+		memcpy(regs + OFF(a64.tag_ctl), w, 8);
+	if (a64.tpidr >= 0 && getregset(tid, NT_ARM_TLS, w, 8 * a64.f.tls) == 0)
+		memcpy(regs + OFF(a64.tpidr), w, 8 * a64.f.tls);
 	return 0;
 }
 
@@ -107,10 +85,10 @@ static int a64_fetch_gp_regs(pid_t tid, uint8_t *regs)
 static void a64_pack_gp(struct user_pt_regs *gp, const uint8_t *regs)
 {
 	memcpy(gp->regs, regs, sizeof gp->regs);
-	memcpy(&gp->sp, regs + a64_regs[R_SP].offset, 8);
-	memcpy(&gp->pc, regs + a64_regs[R_PC].offset, 8);
+	memcpy(&gp->sp, regs + OFF(A64_SP), 8);
+	memcpy(&gp->pc, regs + OFF(A64_PC), 8);
 	uint32_t cpsr;
-	memcpy(&cpsr, regs + a64_regs[R_CPSR].offset, 4);
+	memcpy(&cpsr, regs + OFF(A64_CPSR), 4);
 	gp->pstate = (gp->pstate & ~(uint64_t)0xffffffff) | cpsr;
 }
 
@@ -123,21 +101,55 @@ static int a64_store_gp_regs(pid_t tid, const uint8_t *regs)
 	return setregset(tid, NT_PRSTATUS, &gp, sizeof gp);
 }
 
+static int store_fp(pid_t tid, const uint8_t *regs)
+{
+	if (a64.f.vq) {
+		if (getregset(tid, NT_ARM_SVE, sve_img, sizeof sve_img) < 0)
+			return -1;
+		ssize_t n = a64_sve_from_regs(&a64, regs, sve_img, sizeof sve_img);
+		return n < 0 ? -1 : setregset(tid, NT_ARM_SVE, sve_img, (size_t)n);
+	}
+	struct user_fpsimd_state fp;
+	if (getregset(tid, NT_FPREGSET, &fp, sizeof fp) < 0)
+		return -1;
+	memcpy(fp.vregs, regs + OFF(A64_V0), sizeof fp.vregs);
+	memcpy(&fp.fpsr, regs + OFF(a64.fpsr), 4);
+	memcpy(&fp.fpcr, regs + OFF(a64.fpsr + 1), 4);
+	return setregset(tid, NT_FPREGSET, &fp, sizeof fp);
+}
+
+/* An optional set written only when the block changed it, so a kernel
+ * that refuses the set fails only a write that asks for it. */
+static int store_changed(pid_t tid, int note, int regno, size_t size, const uint8_t *regs)
+{
+	uint64_t w[2] = {0, 0};
+	if (regno < 0)
+		return 0;
+	if (getregset(tid, note, w, size) < 0)
+		memset(w, 0, sizeof w);   /* what a64_fetch_regs showed */
+	if (memcmp(w, regs + OFF(regno), size) == 0)
+		return 0;
+	memcpy(w, regs + OFF(regno), size);
+	return setregset(tid, note, w, size);
+}
+
 /* Read, modify, write: keeps what the block does not hold (the upper half
- * of pstate, the reserved words) as the kernel has it. */
+ * of pstate, the reserved words, lanes of a longer vector) as the kernel
+ * has it. */
 static int a64_store_regs(pid_t tid, const uint8_t *regs)
 {
-	struct user_pt_regs gp;
-	struct user_fpsimd_state fp;
-	if (getregset(tid, NT_PRSTATUS, &gp, sizeof gp) < 0 ||
-	    getregset(tid, NT_FPREGSET, &fp, sizeof fp) < 0)
+	uint64_t pac[2];
+	/* The PAC masks are the kernel's, read-only: refuse a change before
+	 * anything is written (gdbserver drops it silently). */
+	if (a64.pauth_dmask >= 0 && getregset(tid, NT_ARM_PAC_MASK, pac, 16) == 0 &&
+	    memcmp(pac, regs + OFF(a64.pauth_dmask), 16) != 0) {
+		errno = EPERM;
 		return -1;
-	a64_pack_gp(&gp, regs);
-	memcpy(fp.vregs, regs + OFF_V0, sizeof fp.vregs);
-	memcpy(&fp.fpsr, regs + a64_regs[R_FPSR].offset, 4);
-	memcpy(&fp.fpcr, regs + a64_regs[R_FPCR].offset, 4);
-	if (setregset(tid, NT_PRSTATUS, &gp, sizeof gp) < 0 ||
-	    setregset(tid, NT_FPREGSET, &fp, sizeof fp) < 0)
+	}
+	if (a64_store_gp_regs(tid, regs) < 0 || store_fp(tid, regs) < 0)
+		return -1;
+	if (store_changed(tid, NT_ARM_TAGGED_ADDR_CTRL, a64.tag_ctl, 8, regs) < 0 ||
+	    store_changed(tid, NT_ARM_TLS, a64.tpidr, 8 * a64.f.tls, regs) < 0)
 		return -1;
 	return 0;
 }
@@ -145,13 +157,13 @@ static int a64_store_regs(pid_t tid, const uint8_t *regs)
 static uint64_t a64_get_pc(const uint8_t *regs)
 {
 	uint64_t pc;
-	memcpy(&pc, regs + a64_regs[R_PC].offset, 8);
+	memcpy(&pc, regs + OFF(A64_PC), 8);
 	return pc;
 }
 
 static void a64_set_pc(uint8_t *regs, uint64_t pc)
 {
-	memcpy(regs + a64_regs[R_PC].offset, &pc, 8);
+	memcpy(regs + OFF(A64_PC), &pc, 8);
 }
 
 /* gdb asks for kind 4: BRK #0, little-endian. */
@@ -375,7 +387,7 @@ static enum trap_cause a64_trap_cause(pid_t tid, const siginfo_t *si,
 static long a64_syscall_number(const uint8_t *regs)
 {
 	int64_t nr;
-	memcpy(&nr, regs + a64_regs[8].offset, 8);
+	memcpy(&nr, regs + OFF(8), 8);
 	return (long)nr;
 }
 
@@ -390,7 +402,7 @@ static int a64_insn_length(const uint8_t *code, size_t avail, const uint8_t *reg
 static uint64_t xreg(const uint8_t *regs, int n)
 {
 	uint64_t v;
-	memcpy(&v, regs + a64_regs[n].offset, 8);
+	memcpy(&v, regs + OFF(n), 8);
 	return v;
 }
 
@@ -439,7 +451,7 @@ static bool a64_emulate_branch(const uint8_t *code, size_t avail, uint8_t *regs,
 			       ssize_t (*mem)(void *, bool, uint64_t, void *, size_t), void *ctx)
 {
 	(void)mem; (void)ctx;
-	uint64_t pc = xreg(regs, R_PC), next = pc + 4, target, v;
+	uint64_t pc = xreg(regs, A64_PC), next = pc + 4, target, v;
 	const cs_insn *in = disasm_raw(DISASM_A64, code, avail, pc);
 	if (!in)
 		return false;
@@ -451,7 +463,7 @@ static bool a64_emulate_branch(const uint8_t *code, size_t avail, uint8_t *regs,
 	case ARM64_INS_BL:
 		if (a->op_count != 1 || op[0].type != ARM64_OP_IMM)
 			return false;
-		target = cond_holds(a->cc, (uint32_t)xreg(regs, R_CPSR)) ? (uint64_t)op[0].imm : next;
+		target = cond_holds(a->cc, (uint32_t)xreg(regs, A64_CPSR)) ? (uint64_t)op[0].imm : next;
 		link = in->id == ARM64_INS_BL;
 		break;
 	case ARM64_INS_BR:
@@ -462,7 +474,7 @@ static bool a64_emulate_branch(const uint8_t *code, size_t avail, uint8_t *regs,
 		break;
 	case ARM64_INS_RET:
 		if (a->op_count == 0)
-			target = xreg(regs, R_X30);
+			target = xreg(regs, A64_X30);
 		else if (a->op_count != 1 || op[0].type != ARM64_OP_REG ||
 			 !cs_reg_value(regs, op[0].reg, &target))
 			return false;
@@ -486,8 +498,8 @@ static bool a64_emulate_branch(const uint8_t *code, size_t avail, uint8_t *regs,
 		return false;
 	}
 	if (link)
-		memcpy(regs + a64_regs[R_X30].offset, &next, 8);
-	memcpy(regs + a64_regs[R_PC].offset, &target, 8);
+		memcpy(regs + OFF(A64_X30), &next, 8);
+	memcpy(regs + OFF(A64_PC), &target, 8);
 	return true;
 }
 
@@ -501,7 +513,7 @@ static int a64_step_targets(const uint8_t *code, size_t avail, const uint8_t *re
 			    ssize_t (*mem)(void *, bool, uint64_t, void *, size_t), void *ctx,
 			    uint64_t out[2])
 {
-	uint64_t pc = xreg(regs, R_PC);
+	uint64_t pc = xreg(regs, A64_PC);
 	struct disasm_insn first;
 	if (disasm_one(DISASM_A64, code, avail, pc, &first) <= 0 || !first.exclusive)
 		return -1;
@@ -553,22 +565,134 @@ static enum disasm_isa a64_disasm_isa(const uint8_t *regs)
 	return DISASM_A64;
 }
 
-/* This file's register file is the same on every machine it runs on. */
+/* --- the machine's register sets ------------------------------------------ */
+
+/* The vector length a program the server starts gets: the system default
+ * at exec, unless the server's own length is inherited across exec. */
+static unsigned sve_vq(void)
+{
+	int vl = prctl(PR_SVE_GET_VL);
+	if (vl < 0)
+		return 0;
+	unsigned len = (unsigned)vl & PR_SVE_VL_LEN_MASK;
+	FILE *f = (vl & PR_SVE_VL_INHERIT) ? NULL : fopen("/proc/sys/abi/sve_default_vector_length", "r");
+	if (f) {
+		unsigned dflt;
+		if (fscanf(f, "%u", &dflt) == 1 && sve_vl_valid(dflt))
+			len = dflt;
+		fclose(f);
+	}
+	return sve_vl_valid(len) ? sve_vq_from_vl(len) : 0;
+}
+
+/* TLS registers as gdbserver counts them (aarch64_tls_register_count):
+ * a 16-byte NT_ARM_TLS read of a stopped child that gives 16 has tpidr2.
+ * Without ptrace (qemu-user) tpidr alone, which every kernel has. */
+static unsigned tls_count(void)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) == 0)
+			raise(SIGSTOP);
+		_exit(0);
+	}
+	if (pid < 0)
+		return 1;
+	unsigned n = 1;
+	int st;
+	if (waitpid(pid, &st, 0) == pid && WIFSTOPPED(st)) {
+		uint64_t tls[2];
+		struct iovec iov = {tls, sizeof tls};
+		if (ptrace(PTRACE_GETREGSET, pid, NT_ARM_TLS, &iov) == 0 && iov.iov_len == sizeof tls)
+			n = 2;
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+	}
+	return n;
+}
+
 static int a64_probe(struct arch_regfile *rf)
 {
-	rf->features = a64_features;
-	rf->nfeatures = sizeof a64_features / sizeof a64_features[0];
-	rf->regs = a64_regs;
-	rf->nregs = R_COUNT;
-	rf->size = A64_REGS_SIZE;
+	unsigned long hwcap = getauxval(AT_HWCAP), hwcap2 = getauxval(AT_HWCAP2);
+	struct a64_features f = {
+		.vq = (hwcap & HWCAP_SVE) ? sve_vq() : 0,
+		.pauth = (hwcap & HWCAP_PACA) != 0,
+		.mte = (hwcap2 & HWCAP2_MTE) != 0,
+		.tls = tls_count(),
+	};
+	if (a64_regfile_build(&f, &a64) < 0) {
+		fprintf(stderr, "csgdbserver: SVE vector length of %u bytes is past the %u the server handles\n",
+			16 * f.vq, 16 * A64_MAX_VQ);
+		return -1;
+	}
+	*rf = a64.rf;
+	return 0;
+}
+
+/* --- MTE allocation tags (PTRACE_PEEKMTETAGS / POKEMTETAGS) ----------------- */
+
+#define MTE_ALLOCATION_TAG 1   /* gdb's aarch64_memtag_type::mte_allocation */
+/* Bits 56-63 hold a pointer's logical tag, not part of the address. */
+#define ADDR_BITS 0x00ffffffffffffffull
+
+static ssize_t a64_memtags_read(pid_t tid, int type, uint64_t addr, uint64_t len,
+				uint8_t *tags, size_t max)
+{
+	if (type != MTE_ALLOCATION_TAG) {
+		errno = EINVAL;
+		return -1;
+	}
+	size_t n = a64_mte_granules(addr & ADDR_BITS, len);
+	uint64_t base = addr & ADDR_BITS & ~(uint64_t)15;
+	if (n > max) {
+		errno = E2BIG;
+		return -1;
+	}
+	/* The kernel may give fewer than asked: go on from there. */
+	for (size_t got = 0; got < n;) {
+		struct iovec iov = {tags + got, n - got};
+		if (ptrace(PTRACE_PEEKMTETAGS, tid, (void *)(uintptr_t)(base + 16 * got), &iov) < 0)
+			return -1;
+		if (iov.iov_len == 0) {
+			errno = EIO;
+			return -1;
+		}
+		got += iov.iov_len;
+	}
+	return (ssize_t)n;
+}
+
+static int a64_memtags_write(pid_t tid, int type, uint64_t addr, uint64_t len,
+			     const uint8_t *tags, size_t ntags)
+{
+	if (type != MTE_ALLOCATION_TAG) {
+		errno = EINVAL;
+		return -1;
+	}
+	size_t n = ntags ? a64_mte_granules(addr & ADDR_BITS, len) : 0;
+	uint64_t base = addr & ADDR_BITS & ~(uint64_t)15;
+	uint8_t chunk[1024];
+	for (size_t done = 0; done < n;) {
+		size_t k = n - done < sizeof chunk ? n - done : sizeof chunk;
+		for (size_t i = 0; i < k; i++)
+			chunk[i] = tags[(done + i) % ntags];   /* the tags as a pattern */
+		struct iovec iov = {chunk, k};
+		if (ptrace(PTRACE_POKEMTETAGS, tid, (void *)(uintptr_t)(base + 16 * done), &iov) < 0)
+			return -1;
+		if (iov.iov_len == 0) {
+			errno = EIO;
+			return -1;
+		}
+		done += iov.iov_len;
+	}
 	return 0;
 }
 
 const struct arch_ops the_arch = {
 	.name = "aarch64",
 	.probe = a64_probe,
-	.pc_regno = R_PC,
-	.expedite = a64_expedite,
+	.pc_regno = A64_PC,
+	.expedite = a64.expedite,
 	.fetch_regs = a64_fetch_regs,
 	.store_regs = a64_store_regs,
 	.get_pc = a64_get_pc,
@@ -585,4 +709,6 @@ const struct arch_ops the_arch = {
 	.store_gp_regs = a64_store_gp_regs,
 	.emulate_branch = a64_emulate_branch,
 	.step_targets = a64_step_targets,
+	.memtags_read = a64_memtags_read,
+	.memtags_write = a64_memtags_write,
 };

@@ -37,6 +37,9 @@ struct arch_regfile {
 	const struct arch_reg *regs;          /* index = gdb regnum */
 	size_t nregs;
 	size_t size;                          /* bytes of the raw block */
+	/* The CPU and kernel tag memory (AArch64 MTE): the server offers
+	 * memory-tagging and qMemTags/QMemTags through the memtags ops. */
+	bool memtags;
 };
 
 enum hw_point_type {
@@ -130,6 +133,17 @@ struct arch_ops {
 	int (*step_targets)(const uint8_t *code, size_t avail, const uint8_t *regs,
 			    ssize_t (*mem)(void *ctx, bool write, uint64_t addr, void *buf, size_t len),
 			    void *ctx, uint64_t out[2]);
+
+	/* Optional, used when the_regfile.memtags: the allocation tags of the
+	 * granules [ADDR, ADDR+LEN) touches, in the process of TID, one byte
+	 * each. TYPE is gdb's tag type number (aarch64: 1, allocation).
+	 * memtags_read returns how many (at most MAX), memtags_write sets
+	 * them from the N of TAGS repeated as a pattern, as QMemTags means;
+	 * -1 with errno (EINVAL: a type it does not know). */
+	ssize_t (*memtags_read)(pid_t tid, int type, uint64_t addr, uint64_t len,
+				uint8_t *tags, size_t max);
+	int (*memtags_write)(pid_t tid, int type, uint64_t addr, uint64_t len,
+			     const uint8_t *tags, size_t n);
 };
 
 extern const struct arch_ops the_arch;

@@ -1007,6 +1007,8 @@ static void handle_qsupported(void *ctx, const char *a, size_t n, struct buf *re
 		buf_puts(reply, ";vfork-events+");
 	if (exec_ev)
 		buf_puts(reply, ";exec-events+");
+	if (the_regfile.memtags)
+		buf_puts(reply, ";memory-tagging+");
 	btrace_qsupported(reply);   /* only when there is trace to serve */
 }
 
@@ -1662,6 +1664,51 @@ static void handle_xfer_siginfo_write(void *ctx, const char *a, size_t n, struct
 	buf_printf(reply, "%zx", take);
 }
 
+/* MTE: "ADDR,LEN:TYPE" of qMemTags and QMemTags; false when malformed or
+ * there is no thread to ask (tags are per process: any of its threads). */
+static bool memtags_args(void *ctx, const char **p, const char *end, uint64_t *addr,
+			 uint64_t *len, uint64_t *type, struct thread **t)
+{
+	*t = general_thread(ctx);
+	return *t && hex_parse_u64_sep(p, end, ',', addr) && hex_parse_u64_sep(p, end, ':', len) &&
+	       hex_parse_u64(p, end, type) && *type <= INT32_MAX;
+}
+
+static void handle_qmemtags(void *ctx, const char *a, size_t n, struct buf *reply)
+{
+	const char *p = a, *end = a + n;
+	uint64_t addr, len, type;
+	struct thread *t;
+	/* one hex-encoded byte per 16-byte granule in a packet */
+	static uint8_t tags[RSP_PACKET_SIZE / 2 - 1];
+	ssize_t got = -1;
+	if (memtags_args(ctx, &p, end, &addr, &len, &type, &t) && p == end)
+		got = the_arch.memtags_read(t->tid, (int)type, addr, len, tags, sizeof tags);
+	if (got <= 0) {
+		reply_error(reply, 1);
+		return;
+	}
+	buf_putc(reply, 'm');
+	buf_hex(reply, tags, (size_t)got);
+}
+
+static void handle_Qmemtags(void *ctx, const char *a, size_t n, struct buf *reply)
+{
+	const char *p = a, *end = a + n;
+	uint64_t addr, len, type;
+	struct thread *t;
+	static uint8_t tags[RSP_PACKET_SIZE / 2];
+	long ntags = -1;
+	if (memtags_args(ctx, &p, end, &addr, &len, &type, &t) && p < end && *p++ == ':' &&
+	    (size_t)(end - p) / 2 <= sizeof tags)
+		ntags = hex_decode(p, (size_t)(end - p), tags);
+	if (ntags < 0 || the_arch.memtags_write(t->tid, (int)type, addr, len, tags, (size_t)ntags) < 0) {
+		reply_error(reply, 1);
+		return;
+	}
+	reply_ok(reply);
+}
+
 static void handle_vfile_packet(void *ctx, const char *a, size_t n, struct buf *reply)
 {
 	handle_vfile(ctx, a, n, reply);
@@ -1731,6 +1778,8 @@ static const struct packet_handler handlers[] = {
 	{"vCtrlC", true, NEEDS_PROCESS, handle_vctrlc},
 	{"vStopped", true, 0, handle_vstopped},
 	{"vFile:", false, 0, handle_vfile_packet},
+	{"qMemTags:", false, NEEDS_PROCESS, handle_qmemtags},
+	{"QMemTags:", false, NEEDS_PROCESS, handle_Qmemtags},
 	{"vMustReplyEmpty", true, 0, handle_empty},
 };
 
@@ -1744,6 +1793,12 @@ static bool packet_disabled(struct session *s, const struct packet_handler *h)
 	       (o->no_qfthreadinfo && (h->fn == handle_qfthreadinfo || h->fn == handle_qsthreadinfo));
 }
 
+/* Memory tagging only where the machine has it (empty reply otherwise). */
+static bool packet_absent(const struct packet_handler *h)
+{
+	return (h->fn == handle_qmemtags || h->fn == handle_Qmemtags) && !the_regfile.memtags;
+}
+
 void session_dispatch(struct session *s, const char *pkt, size_t len, struct buf *reply)
 {
 	const char *args;
@@ -1753,7 +1808,7 @@ void session_dispatch(struct session *s, const char *pkt, size_t len, struct buf
 		return;
 	const struct packet_handler *h =
 		dispatch_find(handlers, sizeof handlers / sizeof handlers[0], pkt, len, &args);
-	if (!h || packet_disabled(s, h))
+	if (!h || packet_disabled(s, h) || packet_absent(h))
 		return;   /* unknown packet: empty reply */
 	if ((h->flags & NEEDS_PROCESS) && !processes) {
 		reply_error(reply, 1);

@@ -24,6 +24,8 @@
 #   --pool N           forwarded port pool size (default 32)
 #   --cpu C --smp N --mem MB --timeout S   (defaults: cortex-a57 / cortex-a15,
 #                      1, 1024, 180)
+#   --machine M        QEMU machine with its options (default virt; e.g.
+#                      virt,mte=on with --cpu max for MTE)
 #   --append ARGS      more kernel command line (e.g. loglevel=7 for timings)
 # Environment: CSG_QEMU_CACHE (default ~/.cache/csgdbserver/qemu).
 set -eu
@@ -64,6 +66,7 @@ while [ $# -gt 0 ]; do
 	--foreground) foreground=1; shift ;;
 	--pool) pool=$2; shift 2 ;;
 	--cpu) cpu=$2; shift 2 ;;
+	--machine) machine=$2; shift 2 ;;
 	--smp) smp=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
