@@ -17,6 +17,10 @@
 #define PTRACE_GETHBPREGS 29
 #define PTRACE_SETHBPREGS 30
 #endif
+/* The thread's TPIDRURO (TLS pointer); arm kernels have no request to set it. */
+#ifndef PTRACE_GET_THREAD_AREA
+#define PTRACE_GET_THREAD_AREA 22
+#endif
 #ifndef NT_ARM_VFP
 #define NT_ARM_VFP 0x400
 #endif
@@ -32,12 +36,23 @@ static const char tdesc_target[] =
 	/* as gdbserver's arm-with-neon: gdb then shows q0-q15 over d0-d31
 	 * (no registers of its own; VFPv3-D32 is assumed above already) */
 	"  <feature name=\"org.gnu.gdb.arm.neon\"/>\n"
+	/* gdb 13 knows it (arm_create_target_description's tls), though
+	 * gdbserver 13 leaves it out on Linux */
+	"  <xi:include href=\"arm-tls.xml\"/>\n"
 	"</target>\n";
+
+static const char tdesc_arm_tls[] =
+	"<?xml version=\"1.0\"?>\n"
+	"<!DOCTYPE feature SYSTEM \"gdb-target.dtd\">\n"
+	"<feature name=\"org.gnu.gdb.arm.tls\">\n"
+	"  <reg name=\"tpidruro\" bitsize=\"32\" type=\"data_ptr\"/>\n"
+	"</feature>\n";
 
 static const struct arch_feature arm_features[] = {
 	{"target.xml", tdesc_target},
 	{"arm-core.xml", tdesc_arm_core},
 	{"arm-vfpv3.xml", tdesc_arm_vfpv3},
+	{"arm-tls.xml", tdesc_arm_tls},
 };
 
 /* gdb register numbers of the description above. arm-core.xml puts cpsr
@@ -46,13 +61,14 @@ static const struct arch_feature arm_features[] = {
  * index is gdb's number and the 'g' packet has no bytes for them. */
 enum {
 	R_R0, R_R7 = 7, R_R11 = 11, R_SP = 13, R_LR, R_PC, R_GAP,
-	R_CPSR = 25, R_D0, R_FPSCR = R_D0 + 32, R_COUNT
+	R_CPSR = 25, R_D0, R_FPSCR = R_D0 + 32, R_TPIDRURO, R_COUNT
 };
 
 #define OFF_CPSR 64
 #define OFF_D0 68
 #define OFF_FPSCR (OFF_D0 + 32 * 8)
-#define ARM_REGS_SIZE (OFF_FPSCR + 4)
+#define OFF_TPIDRURO (OFF_FPSCR + 4)
+#define ARM_REGS_SIZE (OFF_TPIDRURO + 4)
 
 #define R(n) {"r" #n, 4, 4 * (n), true}
 #define GAP {"", 0, OFF_CPSR, false}
@@ -67,6 +83,7 @@ static const struct arch_reg arm_regs[R_COUNT] = {
 	D(20), D(21), D(22), D(23), D(24), D(25), D(26), D(27), D(28), D(29),
 	D(30), D(31),
 	{"fpscr", 4, OFF_FPSCR, true},
+	{"tpidruro", 4, OFF_TPIDRURO, true},
 };
 
 /* As gdbserver: frame pointer, stack pointer, pc. */
@@ -105,6 +122,9 @@ static int arm_fetch_regs(pid_t tid, uint8_t *regs)
 	uint32_t cpsr = gp[16] & ~CPSR_RESERVED;
 	memcpy(regs + OFF_CPSR, &cpsr, 4);
 	memcpy(regs + OFF_D0, vfp, VFP_SIZE);
+	uint32_t tp;
+	if (ptrace(PTRACE_GET_THREAD_AREA, tid, NULL, &tp) == 0)
+		memcpy(regs + OFF_TPIDRURO, &tp, 4);
 	return 0;
 }
 
@@ -112,6 +132,14 @@ static int arm_store_regs(pid_t tid, const uint8_t *regs)
 {
 	uint32_t gp[GP_WORDS];
 	uint8_t vfp[VFP_SIZE];
+	/* tpidruro is read-only: refuse a change before writing anything. */
+	uint32_t tp = 0;
+	if (ptrace(PTRACE_GET_THREAD_AREA, tid, NULL, &tp) < 0)
+		tp = 0;   /* what arm_fetch_regs showed */
+	if (memcmp(&tp, regs + OFF_TPIDRURO, 4) != 0) {
+		errno = EPERM;
+		return -1;
+	}
 	/* Read first: orig_r0 and the reserved CPSR bits stay as they are. */
 	if (getregset(tid, NT_PRSTATUS, gp, sizeof gp) < 0)
 		return -1;
