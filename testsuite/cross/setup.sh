@@ -112,3 +112,33 @@ for arch in "$@"; do
 	echo "cross/setup.sh: $arch: unpacked$want into $sysroot"
 	command -v "$qemu" >/dev/null || { echo "cross/setup.sh: $qemu missing after install" >&2; exit 1; }
 done
+
+# GNU gdbserver for the target, the reference the guest tests compare with
+# (test_regsets.py), unpacked beside the sysroot: its own directory, so
+# that a new version never re-unpacks the libraries under a running build.
+# Its libraries (libstdc++...) come from the cross toolchain in the guest.
+for arch in "$@"; do
+	case "$arch" in
+	aarch64) deb=arm64; triplet=aarch64-linux-gnu ;;
+	arm)     deb=armhf; triplet=arm-linux-gnueabihf ;;
+	esac
+	dir=$CROSS_ROOT/$triplet-gdbserver
+	v=$(apt-cache policy "gdbserver:$deb" 2>/dev/null | awk '$1 == "Candidate:" { print $2; exit }')
+	if [ -z "$v" ] || [ "$v" = "(none)" ]; then
+		echo "cross/setup.sh: gdbserver:$deb is not in the package lists" >&2
+		exit 1
+	fi
+	if [ -x "$dir/usr/bin/gdbserver" ] && [ "$(cat "$dir/.packages" 2>/dev/null)" = "gdbserver:$deb=$v" ]; then
+		echo "cross/setup.sh: $arch: $dir is up to date"
+		continue
+	fi
+	tmp=$(mktemp -d)
+	chmod 777 "$tmp"
+	(cd "$tmp" && apt-get download "gdbserver:$deb=$v")
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	dpkg-deb -x "$tmp"/gdbserver_*.deb "$dir"
+	rm -rf "$tmp"
+	printf '%s' "gdbserver:$deb=$v" > "$dir/.packages"
+	echo "cross/setup.sh: $arch: unpacked gdbserver:$deb=$v into $dir"
+done

@@ -6,16 +6,22 @@
 # build-ARCH/csgdbserver and build-ARCH/progs at the same paths as here, runs
 # testsuite/integration/runner.py against it, stops the guest.
 # Ends with "integration-ARCH: N passed, N failed, N skipped".
-# Env: QEMU_BUILD (build directory, default build-ARCH), ITEST_JOBS (default 2), QEMU_SMP (default 2), QEMU_CPU, ITEST_* as
-# for runner.py, CSG_QEMU_CACHE.
+# Env: QEMU_BUILD (build directory, default build-ARCH), ITEST_JOBS (default 2), QEMU_SMP (default 2), QEMU_CPU and
+# QEMU_MACHINE (aarch64 default: max,pauth-impdef=on and virt,mte=on: SVE, PAC
+# and MTE for test_regsets; pauth-impdef keeps PAC from slowing TCG down),
+# ITEST_* as for runner.py, CSG_QEMU_CACHE.
+# GNU gdbserver for the target, when testsuite/cross/setup.sh unpacked it,
+# goes into the guest too, as ITEST_GNU_GDBSERVER (test_regsets compares).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 top=$(pwd)
 arch=${1:-}
 [ $# -gt 0 ] && shift
 case "$arch" in
-aarch64) triplet=aarch64-linux-gnu; qemu=qemu-system-aarch64 ;;
-arm)     triplet=arm-linux-gnueabihf; qemu=qemu-system-arm ;;
+aarch64) triplet=aarch64-linux-gnu; qemu=qemu-system-aarch64
+	 cpu=${QEMU_CPU-max,pauth-impdef=on}; machine=${QEMU_MACHINE-virt,mte=on} ;;
+arm)     triplet=arm-linux-gnueabihf; qemu=qemu-system-arm
+	 cpu=${QEMU_CPU-}; machine=${QEMU_MACHINE-} ;;
 *) echo "usage: testsuite/qemu/run-integration.sh aarch64|arm [TEST...]" >&2; exit 2 ;;
 esac
 name=integration-$arch
@@ -51,8 +57,10 @@ if [ "$arch" = arm ]; then
 fi
 t1=$(date +%s.%N)
 
-env=$(testsuite/qemu/boot.sh "$arch" --smp "${QEMU_SMP:-2}" ${QEMU_CPU:+--cpu "$QEMU_CPU"} \
-	--files "$build/csgdbserver" "$build/progs" "$build/unit/test_arch_ptrace") || {
+gnu=${CROSS_ROOT:-/opt/csgdbserver-cross}/$triplet-gdbserver/usr/bin/gdbserver
+[ -x "$gnu" ] || gnu=""
+env=$(testsuite/qemu/boot.sh "$arch" --smp "${QEMU_SMP:-2}" ${cpu:+--cpu "$cpu"} ${machine:+--machine "$machine"} \
+	--files "$build/csgdbserver" "$build/progs" "$build/unit/test_arch_ptrace" $gnu) || {
 	echo "$name: guest did not boot (see above)"
 	echo "$name: 0 passed, 1 failed"
 	exit 1
@@ -72,7 +80,7 @@ printf '%s\n' "== $build/unit/test_arch_ptrace (in the guest)"
 python3 testsuite/qemu/guest.py -a "127.0.0.1:$AGENT_PORT" exec -- "$top/$build/unit/test_arch_ptrace" 2>&1 |
 	sed "s/^test_arch_ptrace:/guest-unit-$arch:/"
 rcfile=$(mktemp)
-{ ITEST_GUEST=127.0.0.1:$AGENT_PORT ITEST_GUEST_PORTS=$PORTS GDB=${GDB:-gdb-multiarch} \
+{ ITEST_GUEST=127.0.0.1:$AGENT_PORT ITEST_GUEST_PORTS=$PORTS GDB=${GDB:-gdb-multiarch} ITEST_GNU_GDBSERVER=$gnu \
 	ITEST_JOBS=${ITEST_JOBS:-2} ITEST_SKIP=${ITEST_SKIP-$host_only} \
 	python3 testsuite/integration/runner.py "$build" "$@"; echo $? > "$rcfile"; } |
 	sed -u "s/^integration: \([0-9]* passed\)/$name: \1/"

@@ -77,12 +77,13 @@ struct per_arch {
 	const char *arch;
 	const char *scratch_reg;   /* caller-saved, free to scribble on */
 	const char *sp_reg;
+	const char *alt_scratch;   /* when the machine has no scratch_reg (SVE: z31) */
 };
 
 static const struct per_arch table[] = {
-	{"x86_64", "xmm15", "rsp"},
-	{"aarch64", "v31", "sp"},
-	{"arm", "d31", "sp"},
+	{"x86_64", "xmm15", "rsp", NULL},
+	{"aarch64", "v31", "sp", "z31"},
+	{"arm", "d31", "sp", NULL},
 };
 
 /* Z0/Z1 kind and address gdb would use for function F. */
@@ -133,6 +134,8 @@ static void test_traced(pid_t pid, const struct per_arch *pa, int mem)
 	CHECK(a->fetch_regs(pid, orig) == 0);
 	CHECK(a->get_pc(orig) != 0);
 	int sp = arch_regno(rf, pa->sp_reg), scratch = arch_regno(rf, pa->scratch_reg);
+	if (scratch < 0 && pa->alt_scratch)
+		scratch = arch_regno(rf, pa->alt_scratch);
 	CHECK(sp >= 0 && scratch >= 0);
 	if (sp < 0 || scratch < 0)
 		goto out;
