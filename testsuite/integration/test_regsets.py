@@ -82,6 +82,11 @@ if "tpidr" in has:
     ex("set var $tpidr = $tpidr - 16")
 if "tag_ctl" in has:
     ex("set var $tag_ctl = g_tag_ctl")
+if "vg" in has and val("$vg") > 2:
+    # a new vector length for the thread (gdbserver 13 ignores the write)
+    report("vg_write", try_("vg", lambda: ex("set var $vg = %d" % (val("$vg") // 2))) or "ok")
+    ex("stepi")
+    report("after_vg", {"vg": val("$vg"), "$z0.s.u": lanes("$z0.s.u")})
 report("end", ex("continue"))
 '''
 
@@ -122,6 +127,13 @@ def check_sve(t, v):
     t.check(a["$z2.s.u"][0] == 7, "v2 write lands in z2", a["$z2.s.u"][:4])
     t.check(a["$z0.s.u"] == b["$z0.s.u"] and a["$z31.b.u"] == b["$z31.b.u"],
             "the other z registers unchanged by the writes")
+    if "after_vg" in v:
+        # the description keeps its length: the thread's lanes, zero above
+        av = v["after_vg"]
+        t.check(v["vg_write"] == "ok" and av["vg"] == vg // 2, "set $vg: the thread's new vector length",
+                (v["vg_write"], av["vg"]))
+        t.check(av["$z0.s.u"] == [1, 2, 3, 4] + [0] * (2 * vg - 4),
+                "after the length change: the V part kept, the rest zero", av["$z0.s.u"])
 
 
 def check_aarch64(t, v, features):
