@@ -36,8 +36,8 @@ static const char tdesc_target[] =
 	/* as gdbserver's arm-with-neon: gdb then shows q0-q15 over d0-d31
 	 * (no registers of its own; VFPv3-D32 is assumed above already) */
 	"  <feature name=\"org.gnu.gdb.arm.neon\"/>\n"
-	/* gdb 13 knows it (arm_create_target_description's tls), though
-	 * gdbserver 13 leaves it out on Linux */
+	/* as gdbserver 13's NEON description (aarch32_create_target_description),
+	 * which lists it but has no register set to read it from */
 	"  <xi:include href=\"arm-tls.xml\"/>\n"
 	"</target>\n";
 
