@@ -46,7 +46,9 @@ endif
 # protocol <- arch, etm <- server. The two mains are left out.
 MAINS          := server/main.c etm/cstrace.c
 PROTOCOL_SRCS  := $(wildcard protocol/*.c)
-ARCH_SRCS      := arch/arch.c arch/$(ARCH).c arch/disasm.c
+# arch/x86_xsave.c is pure (no CPU access): built everywhere so that its
+# unit test runs whatever machine runs the tests.
+ARCH_SRCS      := arch/arch.c arch/$(ARCH).c arch/disasm.c arch/x86_xsave.c
 ETM_SRCS       := $(filter-out $(MAINS),$(wildcard etm/*.c))
 SERVER_SRCS    := $(filter-out $(MAINS),$(wildcard server/*.c))
 objs = $(patsubst %.c,$(BUILD)/%.o,$(1))
