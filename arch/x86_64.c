@@ -21,6 +21,9 @@
 
 /* This machine's register file, laid out by x86_probe. */
 static struct x86_regfile x86_file;
+/* Debug registers ptrace lets us use: DR0-DR3, or none where the kernel
+ * or a VM refuses them (x86_probe finds out). */
+static int x86_dr_count = 4;
 
 static const int x86_expedite[] = {R_RBP, R_RSP, R_RIP, -1};
 
@@ -62,11 +65,29 @@ static bool is_gpr(int r)
 
 /* --- probing the machine -------------------------------------------------- */
 
+static long dr_offset(int i)
+{
+	return (long)offsetof(struct user, u_debugreg) + (long)i * (long)sizeof(long);
+}
+
+/* Arm DR0 as an execution breakpoint in traced PID and disarm it: some
+ * VMs and kernels refuse debug registers. Returns 0 or why not (errno). */
+static int probe_debug_registers(pid_t pid)
+{
+	int e = 0;
+	if (ptrace(PTRACE_POKEUSER, pid, dr_offset(0), (void *)(uintptr_t)probe_debug_registers) < 0 ||
+	    ptrace(PTRACE_POKEUSER, pid, dr_offset(7), 1) < 0)
+		e = errno;
+	ptrace(PTRACE_POKEUSER, pid, dr_offset(7), 0);
+	return e;
+}
+
 /* The NT_X86_XSTATE image of a traced child of ours: its size says the
  * area's, its software-reserved bytes XCR0 as the kernel saves it (the
  * way gdbserver learns both). Returns the size, 0 when the kernel has no
- * such regset (FXSAVE only), -1 when no child could be traced. */
-static long probe_xstate(uint64_t *xcr0)
+ * such regset (FXSAVE only), -1 when no child could be traced. *DR_ERR:
+ * why a debug register could not be armed in it, else 0. */
+static long probe_child(uint64_t *xcr0, int *dr_err)
 {
 	pid_t pid = fork();
 	if (pid < 0)
@@ -91,6 +112,7 @@ static long probe_xstate(uint64_t *xcr0)
 			*xcr0 = x86_xsave_xcr0(buf, iov.iov_len);
 		}
 		free(buf);
+		*dr_err = probe_debug_registers(pid);
 	}
 	kill(pid, SIGKILL);
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
@@ -101,8 +123,14 @@ static long probe_xstate(uint64_t *xcr0)
 static int x86_probe(struct arch_regfile *rf)
 {
 	uint64_t xcr0 = 3;
-	long size = probe_xstate(&xcr0);
+	int dr_err = 0;
+	long size = probe_child(&xcr0, &dr_err);
 	char why[160];
+	if (dr_err) {
+		fprintf(stderr, "x86_64: debug registers refused by ptrace (%s): "
+			"no hardware breakpoints or watchpoints\n", strerror(dr_err));
+		x86_dr_count = 0;
+	}
 	if (size < 0) {
 		/* Not traceable here (no ptrace: replay only): ask the CPU. */
 		unsigned a, b, c, d;
@@ -308,7 +336,7 @@ static int dr_layout(const struct hw_point *pts, size_t n, struct dr_slot slots[
 			unsigned len = 8;
 			while (len > 1 && ((addr & (len - 1)) || len > left))
 				len /= 2;
-			if (used == 4) {
+			if (used == x86_dr_count) {
 				errno = ENOSPC;
 				return -1;
 			}
@@ -318,11 +346,6 @@ static int dr_layout(const struct hw_point *pts, size_t n, struct dr_slot slots[
 		}
 	}
 	return used;
-}
-
-static long dr_offset(int i)
-{
-	return (long)offsetof(struct user, u_debugreg) + (long)i * (long)sizeof(long);
 }
 
 static int x86_hw_points_apply(pid_t tid, const struct hw_point *pts, size_t n, bool check_only)
