@@ -46,7 +46,9 @@ endif
 # protocol <- arch, etm <- server. The two mains are left out.
 MAINS          := server/main.c etm/cstrace.c
 PROTOCOL_SRCS  := $(wildcard protocol/*.c)
-ARCH_SRCS      := arch/arch.c arch/$(ARCH).c $(wildcard arch/$(ARCH)-*.c) arch/disasm.c
+# arch/x86_xsave.c is pure (no CPU access): built everywhere so that its
+# unit test runs whatever machine runs the tests.
+ARCH_SRCS      := arch/arch.c arch/$(ARCH).c $(wildcard arch/$(ARCH)-*.c) arch/disasm.c arch/x86_xsave.c
 ETM_SRCS       := $(filter-out $(MAINS),$(wildcard etm/*.c))
 SERVER_SRCS    := $(filter-out $(MAINS),$(wildcard server/*.c))
 objs = $(patsubst %.c,$(BUILD)/%.o,$(1))
@@ -97,6 +99,10 @@ $(BUILD)/unit/test_etm_%: $(BUILD)/testsuite/unit/test_etm_%.o $(LIBETM) $(LIBPR
 $(BUILD)/unit/test_server_%: $(BUILD)/testsuite/unit/test_server_%.o $(LIBSERVER) $(LIBETM) $(LIBARCH) $(LIBPROTOCOL)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(SERVER_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Test data shared between trees sits beside this one: ../shared (the
+# environment variable CSG_SHARED overrides it when the tests run).
+$(BUILD)/testsuite/unit/test_arch_x86_xsave.o: ALL_CFLAGS += -DCSG_SHARED_DIR='"$(abspath $(CURDIR)/../shared)"'
 
 # Test inferiors: no optimisation so line stepping is predictable.
 $(BUILD)/progs/%: testsuite/progs/%.c

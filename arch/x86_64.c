@@ -1,76 +1,29 @@
-/* x86-64 Linux: registers, target description, int3, DR0-DR7. */
+/* x86-64 Linux: registers (laid out from the XSAVE area, arch/x86_xsave.c),
+ * int3, DR0-DR7. */
 #include "arch/arch.h"
+#include "arch/x86_xsave.h"
 
 #include <capstone/capstone.h>
 
+#include <cpuid.h>
 #include <elf.h>
 #include <errno.h>
+#include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/uio.h>
 #include <sys/user.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
-#include "arch/x86_64-tdesc.inc"
-
-
-static const char tdesc_target[] =
-	"<?xml version=\"1.0\"?>\n"
-	"<!DOCTYPE target SYSTEM \"gdb-target.dtd\">\n"
-	"<target>\n"
-	"  <architecture>i386:x86-64</architecture>\n"
-	"  <osabi>GNU/Linux</osabi>\n"
-	"  <xi:include href=\"64bit-core.xml\"/>\n"
-	"  <xi:include href=\"64bit-sse.xml\"/>\n"
-	"  <xi:include href=\"64bit-linux.xml\"/>\n"
-	"  <xi:include href=\"64bit-segments.xml\"/>\n"
-	"  <xi:include href=\"64bit-avx.xml\"/>\n"
-	"</target>\n";
-
-static const struct arch_feature x86_features[] = {
-	{"target.xml", tdesc_target},
-	{"64bit-core.xml", tdesc_x86_64bit_core},
-	{"64bit-sse.xml", tdesc_x86_64bit_sse},
-	{"64bit-linux.xml", tdesc_x86_64bit_linux},
-	{"64bit-segments.xml", tdesc_x86_64bit_segments},
-	{"64bit-avx.xml", tdesc_x86_64bit_avx},
-};
-
-/* gdb register numbers of the amd64-linux description above. */
-enum {
-	R_RAX, R_RBX, R_RCX, R_RDX, R_RSI, R_RDI, R_RBP, R_RSP,
-	R_R8, R_R9, R_R10, R_R11, R_R12, R_R13, R_R14, R_R15,
-	R_RIP, R_EFLAGS, R_CS, R_SS, R_DS, R_ES, R_FS, R_GS,
-	R_ST0, R_FCTRL = R_ST0 + 8, R_FSTAT, R_FTAG, R_FISEG, R_FIOFF, R_FOSEG, R_FOOFF, R_FOP,
-	R_XMM0, R_MXCSR = R_XMM0 + 16, R_ORIG_RAX, R_FS_BASE, R_GS_BASE,
-	R_YMM0H, R_COUNT = R_YMM0H + 16
-};
-
-#define REG(n, sz, off) {n, sz, off, true}
-static const struct arch_reg x86_regs[R_COUNT] = {
-	REG("rax", 8, 0), REG("rbx", 8, 8), REG("rcx", 8, 16), REG("rdx", 8, 24),
-	REG("rsi", 8, 32), REG("rdi", 8, 40), REG("rbp", 8, 48), REG("rsp", 8, 56),
-	REG("r8", 8, 64), REG("r9", 8, 72), REG("r10", 8, 80), REG("r11", 8, 88),
-	REG("r12", 8, 96), REG("r13", 8, 104), REG("r14", 8, 112), REG("r15", 8, 120),
-	REG("rip", 8, 128), REG("eflags", 4, 136),
-	REG("cs", 4, 140), REG("ss", 4, 144), REG("ds", 4, 148), REG("es", 4, 152),
-	REG("fs", 4, 156), REG("gs", 4, 160),
-	REG("st0", 10, 164), REG("st1", 10, 174), REG("st2", 10, 184), REG("st3", 10, 194),
-	REG("st4", 10, 204), REG("st5", 10, 214), REG("st6", 10, 224), REG("st7", 10, 234),
-	REG("fctrl", 4, 244), REG("fstat", 4, 248), REG("ftag", 4, 252), REG("fiseg", 4, 256),
-	REG("fioff", 4, 260), REG("foseg", 4, 264), REG("fooff", 4, 268), REG("fop", 4, 272),
-	REG("xmm0", 16, 276), REG("xmm1", 16, 292), REG("xmm2", 16, 308), REG("xmm3", 16, 324),
-	REG("xmm4", 16, 340), REG("xmm5", 16, 356), REG("xmm6", 16, 372), REG("xmm7", 16, 388),
-	REG("xmm8", 16, 404), REG("xmm9", 16, 420), REG("xmm10", 16, 436), REG("xmm11", 16, 452),
-	REG("xmm12", 16, 468), REG("xmm13", 16, 484), REG("xmm14", 16, 500), REG("xmm15", 16, 516),
-	REG("mxcsr", 4, 532), REG("orig_rax", 8, 536),
-	REG("fs_base", 8, 544), REG("gs_base", 8, 552),
-	REG("ymm0h", 16, 560), REG("ymm1h", 16, 576), REG("ymm2h", 16, 592), REG("ymm3h", 16, 608),
-	REG("ymm4h", 16, 624), REG("ymm5h", 16, 640), REG("ymm6h", 16, 656), REG("ymm7h", 16, 672),
-	REG("ymm8h", 16, 688), REG("ymm9h", 16, 704), REG("ymm10h", 16, 720), REG("ymm11h", 16, 736),
-	REG("ymm12h", 16, 752), REG("ymm13h", 16, 768), REG("ymm14h", 16, 784), REG("ymm15h", 16, 800),
-};
-#define X86_REGS_SIZE 816
+/* This machine's register file, laid out by x86_probe. */
+static struct x86_regfile x86_file;
+/* Debug registers ptrace lets us use: DR0-DR3, or none where the kernel
+ * or a VM refuses them (x86_probe finds out). */
+static int x86_dr_count = 4;
 
 static const int x86_expedite[] = {R_RBP, R_RSP, R_RIP, -1};
 
@@ -100,143 +53,169 @@ static const size_t gpr_offset[] = {
 	[R_ES] = offsetof(struct user_regs_struct, es),
 	[R_FS] = offsetof(struct user_regs_struct, fs),
 	[R_GS] = offsetof(struct user_regs_struct, gs),
+	[R_ORIG_RAX] = offsetof(struct user_regs_struct, orig_rax),
+	[R_FS_BASE] = offsetof(struct user_regs_struct, fs_base),
+	[R_GS_BASE] = offsetof(struct user_regs_struct, gs_base),
 };
 
-/* XSAVE layout (the legacy region is the FXSAVE format). */
-#define XS_FCW 0
-#define XS_FSW 2
-#define XS_FTW 4
-#define XS_FOP 6
-#define XS_FIP 8
-#define XS_FDP 16
-#define XS_MXCSR 24
-#define XS_ST 32
-#define XS_XMM 160
-#define XS_XSTATE_BV 512
-#define XS_YMMH 576
-#define XSTATE_MAX 4096
-
-static void put(uint8_t *regs, int regno, const void *src, size_t n)
+static bool is_gpr(int r)
 {
-	memset(regs + x86_regs[regno].offset, 0, x86_regs[regno].size);
-	memcpy(regs + x86_regs[regno].offset, src, n);
+	return r <= R_GS || r == R_ORIG_RAX || r == R_FS_BASE || r == R_GS_BASE;
 }
 
-static uint32_t get32(const uint8_t *p)
+/* --- probing the machine -------------------------------------------------- */
+
+static long dr_offset(int i)
 {
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return v;
+	return (long)offsetof(struct user, u_debugreg) + (long)i * (long)sizeof(long);
 }
 
-/* Tag of a physical x87 register from its contents (FXSAVE only keeps
- * empty/non-empty): 0 valid, 1 zero, 2 special. */
-static int x87_tag(const uint8_t *raw)
+/* Arm DR0 as an execution breakpoint in traced PID and disarm it: some
+ * VMs and kernels refuse debug registers. Returns 0 or why not (errno). */
+static int probe_debug_registers(pid_t pid)
 {
-	int integer = raw[7] & 0x80;
-	unsigned exponent = (unsigned)((raw[9] & 0x7f) << 8 | raw[8]);
-	int fraction_zero = 1;
-	for (int i = 0; i < 8; i++)
-		if ((i < 7 ? raw[i] : (raw[7] & 0x7f)) != 0)
-			fraction_zero = 0;
-	if (exponent == 0x7fff)
-		return 2;
-	if (exponent == 0)
-		return fraction_zero && !integer ? 1 : 2;
-	return integer ? 0 : 2;
+	int e = 0;
+	if (ptrace(PTRACE_POKEUSER, pid, dr_offset(0), (void *)(uintptr_t)probe_debug_registers) < 0 ||
+	    ptrace(PTRACE_POKEUSER, pid, dr_offset(7), 1) < 0)
+		e = errno;
+	ptrace(PTRACE_POKEUSER, pid, dr_offset(7), 0);
+	return e;
 }
 
-static void fxsave_to_regs(const uint8_t *xs, uint8_t *regs)
+/* The NT_X86_XSTATE image of a traced child of ours: its size says the
+ * area's, its software-reserved bytes XCR0 as the kernel saves it (the
+ * way gdbserver learns both). Returns the size, 0 when the kernel has no
+ * such regset (FXSAVE only), -1 when no child could be traced. *DR_ERR:
+ * why a debug register could not be armed in it, else 0. */
+static long probe_child(uint64_t *xcr0, int *dr_err)
 {
-	uint16_t fsw, fcw, fop;
-	memcpy(&fcw, xs + XS_FCW, 2);
-	memcpy(&fsw, xs + XS_FSW, 2);
-	memcpy(&fop, xs + XS_FOP, 2);
-	uint32_t v = fcw;
-	put(regs, R_FCTRL, &v, 4);
-	v = fsw;
-	put(regs, R_FSTAT, &v, 4);
-	int top = (fsw >> 11) & 7;
-	uint32_t ftag = 0;
-	for (int phys = 7; phys >= 0; phys--) {
-		int tag = 3;
-		if (xs[XS_FTW] & (1 << phys))
-			tag = x87_tag(xs + XS_ST + 16 * ((phys + 8 - top) % 8));
-		ftag |= (uint32_t)tag << (2 * phys);
-	}
-	put(regs, R_FTAG, &ftag, 4);
-	v = get32(xs + XS_FIP);
-	put(regs, R_FIOFF, &v, 4);
-	v = get32(xs + XS_FIP + 4) & 0xffff;
-	put(regs, R_FISEG, &v, 4);
-	v = get32(xs + XS_FDP);
-	put(regs, R_FOOFF, &v, 4);
-	v = get32(xs + XS_FDP + 4) & 0xffff;
-	put(regs, R_FOSEG, &v, 4);
-	v = fop & 0x7ff;
-	put(regs, R_FOP, &v, 4);
-	for (int i = 0; i < 8; i++)
-		put(regs, R_ST0 + i, xs + XS_ST + 16 * i, 10);
-	for (int i = 0; i < 16; i++)
-		put(regs, R_XMM0 + i, xs + XS_XMM + 16 * i, 16);
-	put(regs, R_MXCSR, xs + XS_MXCSR, 4);
-}
-
-static void regs_to_fxsave(const uint8_t *regs, uint8_t *xs)
-{
-	uint16_t v16;
-	v16 = (uint16_t)get32(regs + x86_regs[R_FCTRL].offset);
-	memcpy(xs + XS_FCW, &v16, 2);
-	v16 = (uint16_t)get32(regs + x86_regs[R_FSTAT].offset);
-	memcpy(xs + XS_FSW, &v16, 2);
-	uint32_t ftag = get32(regs + x86_regs[R_FTAG].offset);
-	uint8_t abridged = 0;
-	for (int phys = 0; phys < 8; phys++)
-		if (((ftag >> (2 * phys)) & 3) != 3)
-			abridged |= (uint8_t)(1 << phys);
-	xs[XS_FTW] = abridged;
-	uint16_t fop;
-	memcpy(&fop, xs + XS_FOP, 2);
-	fop = (uint16_t)((fop & 0xf800) | (get32(regs + x86_regs[R_FOP].offset) & 0x7ff));
-	memcpy(xs + XS_FOP, &fop, 2);
-	memcpy(xs + XS_FIP, regs + x86_regs[R_FIOFF].offset, 4);
-	memcpy(xs + XS_FIP + 4, regs + x86_regs[R_FISEG].offset, 2);
-	memcpy(xs + XS_FDP, regs + x86_regs[R_FOOFF].offset, 4);
-	memcpy(xs + XS_FDP + 4, regs + x86_regs[R_FOSEG].offset, 2);
-	for (int i = 0; i < 8; i++)
-		memcpy(xs + XS_ST + 16 * i, regs + x86_regs[R_ST0 + i].offset, 10);
-	for (int i = 0; i < 16; i++)
-		memcpy(xs + XS_XMM + 16 * i, regs + x86_regs[R_XMM0 + i].offset, 16);
-	memcpy(xs + XS_MXCSR, regs + x86_regs[R_MXCSR].offset, 4);
-}
-
-static int x86_fetch_regs(pid_t tid, uint8_t *regs)
-{
-	struct user_regs_struct gp;
-	if (ptrace(PTRACE_GETREGS, tid, 0, &gp) < 0)
+	pid_t pid = fork();
+	if (pid < 0)
 		return -1;
-	const uint8_t *g = (const uint8_t *)&gp;
-	memset(regs, 0, X86_REGS_SIZE);
-	for (int r = R_RAX; r <= R_GS; r++)
-		put(regs, r, g + gpr_offset[r], x86_regs[r].size);
-	put(regs, R_ORIG_RAX, &gp.orig_rax, 8);
-	put(regs, R_FS_BASE, &gp.fs_base, 8);
-	put(regs, R_GS_BASE, &gp.gs_base, 8);
-
-	uint8_t xs[XSTATE_MAX] = {0};
-	struct iovec iov = {xs, sizeof xs};
-	if (ptrace(PTRACE_GETREGSET, tid, NT_X86_XSTATE, &iov) == 0) {
-		fxsave_to_regs(xs, regs);
-		uint64_t bv;
-		memcpy(&bv, xs + XS_XSTATE_BV, 8);
-		/* Component 2 in its init state means the upper halves are 0. */
-		if ((bv & 4) && iov.iov_len >= XS_YMMH + 256)
-			for (int i = 0; i < 16; i++)
-				put(regs, R_YMM0H + i, xs + XS_YMMH + 16 * i, 16);
-	} else if (ptrace(PTRACE_GETFPREGS, tid, 0, xs) == 0) {
-		fxsave_to_regs(xs, regs);
+	if (pid == 0) {
+		if (ptrace(PTRACE_TRACEME, 0, 0, 0) == 0)
+			raise(SIGSTOP);
+		_exit(0);
 	}
+	int st;
+	long size = -1;
+	if (waitpid(pid, &st, 0) == pid && WIFSTOPPED(st)) {
+		/* Bigger than any area yet (AMX: 11008 bytes); the kernel
+		 * says how much of it the regset is. */
+		size_t cap = 1 << 20;
+		uint8_t *buf = calloc(1, cap);
+		struct iovec iov = {buf, cap};
+		size = 0;
+		if (buf && ptrace(PTRACE_GETREGSET, pid, NT_X86_XSTATE, &iov) == 0 &&
+		    iov.iov_len < cap) {
+			size = (long)iov.iov_len;
+			*xcr0 = x86_xsave_xcr0(buf, iov.iov_len);
+		}
+		free(buf);
+		*dr_err = probe_debug_registers(pid);
+	}
+	kill(pid, SIGKILL);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return size;
+}
+
+static int x86_probe(struct arch_regfile *rf)
+{
+	uint64_t xcr0 = 3;
+	int dr_err = 0;
+	long size = probe_child(&xcr0, &dr_err);
+	char why[160];
+	if (dr_err) {
+		fprintf(stderr, "x86_64: debug registers refused by ptrace (%s): "
+			"no hardware breakpoints or watchpoints\n", strerror(dr_err));
+		x86_dr_count = 0;
+	}
+	if (size < 0) {
+		/* Not traceable here (no ptrace: replay only): ask the CPU. */
+		unsigned a, b, c, d;
+		size = 0;
+		if (__get_cpuid(1, &a, &b, &c, &d) && (c & bit_OSXSAVE)) {
+			__asm__ volatile("xgetbv" : "=a"(a), "=d"(d) : "c"(0));
+			xcr0 = (uint64_t)d << 32 | a;
+			__cpuid_count(0xd, 0, a, b, c, d);
+			size = b;
+		}
+	}
+	if (size == 0)
+		xcr0 = 3;
+	struct x86_cpuid sub[XC_MAX];
+	memset(sub, 0, sizeof sub);
+	for (unsigned i = 2; i < XC_MAX && size; i++)
+		if (xcr0 & XC_BIT(i))
+			__cpuid_count(0xd, i, sub[i].eax, sub[i].ebx, sub[i].ecx, sub[i].edx);
+	struct x86_xsave_layout l;
+	if (x86_xsave_layout(xcr0, (size_t)size, sub, XC_MAX, &l, why, sizeof why) < 0) {
+		fprintf(stderr, "x86_64: XSAVE layout: %s\n", why);
+		return -1;
+	}
+	x86_regfile_build(&l, &x86_file);
+	*rf = x86_file.rf;
 	return 0;
+}
+
+/* --- registers ------------------------------------------------------------ */
+
+/* The thread's XSAVE image (or FXSAVE image without XSAVE), malloc'd;
+ * *SIZE is its length. NULL with errno on failure. */
+static uint8_t *xstate_get(pid_t tid, size_t *size)
+{
+	*size = x86_file.layout.size ? x86_file.layout.size : XS_LEGACY_SIZE;
+	uint8_t *xs = calloc(1, *size);
+	if (!xs)
+		return NULL;
+	int rc;
+	if (x86_file.layout.size) {
+		struct iovec iov = {xs, *size};
+		rc = (int)ptrace(PTRACE_GETREGSET, tid, NT_X86_XSTATE, &iov);
+	} else {
+		rc = (int)ptrace(PTRACE_GETFPREGS, tid, 0, xs);
+	}
+	if (rc < 0) {
+		int e = errno;
+		free(xs);
+		errno = e;
+		return NULL;
+	}
+	return xs;
+}
+
+/* The kernel takes an NT_X86_XSTATE write only of the whole area. */
+static int xstate_set(pid_t tid, uint8_t *xs, size_t size)
+{
+	if (!x86_file.layout.size)
+		return ptrace(PTRACE_SETFPREGS, tid, 0, xs) < 0 ? -1 : 0;
+	struct iovec iov = {xs, size};
+	return ptrace(PTRACE_SETREGSET, tid, NT_X86_XSTATE, &iov) < 0 ? -1 : 0;
+}
+
+static void gp_to_regs(const struct user_regs_struct *gp, uint8_t *regs)
+{
+	const uint8_t *g = (const uint8_t *)gp;
+	for (int r = 0; r < R_BASE_COUNT; r++) {
+		if (!is_gpr(r))
+			continue;
+		memset(regs + x86_base_regs[r].offset, 0, x86_base_regs[r].size);
+		memcpy(regs + x86_base_regs[r].offset, g + gpr_offset[r], x86_base_regs[r].size);
+	}
+}
+
+/* The general registers of the raw block into a user_regs_struct. */
+static void pack_gp_regs(const uint8_t *regs, struct user_regs_struct *gp)
+{
+	uint8_t *g = (uint8_t *)gp;
+	for (int r = 0; r < R_BASE_COUNT; r++) {
+		if (!is_gpr(r))
+			continue;
+		uint64_t v = 0;
+		memcpy(&v, regs + x86_base_regs[r].offset, x86_base_regs[r].size);
+		memcpy(g + gpr_offset[r], &v, 8);
+	}
 }
 
 static int x86_fetch_gp_regs(pid_t tid, uint8_t *regs)
@@ -244,29 +223,22 @@ static int x86_fetch_gp_regs(pid_t tid, uint8_t *regs)
 	struct user_regs_struct gp;
 	if (ptrace(PTRACE_GETREGS, tid, 0, &gp) < 0)
 		return -1;
-	const uint8_t *g = (const uint8_t *)&gp;
-	for (int r = R_RAX; r <= R_GS; r++) {
-		memset(regs + x86_regs[r].offset, 0, x86_regs[r].size);
-		put(regs, r, g + gpr_offset[r], x86_regs[r].size);
-	}
-	put(regs, R_ORIG_RAX, &gp.orig_rax, 8);
-	put(regs, R_FS_BASE, &gp.fs_base, 8);
-	put(regs, R_GS_BASE, &gp.gs_base, 8);
+	gp_to_regs(&gp, regs);
 	return 0;
 }
 
-/* The general registers of the raw block into a user_regs_struct. */
-static void pack_gp_regs(const uint8_t *regs, struct user_regs_struct *gp)
+static int x86_fetch_regs(pid_t tid, uint8_t *regs)
 {
-	uint8_t *g = (uint8_t *)gp;
-	for (int r = R_RAX; r <= R_GS; r++) {
-		uint64_t v = 0;
-		memcpy(&v, regs + x86_regs[r].offset, x86_regs[r].size);
-		memcpy(g + gpr_offset[r], &v, 8);
-	}
-	memcpy(&gp->orig_rax, regs + x86_regs[R_ORIG_RAX].offset, 8);
-	memcpy(&gp->fs_base, regs + x86_regs[R_FS_BASE].offset, 8);
-	memcpy(&gp->gs_base, regs + x86_regs[R_GS_BASE].offset, 8);
+	size_t size;
+	uint8_t *xs = xstate_get(tid, &size);
+	if (!xs)
+		return -1;
+	memset(regs, 0, x86_file.rf.size);
+	int rc = x86_fetch_gp_regs(tid, regs);
+	if (rc == 0)
+		x86_xsave_unpack(&x86_file, xs, regs);
+	free(xs);
+	return rc;
 }
 
 static int x86_store_gp_regs(pid_t tid, const uint8_t *regs)
@@ -277,46 +249,58 @@ static int x86_store_gp_regs(pid_t tid, const uint8_t *regs)
 	return ptrace(PTRACE_SETREGS, tid, 0, &gp) < 0 ? -1 : 0;
 }
 
+/* Only what differs from the thread is written: the components of the
+ * XSAVE area whose registers changed (the rest, AMX tiles included, go
+ * back as read), then the general registers. A write the kernel refuses
+ * leaves the thread as it was: the XSAVE part is put back when the
+ * general registers fail after it. */
 static int x86_store_regs(pid_t tid, const uint8_t *regs)
 {
-	struct user_regs_struct gp;
+	size_t size;
+	uint8_t *xs = xstate_get(tid, &size);
+	uint8_t *orig = xs ? malloc(size) : NULL;
+	uint8_t *scratch = orig ? malloc(x86_file.rf.size) : NULL;
+	int rc = -1, e = 0;
+	uint64_t changed = 0;
+	struct user_regs_struct gp, want;
+	if (!scratch)
+		goto out;
+	memcpy(orig, xs, size);
+	changed = x86_xsave_pack(&x86_file, regs, xs, scratch);
+	if (changed && xstate_set(tid, xs, size) < 0)
+		goto out;
 	if (ptrace(PTRACE_GETREGS, tid, 0, &gp) < 0)
-		return -1;
-	pack_gp_regs(regs, &gp);
-	if (ptrace(PTRACE_SETREGS, tid, 0, &gp) < 0)
-		return -1;
-
-	uint8_t xs[XSTATE_MAX] = {0};
-	struct iovec iov = {xs, sizeof xs};
-	if (ptrace(PTRACE_GETREGSET, tid, NT_X86_XSTATE, &iov) == 0) {
-		regs_to_fxsave(regs, xs);
-		if (iov.iov_len >= XS_YMMH + 256) {
-			for (int i = 0; i < 16; i++)
-				memcpy(xs + XS_YMMH + 16 * i, regs + x86_regs[R_YMM0H + i].offset, 16);
-			uint64_t bv;
-			memcpy(&bv, xs + XS_XSTATE_BV, 8);
-			bv |= 7;  /* x87, SSE and AVX state now hold our values */
-			memcpy(xs + XS_XSTATE_BV, &bv, 8);
-		}
-		return ptrace(PTRACE_SETREGSET, tid, NT_X86_XSTATE, &iov) < 0 ? -1 : 0;
+		goto undo;
+	want = gp;
+	pack_gp_regs(regs, &want);
+	if (memcmp(&want, &gp, sizeof gp) == 0 || ptrace(PTRACE_SETREGS, tid, 0, &want) == 0) {
+		rc = 0;
+		goto out;
 	}
-	if (ptrace(PTRACE_GETFPREGS, tid, 0, xs) == 0) {
-		regs_to_fxsave(regs, xs);
-		return ptrace(PTRACE_SETFPREGS, tid, 0, xs) < 0 ? -1 : 0;
-	}
-	return 0;
+undo:
+	e = errno;
+	if (changed)
+		xstate_set(tid, orig, size);
+	errno = e;
+out:
+	e = errno;
+	free(xs);
+	free(orig);
+	free(scratch);
+	errno = e;
+	return rc;
 }
 
 static uint64_t x86_get_pc(const uint8_t *regs)
 {
 	uint64_t pc;
-	memcpy(&pc, regs + x86_regs[R_RIP].offset, 8);
+	memcpy(&pc, regs + x86_base_regs[R_RIP].offset, 8);
 	return pc;
 }
 
 static void x86_set_pc(uint8_t *regs, uint64_t pc)
 {
-	memcpy(regs + x86_regs[R_RIP].offset, &pc, 8);
+	memcpy(regs + x86_base_regs[R_RIP].offset, &pc, 8);
 }
 
 static int x86_sw_breakpoint(int kind, const uint8_t **insn)
@@ -352,7 +336,7 @@ static int dr_layout(const struct hw_point *pts, size_t n, struct dr_slot slots[
 			unsigned len = 8;
 			while (len > 1 && ((addr & (len - 1)) || len > left))
 				len /= 2;
-			if (used == 4) {
+			if (used == x86_dr_count) {
 				errno = ENOSPC;
 				return -1;
 			}
@@ -362,11 +346,6 @@ static int dr_layout(const struct hw_point *pts, size_t n, struct dr_slot slots[
 		}
 	}
 	return used;
-}
-
-static long dr_offset(int i)
-{
-	return (long)offsetof(struct user, u_debugreg) + (long)i * (long)sizeof(long);
 }
 
 static int x86_hw_points_apply(pid_t tid, const struct hw_point *pts, size_t n, bool check_only)
@@ -428,7 +407,7 @@ static enum trap_cause x86_trap_cause(pid_t tid, const siginfo_t *si,
 static long x86_syscall_number(const uint8_t *regs)
 {
 	int64_t nr;
-	memcpy(&nr, regs + x86_regs[R_ORIG_RAX].offset, 8);
+	memcpy(&nr, regs + x86_base_regs[R_ORIG_RAX].offset, 8);
 	return (long)nr;
 }
 
@@ -444,7 +423,7 @@ static int x86_insn_length(const uint8_t *code, size_t avail, const uint8_t *reg
 static uint64_t reg64(const uint8_t *regs, int r)
 {
 	uint64_t v = 0;
-	memcpy(&v, regs + x86_regs[r].offset, x86_regs[r].size);
+	memcpy(&v, regs + x86_base_regs[r].offset, x86_base_regs[r].size);
 	return v;
 }
 
@@ -576,8 +555,8 @@ static bool x86_emulate_branch(const uint8_t *code, size_t avail, uint8_t *regs,
 	} else {
 		return false;
 	}
-	memcpy(regs + x86_regs[R_RSP].offset, &sp, 8);
-	memcpy(regs + x86_regs[R_RIP].offset, &target, 8);
+	memcpy(regs + x86_base_regs[R_RSP].offset, &sp, 8);
+	memcpy(regs + x86_base_regs[R_RIP].offset, &target, 8);
 	return true;
 }
 
@@ -585,17 +564,6 @@ static enum disasm_isa x86_disasm_isa(const uint8_t *regs)
 {
 	(void)regs;
 	return DISASM_X86_64;
-}
-
-/* This file's register file is the same on every machine it runs on. */
-static int x86_probe(struct arch_regfile *rf)
-{
-	rf->features = x86_features;
-	rf->nfeatures = sizeof x86_features / sizeof x86_features[0];
-	rf->regs = x86_regs;
-	rf->nregs = R_COUNT;
-	rf->size = X86_REGS_SIZE;
-	return 0;
 }
 
 const struct arch_ops the_arch = {

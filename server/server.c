@@ -563,18 +563,19 @@ static void handle_g(void *ctx, const char *a, size_t n, struct buf *reply)
 	buf_hex(reply, regs, the_regfile.size);
 }
 
+/* G and P decode into a copy of the registers; the cache takes the copy
+ * only once the thread has (thread_write_regs), so that bad input or a
+ * write the kernel refuses changes nothing. */
 static void handle_G(void *ctx, const char *a, size_t n, struct buf *reply)
 {
 	struct thread *t = general_thread(ctx);
 	uint8_t *regs = t ? thread_regs(t) : NULL;
-	if (!regs || n > 2 * the_regfile.size || hex_decode(a, n, regs) < 0 ||
-	    thread_store_regs(t) < 0) {
-		if (t)
-			t->regs_valid = false;
+	uint8_t *copy = regs && n == 2 * the_regfile.size ? malloc(the_regfile.size) : NULL;
+	if (!copy || hex_decode(a, n, copy) < 0 || thread_write_regs(t, copy) < 0)
 		reply_error(reply, 1);
-		return;
-	}
-	reply_ok(reply);
+	else
+		reply_ok(reply);
+	free(copy);
 }
 
 static void handle_p(void *ctx, const char *a, size_t n, struct buf *reply)
@@ -611,14 +612,15 @@ static void handle_P(void *ctx, const char *a, size_t n, struct buf *reply)
 	}
 	const struct arch_reg *r = &the_regfile.regs[regno];
 	uint8_t *regs = thread_regs(t);
-	if (!regs || (size_t)(end - p) != 2u * r->size ||
-	    hex_decode(p, (size_t)(end - p), regs + r->offset) < 0 || thread_store_regs(t) < 0) {
-		if (t)
-			t->regs_valid = false;
+	uint8_t *copy = regs && (size_t)(end - p) == 2u * r->size ? malloc(the_regfile.size) : NULL;
+	if (copy)
+		memcpy(copy, regs, the_regfile.size);
+	if (!copy || hex_decode(p, (size_t)(end - p), copy + r->offset) < 0 ||
+	    thread_write_regs(t, copy) < 0)
 		reply_error(reply, 1);
-		return;
-	}
-	reply_ok(reply);
+	else
+		reply_ok(reply);
+	free(copy);
 }
 
 static void handle_H(void *ctx, const char *a, size_t n, struct buf *reply)

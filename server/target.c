@@ -679,9 +679,24 @@ uint8_t *thread_regs(struct thread *t)
 	return t->regs;
 }
 
+/* A failed write may have changed part of the thread: read it again. */
 int thread_store_regs(struct thread *t)
 {
-	return the_arch.store_regs(t->tid, t->regs);
+	if (the_arch.store_regs(t->tid, t->regs) == 0)
+		return 0;
+	t->regs_valid = t->gp_valid = false;
+	return -1;
+}
+
+int thread_write_regs(struct thread *t, const uint8_t *regs)
+{
+	if (the_arch.store_regs(t->tid, regs) < 0) {
+		t->regs_valid = t->gp_valid = false;
+		return -1;
+	}
+	memcpy(t->regs, regs, the_regfile.size);
+	t->regs_valid = true;
+	return 0;
 }
 
 /* The general registers only (PC, SP, flags): cheaper, for the paths

@@ -197,6 +197,9 @@ void target_stop_all(void);
 /* Registers (raw block in gdb order) of a stopped thread. */
 uint8_t *thread_regs(struct thread *t);
 int thread_store_regs(struct thread *t);
+/* Write the raw block REGS to the thread; only when it took them do they
+ * become its cached registers. */
+int thread_write_regs(struct thread *t, const uint8_t *regs);
 
 /* Memory through /proc/PID/mem; breakpoint instructions are hidden. */
 ssize_t target_read_memory(struct process *p, uint64_t addr, void *buf, size_t len);

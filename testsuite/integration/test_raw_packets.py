@@ -9,6 +9,8 @@ from harness import ARCH, RSP, csgdbserver_only
 # stack pointer: (register number in T replies, bytes); g: minimum hex size
 SP_REG = {"x86_64": (7, 8), "aarch64": (31, 8), "arm": (13, 4)}[ARCH]
 MIN_G_HEX = {"x86_64": 17 * 16, "aarch64": 34 * 16, "arm": 17 * 8}[ARCH]
+# register 0 (rax, x0, r0): bytes
+REG0_BYTES = {"x86_64": 8, "aarch64": 8, "arm": 4}[ARCH]
 
 
 def connect(t, prog="basic"):
@@ -86,6 +88,57 @@ def test_malformed_then_still_answers(t):
     still_answers(t, rsp, "after malformed packets")
     rsp.close()
     t.check(srv.wait_exit(5) is not None, "server exits when client closes")
+
+
+@csgdbserver_only   # GNU gdbserver takes a G of the wrong size (a warning)
+def test_bad_register_writes_change_nothing(t):
+    """G of the wrong length, P of the wrong size, odd or non-hex digits:
+    E replies, and 'g' shows the same bytes as before each of them."""
+    srv, rsp = connect(t)
+    before = rsp.command("g")
+    t.check(re.fullmatch(rb"[0-9a-f]+", before) is not None and
+            len(before) >= MIN_G_HEX, "g: register hex", before[:60])
+    good = before.decode()
+    reg0 = "%x" % (0x1122334455667788 & ((1 << (8 * REG0_BYTES)) - 1))
+    bad = {
+        "G of 10 bytes": "G" + "ab" * 10,
+        "G one byte short": "G" + good[:-2],
+        "G one byte long": "G" + good + "00",
+        "G with odd digits": "G" + good + "0",
+        "G with a non-hex digit": "G" + "zz" + good[2:],
+        "P of one byte less": "P0=" + "ab" * (REG0_BYTES - 1),
+        "P of one byte more": "P0=" + "ab" * (REG0_BYTES + 1),
+        "P with odd digits": "P0=" + "a" * (2 * REG0_BYTES - 1),
+        "P with non-hex digits": "P0=" + "zz" * REG0_BYTES,
+        "P without a value": "P0=",
+        "P of no register": "P%x=00" % 100000,
+    }
+    for what, packet in bad.items():
+        reply = rsp.command(packet)
+        t.check(reply.startswith(b"E"), what + ": E reply", reply[:40])
+        t.eq(rsp.command("g"), before, what + ": registers unchanged")
+    if ARCH == "x86_64":
+        # The kernel refuses cs without RPL 3; with xmm0 changed in the
+        # same G, the XSAVE part it took first must be put back.
+        regs = bytearray(bytes.fromhex(good))
+        regs[140:144] = (0x1230).to_bytes(4, "little")        # cs
+        regs[276:292] = bytes(range(0x40, 0x50))              # xmm0
+        t.check(rsp.command("G" + regs.hex()).startswith(b"E"),
+                "G with an invalid cs: E reply")
+        t.eq(rsp.command("g"), before, "G refused by the kernel: nothing changed "
+             "(xmm0 put back)")
+        t.check(rsp.command("P12=30120000").startswith(b"E"), "P of an invalid cs: E")
+        t.eq(rsp.command("g"), before, "P refused by the kernel: nothing changed")
+    # a good P changes register 0 only; a good G puts everything back
+    value = bytes.fromhex(reg0.rjust(2 * REG0_BYTES, "0"))[::-1].hex()
+    t.eq(rsp.command("P0=" + value), b"OK", "P of register 0: OK")
+    after = rsp.command("g")
+    t.eq(after, value.encode() + before[2 * REG0_BYTES:], "g: register 0 changed, "
+         "nothing else")
+    t.eq(rsp.command("G" + good), b"OK", "G of the registers read: OK")
+    t.eq(rsp.command("g"), before, "g: registers as before")
+    still_answers(t, rsp, "after bad register writes")
+    rsp.close()
 
 
 def test_oversized_packet(t):
