@@ -243,7 +243,8 @@ int x86_regfile_build(const struct x86_xsave_layout *l, struct x86_regfile *f)
 					 "  <xi:include href=\"%s\"/>\n", f->features[i].annex);
 	snprintf(f->target_xml + used, sizeof f->target_xml - used, "</target>\n");
 
-	f->rf = (struct arch_regfile){f->features, nf, f->regs, b.n, b.off};
+	f->rf = (struct arch_regfile){.features = f->features, .nfeatures = nf,
+				      .regs = f->regs, .nregs = b.n, .size = b.off};
 	return 0;
 }
 
