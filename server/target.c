@@ -1142,14 +1142,44 @@ bool target_fork_unreported(const struct process *p)
 	       (parent->pending.kind == STOP_FORK || parent->pending.kind == STOP_VFORK);
 }
 
+/* T is not resumed after all: the signal gdb gave it must not be lost
+ * (it would be, were the next resume without one). */
+static void defer_resume_signal(struct thread *t)
+{
+	if (t->resume == RESUME_STOP || !t->resume_sig)
+		return;
+	if (t->ndeferred < (int)(sizeof t->deferred_sig / sizeof t->deferred_sig[0]))
+		t->deferred_sig[t->ndeferred++] = t->resume_sig;
+	else
+		debug("%d: signal %d dropped, %d already deferred\n", t->tid, t->resume_sig, t->ndeferred);
+	t->resume_sig = 0;   /* deferred once, even if asked again */
+}
+
+/* The signal T's resume delivers: a deferred one first, and gdb's new one
+ * waits behind it. */
+static int next_resume_signal(struct thread *t)
+{
+	if (!t->ndeferred)
+		return t->resume_sig;
+	int sig = t->deferred_sig[0];
+	memmove(&t->deferred_sig[0], &t->deferred_sig[1], (size_t)--t->ndeferred * sizeof t->deferred_sig[0]);
+	defer_resume_signal(t);
+	return sig;
+}
+
 bool target_resume_all(void)
 {
 	for (struct process *p = processes; p && !target_non_stop; p = p->next)
 		for (struct thread *t = p->threads; t; t = t->next) {
 			if (t->resume == RESUME_STOP || !t->has_pending)
 				continue;
-			if (pending_still_valid(t))
+			if (pending_still_valid(t)) {
+				/* All-stop: nothing runs, this news is reported. */
+				for (struct process *q = processes; q; q = q->next)
+					for (struct thread *u = q->threads; u; u = u->next)
+						defer_resume_signal(u);
 				return true;
+			}
 			t->has_pending = false;
 		}
 	for (struct process *p = processes; p; p = p->next)
@@ -1157,13 +1187,15 @@ bool target_resume_all(void)
 			if (t->resume == RESUME_STOP || !t->stopped || target_fork_unreported(p))
 				continue;
 			/* Non-stop: a thread with news stays stopped to report it. */
-			if (t->has_pending && pending_still_valid(t))
+			if (t->has_pending && pending_still_valid(t)) {
+				defer_resume_signal(t);
 				continue;
+			}
 			t->has_pending = false;
 			/* gdb resumes it: our SIGSTOP in flight must not stop it. */
 			if (t->stop_expected)
 				t->resumed_over_sigstop = true;
-			resume_as_asked(t, t->resume_sig);
+			resume_as_asked(t, next_resume_signal(t));
 		}
 	return false;
 }
@@ -2083,6 +2115,8 @@ int target_detach(struct process *p)
 		if (t->has_pending && t->pending.kind == STOP_SIGNAL &&
 		    t->pending.sig != SIGTRAP && t->pending.sig != SIGSTOP)
 			sig = t->pending.sig;
+		else if (t->ndeferred)
+			sig = t->deferred_sig[0];   /* one gdb gave it */
 		if (ptrace(PTRACE_DETACH, t->tid, 0, sig) < 0 && errno != ESRCH)
 			rc = -1;
 		/* ESRCH: it died meanwhile (the process exits as gdb detaches):

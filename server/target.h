@@ -102,6 +102,11 @@ struct thread {
 
 	enum resume_kind resume;
 	int resume_sig;
+	/* Signals gdb asked to deliver when the thread was not resumed
+	 * after all (another event was reported instead): they go with
+	 * its next resumes, oldest first, as gdbserver queues them. */
+	int deferred_sig[4];
+	int ndeferred;
 	uint64_t range_start, range_end;
 	bool in_syscall;
 

@@ -86,3 +86,31 @@ at("on_usr1", what="gdb-injected SIGUSR1 reaches the handler")
 ex("finish")
 eq(val("g_usr1_count"), 3, "handler counted the injected signal")
 ''', port=srv.port, prog=t.prog("signals"))
+
+
+def test_signal_passed_while_another_stop_waits(t):
+    """All-stop: gdb passes a thread's signal (vCont;C) while another
+    thread's stop already waits in the server; that stop is reported
+    instead of resuming anyone, and the signal is delivered at the
+    thread's next resume (gdbserver queues it too), not dropped."""
+    prog = t.prog("pendingsig")
+    srv = t.start_server(prog, options=["--once"])
+    t.gdb(r'''
+ex("break ready")
+ex("continue")
+ex("set scheduler-locking on")
+ex("break sent")
+ex("continue")
+eq(func(), "sent", "main alone queued a signal for each stopped waiter")
+ex("set scheduler-locking off")
+ex("delete")
+first = ex("continue")
+m1 = re.search(r"received signal (SIGUSR[12])", first)
+check(m1 is not None, "one waiter reports its signal", first[-300:])
+second = ex("continue")
+m2 = re.search(r"received signal (SIGUSR[12])", second)
+check(m2 is not None and m1 is not None and m2.group(1) != m1.group(1),
+      "the other waiter's stop, which waited in the server, comes next", second[-300:])
+out = ex("continue")
+contains(out, "exited with code 03", "both handlers ran: the first signal was not lost")
+''', port=srv.port, prog=prog, timeout_s=30)

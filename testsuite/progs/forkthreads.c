@@ -5,8 +5,10 @@
  *   forkthreads [vfork] [leader-exit] [exec-thread] [done] */
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,7 +20,16 @@ static void *forker(void *arg)
 {
 	(void)arg;
 	for (;;) {
-		pid_t pid = g_use_vfork ? vfork() : fork();
+		/* fork() without the C library's: glibc's fork holds its locks
+		 * (stdio list, malloc, atfork) across the system call, and gdb
+		 * steps a thread over a breakpoint with the others stopped
+		 * (all-stop). On 32-bit Thumb every system call goes through the
+		 * one svc in __libc_do_syscall, so gdb's breakpoint for the
+		 * stepping thread's restarted nanosleep is met by the forkers,
+		 * and a forker stepped over it into a futex wait on a lock that a
+		 * stopped forker holds never comes back (till alarm() below).
+		 * The fork event is the same. (vfork takes no lock.) */
+		pid_t pid = g_use_vfork ? vfork() : (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
 		if (pid == 0)
 			_exit(7);
 		if (pid < 0)
@@ -91,6 +102,16 @@ int main(int argc, char **argv)
 	pthread_t t[3];
 	for (int i = 0; i < 3; i++)
 		pthread_create(&t[i], NULL, forker, NULL);
+	/* The children's SIGCHLDs go to the forkers, not to the thread gdb
+	 * steps: gdb gives up a step over a breakpoint when a signal comes
+	 * first, delivers it and tries again. Each try costs gdb longer than
+	 * a forker's pause under emulation (TCG), so the forkers' children,
+	 * detached by gdb between two tries, always left a SIGCHLD for the
+	 * next one and the first `next` never ended (till alarm() above). */
+	sigset_t chld;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	pthread_sigmask(SIG_BLOCK, &chld, NULL);
 	for (int i = 0; i < INT_MAX; i++) {   /* @fork-loop */
 		nap();        /* @fork-loop-first */
 		nap();        /* @fork-loop-second */
