@@ -154,4 +154,5 @@ install: all
 clean:
 	rm -rf build build-asan build-aarch64 build-arm build-fuzz
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# Only our own dependency files: gdb's testsuite runs in $(BUILD)/gdb-testsuite
+-include $(shell find $(BUILD) -path '$(BUILD)/gdb*' -prune -o -name '*.d' -type f -print 2>/dev/null)
