@@ -127,6 +127,12 @@ check-cross:
 check-arm:
 	@testsuite/qemu/check.sh
 
+# The README's two commands (`sh .ci/setup && make demo`, `... make check`)
+# on a fresh minimal Debian 12 root: debootstrap (cached), chroot, as root.
+.PHONY: check-fresh
+check-fresh:
+	@testsuite/fresh/check.sh
+
 check-asan:
 	$(MAKE) BUILD=build-asan SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" check-unit check-integration
 
