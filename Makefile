@@ -83,6 +83,10 @@ $(BUILD)/csgdbserver: $(BUILD)/server/main.o $(LIBSERVER) $(LIBETM) $(LIBARCH) $
 $(BUILD)/cstrace: $(BUILD)/etm/cstrace.o $(LIBETM) $(LIBPROTOCOL)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The tests' shared data is ../shared beside this tree (testsuite/unit/check.h;
+# CSG_SHARED overrides it when they run).
+$(BUILD)/testsuite/%.o: ALL_CFLAGS += -DCSG_SHARED_DIR='"$(abspath $(CURDIR)/../shared)"'
+
 # Unit tests are named after the layer they test and link only what it needs:
 # test_protocol_*, test_arch_*, test_etm_*, test_server_*.
 $(BUILD)/unit/test_protocol_%: $(BUILD)/testsuite/unit/test_protocol_%.o $(LIBPROTOCOL)

@@ -87,7 +87,8 @@ tar -C "$root" -xf "$tarball" || fail "cannot unpack $tarball"
 
 # apt as on the host (mirror, its settings and keys), but like a minimal
 # install: recommended packages are not installed, so setup names them.
-cp -a /etc/apt/. "$root/etc/apt/"
+rm -rf "$root/etc/apt"
+cp -a /etc/apt "$root/etc/apt"
 echo 'APT::Install-Recommends "false";' > "$root/etc/apt/apt.conf.d/99csg-fresh-no-recommends"
 cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
 

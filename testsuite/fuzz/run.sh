@@ -4,6 +4,8 @@
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
+# fuzz_etm_decode loads the shared snapshots (../shared beside the tree)
+export CSG_SHARED="${CSG_SHARED:-$(dirname "$top")/shared}"
 secs=${FUZZ_SECONDS:-60}
 out=build-fuzz
 flags="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -g -O1"
