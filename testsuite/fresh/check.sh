@@ -91,6 +91,10 @@ rm -rf "$root/etc/apt"
 cp -a /etc/apt "$root/etc/apt"
 echo 'APT::Install-Recommends "false";' > "$root/etc/apt/apt.conf.d/99csg-fresh-no-recommends"
 cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+# debootstrap writes no /etc/hosts; the installer (netcfg) and cloud images
+# do, and `target remote :PORT` resolves localhost through it.
+[ -e "$root/etc/hosts" ] || printf '%s\n' '127.0.0.1	localhost' \
+	'::1		localhost ip6-localhost ip6-loopback' > "$root/etc/hosts"
 
 src=/home/user/src/csg
 git clone -q --no-hardlinks "$top" "$root$src/tree" &&
