@@ -10,7 +10,7 @@ shift
 cstrace=$build/cstrace
 here=$(cd "$(dirname "$0")" && pwd)
 # the shared test data: ../shared beside the tree, or $CSG_SHARED
-shared=${CSG_SHARED:-$(dirname "$(dirname "$here")")/../shared}
+shared=${CSG_SHARED:-$(dirname "$(dirname "$(dirname "$here")")")/shared}
 snaps=$shared/testdata/opencsd-snapshots
 captures=$shared/testdata/etmv3-cortex-r5
 for d in "$snaps/snapshots" "$captures"; do

@@ -428,6 +428,7 @@ def test_replay_bad_input(t):
     import random
     if t.target.remote:
         raise Skip("builds broken captures in this machine's temporary directory")
+    need(t, os.path.join(R5, "zephyr"))
     server = t.server_path
 
     def run(dir_):
