@@ -34,9 +34,9 @@ t0=$(date +%s)
 # --- the cached minimal root ------------------------------------------------
 if [ ! -s "$tarball" ] || [ "${CSG_FRESH_REBUILD:-0}" = 1 ]; then
 	if ! command -v debootstrap >/dev/null; then
-		say "installing debootstrap"
+		say "installing debootstrap"   # and the keys it checks the archive with (only recommended)
 		apt-get update -qq || true
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null ||
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap debian-archive-keyring >/dev/null ||
 			fail "apt-get install debootstrap failed"
 	fi
 	mirror=${CSG_FRESH_MIRROR:-}
