@@ -7,6 +7,8 @@
 # `sh .ci/setup && make check`. Ends with the inner `check: ...` line and
 # exits with the inner status.
 #   testsuite/fresh/check.sh            (as root)
+#   testsuite/fresh/check.sh 'sh .ci/setup && FUZZ_SECONDS=5 make fuzz'
+#       runs that in the tree instead, and exits with its status
 # Env: CSG_FRESH_CACHE (default ~/.cache/csgdbserver/fresh-root: the root
 # tarball), CSG_FRESH_WORK (default /var/tmp/csg-fresh: the unpacked root,
 # kept after a failure for a look inside, removed after a pass),
@@ -122,6 +124,15 @@ inner() {  # a clean environment, as a login on the fresh machine would have
 }
 t1=$(date +%s)
 say "root ready in $((t1 - t0))s; HEAD $head at $src/tree"
+if [ $# -gt 0 ]; then
+	say "== $*"
+	inner "$*"
+	rc=$?
+	say "exit $rc after $(($(date +%s) - t1))s"
+	cleanup
+	if [ "$rc" -eq 0 ]; then remove_work; else say "root kept in $root"; fi
+	exit "$rc"
+fi
 say "== sh .ci/setup && make demo"
 inner 'sh .ci/setup && make demo'
 rc=$?
