@@ -82,7 +82,7 @@ remove_work() {  # never through a mount point (/dev is bound in there)
 	fi
 	rm -rf "$work"
 }
-trap 'exit 130' INT TERM HUP
+trap 'say interrupted; exit 130' INT TERM HUP
 remove_work   # a root kept by an earlier run
 mkdir -p "$root"
 tar -C "$root" -xf "$tarball" || fail "cannot unpack $tarball"
@@ -117,10 +117,13 @@ mnt --bind "$shared" "$root$src/shared"
 mount -o remount,bind,ro "$root$src/shared" || fail "cannot make $root$src/shared read-only"
 
 inner() {  # a clean environment, as a login on the fresh machine would have
+	# in the background: the shell runs the INT/TERM trap (and cleanup) in
+	# `wait`, not only after the command has finished
 	chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
 		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		${CHECK_ARM:+CHECK_ARM=$CHECK_ARM} ${JOBS:+JOBS=$JOBS} \
-		/bin/sh -c "cd $src/tree && $1"
+		/bin/sh -c "cd $src/tree && $1" &
+	wait $!
 }
 t1=$(date +%s)
 say "root ready in $((t1 - t0))s; HEAD $head at $src/tree"
@@ -145,7 +148,8 @@ if [ "$rc" -ne 0 ]; then
 fi
 say "== sh .ci/setup && make check"
 log=$work/check.log
-{ inner 'sh .ci/setup && make check'; echo $? > "$work/rc"; } 2>&1 | tee "$log"
+{ inner 'sh .ci/setup && make check'; echo $? > "$work/rc"; } 2>&1 | tee "$log" &
+wait $!
 rc=$(cat "$work/rc" 2>/dev/null || echo 1)
 t3=$(date +%s)
 say "check: exit $rc after $((t3 - t2))s; all in $((t3 - t0))s"
