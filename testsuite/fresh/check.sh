@@ -118,8 +118,10 @@ mount -o remount,bind,ro "$root$src/shared" || fail "cannot make $root$src/share
 
 inner() {  # a clean environment, as a login on the fresh machine would have
 	# in the background: the shell runs the INT/TERM trap (and cleanup) in
-	# `wait`, not only after the command has finished
-	chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
+	# `wait`, not only after the command has finished. A background command
+	# starts with SIGINT and SIGQUIT ignored, which the tests' programs
+	# would inherit: env sets them back to the default.
+	chroot "$root" /usr/bin/env -i --default-signal=INT,QUIT HOME=/root LANG=C.UTF-8 TERM=dumb \
 		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		${CHECK_ARM:+CHECK_ARM=$CHECK_ARM} ${JOBS:+JOBS=$JOBS} \
 		/bin/sh -c "cd $src/tree && $1" &
@@ -142,6 +144,7 @@ rc=$?
 t2=$(date +%s)
 say "demo: exit $rc after $((t2 - t1))s"
 if [ "$rc" -ne 0 ]; then
+	cleanup
 	say "root kept in $root"
 	echo "check: 0 passed, 1 failed, 0 skipped"
 	exit "$rc"
