@@ -85,6 +85,10 @@ $(BUILD)/csgdbserver: $(BUILD)/server/main.o $(LIBSERVER) $(LIBETM) $(LIBARCH) $
 $(BUILD)/cstrace: $(BUILD)/etm/cstrace.o $(LIBETM) $(LIBPROTOCOL)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The tests' shared data is ../shared beside this tree (testsuite/unit/check.h;
+# CSG_SHARED overrides it when they run).
+$(BUILD)/testsuite/%.o: ALL_CFLAGS += -DCSG_SHARED_DIR='"$(abspath $(CURDIR)/../shared)"'
+
 # Unit tests are named after the layer they test and link only what it needs:
 # test_protocol_*, test_arch_*, test_etm_*, test_server_*.
 $(BUILD)/unit/test_protocol_%: $(BUILD)/testsuite/unit/test_protocol_%.o $(LIBPROTOCOL)
@@ -132,6 +136,12 @@ check-cross:
 .PHONY: check-arm
 check-arm:
 	@testsuite/qemu/check.sh
+
+# The README's two commands (`sh .ci/setup && make demo`, `... make check`)
+# on a fresh minimal Debian 12 root: debootstrap (cached), chroot, as root.
+.PHONY: check-fresh
+check-fresh:
+	@testsuite/fresh/check.sh
 
 check-asan:
 	$(MAKE) BUILD=build-asan SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" check-unit check-integration

@@ -17,8 +17,7 @@ set -u
 build=${1:?usage: $0 BUILD_DIR}
 server=${CSGDBSERVER:-$build/csgdbserver}
 here=$(cd "$(dirname "$0")" && pwd)
-shared=${SHARED:-$here/../../../shared}
-[ -d "$shared/testdata" ] || shared=/work/shared
+shared=${CSG_SHARED:-$here/../../../shared}   # ../shared beside the tree
 capture=${CAPTURE:-$shared/testdata/etmv3-cortex-r5/freertos}
 sizes=${BTRACE_MEM_MIB:-1 4 16}
 chunk=${BTRACE_MEM_CHUNK:-0x3fff}

@@ -12,8 +12,7 @@ set -u
 build=${1:?usage: $0 BUILD_DIR}
 cstrace=$build/cstrace
 here=$(cd "$(dirname "$0")" && pwd)
-shared=${SHARED:-$here/../../../shared}
-[ -d "$shared/testdata" ] || shared=/work/shared
+shared=${CSG_SHARED:-$here/../../../shared}   # ../shared beside the tree
 snaps=$shared/testdata/opencsd-snapshots/snapshots
 runs=${ETM_BENCH_RUNS:-5}
 sets=${ETM_BENCH_SETS:-bugfix-exact-match juno-uname-002 juno_r1_1}

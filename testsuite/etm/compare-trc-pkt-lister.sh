@@ -9,10 +9,16 @@ build=${1:?usage: $0 BUILD_DIR [SNAPSHOT_DIR...]}
 shift
 cstrace=$build/cstrace
 here=$(cd "$(dirname "$0")" && pwd)
-shared=${SHARED:-$here/../../../shared}
-[ -d "$shared/testdata" ] || shared=/work/shared
+# the shared test data: ../shared beside the tree, or $CSG_SHARED
+shared=${CSG_SHARED:-$(dirname "$(dirname "$(dirname "$here")")")/shared}
 snaps=$shared/testdata/opencsd-snapshots
 captures=$shared/testdata/etmv3-cortex-r5
+for d in "$snaps/snapshots" "$captures"; do
+	[ -d "$d" ] && continue
+	echo "etm-decode: shared test data missing: $d (it belongs at ../shared beside the tree; CSG_SHARED=DIR overrides)"
+	echo "etm-decode: 0 passed, 1 failed"
+	exit 1
+done
 
 if ! command -v trc_pkt_lister >/dev/null 2>&1; then
 	echo "etm-decode: trc_pkt_lister not installed (apt-get install libopencsd-bin)"

@@ -11,9 +11,9 @@
  *   mkdir -p build-fuzz/corpus && S=../shared/testdata/opencsd-snapshots/snapshots
  *   printf '\0\0' | cat - $S/juno_r1_1/cstrace.bin > build-fuzz/corpus/etmv4
  *   printf '\1\0' | cat - $S/TC2/cstrace.bin > build-fuzz/corpus/etmv3-ptm
- *   SHARED=../shared build-fuzz/fuzz_etm_decode -max_total_time=60 build-fuzz/corpus
+ *   CSG_SHARED=../shared build-fuzz/fuzz_etm_decode -max_total_time=60 build-fuzz/corpus
  *
- * SHARED (default ../shared) locates the snapshots. */
+ * CSG_SHARED (default ../shared beside the tree) locates the snapshots. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -47,14 +47,14 @@ const char *__asan_default_options(void)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char *shared = getenv("SHARED") ? getenv("SHARED") : "../shared";
+	const char *shared = getenv("CSG_SHARED") ? getenv("CSG_SHARED") : "../shared";
 	char path[1024], err[512];
 	(void)argc, (void)argv;
 	for (size_t i = 0; i < NTARGETS; i++) {
 		snprintf(path, sizeof(path), "%s/testdata/%s", shared, targets[i]);
 		snaps[i] = etm_snapshot_load(path, err, sizeof(err));
 		if (!snaps[i]) {
-			fprintf(stderr, "fuzz_etm_decode: %s (set SHARED)\n", err);
+			fprintf(stderr, "fuzz_etm_decode: %s (set CSG_SHARED)\n", err);
 			exit(1);
 		}
 	}

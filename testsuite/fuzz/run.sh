@@ -4,6 +4,8 @@
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
+# fuzz_etm_decode loads the shared snapshots (../shared beside the tree)
+export CSG_SHARED="${CSG_SHARED:-$(dirname "$top")/shared}"
 secs=${FUZZ_SECONDS:-60}
 out=build-fuzz
 flags="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -g -O1"
@@ -19,7 +21,9 @@ for src in testsuite/fuzz/fuzz_*.c; do
 	mkdir -p "$corpus"
 	[ ! -d "testsuite/fuzz/seeds/$name" ] || cp -n testsuite/fuzz/seeds/$name/* "$corpus"/ 2>/dev/null || true
 	echo "== $name: $secs s"
-	if "$out/$name" -max_total_time="$secs" -max_len=4096 -print_final_stats=1 "$corpus" \
+	# crash/leak inputs go to build-fuzz/, not into the tree
+	if "$out/$name" -max_total_time="$secs" -max_len=4096 -print_final_stats=1 \
+		-artifact_prefix="$out/$name-" "$corpus" \
 		>"$out/$name.log" 2>&1; then
 		echo "$name: no crash; $(grep -E 'stat::number_of_executed_units' "$out/$name.log" | awk '{print $2}') inputs, corpus $(ls "$corpus" | wc -l) files"
 	else

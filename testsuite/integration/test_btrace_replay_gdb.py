@@ -12,7 +12,7 @@ import subprocess
 import harness
 from harness import csgdbserver_only, timeout
 
-R5 = "/work/shared/testdata/etmv3-cortex-r5"
+R5 = harness.shared("etmv3-cortex-r5")
 GDB_MULTIARCH = "/usr/bin/gdb-multiarch"
 
 BODY = r'''
@@ -204,10 +204,8 @@ def suspect_ranges(t, cap, elf):
 def run_capture(t, name, strict):
     if not shutil.which(GDB_MULTIARCH) or not shutil.which("addr2line"):
         raise harness.Skip("gdb-multiarch or addr2line missing")
-    cap = os.path.join(R5, name)
+    cap = harness.need_shared(os.path.join(R5, name))
     elf = os.path.join(cap, [f for f in os.listdir(cap) if f.endswith(".elf")][0])
-    if not t.target.exists(cap):
-        raise harness.Skip("%s is not on the server's machine" % cap)
     ranges = os.path.join(t.tmp, "ranges.txt")
     done = t.run([os.path.join(t.build, "cstrace"), "decode", "--ranges", cap], timeout=60)
     with open(ranges, "w") as f:

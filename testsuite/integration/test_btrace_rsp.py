@@ -10,10 +10,10 @@ import socket
 import struct
 import subprocess
 
-from harness import ARCH, RSP, Skip, csgdbserver_only, timeout
+from harness import ARCH, RSP, Skip, csgdbserver_only, need_shared, shared, timeout
 
-R5 = "/work/shared/testdata/etmv3-cortex-r5"
-PERFDATA = "/work/shared/testdata/simpleperf-etm-perfdata/perf_etm.data"
+R5 = shared("etmv3-cortex-r5")
+PERFDATA = shared("simpleperf-etm-perfdata", "perf_etm.data")
 
 
 def connect(port):
@@ -24,9 +24,8 @@ def connect(port):
 
 
 def need(t, path):
-    """Recorded data must be where the server runs (a QEMU guest may lack it)."""
-    if not t.target.exists(path):
-        raise Skip("%s is not on the server's machine" % path)
+    """Recorded data must be where the server runs: this machine."""
+    need_shared(path)
 
 
 def replay(t, capture="freertos"):
@@ -390,7 +389,7 @@ check(status.count("traced since it appeared") == 1, "that worker is now gdb's",
 def test_replay_aarch64_snapshot(t):
     """An OpenCSD snapshot directory (ETMv4, Cortex-A53, memory from its
     dumps, no ELF) replays as an AArch64 target."""
-    snap = "/work/shared/testdata/opencsd-snapshots/snapshots/juno_r1_1"
+    snap = shared("opencsd-snapshots", "snapshots", "juno_r1_1")
     need(t, snap)
     srv = t.start_server(options=["--once", "--replay", snap])
     rsp = connect(srv.port)
@@ -429,6 +428,7 @@ def test_replay_bad_input(t):
     import random
     if t.target.remote:
         raise Skip("builds broken captures in this machine's temporary directory")
+    need(t, os.path.join(R5, "zephyr"))
     server = t.server_path
 
     def run(dir_):

@@ -9,17 +9,16 @@
 import os
 import re
 
-from harness import RSP, Skip, csgdbserver_only, timeout
+from harness import RSP, Skip, csgdbserver_only, need_shared, shared, timeout
 
-FREERTOS = "/work/shared/testdata/etmv3-cortex-r5/freertos"
+FREERTOS = shared("etmv3-cortex-r5", "freertos")
 REPEAT = 3
 
 
 def repeated_capture(t, times=REPEAT):
     if t.target.remote:
         raise Skip("builds a capture in this machine's temporary directory")
-    if not t.target.exists(FREERTOS):
-        raise Skip("%s is not on the server's machine" % FREERTOS)
+    need_shared(FREERTOS)
     d = os.path.join(t.tmp, "freertos-x%d" % times)
     os.mkdir(d)
     with open(os.path.join(FREERTOS, "etm.ini"), "rb") as f:

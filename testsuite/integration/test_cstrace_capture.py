@@ -19,11 +19,11 @@ import time
 import harness
 from harness import RSP, Skip, csgdbserver_only, timeout
 
-PERFDATA_DIR = "/work/shared/testdata/simpleperf-etm-perfdata"
+PERFDATA_DIR = harness.shared("simpleperf-etm-perfdata")
 PERFDATA = PERFDATA_DIR + "/perf_etm.data"
 MISSING_AUX = PERFDATA_DIR + "/perf_with_missing_aux_data.data"
-R5 = "/work/shared/testdata/etmv3-cortex-r5"
-JUNO = "/work/shared/testdata/opencsd-snapshots/snapshots/juno_r1_1"
+R5 = harness.shared("etmv3-cortex-r5")
+JUNO = harness.shared("opencsd-snapshots", "snapshots", "juno_r1_1")
 RANGE_RX = re.compile(r"OCSD_GEN_TRC_ELEM_INSTR_RANGE\(exec range=(0x[0-9a-f]+):\[(0x[0-9a-f]+)\]")
 
 
@@ -70,8 +70,7 @@ def capture_replayed_perfdata(t, prog):
     """`cstrace capture` of test program PROG on a local server that
     replays the phone's perf.data: (server, output directory, capture.json)."""
     local(t)
-    if not t.target.exists(PERFDATA):
-        raise Skip("%s missing" % PERFDATA)
+    harness.need_shared(PERFDATA)
     srv = t.start_server(options=["--multi", "--etm-perfdata", PERFDATA])
     out = os.path.join(t.tmp, "cap")
     rc, stdout, err = capture(t, ["127.0.0.1:%d" % srv.port, "-o", out, "--", t.prog(prog)])
@@ -301,8 +300,7 @@ def test_capture_recorded_coresight_live_program(t):
 
 
 def replay_server(t, path):
-    if not t.target.exists(path):
-        raise Skip("%s missing" % path)
+    harness.need_shared(path)
     # not --once: the test reads the server's own view after the capture
     return t.start_server(options=["--replay", path])
 
@@ -804,8 +802,7 @@ def test_capture_two_targets(t):
     trace, one recording bts in software): one subdirectory each, both
     complete, exit 0."""
     local(t)
-    if not t.target.exists(PERFDATA):
-        raise Skip("%s missing" % PERFDATA)
+    harness.need_shared(PERFDATA)
     a = t.start_server(options=["--multi", "--etm-perfdata", PERFDATA])
     b = t.start_server(options=["--multi"])
     out = os.path.join(t.tmp, "both")
@@ -857,13 +854,13 @@ def test_capture_exit_codes(t):
     rc, _, err = capture(t, ["127.0.0.1:%d" % srv.port, "-o", out, "--core", "1", "--", t.prog("basic")])
     t.eq(rc, 5, "CoreSight options against a software-only server: exit 5")
     t.check("bts" in err, "says the server records bts only", err)
-    if t.target.exists(PERFDATA):
+    if harness.need_shared(PERFDATA):
         srv2 = t.start_server(options=["--multi", "--etm-perfdata", PERFDATA])
         rc, _, err = capture(t, ["127.0.0.1:%d" % srv2.port, "-o", out, "--core", "77", "--",
                                  t.prog("basic")])
         t.eq(rc, 5, "an option the trace unit refuses: exit 5")
         t.check("core=77" in err or "core=0x4d" in err, "the server's reason is shown", err)
-    if t.target.exists(MISSING_AUX):
+    if harness.need_shared(MISSING_AUX):
         srv3 = t.start_server(options=["--multi", "--etm-perfdata", MISSING_AUX])
         rc, _, err = capture(t, ["127.0.0.1:%d" % srv3.port, "-o", out, "--fail-on-overflow", "--",
                                  t.prog("basic")])
@@ -1035,8 +1032,7 @@ def test_capture_attach_and_threads(t):
     t.check(j["trace"]["threads"][0]["blocks"] > 0, "its trace recorded")
     t.check(harness.wait_for(lambda: harness.tracer_of(spin.pid) == 0, 5), "detached at the end")
     t.check(harness.proc_state(spin.pid) in ("R", "S"), "and it runs on")
-    if not t.target.exists(PERFDATA):
-        return
+    harness.need_shared(PERFDATA)
     srv2 = t.start_server(options=["--multi", "--etm-perfdata", PERFDATA])
     out2 = os.path.join(t.tmp, "threads")
     rc, stdout, err = capture(t, ["127.0.0.1:%d" % srv2.port, "-o", out2, "--", t.prog("threads")])

@@ -99,6 +99,7 @@ eq([e.get("exit_code") for e in exits()], [0], "exit code 0 in the exit event")
 ''', port=srv.port, prog=t.prog("basic"))
     t.check(srv.wait_exit(5) is not None, "server with --once exits after the "
             "inferior exits and gdb leaves")
+    srv.stdout.wait_closed(5)   # its reader thread may still be behind the exit
     t.check("basic done 3 43" in srv.stdout.text(),
             "inferior output on server stdout", srv.stdout.text()[-200:])
 

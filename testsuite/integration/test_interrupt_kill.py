@@ -148,6 +148,9 @@ out = ex("continue")
 contains(out, "exited with code 03", "argc 3 (two arguments) as exit code")
 ''', port=srv.port, prog=t.prog("output"))
     t.check(srv.wait_exit(5) is not None, "server exits")
+    # the pipes' reader threads may still be behind the exit: read to the end
+    srv.stdout.wait_closed(5)
+    srv.stderr.wait_closed(5)
     out, err = srv.stdout.text(), srv.stderr.text()
     t.check("stdout line from inferior argc=3" in out,
             "inferior stdout on the server's stdout", out)

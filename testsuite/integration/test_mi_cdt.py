@@ -37,7 +37,8 @@
 import os
 import re
 
-from harness import ARCH, PROGS_SRC, Skip, TIME_SCALE, TestFailure, csgdbserver_only, wait_for
+from harness import (ARCH, PROGS_SRC, Skip, TIME_SCALE, TestFailure, csgdbserver_only, need_shared,
+                     shared, wait_for)
 from mi import MI
 
 PC_NAME = {"x86_64": "rip", "aarch64": "pc", "arm": "pc"}
@@ -523,7 +524,7 @@ for _fn in (test_allstop_record_full, test_allstop_record_btrace,
     _fn.weight = 5
 
 
-PERFDATA = "/work/shared/testdata/simpleperf-etm-perfdata/perf_etm.data"
+PERFDATA = shared("simpleperf-etm-perfdata", "perf_etm.data")
 
 
 @csgdbserver_only
@@ -532,10 +533,7 @@ def test_etm_config_from_gdb_command_file(t):
     file as a hook after CDT's -target-select; a bad option fails the
     launch with the server's reason. The CoreSight source here is a
     recorded perf.data (no trace hardware on this machine)."""
-    if t.target.remote:
-        raise Skip("the recorded perf.data fixture is on the host only")
-    if not os.path.exists(PERFDATA):
-        raise Skip("no recorded perf.data at %s" % PERFDATA)
+    need_shared(PERFDATA)   # on the host only: skipped in a guest
     for label, option, good in (("good", "cycle-accurate=yes timestamps=yes", True),
                                 ("bad", "filter:start-address=zz", False)):
         srv = t.start_server(t.prog("basic"), options=["--once", "--etm-perfdata", PERFDATA])

@@ -71,7 +71,8 @@ t2=$(date +%s.%N)
 echo "$name: guest up in ${BOOT_SECONDS}s (build $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}')s, initramfs+boot $(awk -v a="$t1" -v b="$t2" 'BEGIN{printf "%.1f", b-a}')s); console: $GUEST_DIR/console.log"
 
 # Replay of recorded ETM captures needs no ptrace and no ARM CPU: those
-# tests read /work/shared on this host and run the host's cstrace.
+# tests read the shared data (../shared beside the tree) on this host and
+# run the host's cstrace.
 # (test_btrace_software records live, by ptrace: it runs in the guest.)
 replay_reason="recorded-trace replay is architecture-independent and runs on the host (make check): it compares with a host cstrace"
 host_only="test_btrace_rsp=$replay_reason;test_btrace_window=$replay_reason;test_btrace_replay_gdb=$replay_reason"

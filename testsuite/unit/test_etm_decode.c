@@ -14,32 +14,13 @@
 #include "etm/snapshot.h"
 #include "testsuite/unit/check.h"
 
-static char shared[512];
-
-static int find_shared(void)
-{
-	const char *cands[] = {getenv("SHARED"), "../shared", "/work/shared"};
-	for (size_t i = 0; i < sizeof(cands) / sizeof(cands[0]); i++) {
-		char p[600];
-		struct stat st;
-		if (!cands[i])
-			continue;
-		snprintf(p, sizeof(p), "%s/testdata/opencsd-snapshots/snapshots", cands[i]);
-		if (stat(p, &st) == 0) {
-			snprintf(shared, sizeof(shared), "%s", cands[i]);
-			return 0;
-		}
-	}
-	return -1;
-}
-
 static char *path_of(const char *rel)
 {
 	/* Enough slots that no caller's path is reused while it is held. */
-	static char bufs[64][700];
+	static char bufs[64][1024];
 	static int next;
 	char *b = bufs[next++ % 64];
-	snprintf(b, sizeof(bufs[0]), "%s/testdata/%s", shared, rel);
+	snprintf(b, sizeof(bufs[0]), "%s", check_shared(rel));
 	return b;
 }
 
@@ -761,11 +742,8 @@ int main(void)
 	test_ini();
 	test_core_names();
 	test_decoder_config_errors();
-	if (find_shared() < 0) {
-		fprintf(stderr, "FAIL: shared test data not found (set SHARED=/path/to/shared)\n");
-		check_failed++;
+	if (!check_shared_present(check_shared("opencsd-snapshots/snapshots")))
 		return check_done("test_etm_decode");
-	}
 	test_snapshot_errors();
 	test_snapshot_model();
 	test_decode_juno();

@@ -223,8 +223,9 @@ static void test_damaged(void)
 
 int main(void)
 {
-	snprintf(dir, sizeof(dir), "%s/simpleperf-etm-perfdata",
-		 access("../shared/testdata", R_OK) == 0 ? "../shared/testdata" : "/work/shared/testdata");
+	snprintf(dir, sizeof(dir), "%s", check_shared("simpleperf-etm-perfdata"));
+	if (!check_shared_present(dir))
+		return check_done("test_etm_perfdata");
 	test_perf_etm();
 	test_unformatted();
 	test_missing_aux();

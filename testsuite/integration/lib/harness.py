@@ -34,6 +34,28 @@ class Skip(Exception):
     pass
 
 
+# The project's read-only test data: ../shared beside this tree, or
+# $CSG_SHARED. It always comes with the tree, so missing data is a failure.
+SHARED = os.path.abspath(os.environ.get("CSG_SHARED") or
+                         os.path.join(TOP, "..", "shared"))
+
+
+def shared(*parts):
+    """Path of PARTS under the shared testdata/ directory."""
+    return os.path.join(SHARED, "testdata", *parts)
+
+
+def need_shared(path):
+    """PATH (from shared()) must exist; the server must run here too, since
+    the data is on this machine only (a QEMU guest has none of it)."""
+    if TARGET.remote:
+        raise Skip("recorded test data is on the host only, not in the guest")
+    if not os.path.exists(path):
+        raise TestFailure("shared test data missing: %s (it belongs at ../shared "
+                          "beside the tree; CSG_SHARED=DIR overrides)" % path)
+    return path
+
+
 def csgdbserver_only(fn):
     """Behaviour GNU gdbserver does not have (it is the reference for
     everything else)."""
