@@ -104,10 +104,6 @@ $(BUILD)/unit/test_server_%: $(BUILD)/testsuite/unit/test_server_%.o $(LIBSERVER
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(SERVER_LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# Test data shared between trees sits beside this one: ../shared (the
-# environment variable CSG_SHARED overrides it when the tests run).
-$(BUILD)/testsuite/unit/test_arch_x86_xsave.o: ALL_CFLAGS += -DCSG_SHARED_DIR='"$(abspath $(CURDIR)/../shared)"'
-
 # Test inferiors: no optimisation so line stepping is predictable.
 $(BUILD)/progs/%: testsuite/progs/%.c
 	@mkdir -p $(dir $@)

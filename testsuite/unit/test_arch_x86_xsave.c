@@ -15,10 +15,6 @@
 #include "arch/x86_xsave.h"
 #include "testsuite/unit/check.h"
 
-#ifndef CSG_SHARED_DIR
-#define CSG_SHARED_DIR "../shared"
-#endif
-
 static char *slurp(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
@@ -499,11 +495,8 @@ static void test_refused_layouts(void)
 
 int main(void)
 {
-	const char *dir = getenv("CSG_SHARED");
-	if (!dir || !*dir)
-		dir = CSG_SHARED_DIR;
 	static struct recorded rec;
-	bool have = load_recorded(dir, &rec);
+	bool have = load_recorded(check_shared_dir(), &rec);
 	CHECK(have);
 	if (have)
 		test_recorded(&rec);
