@@ -94,12 +94,7 @@ report("end", ex("continue"))
 def run(t, server):
     """BODY against SERVER (path of csgdbserver or GNU gdbserver): its
     reported values."""
-    saved = t.server_path
-    t.server_path = server
-    try:
-        srv = t.start_server(t.prog("regsets"), options=["--once"])
-    finally:
-        t.server_path = saved
+    srv = t.start_server(t.prog("regsets"), options=["--once"], server=server)
     res = t.gdb(BODY, port=srv.port, prog=t.prog("regsets"), timeout_s=60)
     return res.values
 
@@ -209,6 +204,12 @@ def test_regsets_aarch64_packets(t):
                     "qMemTags of an unmapped address: an error")
             chk(t, rsp.command("qMemTags:1000,10:7").startswith(b"E"), "qMemTags of an unknown type: an error")
             chk(t, rsp.command("QMemTags:1000,10:1:0").startswith(b"E"), "QMemTags with odd hex: an error")
+            # absurd numbers and garbage: errors, and the server still answers
+            for bad in ("qMemTags:1000,ffffffffffffffff:1", "qMemTags:ffffffffffffff00,100:1",
+                        "qMemTags:zz,10:1", "qMemTags:1000,10:ffffffffff", "qMemTags:1000,10",
+                        "QMemTags:ffffffffffffff00,ffffffffffffffff:1:05", "QMemTags:1000,10:1:zz"):
+                chk(t, rsp.command(bad).startswith(b"E"), "%s: an error" % bad)
+            chk(t, rsp.command("g") != b"", "the server answers after the bad packets")
         else:
             chk(t, "memory-tagging" not in supported, "no memory-tagging without MTE", supported)
             chk(t, rsp.command("qMemTags:0,10:1") == b"", "qMemTags unknown without MTE")

@@ -65,12 +65,7 @@ for name, set_cmd, show in writes[2:]:
 
 
 def run_against(t, server, name):
-    saved = t.server_path
-    t.server_path = server
-    try:
-        srv = t.start_server(t.prog("basic"), options=["--once"])
-    finally:
-        t.server_path = saved
+    srv = t.start_server(t.prog("basic"), options=["--once"], server=server)
     return t.gdb(BODY, port=srv.port, prog=t.prog("basic"), name=name,
                  timeout_s=30)
 

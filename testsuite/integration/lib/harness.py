@@ -431,9 +431,10 @@ class TestContext:
 
     # ---- the server under test ----
     def start_server(self, *args, options=(), comm=None, wait_listen=True,
-                     expect_fail=False):
+                     expect_fail=False, server=None):
         """Start SERVER [options] :PORT args...; retries other ports while
-        the chosen one is busy. comm: a format with {port} (default ':{port}')."""
+        the chosen one is busy. comm: a format with {port} (default ':{port}');
+        server: another server's path (GNU gdbserver, side by side)."""
         # In a guest the server must accept QEMU's forwarded connections,
         # which arrive on its network interface, not on loopback.
         comm = comm or ("0.0.0.0:{port}" if TARGET.remote else ":{port}")
@@ -442,7 +443,7 @@ class TestContext:
                 port = random.choice(TARGET.guest_ports())
             else:
                 port = random.randint(20000, 59999)
-            argv = [self.server_path] + list(options) + \
+            argv = [server or self.server_path] + list(options) + \
                 [comm.format(port=port)] + list(args)
             self.log.write("$ %s\n" % " ".join(argv))
             if TARGET.remote:
