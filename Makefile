@@ -46,9 +46,12 @@ endif
 # protocol <- arch, etm <- server. The two mains are left out.
 MAINS          := server/main.c etm/cstrace.c
 PROTOCOL_SRCS  := $(wildcard protocol/*.c)
-# arch/x86_xsave.c is pure (no CPU access): built everywhere so that its
-# unit test runs whatever machine runs the tests.
-ARCH_SRCS      := arch/arch.c arch/$(ARCH).c $(wildcard arch/$(ARCH)-*.c) arch/disasm.c arch/x86_xsave.c
+# arch/x86_xsave.c and arch/aarch64-regfile.c are pure (no CPU access):
+# built everywhere so that their unit tests run whatever machine runs the
+# tests (and once only on their own architecture).
+ARCH_PURE_SRCS := arch/x86_xsave.c arch/aarch64-regfile.c
+ARCH_SRCS      := arch/arch.c arch/$(ARCH).c \
+	$(filter-out $(ARCH_PURE_SRCS),$(wildcard arch/$(ARCH)-*.c)) arch/disasm.c $(ARCH_PURE_SRCS)
 ETM_SRCS       := $(filter-out $(MAINS),$(wildcard etm/*.c))
 SERVER_SRCS    := $(filter-out $(MAINS),$(wildcard server/*.c))
 objs = $(patsubst %.c,$(BUILD)/%.o,$(1))

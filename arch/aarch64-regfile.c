@@ -3,17 +3,15 @@
  * the gdb numbers and raw-block places gdbserver 13 gives them
  * (gdb/arch/aarch64.c aarch64_create_target_description), the target
  * description, and the SVE register set (NT_ARM_SVE) packed to and from
- * the block as gdb/nat/aarch64-sve-linux-ptrace.c does. No ptrace here:
- * test_arch_aarch64_regs runs it on synthetic data. */
-#include "arch/aarch64.h"
+ * the block as gdb/nat/aarch64-sve-linux-ptrace.c does. No ptrace and no
+ * host headers here: built on every architecture, test_arch_aarch64_regs
+ * runs it on synthetic data. */
+#include "arch/aarch64-regfile.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ptrace.h>
-/* After <sys/ptrace.h>: both name the PTRACE_* requests. */
-#include <asm/ptrace.h>
 
 #include "arch/aarch64-tdesc.inc"
 
@@ -229,6 +227,28 @@ int a64_regfile_build(const struct a64_features *f, struct a64_regfile *a)
 
 /* --- NT_ARM_SVE ----------------------------------------------------------- */
 
+/* Image fields are little-endian whatever the host (the tests run this on
+ * any machine); so is the raw block, the target's byte order. */
+static uint64_t get_le(const uint8_t *p, unsigned n)
+{
+	uint64_t v = 0;
+	for (unsigned i = n; i-- > 0;)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void put_le(uint8_t *p, uint64_t v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+/* The fields of struct user_sve_header we use. */
+struct sve_header {
+	uint32_t size;
+	uint16_t vl, flags;
+};
+
 static uint8_t *reg_at(const struct a64_regfile *a, uint8_t *regs, int regno)
 {
 	return regs + a->regs[regno].offset;
@@ -236,21 +256,30 @@ static uint8_t *reg_at(const struct a64_regfile *a, uint8_t *regs, int regno)
 
 /* The image's header, checked as gdb does: a valid vector length, and a
  * size that is the one of its format at that length (and fits in LEN). */
-static bool sve_header(const uint8_t *img, size_t len, struct user_sve_header *h, unsigned *vq)
+static bool sve_header(const uint8_t *img, size_t len, struct sve_header *h, unsigned *vq)
 {
-	if (len < sizeof *h)
+	if (len < A64_SVE_HDR_LEN)
 		return false;
-	memcpy(h, img, sizeof *h);
-	if (!sve_vl_valid(h->vl))
+	h->size = (uint32_t)get_le(img + A64_SVE_HDR_SIZE, 4);
+	h->vl = (uint16_t)get_le(img + A64_SVE_HDR_VL, 2);
+	h->flags = (uint16_t)get_le(img + A64_SVE_HDR_FLAGS, 2);
+	if (!A64_SVE_VL_VALID(h->vl))
 		return false;
-	*vq = sve_vq_from_vl(h->vl);
-	unsigned format = h->flags & SVE_PT_REGS_MASK;
-	return h->size == SVE_PT_SIZE(*vq, format) && h->size <= len;
+	*vq = h->vl / A64_SVE_VQ_BYTES;
+	return h->size == A64_SVE_PT_SIZE(*vq, h->flags) && h->size <= len;
+}
+
+/* H's size, vl and flags into IMG (max_size and max_vl are the kernel's). */
+static void put_header(uint8_t *img, const struct sve_header *h)
+{
+	put_le(img + A64_SVE_HDR_SIZE, h->size, 4);
+	put_le(img + A64_SVE_HDR_VL, h->vl, 2);
+	put_le(img + A64_SVE_HDR_FLAGS, h->flags, 2);
 }
 
 int a64_sve_to_regs(const struct a64_regfile *a, const uint8_t *img, size_t len, uint8_t *regs)
 {
-	struct user_sve_header h;
+	struct sve_header h;
 	unsigned tvq;
 	if (!a->f.vq || !sve_header(img, len, &h, &tvq)) {
 		errno = EINVAL;
@@ -258,32 +287,30 @@ int a64_sve_to_regs(const struct a64_regfile *a, const uint8_t *img, size_t len,
 	}
 	/* A thread at another vector length than the description's: the
 	 * lanes both have, the rest zero (gdbserver 13 would misplace them). */
-	size_t zbytes = 16u * a->f.vq, pbytes = 2u * a->f.vq;
-	size_t zcopy = 16u * (tvq < a->f.vq ? tvq : a->f.vq), pcopy = zcopy / 8;
+	size_t zbytes = A64_SVE_ZREG_SIZE(a->f.vq), pbytes = A64_SVE_PREG_SIZE(a->f.vq);
+	size_t zcopy = A64_SVE_ZREG_SIZE(tvq < a->f.vq ? tvq : a->f.vq), pcopy = zcopy / 8;
 	for (int i = 0; i < 32; i++)
 		memset(reg_at(a, regs, A64_V0 + i), 0, zbytes);
 	for (int i = 0; i < 17; i++)
 		memset(reg_at(a, regs, a->p0 + i), 0, pbytes);
-	if ((h.flags & SVE_PT_REGS_MASK) == SVE_PT_REGS_SVE) {
+	if ((h.flags & A64_SVE_PT_REGS_MASK) == A64_SVE_PT_REGS_SVE) {
 		for (int i = 0; i < 32; i++)
-			memcpy(reg_at(a, regs, A64_V0 + i), img + SVE_PT_SVE_ZREG_OFFSET(tvq, i), zcopy);
+			memcpy(reg_at(a, regs, A64_V0 + i), img + A64_SVE_PT_ZREG_OFFSET(tvq, i), zcopy);
 		for (int i = 0; i < 16; i++)
-			memcpy(reg_at(a, regs, a->p0 + i), img + SVE_PT_SVE_PREG_OFFSET(tvq, i), pcopy);
-		memcpy(reg_at(a, regs, a->ffr), img + SVE_PT_SVE_FFR_OFFSET(tvq), pcopy);
-		memcpy(reg_at(a, regs, a->fpsr), img + SVE_PT_SVE_FPSR_OFFSET(tvq), 4);
-		memcpy(reg_at(a, regs, a->fpsr + 1), img + SVE_PT_SVE_FPCR_OFFSET(tvq), 4);
+			memcpy(reg_at(a, regs, a->p0 + i), img + A64_SVE_PT_PREG_OFFSET(tvq, i), pcopy);
+		memcpy(reg_at(a, regs, a->ffr), img + A64_SVE_PT_FFR_OFFSET(tvq), pcopy);
+		memcpy(reg_at(a, regs, a->fpsr), img + A64_SVE_PT_FPSR_OFFSET(tvq), 4);
+		memcpy(reg_at(a, regs, a->fpsr + 1), img + A64_SVE_PT_FPCR_OFFSET(tvq), 4);
 	} else {
 		/* No SVE state yet: the V registers are the low 128 bits of
 		 * the Z registers, everything else is zero. */
-		struct user_fpsimd_state fp;
-		memcpy(&fp, img + SVE_PT_FPSIMD_OFFSET, sizeof fp);
+		const uint8_t *fp = img + A64_SVE_PT_REGS_OFFSET;
 		for (int i = 0; i < 32; i++)
-			memcpy(reg_at(a, regs, A64_V0 + i), &fp.vregs[i], 16);
-		memcpy(reg_at(a, regs, a->fpsr), &fp.fpsr, 4);
-		memcpy(reg_at(a, regs, a->fpsr + 1), &fp.fpcr, 4);
+			memcpy(reg_at(a, regs, A64_V0 + i), fp + A64_FPSIMD_VREGS + 16 * i, 16);
+		memcpy(reg_at(a, regs, a->fpsr), fp + A64_FPSIMD_FPSR, 4);
+		memcpy(reg_at(a, regs, a->fpsr + 1), fp + A64_FPSIMD_FPCR, 4);
 	}
-	uint64_t vg = h.vl / 8;
-	memcpy(reg_at(a, regs, a->vg), &vg, 8);
+	put_le(reg_at(a, regs, a->vg), h.vl / 8u, 8);
 	return 0;
 }
 
@@ -299,57 +326,56 @@ static bool all_zero(const uint8_t *p, size_t n)
 static bool has_sve_state(const struct a64_regfile *a, const uint8_t *regs)
 {
 	for (int i = 0; i < 32; i++)
-		if (!all_zero(regs + a->regs[A64_V0 + i].offset + 16, 16u * a->f.vq - 16))
+		if (!all_zero(regs + a->regs[A64_V0 + i].offset + 16, A64_SVE_ZREG_SIZE(a->f.vq) - 16))
 			return true;
 	for (int i = 0; i < 17; i++)
-		if (!all_zero(regs + a->regs[a->p0 + i].offset, 2u * a->f.vq))
+		if (!all_zero(regs + a->regs[a->p0 + i].offset, A64_SVE_PREG_SIZE(a->f.vq)))
 			return true;
 	return false;
 }
 
 /* FPSIMD format at vector length VL: the V parts of the Z registers. */
 static size_t put_fpsimd(const struct a64_regfile *a, const uint8_t *regs, uint8_t *img,
-			 struct user_sve_header *h, uint16_t vl)
+			 struct sve_header *h, uint16_t vl)
 {
-	struct user_fpsimd_state fp;
-	memcpy(&fp, img + SVE_PT_FPSIMD_OFFSET, sizeof fp);   /* keeps the reserved words */
-	if ((h->flags & SVE_PT_REGS_MASK) != SVE_PT_REGS_FPSIMD)
-		memset(&fp, 0, sizeof fp);
+	uint8_t *fp = img + A64_SVE_PT_REGS_OFFSET;
+	/* From another format: zero, reserved words included; from FPSIMD
+	 * they are kept as the kernel gave them. */
+	if ((h->flags & A64_SVE_PT_REGS_MASK) != A64_SVE_PT_REGS_FPSIMD)
+		memset(fp, 0, A64_FPSIMD_STATE_SIZE);
 	for (int i = 0; i < 32; i++)
-		memcpy(&fp.vregs[i], regs + a->regs[A64_V0 + i].offset, 16);
-	memcpy(&fp.fpsr, regs + a->regs[a->fpsr].offset, 4);
-	memcpy(&fp.fpcr, regs + a->regs[a->fpsr + 1].offset, 4);
+		memcpy(fp + A64_FPSIMD_VREGS + 16 * i, regs + a->regs[A64_V0 + i].offset, 16);
+	memcpy(fp + A64_FPSIMD_FPSR, regs + a->regs[a->fpsr].offset, 4);
+	memcpy(fp + A64_FPSIMD_FPCR, regs + a->regs[a->fpsr + 1].offset, 4);
 	h->vl = vl;
-	h->flags = (uint16_t)((h->flags & ~SVE_PT_REGS_MASK) | SVE_PT_REGS_FPSIMD);
-	h->size = (uint32_t)SVE_PT_SIZE(sve_vq_from_vl(vl), SVE_PT_REGS_FPSIMD);
-	memcpy(img, h, sizeof *h);
-	memcpy(img + SVE_PT_FPSIMD_OFFSET, &fp, sizeof fp);
+	h->flags = (uint16_t)((h->flags & ~A64_SVE_PT_REGS_MASK) | A64_SVE_PT_REGS_FPSIMD);
+	h->size = (uint32_t)A64_SVE_PT_FPSIMD_SIZE;
+	put_header(img, h);
 	return h->size;
 }
 
 ssize_t a64_sve_from_regs(const struct a64_regfile *a, const uint8_t *regs, uint8_t *img, size_t cap)
 {
-	struct user_sve_header h;
+	struct sve_header h;
 	unsigned tvq;
 	if (!a->f.vq || !sve_header(img, cap, &h, &tvq)) {
 		errno = EINVAL;
 		return -1;
 	}
-	uint64_t vg;
-	memcpy(&vg, regs + a->regs[a->vg].offset, 8);
+	uint64_t vg = get_le(regs + a->regs[a->vg].offset, 8);
 	if (vg != h.vl / 8u) {
 		/* A new vector length, as gdb's native target sets it: the
 		 * kernel keeps the V parts and zeroes the rest of the state. */
-		if (vg == 0 || vg > 2u * A64_MAX_VQ || !sve_vl_valid(vg * 8)) {
+		if (vg == 0 || vg > 2u * A64_MAX_VQ || !A64_SVE_VL_VALID(vg * 8)) {
 			errno = EINVAL;
 			return -1;
 		}
 		return (ssize_t)put_fpsimd(a, regs, img, &h, (uint16_t)(vg * 8));
 	}
-	bool sve = (h.flags & SVE_PT_REGS_MASK) == SVE_PT_REGS_SVE;
+	bool sve = (h.flags & A64_SVE_PT_REGS_MASK) == A64_SVE_PT_REGS_SVE;
 	if (!sve && !has_sve_state(a, regs))
 		return (ssize_t)put_fpsimd(a, regs, img, &h, h.vl);   /* stays FPSIMD, as gdbserver */
-	size_t size = SVE_PT_SIZE(tvq, SVE_PT_REGS_SVE);
+	size_t size = A64_SVE_PT_SVE_SIZE(tvq);
 	if (size > cap) {
 		errno = ENOSPC;
 		return -1;
@@ -357,19 +383,19 @@ ssize_t a64_sve_from_regs(const struct a64_regfile *a, const uint8_t *regs, uint
 	if (!sve) {
 		/* Into the SVE format: lanes past the description's width
 		 * (a thread at a longer length) are zero, as FPSIMD implies. */
-		memset(img + SVE_PT_SVE_OFFSET, 0, size - SVE_PT_SVE_OFFSET);
-		h.flags = (uint16_t)((h.flags & ~SVE_PT_REGS_MASK) | SVE_PT_REGS_SVE);
+		memset(img + A64_SVE_PT_REGS_OFFSET, 0, size - A64_SVE_PT_REGS_OFFSET);
+		h.flags = (uint16_t)((h.flags & ~A64_SVE_PT_REGS_MASK) | A64_SVE_PT_REGS_SVE);
 		h.size = (uint32_t)size;
-		memcpy(img, &h, sizeof h);
+		put_header(img, &h);
 	}
-	size_t zcopy = 16u * (tvq < a->f.vq ? tvq : a->f.vq), pcopy = zcopy / 8;
+	size_t zcopy = A64_SVE_ZREG_SIZE(tvq < a->f.vq ? tvq : a->f.vq), pcopy = zcopy / 8;
 	for (int i = 0; i < 32; i++)
-		memcpy(img + SVE_PT_SVE_ZREG_OFFSET(tvq, i), regs + a->regs[A64_V0 + i].offset, zcopy);
+		memcpy(img + A64_SVE_PT_ZREG_OFFSET(tvq, i), regs + a->regs[A64_V0 + i].offset, zcopy);
 	for (int i = 0; i < 16; i++)
-		memcpy(img + SVE_PT_SVE_PREG_OFFSET(tvq, i), regs + a->regs[a->p0 + i].offset, pcopy);
-	memcpy(img + SVE_PT_SVE_FFR_OFFSET(tvq), regs + a->regs[a->ffr].offset, pcopy);
-	memcpy(img + SVE_PT_SVE_FPSR_OFFSET(tvq), regs + a->regs[a->fpsr].offset, 4);
-	memcpy(img + SVE_PT_SVE_FPCR_OFFSET(tvq), regs + a->regs[a->fpsr + 1].offset, 4);
+		memcpy(img + A64_SVE_PT_PREG_OFFSET(tvq, i), regs + a->regs[a->p0 + i].offset, pcopy);
+	memcpy(img + A64_SVE_PT_FFR_OFFSET(tvq), regs + a->regs[a->ffr].offset, pcopy);
+	memcpy(img + A64_SVE_PT_FPSR_OFFSET(tvq), regs + a->regs[a->fpsr].offset, 4);
+	memcpy(img + A64_SVE_PT_FPCR_OFFSET(tvq), regs + a->regs[a->fpsr + 1].offset, 4);
 	return (ssize_t)size;
 }
 

@@ -24,7 +24,29 @@ static struct a64_regfile a64;
 #define OFF(regno) (a64.regs[(regno)].offset)
 
 /* An NT_ARM_SVE image at the longest vector length there is. */
-static uint8_t sve_img[SVE_PT_SIZE(A64_MAX_VQ, SVE_PT_REGS_SVE)];
+static uint8_t sve_img[A64_SVE_PT_SVE_SIZE(A64_MAX_VQ)];
+
+/* arch/aarch64-regfile.h's copy of the NT_ARM_SVE layout is the kernel's
+ * (checked here, where the kernel's headers are the target's). */
+#define SAME_SVE_LAYOUT(vq) \
+	(A64_SVE_PT_ZREG_OFFSET(vq, 31) == SVE_PT_SVE_ZREG_OFFSET(vq, 31) && \
+	 A64_SVE_PT_PREG_OFFSET(vq, 15) == SVE_PT_SVE_PREG_OFFSET(vq, 15) && \
+	 A64_SVE_PT_FFR_OFFSET(vq) == SVE_PT_SVE_FFR_OFFSET(vq) && \
+	 A64_SVE_PT_FPSR_OFFSET(vq) == SVE_PT_SVE_FPSR_OFFSET(vq) && \
+	 A64_SVE_PT_FPCR_OFFSET(vq) == SVE_PT_SVE_FPCR_OFFSET(vq) && \
+	 A64_SVE_PT_SIZE(vq, A64_SVE_PT_REGS_SVE) == SVE_PT_SIZE(vq, SVE_PT_REGS_SVE) && \
+	 A64_SVE_PT_SIZE(vq, A64_SVE_PT_REGS_FPSIMD) == SVE_PT_SIZE(vq, SVE_PT_REGS_FPSIMD))
+_Static_assert(SAME_SVE_LAYOUT(1) && SAME_SVE_LAYOUT(2) && SAME_SVE_LAYOUT(3) &&
+	       SAME_SVE_LAYOUT(4) && SAME_SVE_LAYOUT(16) && SAME_SVE_LAYOUT(512),
+	       "NT_ARM_SVE offsets differ from <asm/ptrace.h>");
+_Static_assert(A64_SVE_HDR_LEN == sizeof(struct user_sve_header) &&
+	       A64_FPSIMD_STATE_SIZE == sizeof(struct user_fpsimd_state) &&
+	       A64_FPSIMD_FPSR == offsetof(struct user_fpsimd_state, fpsr) &&
+	       A64_FPSIMD_FPCR == offsetof(struct user_fpsimd_state, fpcr) &&
+	       A64_SVE_HDR_VL == offsetof(struct user_sve_header, vl) &&
+	       A64_SVE_HDR_FLAGS == offsetof(struct user_sve_header, flags) &&
+	       A64_SVE_PT_REGS_SVE == SVE_PT_REGS_SVE && A64_SVE_PT_REGS_MASK == SVE_PT_REGS_MASK,
+	       "user_sve_header or user_fpsimd_state differ from <asm/ptrace.h>");
 
 static int getregset(pid_t tid, int note, void *data, size_t size)
 {
