@@ -46,9 +46,9 @@ matches(r"\[ .*\]", flags, "eflags printed as flags")
 ''', port=srv.port, prog=t.prog("basic"))
 
 
-def test_memory(t):
-    srv = t.start_server(t.prog("basic"), options=["--once"])
-    res = t.gdb(r'''
+def memory_session(t, env=None):
+    srv = t.start_server(t.prog("basic"), options=["--once"], env=env)
+    t.gdb(r'''
 ex("break %d" % line_of("main-loop"))
 ex("continue")
 out = ex("x/4dw &g_array")
@@ -73,6 +73,17 @@ ex("continue")
 ''', port=srv.port, prog=t.prog("basic"))
     t.check("basic done 13 " in srv.stdout.text(),
             "program saw the written g_counter", srv.stdout.text()[-200:])
+
+
+def test_memory(t):
+    memory_session(t)
+
+
+def test_memory_through_ptrace(t):
+    """Where the kernel refuses /proc/PID/mem (proc_mem.force_override=never
+    refuses writes to the read-only text): the same session, with
+    breakpoints planted and memory moved word by word through ptrace."""
+    memory_session(t, env={"CSGDBSERVER_PROC_MEM": "0"})
 
 
 def test_big_read_matches_file(t):

@@ -431,10 +431,11 @@ class TestContext:
 
     # ---- the server under test ----
     def start_server(self, *args, options=(), comm=None, wait_listen=True,
-                     expect_fail=False, server=None):
+                     expect_fail=False, server=None, env=None):
         """Start SERVER [options] :PORT args...; retries other ports while
         the chosen one is busy. comm: a format with {port} (default ':{port}');
-        server: another server's path (GNU gdbserver, side by side)."""
+        server: another server's path (GNU gdbserver, side by side);
+        env: variables set for the server (here or in the guest)."""
         # In a guest the server must accept QEMU's forwarded connections,
         # which arrive on its network interface, not on loopback.
         comm = comm or ("0.0.0.0:{port}" if TARGET.remote else ":{port}")
@@ -445,6 +446,8 @@ class TestContext:
                 port = random.randint(20000, 59999)
             argv = [server or self.server_path] + list(options) + \
                 [comm.format(port=port)] + list(args)
+            if env:
+                argv = ["env"] + ["%s=%s" % kv for kv in sorted(env.items())] + argv
             self.log.write("$ %s\n" % " ".join(argv))
             if TARGET.remote:
                 out, err = Stream(), Stream()
