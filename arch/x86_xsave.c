@@ -1,8 +1,8 @@
 /* x86-64 register file from the XSAVE area (see x86_xsave.h). The
  * description and numbering are those of gdb's
  * amd64_create_target_description as gdbserver 13 serves it on Linux:
- * core, sse, linux, segments, then avx, avx512 and pkeys when XCR0 has
- * them; gdbserver's 'g' holds every register, so ours does too. */
+ * core, sse, linux, segments, then avx, mpx, avx512 and pkeys when XCR0
+ * has them; gdbserver's 'g' holds every register, so ours does too. */
 #include "arch/x86_xsave.h"
 
 #include <stdio.h>
@@ -60,7 +60,7 @@ static const struct {
 	int comp;
 	uint32_t size;
 } known_sizes[] = {
-	{XC_AVX, 256}, {XC_OPMASK, 64}, {XC_ZMM_H, 512}, {XC_HI16_ZMM, 1024}, {XC_PKRU, 8},
+	{XC_AVX, 256}, {XC_BNDREGS, 64}, {XC_BNDCSR, 64}, {XC_OPMASK, 64}, {XC_ZMM_H, 512}, {XC_HI16_ZMM, 1024}, {XC_PKRU, 8},
 };
 
 int x86_xsave_layout(uint64_t xcr0, size_t size, const struct x86_cpuid *sub, size_t nsub,
@@ -92,6 +92,12 @@ int x86_xsave_layout(uint64_t xcr0, size_t size, const struct x86_cpuid *sub, si
 	uint64_t avx512 = xcr0 & XC_AVX512_MASK;
 	if (avx512 && (avx512 != XC_AVX512_MASK || !(xcr0 & XC_BIT(XC_AVX)))) {
 		snprintf(why, whylen, "XCR0 %#llx has part of AVX-512", (unsigned long long)xcr0);
+		return -1;
+	}
+	/* So is MPX (Intel SDM: XSETBV faults when XCR0[3] != XCR0[4]). */
+	uint64_t mpx = xcr0 & XC_MPX_MASK;
+	if (mpx && mpx != XC_MPX_MASK) {
+		snprintf(why, whylen, "XCR0 %#llx has part of MPX", (unsigned long long)xcr0);
 		return -1;
 	}
 	for (int c = 2; c < XC_MAX; c++) {
@@ -216,6 +222,14 @@ int x86_regfile_build(const struct x86_xsave_layout *l, struct x86_regfile *f)
 	if (l->xcr0 & XC_BIT(XC_AVX)) {
 		add_feature(f, &nf, "64bit-avx.xml", tdesc_x86_64bit_avx);
 		add_run(&b, "ymm", 0, 16, "h", 16, XC_AVX, o[XC_AVX], 16);
+	}
+	if ((l->xcr0 & XC_MPX_MASK) == XC_MPX_MASK) {
+		/* BNDREGS: bnd0-3, lower and upper bound; BNDCSR: BNDCFGU,
+		 * then BNDSTATUS (gdbserver's i387-fp.c reads them there) */
+		add_feature(f, &nf, "64bit-mpx.xml", tdesc_x86_64bit_mpx);
+		add_run(&b, "bnd", 0, 4, "raw", 16, XC_BNDREGS, o[XC_BNDREGS], 16);
+		add(&b, "bndcfgu", 8, XC_BNDCSR, K_PLAIN, o[XC_BNDCSR]);
+		add(&b, "bndstatus", 8, XC_BNDCSR, K_PLAIN, o[XC_BNDCSR] + 8);
 	}
 	if ((l->xcr0 & XC_AVX512_MASK) == XC_AVX512_MASK) {
 		/* Hi16_ZMM holds zmm16-31 whole: xmm, ymm upper and zmm upper

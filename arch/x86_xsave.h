@@ -14,12 +14,13 @@
 
 /* State components: bit numbers in XCR0 and XSTATE_BV. */
 enum {
-	XC_X87 = 0, XC_SSE = 1, XC_AVX = 2, XC_OPMASK = 5, XC_ZMM_H = 6,
-	XC_HI16_ZMM = 7, XC_PKRU = 9,
+	XC_X87 = 0, XC_SSE = 1, XC_AVX = 2, XC_BNDREGS = 3, XC_BNDCSR = 4,
+	XC_OPMASK = 5, XC_ZMM_H = 6, XC_HI16_ZMM = 7, XC_PKRU = 9,
 	XC_MAX = 64,
 };
 #define XC_BIT(c) (1ull << (c))
 #define XC_AVX512_MASK (XC_BIT(XC_OPMASK) | XC_BIT(XC_ZMM_H) | XC_BIT(XC_HI16_ZMM))
+#define XC_MPX_MASK (XC_BIT(XC_BNDREGS) | XC_BIT(XC_BNDCSR))
 
 /* Places in the legacy (FXSAVE) region and the XSAVE header. */
 #define XS_LEGACY_SIZE 512

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Boot a Debian aarch64/arm kernel under qemu-system-* (TCG) with an
+# Boot a Debian aarch64/arm/x86_64 kernel under qemu-system-* (TCG) with an
 # initramfs holding busybox, csg-agent, the given files (at the same
 # absolute paths as on the host) and the shared libraries they need.
 #
@@ -22,10 +22,10 @@
 #   --poweroff         power off when CMD ends (QEMU exits; see --foreground)
 #   --foreground       stay attached: print the console, exit when QEMU does
 #   --pool N           forwarded port pool size (default 32)
-#   --cpu C --smp N --mem MB --timeout S   (defaults: cortex-a57 / cortex-a15,
-#                      1, 1024, 180)
-#   --machine M        QEMU machine with its options (default virt; e.g.
-#                      virt,mte=on with --cpu max for MTE)
+#   --cpu C --smp N --mem MB --timeout S   (defaults: cortex-a57 / cortex-a15
+#                      / max (x86_64: AVX2, no AVX-512 under TCG), 1, 1024, 180)
+#   --machine M        QEMU machine with its options (default virt, x86_64 q35;
+#                      e.g. virt,mte=on with --cpu max for MTE)
 #   --append ARGS      more kernel command line (e.g. loglevel=7 for timings)
 # Environment: CSG_QEMU_CACHE (default ~/.cache/csgdbserver/qemu).
 set -eu
@@ -51,8 +51,14 @@ aarch64) triplet=aarch64-linux-gnu; qemu=qemu-system-aarch64; cpu=cortex-a57
 	 interp=ld-linux-aarch64.so.1; machine=virt ;;
 arm)     triplet=arm-linux-gnueabihf; qemu=qemu-system-arm; cpu=cortex-a15
 	 interp=ld-linux-armhf.so.3; machine=virt ;;
-*) echo "usage: testsuite/qemu/boot.sh aarch64|arm [--files PATH...] [--run CMD] ..." >&2; exit 2 ;;
+# x86_64: this host's own compiler and libraries, always TCG (the CPU model
+# is the point: one without AVX-512, or without XSAVE)
+x86_64)  triplet=x86_64-linux-gnu; qemu=qemu-system-x86_64; cpu=max
+	 interp=ld-linux-x86-64.so.2; machine=q35 ;;
+*) echo "usage: testsuite/qemu/boot.sh aarch64|arm|x86_64 [--files PATH...] [--run CMD] ..." >&2; exit 2 ;;
 esac
+cc=$triplet-gcc console=ttyAMA0
+[ "$arch" != x86_64 ] || { cc=cc; console=ttyS0; }
 files="" run="" wait_re="" extra_append="" poweroff=0 foreground=0 pool=32 smp=1 mem=1024 timeout=180
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -77,11 +83,11 @@ done
 [ -n "$run" ] && [ -z "$wait_re" ] && [ $poweroff -eq 0 ] && wait_re="Listening on port"
 
 missing=""
-for tool in "$qemu" "$triplet-gcc" cpio gzip readelf python3; do
+for tool in "$qemu" "$cc" cpio gzip readelf python3; do
 	command -v "$tool" >/dev/null || missing="$missing $tool"
 done
 if [ -n "$missing" ]; then
-	echo "boot.sh: missing$missing; run testsuite/qemu/setup.sh (as root) or apt-get install qemu-system-arm gcc-$triplet cpio binutils python3" >&2
+	echo "boot.sh: missing$missing; run testsuite/qemu/setup.sh (as root)" >&2
 	exit 1
 fi
 
@@ -93,7 +99,7 @@ kver=$(ls "$x/lib/modules")
 # csg-agent: static, so it runs whatever libraries the guest has
 agent=$cache/csg-agent
 if [ ! -x "$agent" ] || [ "$here/agent.c" -nt "$agent" ]; then
-	"$triplet-gcc" -std=c17 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -static \
+	"$cc" -std=c17 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -static \
 		-o "$agent.tmp" "$here/agent.c"
 	mv "$agent.tmp" "$agent"
 fi
@@ -111,9 +117,10 @@ printf 'root:x:0:\n' > "$r/etc/group"
 echo csg-guest > "$r/etc/hostname"
 
 # virtio-pci + virtio-net, whichever of them this kernel has as modules
+# (amd64: virtio_ring and virtio too)
 m=$x/lib/modules/$kver/kernel
 : > "$r/modules/order"
-for mod in drivers/virtio/virtio_pci_legacy_dev drivers/virtio/virtio_pci_modern_dev \
+for mod in drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_pci_legacy_dev drivers/virtio/virtio_pci_modern_dev \
 	drivers/virtio/virtio_pci net/core/failover drivers/net/net_failover \
 	drivers/net/virtio_net; do
 	[ -e "$m/$mod.ko" ] || continue
@@ -131,13 +138,15 @@ done
 # unpacked -dev packages; plus libm (dlopen'ed by progs/shlib) and
 # libcapstone (dlopen'ed by the server's software branch recorder).
 libdirs="/usr/$triplet/lib ${CROSS_ROOT:-/opt/csgdbserver-cross}/$triplet/usr/lib/$triplet ${CROSS_ROOT:-/opt/csgdbserver-cross}/$triplet/lib/$triplet"
+# x86_64: the host's own (merged /usr: /lib is /usr/lib)
+[ "$arch" != x86_64 ] || libdirs="/lib/$triplet"
 copied=" "
 add_lib() {
 	case "$copied" in *" $1 "*) return 0 ;; esac
 	for d in $libdirs; do
 		[ -e "$d/$1" ] || continue
 		case "$d" in
-		"/usr/$triplet/lib") dest=$r/lib/$triplet ;;
+		"/usr/$triplet/lib"|"/lib/$triplet") dest=$r/lib/$triplet ;;
 		*) dest=$r/usr/lib/$triplet ;;
 		esac
 		cp -L "$d/$1" "$dest/$1"
@@ -158,6 +167,8 @@ for f in $elfs; do
 done
 for l in libm.so.6 libc.so.6 libcapstone.so.4 "$interp"; do add_lib "$l"; done
 ln -sf "$triplet/$interp" "$r/lib/$interp"
+# x86_64's PT_INTERP is /lib64/ld-linux-x86-64.so.2
+[ "$arch" != x86_64 ] || { mkdir -p "$r/lib64"; ln -sf "../lib/$triplet/$interp" "$r/lib64/$interp"; }
 
 if [ -n "$run" ]; then
 	printf '%s\n' "$run" > "$r/csg-run"
@@ -167,7 +178,7 @@ fi
 rm -rf "$r"
 
 kernel=$x/boot/vmlinuz-$kver
-append="console=ttyAMA0 rdinit=/init panic=-1 quiet${extra_append:+ $extra_append}"
+append="console=$console rdinit=/init panic=-1 quiet${extra_append:+ $extra_append}"
 log=$dir/console.log
 start=$(date +%s.%N)
 tries=0
@@ -188,6 +199,8 @@ while :; do
 		-no-reboot -kernel "$kernel" -initrd "$dir/initrd.gz" -append "$append" \
 		-netdev "user,id=n0,$fwd" -device virtio-net-pci,netdev=n0,romfile= \
 		-pidfile "$dir/qemu.pid"
+	# never KVM: the CPU model, not this host's CPU, is what is tested
+	[ "$arch" != x86_64 ] || set -- "$@" -accel tcg
 	if [ $foreground -eq 1 ]; then
 		echo "boot.sh: $*" >&2
 		exec "$@" </dev/null

@@ -1,17 +1,18 @@
 #!/bin/sh
 # Download (never install) the Debian packages a guest needs and unpack what
 # is used into the cache: kernel image + virtio modules, static busybox.
-#   testsuite/qemu/fetch.sh aarch64|arm
+#   testsuite/qemu/fetch.sh aarch64|arm|x86_64
 # Cache: $CSG_QEMU_CACHE (default ~/.cache/csgdbserver/qemu)/<arch>/; a
 # second run with the same package versions does nothing.
 # Needs the target's dpkg architecture (dpkg --add-architecture arm64|armhf
-# && apt-get update, done by testsuite/qemu/setup.sh).
+# && apt-get update, done by testsuite/qemu/setup.sh; amd64 is the host's).
 set -eu
 arch=${1:-}
 case "$arch" in
 aarch64) deb=arm64; kmeta=linux-image-arm64 ;;
 arm)     deb=armhf; kmeta=linux-image-armmp-lpae ;;
-*) echo "usage: testsuite/qemu/fetch.sh aarch64|arm" >&2; exit 2 ;;
+x86_64)  deb=amd64; kmeta=linux-image-amd64 ;;
+*) echo "usage: testsuite/qemu/fetch.sh aarch64|arm|x86_64" >&2; exit 2 ;;
 esac
 cache=${CSG_QEMU_CACHE:-$HOME/.cache/csgdbserver/qemu}/$arch
 mkdir -p "$cache"

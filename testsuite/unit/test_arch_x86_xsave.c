@@ -403,7 +403,7 @@ struct synthetic {
 	const char *label;
 	uint64_t xcr0;
 	size_t size;
-	struct { int comp; uint32_t size, offset; } comps[6];
+	struct { int comp; uint32_t size, offset; } comps[7];
 	size_t nregs, rsize;
 	const char *last_feature, *last_reg;
 };
@@ -416,6 +416,16 @@ static const struct synthetic synthetics[] = {
 	{"PKRU, no AVX-512 (Zen 2)", 0x207, 2440, {{XC_AVX, 256, 576}, {XC_PKRU, 8, 2432}},
 	 77, 820, "64bit-pkeys.xml", "pkru"},
 	{"SSE only, no XSAVE", 0x3, 0, {{0}}, 60, 560, "64bit-segments.xml", "gs_base"},
+	/* QEMU 7.2's TCG "max" CPU (as a guest kernel reports it: "Enabled
+	 * xstate features 0x21f, context size is 2696 bytes"): MPX, no
+	 * AVX-512; gdbserver 13.1 serves 83 registers there */
+	{"MPX and PKRU, no AVX-512 (QEMU TCG max)", 0x21f, 2696,
+	 {{XC_AVX, 256, 576}, {XC_BNDREGS, 64, 960}, {XC_BNDCSR, 64, 1024}, {XC_PKRU, 8, 2688}},
+	 83, 900, "64bit-pkeys.xml", "pkru"},
+	{"MPX, AVX-512 and PKRU (Skylake-SP)", 0x2ff, 2696,
+	 {{XC_AVX, 256, 576}, {XC_BNDREGS, 64, 960}, {XC_BNDCSR, 64, 1024}, {XC_OPMASK, 64, 1088},
+	  {XC_ZMM_H, 512, 1152}, {XC_HI16_ZMM, 1024, 1664}, {XC_PKRU, 8, 2688}},
+	 155, 2500, "64bit-pkeys.xml", "pkru"},
 };
 
 static void test_synthetic(const struct synthetic *s)
@@ -425,7 +435,7 @@ static void test_synthetic(const struct synthetic *s)
 	struct x86_xsave_layout l;
 	char why[160];
 	memset(sub, 0, sizeof sub);
-	for (size_t i = 0; i < 6 && s->comps[i].comp; i++)
+	for (size_t i = 0; i < 7 && s->comps[i].comp; i++)
 		sub[s->comps[i].comp] = (struct x86_cpuid){s->comps[i].size, s->comps[i].offset, 0, 0};
 	int rc = x86_xsave_layout(s->xcr0, s->size, sub, XC_MAX, &l, why, sizeof why);
 	if (rc < 0)
@@ -465,6 +475,16 @@ static void test_synthetic(const struct synthetic *s)
 	}
 	if (s->xcr0 & XC_BIT(XC_OPMASK))
 		check_one_write(&f, image, regs, "k3", XC_OPMASK);
+	if (s->xcr0 & XC_BIT(XC_BNDREGS)) {
+		/* gdb's order: avx, mpx, avx512 */
+		CHECK(regno(&f, "bnd0raw") == regno(&f, "ymm15h") + 1);
+		CHECK(regno(&f, "bndstatus") == regno(&f, "bnd0raw") + 5);
+		CHECK_MEM(reg_at(&f, regs, "bnd1raw"), image + l.offset[XC_BNDREGS] + 16, 16);
+		CHECK_MEM(reg_at(&f, regs, "bndcfgu"), image + l.offset[XC_BNDCSR], 8);
+		CHECK_MEM(reg_at(&f, regs, "bndstatus"), image + l.offset[XC_BNDCSR] + 8, 8);
+		check_one_write(&f, image, regs, "bnd1raw", XC_BNDREGS);
+		check_one_write(&f, image, regs, "bndstatus", XC_BNDCSR);
+	}
 out:
 	free(image);
 	free(regs);
@@ -490,6 +510,11 @@ static void test_refused_layouts(void)
 	sub[XC_PKRU] = (struct x86_cpuid){4, 2432, 0, 0};
 	CHECK(x86_xsave_layout(0x207, 2440, sub, XC_MAX, &l, why, sizeof why) < 0); /* wrong size */
 	CHECK(x86_xsave_layout(0x207, 2440, sub, 4, &l, why, sizeof why) < 0);      /* short table */
+	sub[3] = (struct x86_cpuid){64, 960, 0, 0};
+	sub[4] = (struct x86_cpuid){64, 1024, 0, 0};
+	CHECK(x86_xsave_layout(0x1f, 1088, sub, XC_MAX, &l, why, sizeof why) == 0);
+	CHECK(x86_xsave_layout(0xf, 1088, sub, XC_MAX, &l, why, sizeof why) < 0);  /* part of MPX */
+	CHECK(strstr(why, "MPX") != NULL);
 	CHECK(x86_xsave_xcr0((const uint8_t *)"", 0) == 0);
 }
 
