@@ -43,8 +43,9 @@ endif
 endif
 
 # One static library per layer; a layer links only the layers below it:
-# protocol <- arch, etm <- server. The two mains are left out.
+# common <- protocol, arch <- etm <- server. The two mains are left out.
 MAINS          := server/main.c etm/cstrace.c
+COMMON_SRCS    := $(wildcard common/*.c)
 PROTOCOL_SRCS  := $(wildcard protocol/*.c)
 # arch/x86_xsave.c and arch/aarch64-regfile.c are pure (no CPU access):
 # built everywhere so that their unit tests run whatever machine runs the
@@ -55,6 +56,7 @@ ARCH_SRCS      := arch/arch.c arch/$(ARCH).c \
 ETM_SRCS       := $(filter-out $(MAINS),$(wildcard etm/*.c))
 SERVER_SRCS    := $(filter-out $(MAINS),$(wildcard server/*.c))
 objs = $(patsubst %.c,$(BUILD)/%.o,$(1))
+LIBCOMMON      := $(BUILD)/libcommon.a
 LIBPROTOCOL    := $(BUILD)/libprotocol.a
 LIBARCH        := $(BUILD)/libarch.a
 LIBETM         := $(BUILD)/libetm.a
@@ -74,6 +76,7 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
+$(LIBCOMMON): $(call objs,$(COMMON_SRCS))
 $(LIBPROTOCOL): $(call objs,$(PROTOCOL_SRCS))
 $(LIBARCH): $(call objs,$(ARCH_SRCS))
 $(LIBETM): $(call objs,$(ETM_SRCS))
@@ -82,10 +85,10 @@ $(BUILD)/lib%.a:
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/csgdbserver: $(BUILD)/server/main.o $(LIBSERVER) $(LIBETM) $(LIBARCH) $(LIBPROTOCOL)
+$(BUILD)/csgdbserver: $(BUILD)/server/main.o $(LIBSERVER) $(LIBETM) $(LIBARCH) $(LIBPROTOCOL) $(LIBCOMMON)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(SERVER_LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/cstrace: $(BUILD)/etm/cstrace.o $(LIBETM) $(LIBPROTOCOL)
+$(BUILD)/cstrace: $(BUILD)/etm/cstrace.o $(LIBETM) $(LIBARCH) $(LIBPROTOCOL) $(LIBCOMMON)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The tests' shared data is ../shared beside this tree (testsuite/unit/check.h;
@@ -94,16 +97,16 @@ $(BUILD)/testsuite/%.o: ALL_CFLAGS += -DCSG_SHARED_DIR='"$(abspath $(CURDIR)/../
 
 # Unit tests are named after the layer they test and link only what it needs:
 # test_protocol_*, test_arch_*, test_etm_*, test_server_*.
-$(BUILD)/unit/test_protocol_%: $(BUILD)/testsuite/unit/test_protocol_%.o $(LIBPROTOCOL)
+$(BUILD)/unit/test_protocol_%: $(BUILD)/testsuite/unit/test_protocol_%.o $(LIBPROTOCOL) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-$(BUILD)/unit/test_arch_%: $(BUILD)/testsuite/unit/test_arch_%.o $(LIBARCH) $(LIBPROTOCOL)
+$(BUILD)/unit/test_arch_%: $(BUILD)/testsuite/unit/test_arch_%.o $(LIBARCH) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-$(BUILD)/unit/test_etm_%: $(BUILD)/testsuite/unit/test_etm_%.o $(LIBETM) $(LIBPROTOCOL)
+$(BUILD)/unit/test_etm_%: $(BUILD)/testsuite/unit/test_etm_%.o $(LIBETM) $(LIBARCH) $(LIBPROTOCOL) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-$(BUILD)/unit/test_server_%: $(BUILD)/testsuite/unit/test_server_%.o $(LIBSERVER) $(LIBETM) $(LIBARCH) $(LIBPROTOCOL)
+$(BUILD)/unit/test_server_%: $(BUILD)/testsuite/unit/test_server_%.o $(LIBSERVER) $(LIBETM) $(LIBARCH) $(LIBPROTOCOL) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(SERVER_LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -147,6 +150,13 @@ check-x86-cpus: all progs
 .PHONY: check-fresh
 check-fresh:
 	@testsuite/fresh/check.sh
+
+# The include graph points one way (common <- protocol, arch <- etm <-
+# server, cstrace), no include cycles, no file over 1000 lines or function
+# over 120 without a written reason (testsuite/layout/check.py).
+.PHONY: check-layout
+check-layout:
+	@python3 testsuite/layout/check.py
 
 check-asan:
 	$(MAKE) BUILD=build-asan SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" check-unit check-integration

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "protocol/xml.h"
+#include "common/xml.h"
 
 
 int btrace_read_type_parse(const char *annex, enum btrace_read_type *out)

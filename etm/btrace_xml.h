@@ -10,7 +10,7 @@
 
 #include "etm/config.h"
 #include "etm/source.h"
-#include "protocol/buf.h"
+#include "common/buf.h"
 
 enum btrace_read_type {
 	BTRACE_READ_ALL,

@@ -34,9 +34,10 @@
 
 #include "etm/decode.h"
 #include "etm/snapshot.h"
-#include "protocol/buf.h"
+#include "common/buf.h"
 #include "protocol/client.h"
-#include "protocol/hex.h"
+#include "common/hex.h"
+#include "protocol/escape.h"
 
 #define MAX_MAPPING (256u << 20)     /* larger executable mappings are not dumped */
 #define MAX_ELF (256u << 20)

@@ -29,7 +29,7 @@
 #include <stdint.h>
 
 #include "etm/config.h"
-#include "protocol/buf.h"
+#include "common/buf.h"
 
 /* ---- instruction classification ------------------------------------------ */
 

@@ -9,7 +9,7 @@
 
 #include "etm/source.h"
 #include "etm/sysfs.h"
-#include "protocol/buf.h"
+#include "common/buf.h"
 
 /* Open the source on the PMU under SYSFS_ROOT ("/sys"). Fails with a clear
  * error when there is no cs_etm PMU. PROC_ROOT ("/proc") is where thread

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "etm/config.h"
-#include "protocol/buf.h"
+#include "common/buf.h"
 
 /* One contiguous piece of trace. Chunks are independent: the decoder must
  * be reset between chunks ("we cannot assume consecutive blocks are

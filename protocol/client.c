@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "protocol/hex.h"
+#include "common/hex.h"
+#include "protocol/escape.h"
 
 #define READ_PIECE (256u << 10)
 #define MAX_RESENDS 3

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "protocol/buf.h"
+#include "common/buf.h"
 #include "protocol/packet.h"
 
 /* Read up to LEN bytes, waiting at most TIMEOUT_MS (-1: forever).

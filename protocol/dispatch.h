@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "protocol/buf.h"
+#include "common/buf.h"
 
 /* A handler gets the bytes after the matched name (ARGS, not NUL-free
  * for binary packets) and writes its reply payload. */

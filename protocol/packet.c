@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "protocol/hex.h"
+#include "common/hex.h"
 
 unsigned char rsp_checksum(const char *data, size_t len)
 {

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "protocol/buf.h"
+#include "common/buf.h"
 
 /* Largest packet payload we accept and advertise (qSupported PacketSize).
  * gdb sizes its m/M/X/qXfer requests from it; 256 KiB measured best for

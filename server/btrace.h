@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "protocol/buf.h"
+#include "common/buf.h"
 
 struct session;
 

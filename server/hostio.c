@@ -9,7 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "protocol/hex.h"
+#include "common/hex.h"
+#include "protocol/escape.h"
 #include "server/server.h"
 
 #define FILEIO_O_RDONLY 0x0

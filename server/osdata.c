@@ -18,8 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "protocol/buf.h"
-#include "protocol/xml.h"
+#include "common/buf.h"
+#include "common/xml.h"
 #include "server/server.h"
 
 /* --- small /proc readers ---------------------------------------------------- */

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
-#include "protocol/buf.h"
+#include "common/buf.h"
 #include "protocol/packet.h"
 
 /* --allow: who may connect over TCP. One rule per address (a host name

@@ -17,8 +17,8 @@
 #include "etm/decode.h"
 #include "etm/snapshot.h"
 #include "protocol/dispatch.h"
-#include "protocol/hex.h"
-#include "protocol/xml.h"
+#include "common/hex.h"
+#include "protocol/qxfer.h"
 #include "server/server.h"
 
 struct func_sym {

@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "protocol/buf.h"
+#include "common/buf.h"
 #include "server/tracedec.h"
 
 struct session;

@@ -14,8 +14,9 @@
 #include <unistd.h>
 
 #include "protocol/dispatch.h"
-#include "protocol/hex.h"
-#include "protocol/xml.h"
+#include "common/hex.h"
+#include "protocol/escape.h"
+#include "protocol/qxfer.h"
 #include "server/btrace.h"
 #include "server/replay.h"
 #include "server/signals.h"

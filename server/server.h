@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "protocol/buf.h"
+#include "common/buf.h"
 #include "server/remote.h"
 #include "server/target.h"
 

@@ -18,7 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "protocol/buf.h"
+#include "common/buf.h"
 #include "server/ptrace_mem.h"
 #include "server/swbtrace.h"
 #include "server/swfast.h"

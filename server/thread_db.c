@@ -22,7 +22,7 @@
 #include <sys/reg.h>
 #endif
 
-#include "protocol/hex.h"
+#include "common/hex.h"
 #include "server/server.h"
 
 #define debug(...) do { if (debug_target) fprintf(DEBUG_OUT, "[thread_db] " __VA_ARGS__); } while (0)

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "protocol/hex.h"
-#include "protocol/xml.h"
+#include "common/hex.h"
+#include "common/xml.h"
 #include "server/server.h"
 #include "server/thread_db.h"
 

@@ -7,7 +7,7 @@
 
 #include "etm/btrace_xml.h"
 #include "etm/perf.h"
-#include "protocol/hex.h"
+#include "common/hex.h"
 #include "testsuite/unit/check.h"
 
 #define MAX_EL 64

@@ -8,7 +8,7 @@
 
 #include "check.h"
 #include "protocol/client.h"
-#include "protocol/hex.h"
+#include "protocol/escape.h"
 #include "protocol/packet.h"
 
 struct fake {

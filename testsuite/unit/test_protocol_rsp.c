@@ -4,11 +4,13 @@
 #include <string.h>
 
 #include "check.h"
-#include "protocol/buf.h"
+#include "common/buf.h"
 #include "protocol/dispatch.h"
-#include "protocol/hex.h"
+#include "common/hex.h"
+#include "protocol/escape.h"
 #include "protocol/packet.h"
-#include "protocol/xml.h"
+#include "common/xml.h"
+#include "protocol/qxfer.h"
 
 static void test_checksum_and_frame(void)
 {

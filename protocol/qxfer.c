@@ -1,28 +1,10 @@
-#include "protocol/xml.h"
+#include "protocol/qxfer.h"
 
 #include <stdint.h>
 #include <string.h>
 
-#include "protocol/hex.h"
-
-void xml_escape(struct buf *out, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '&': buf_puts(out, "&amp;"); break;
-		case '<': buf_puts(out, "&lt;"); break;
-		case '>': buf_puts(out, "&gt;"); break;
-		case '"': buf_puts(out, "&quot;"); break;
-		case '\'': buf_puts(out, "&apos;"); break;
-		default:
-			/* Control characters are not allowed in XML 1.0. */
-			if ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t')
-				buf_puts(out, "&#xFFFD;");
-			else
-				buf_putc(out, *s);
-		}
-	}
-}
+#include "common/hex.h"
+#include "protocol/escape.h"
 
 bool xfer_split_annex(const char *args, size_t len, char *annex, size_t annex_size,
 		      const char **range, size_t *range_len)

@@ -1,14 +1,11 @@
-/* Small helpers for writing the XML documents of qXfer. */
-#ifndef PROTOCOL_XML_H
-#define PROTOCOL_XML_H
+/* Serving qXfer objects in pieces: the "ANNEX:OFFSET,LENGTH" requests. */
+#ifndef PROTOCOL_QXFER_H
+#define PROTOCOL_QXFER_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "protocol/buf.h"
-
-/* Append S with &, <, >, " and ' replaced by entities. */
-void xml_escape(struct buf *out, const char *s);
+#include "common/buf.h"
 
 /* Serve a qXfer read: "OFFSET,LENGTH" of DOC as "m"/"l" + escaped data.
  * Returns 0, or -1 when ARGS is malformed (reply untouched). */

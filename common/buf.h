@@ -1,6 +1,6 @@
 /* Growable byte buffer used for packets, replies and XML documents. */
-#ifndef PROTOCOL_BUF_H
-#define PROTOCOL_BUF_H
+#ifndef COMMON_BUF_H
+#define COMMON_BUF_H
 
 #include <stdarg.h>
 #include <stddef.h>

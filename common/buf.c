@@ -1,4 +1,4 @@
-#include "protocol/buf.h"
+#include "common/buf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
