@@ -43,24 +43,28 @@ endif
 endif
 
 # One static library per layer; a layer links only the layers below it:
-# common <- protocol, arch <- etm <- server. The two mains are left out.
-MAINS          := server/main.c etm/cstrace.c
+# common <- protocol, arch <- etm <- server, cstrace. The two mains are
+# left out.
+MAINS          := server/main.c cstrace/main.c
 COMMON_SRCS    := $(wildcard common/*.c)
 PROTOCOL_SRCS  := $(wildcard protocol/*.c)
 # arch/x86_xsave.c and arch/aarch64-regfile.c are pure (no CPU access):
 # built everywhere so that their unit tests run whatever machine runs the
 # tests (and once only on their own architecture).
-ARCH_PURE_SRCS := arch/x86_xsave.c arch/aarch64-regfile.c
+ARCH_PURE_SRCS := arch/x86_xsave.c arch/aarch64-regfile.c arch/arch_desc.c
 ARCH_SRCS      := arch/arch.c arch/$(ARCH).c \
 	$(filter-out $(ARCH_PURE_SRCS),$(wildcard arch/$(ARCH)-*.c)) arch/disasm.c $(ARCH_PURE_SRCS)
 ETM_SRCS       := $(filter-out $(MAINS),$(wildcard etm/*.c))
 SERVER_SRCS    := $(filter-out $(MAINS),$(wildcard server/*.c))
-objs = $(patsubst %.c,$(BUILD)/%.o,$(1))
+CSTRACE_SRCS   := $(filter-out $(MAINS),$(wildcard cstrace/*.c))
+# build/cstrace is the program: the objects of cstrace/ go to build/cstrace.o.d/
+objs = $(patsubst %.c,$(BUILD)/%.o,$(patsubst cstrace/%,cstrace.o.d/%,$(1)))
 LIBCOMMON      := $(BUILD)/libcommon.a
 LIBPROTOCOL    := $(BUILD)/libprotocol.a
 LIBARCH        := $(BUILD)/libarch.a
 LIBETM         := $(BUILD)/libetm.a
 LIBSERVER      := $(BUILD)/libserver.a
+LIBCSTRACE     := $(BUILD)/libcstrace.a
 UNIT_SRCS  := $(wildcard testsuite/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:testsuite/unit/%.c=$(BUILD)/unit/%)
 PROG_SRCS  := $(wildcard testsuite/progs/*.c)
@@ -75,12 +79,16 @@ all: $(BUILD)/csgdbserver $(BUILD)/cstrace
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
+$(BUILD)/cstrace.o.d/%.o: cstrace/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(LIBCOMMON): $(call objs,$(COMMON_SRCS))
 $(LIBPROTOCOL): $(call objs,$(PROTOCOL_SRCS))
 $(LIBARCH): $(call objs,$(ARCH_SRCS))
 $(LIBETM): $(call objs,$(ETM_SRCS))
 $(LIBSERVER): $(call objs,$(SERVER_SRCS))
+$(LIBCSTRACE): $(call objs,$(CSTRACE_SRCS))
 $(BUILD)/lib%.a:
 	@rm -f $@
 	$(AR) rcs $@ $^
@@ -88,7 +96,7 @@ $(BUILD)/lib%.a:
 $(BUILD)/csgdbserver: $(BUILD)/server/main.o $(LIBSERVER) $(LIBETM) $(LIBARCH) $(LIBPROTOCOL) $(LIBCOMMON)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(SERVER_LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/cstrace: $(BUILD)/etm/cstrace.o $(LIBETM) $(LIBARCH) $(LIBPROTOCOL) $(LIBCOMMON)
+$(BUILD)/cstrace: $(call objs,cstrace/main.c) $(LIBCSTRACE) $(LIBETM) $(LIBARCH) $(LIBPROTOCOL) $(LIBCOMMON)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The tests' shared data is ../shared beside this tree (testsuite/unit/check.h;
@@ -96,19 +104,27 @@ $(BUILD)/cstrace: $(BUILD)/etm/cstrace.o $(LIBETM) $(LIBARCH) $(LIBPROTOCOL) $(L
 $(BUILD)/testsuite/%.o: ALL_CFLAGS += -DCSG_SHARED_DIR='"$(abspath $(CURDIR)/../shared)"'
 
 # Unit tests are named after the layer they test and link only what it needs:
-# test_protocol_*, test_arch_*, test_etm_*, test_server_*.
+# test_common_*, test_protocol_*, test_arch_*, test_etm_*, test_server_*,
+# test_cstrace_*.
+$(BUILD)/unit/test_common_%: $(BUILD)/testsuite/unit/test_common_%.o $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^
 $(BUILD)/unit/test_protocol_%: $(BUILD)/testsuite/unit/test_protocol_%.o $(LIBPROTOCOL) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BUILD)/unit/test_arch_%: $(BUILD)/testsuite/unit/test_arch_%.o $(LIBARCH) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-$(BUILD)/unit/test_etm_%: $(BUILD)/testsuite/unit/test_etm_%.o $(LIBETM) $(LIBARCH) $(LIBPROTOCOL) $(LIBCOMMON)
+$(BUILD)/unit/test_etm_%: $(BUILD)/testsuite/unit/test_etm_%.o $(LIBETM) $(LIBARCH) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BUILD)/unit/test_server_%: $(BUILD)/testsuite/unit/test_server_%.o $(LIBSERVER) $(LIBETM) $(LIBARCH) $(LIBPROTOCOL) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(SERVER_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/unit/test_cstrace_%: $(BUILD)/testsuite/unit/test_cstrace_%.o $(LIBCSTRACE) $(LIBETM) $(LIBARCH) $(LIBPROTOCOL) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Test inferiors: no optimisation so line stepping is predictable.
 $(BUILD)/progs/%: testsuite/progs/%.c

@@ -1,13 +1,7 @@
-/* `cstrace capture`: record a branch trace from a csgdbserver over TCP,
- * speaking the remote protocol itself (protocol/client.h), into a capture
- * directory: an OpenCSD snapshot (CoreSight trace) or a block list
- * (software bts), memory dumps of the executed mappings, capture.json.
- * The trace is drained while the program runs: in non-stop mode when the
- * server offers it, else by interrupting the program for each read.
- * Written under DIR.tmp-XXXXXX and renamed to DIR at the end, also when
- * the connection was lost (capture.json says "complete": false). */
-#ifndef ETM_CAPTURE_H
-#define ETM_CAPTURE_H
+/* What `cstrace capture` is asked to do (cmd_capture.c fills it from
+ * the command line), and its exit codes. */
+#ifndef CSTRACE_CAPTURE_OPTS_H
+#define CSTRACE_CAPTURE_OPTS_H
 
 #include <signal.h>
 #include <stdbool.h>
@@ -53,10 +47,8 @@ struct capture_opts {
 	volatile sig_atomic_t *interrupted;  /* set by the SIGINT handler */
 };
 
+/* The defaults: format auto, drain every 100 ms, timeouts 5 s (connect)
+ * and 30 s (replies), memory dumped. */
 void capture_opts_init(struct capture_opts *o);
-
-/* Run one capture; returns an enum capture_exit. Messages go to stderr,
- * the one-line summary to stdout. */
-int capture_run(const struct capture_opts *o);
 
 #endif
