@@ -1,15 +1,12 @@
 #include "common/hex.h"
 
-int hex_value(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#define H(c) ((c) >= '0' && (c) <= '9' ? (c) - '0' : (c) >= 'a' && (c) <= 'f' ? (c) - 'a' + 10 : \
+	      (c) >= 'A' && (c) <= 'F' ? (c) - 'A' + 10 : -1)
+#define H4(c) H(c), H((c) + 1), H((c) + 2), H((c) + 3)
+#define H16(c) H4(c), H4((c) + 4), H4((c) + 8), H4((c) + 12)
+#define H64(c) H16(c), H16((c) + 16), H16((c) + 32), H16((c) + 48)
+
+const signed char hex_digit_values[256] = {H64(0), H64(64), H64(128), H64(192)};
 
 long hex_decode(const char *hex, size_t len, void *out)
 {

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,79 +253,42 @@ static bool opt_timeout(struct capture_args *a, const char *arg)
 	return true;
 }
 
-static bool opt_target(struct capture_args *a, const char *arg)
-{
-	return add_target(a, arg);
-}
-
-/* the flags */
-static bool opt_fail_on_overflow(struct capture_args *a, const char *arg)
-{
-	(void)arg;
-	return a->o.fail_on_overflow = true;
-}
-
-static bool opt_all_stop(struct capture_args *a, const char *arg)
-{
-	(void)arg;
-	return a->o.all_stop = true;
-}
-
-static bool opt_no_memory(struct capture_args *a, const char *arg)
-{
-	(void)arg;
-	a->o.memory = false;
-	return true;
-}
-
-static bool opt_progress(struct capture_args *a, const char *arg)
-{
-	(void)arg;
-	return a->o.progress = true;
-}
-
-static bool opt_no_progress(struct capture_args *a, const char *arg)
-{
-	(void)arg;
-	a->o.progress = false;
-	return true;
-}
-
-static bool opt_quiet(struct capture_args *a, const char *arg)
-{
-	(void)arg;
-	return a->o.quiet = true;
-}
+/* An option with an argument that TAKE takes. */
+#define ARG(name, take) {name, required_argument, take, 0, false}
+/* A flag: FIELD of struct capture_opts set to VALUE. */
+#define FLAG(name, field, value) {name, no_argument, NULL, offsetof(struct capture_opts, field), value}
 
 static const struct capture_option {
 	const char *name;
 	int has_arg;
 	bool (*take)(struct capture_args *a, const char *arg);  /* false: a usage error, said */
+	size_t flag;            /* without TAKE: the flag's offset in struct capture_opts ... */
+	bool value;             /* ... and what it is set to */
 } options[] = {
-	{"output", required_argument, opt_output},
-	{"target", required_argument, opt_target},
-	{"attach", required_argument, opt_attach},
-	{"format", required_argument, opt_format},
-	{"size", required_argument, opt_size},
-	{"core", required_argument, opt_core},
-	{"id", required_argument, opt_id},
-	{"sink", required_argument, opt_sink},
-	{"mode", required_argument, opt_mode},
-	{"context", required_argument, opt_context},
-	{"range", required_argument, opt_range},
-	{"start-at", required_argument, opt_start_at},
-	{"stop-at", required_argument, opt_stop_at},
-	{"conf", required_argument, opt_conf},
-	{"time", required_argument, opt_time},
-	{"max-size", required_argument, opt_max_size},
-	{"drain-interval", required_argument, opt_drain},
-	{"all-stop", no_argument, opt_all_stop},
-	{"timeout", required_argument, opt_timeout},
-	{"fail-on-overflow", no_argument, opt_fail_on_overflow},
-	{"no-memory", no_argument, opt_no_memory},
-	{"progress", no_argument, opt_progress},
-	{"no-progress", no_argument, opt_no_progress},
-	{"quiet", no_argument, opt_quiet},
+	ARG("output", opt_output),
+	ARG("target", add_target),
+	ARG("attach", opt_attach),
+	ARG("format", opt_format),
+	ARG("size", opt_size),
+	ARG("core", opt_core),
+	ARG("id", opt_id),
+	ARG("sink", opt_sink),
+	ARG("mode", opt_mode),
+	ARG("context", opt_context),
+	ARG("range", opt_range),
+	ARG("start-at", opt_start_at),
+	ARG("stop-at", opt_stop_at),
+	ARG("conf", opt_conf),
+	ARG("time", opt_time),
+	ARG("max-size", opt_max_size),
+	ARG("drain-interval", opt_drain),
+	FLAG("all-stop", all_stop, true),
+	ARG("timeout", opt_timeout),
+	FLAG("fail-on-overflow", fail_on_overflow, true),
+	FLAG("no-memory", memory, false),
+	FLAG("progress", progress, true),
+	FLAG("no-progress", progress, false),
+	FLAG("quiet", quiet, true),
 };
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
 #define OPT_HELP 'h'
@@ -354,7 +318,9 @@ static int parse_options(struct capture_args *a, int argc, char **argv)
 			fprintf(stderr, "Try 'cstrace --help'.\n");
 			return EXIT_USAGE;
 		}
-		if (!options[row].take(a, optarg))
+		if (!options[row].take)
+			*(bool *)((char *)&a->o + options[row].flag) = options[row].value;
+		else if (!options[row].take(a, optarg))
 			return EXIT_USAGE;
 	}
 	return 0;

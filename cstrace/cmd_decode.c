@@ -317,20 +317,9 @@ int cmd_decode(int argc, char **argv)
 	return rc;
 }
 
-int cmd_info(int argc, char **argv)
+static int show_info(struct etm_snapshot *ss, char **argv)
 {
-	char err[512], why[512];
-	struct etm_snapshot *ss;
-
-	if (argc != 2) {
-		usage_error("%s", "info takes one directory");
-		return EXIT_USAGE;
-	}
-	ss = etm_snapshot_load(argv[1], err, sizeof(err));
-	if (!ss) {
-		fprintf(stderr, "cstrace: %s\n", err);
-		return EXIT_BAD;
-	}
+	char why[512];
 	printf("%s: %s\n", argv[1], ss->is_capture ? "capture" : "snapshot");
 	if (ss->elf_path)
 		printf("elf %s\n", ss->elf_path);
@@ -350,29 +339,45 @@ int cmd_info(int argc, char **argv)
 				printf("  source %s not decoded: %s\n", s->name, why);
 		}
 	}
-	etm_snapshot_free(ss);
 	return EXIT_OK;
 }
 
-int cmd_snapshot(int argc, char **argv)
+static int write_snapshot(struct etm_snapshot *ss, char **argv)
 {
 	char err[512];
-	struct etm_snapshot *ss;
-	int rc = EXIT_OK;
+	if (etm_snapshot_write(ss, argv[2], err, sizeof(err)) < 0) {
+		fprintf(stderr, "cstrace: %s\n", err);
+		return EXIT_BAD;
+	}
+	return EXIT_OK;
+}
 
-	if (argc != 3) {
-		usage_error("%s", "snapshot takes CAPTURE_DIR OUT_DIR");
+/* RUN on the directory argv[1] loaded, when ARGC is WANT_ARGC (else
+ * USAGE is the error). */
+static int with_dir(int argc, char **argv, int want_argc, const char *usage,
+		    int (*run)(struct etm_snapshot *ss, char **argv))
+{
+	char err[512];
+	if (argc != want_argc) {
+		usage_error("%s", usage);
 		return EXIT_USAGE;
 	}
-	ss = etm_snapshot_load(argv[1], err, sizeof(err));
+	struct etm_snapshot *ss = etm_snapshot_load(argv[1], err, sizeof(err));
 	if (!ss) {
 		fprintf(stderr, "cstrace: %s\n", err);
 		return EXIT_BAD;
 	}
-	if (etm_snapshot_write(ss, argv[2], err, sizeof(err)) < 0) {
-		fprintf(stderr, "cstrace: %s\n", err);
-		rc = EXIT_BAD;
-	}
+	int rc = run(ss, argv);
 	etm_snapshot_free(ss);
 	return rc;
+}
+
+int cmd_info(int argc, char **argv)
+{
+	return with_dir(argc, argv, 2, "info takes one directory", show_info);
+}
+
+int cmd_snapshot(int argc, char **argv)
+{
+	return with_dir(argc, argv, 3, "snapshot takes CAPTURE_DIR OUT_DIR", write_snapshot);
 }

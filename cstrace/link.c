@@ -43,15 +43,12 @@ static long sock_read(void *ctx, void *buf, size_t len, int timeout_ms)
 static int sock_write(void *ctx, const void *buf, size_t len)
 {
 	struct cap *k = ctx;
-	const char *p = buf;
-	while (len) {
-		ssize_t n = send(k->fd, p, len, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
+	for (size_t done = 0; done < len;) {
+		ssize_t n = send(k->fd, (const char *)buf + done, len - done, MSG_NOSIGNAL);
+		if (n > 0)
+			done += (size_t)n;
+		else if (n == 0 || errno != EINTR)
 			return -1;
-		p += n;
-		len -= (size_t)n;
 	}
 	return 0;
 }

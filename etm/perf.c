@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "common/file.h"
 #include "etm/auxring.h"
 
 #define DATA_RING_PAGES 8            /* record ring: side-band records only */
@@ -189,19 +190,6 @@ int etm_perf_filter_string(const struct etm_config *cfg, const char *maps_text,
 
 /* ---- the source ----------------------------------------------------------- */
 
-static int read_file(const char *path, struct buf *out)
-{
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return -1;
-	char chunk[4096];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_append(out, chunk, n);
-	fclose(f);
-	return 0;
-}
-
 static unsigned predicted_trace_id(const struct perf_source *ps, const struct etm_cpu_regs *r)
 {
 	if (r->cpu >= 0 && r->cpu < AUXRING_MAX_CPUS && ps->trace_id[r->cpu] >= 0)
@@ -289,7 +277,7 @@ static int perf_enable(struct etm_source *src, int tid, const struct etm_config 
 		struct buf status = BUF_INIT;
 		snprintf(path, sizeof(path), "%s/%d/status", ps->proc_root, tid);
 		int tgid = -1;
-		if (!read_file(path, &status)) {
+		if (!file_read(path, 1u << 20, &status, NULL, 0)) {
 			const char *p = strstr(status.data ? status.data : "", "\nTgid:");
 			if (p)
 				tgid = atoi(p + 6);
@@ -350,7 +338,7 @@ static int perf_enable(struct etm_source *src, int tid, const struct etm_config 
 		char path[300];
 		struct buf maps = BUF_INIT, filter = BUF_INIT;
 		snprintf(path, sizeof(path), "%s/%d/maps", ps->proc_root, tid);
-		int rc = read_file(path, &maps);
+		int rc = file_read(path, 64u << 20, &maps, NULL, 0);
 		if (rc)
 			etm_fail(err, errlen, "%s: %s.", path, strerror(errno));
 		else

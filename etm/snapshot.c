@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/file.h"
+
 /* Snapshot ini files are small; anything bigger is not one. */
 #define INI_MAX_SIZE (16u << 20)
 
@@ -151,47 +153,10 @@ fail:
 	return -1;
 }
 
-static char *read_small_file(const char *path, size_t *len, char *err, size_t errlen)
-{
-	struct stat st;
-	char *buf;
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0) {
-		fmt_err(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		fmt_err(err, errlen, "%s: not a regular file", path);
-		close(fd);
-		return NULL;
-	}
-	if ((uint64_t)st.st_size > INI_MAX_SIZE) {
-		fmt_err(err, errlen, "%s: too large for an ini file (%lld bytes)", path,
-			(long long)st.st_size);
-		close(fd);
-		return NULL;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		fmt_err(err, errlen, "%s: out of memory", path);
-		close(fd);
-		return NULL;
-	}
-	size_t got = 0;
-	while (got < (size_t)st.st_size && (n = read(fd, buf + got, (size_t)st.st_size - got)) > 0)
-		got += (size_t)n;
-	close(fd);
-	buf[got] = 0;
-	*len = got;
-	return buf;
-}
-
 int etm_ini_load(const char *path, struct etm_ini *ini, char *err, size_t errlen)
 {
 	size_t len;
-	char *text = read_small_file(path, &len, err, errlen);
+	char *text = file_read_alloc(path, INI_MAX_SIZE, &len, err, errlen);
 	int rc;
 
 	ini->sections = NULL;

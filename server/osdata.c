@@ -19,23 +19,11 @@
 #include <unistd.h>
 
 #include "common/buf.h"
+#include "common/file.h"
 #include "common/xml.h"
 #include "server/server.h"
 
 /* --- small /proc readers ---------------------------------------------------- */
-
-static bool read_whole_file(const char *path, struct buf *out)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	char chunk[4096];
-	ssize_t n;
-	while ((n = read(fd, chunk, sizeof chunk)) > 0)
-		buf_append(out, chunk, (size_t)n);
-	close(fd);
-	return n == 0;
-}
 
 /* Directory entries that are decimal ids (pids, tids, fds); -1 otherwise. */
 static long numeric_entry(const struct dirent *de)
@@ -56,7 +44,7 @@ static void comm_of_pid(long pid, char *out, size_t size)
 	struct buf b = BUF_INIT;
 	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
 	out[0] = '\0';
-	if (!read_whole_file(path, &b) || !b.data) {
+	if (file_read(path, 1u << 20, &b, NULL, 0) < 0 || !b.data) {
 		snprintf(out, size, "%ld", pid);
 	} else {
 		char *open_paren = strchr(b.data, '(');
@@ -74,7 +62,7 @@ static void cmdline_of_pid(long pid, struct buf *out)
 	char path[64];
 	struct buf b = BUF_INIT;
 	snprintf(path, sizeof path, "/proc/%ld/cmdline", pid);
-	if (!read_whole_file(path, &b)) {
+	if (file_read(path, 64u << 20, &b, NULL, 0) < 0) {
 		buf_free(&b);
 		return;
 	}
@@ -100,7 +88,7 @@ static int core_of_thread(long pid, long tid)
 	struct buf b = BUF_INIT;
 	int core = -1;
 	snprintf(path, sizeof path, "/proc/%ld/task/%ld/stat", pid, tid);
-	if (read_whole_file(path, &b) && b.data) {
+	if (file_read(path, 1u << 20, &b, NULL, 0) == 0 && b.data) {
 		char *p = strrchr(b.data, ')');
 		for (int field = 0; p && field < 37; field++) {
 			p = strchr(p, ' ');

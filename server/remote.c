@@ -16,6 +16,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "common/hex.h"
 #include "server/target.h"
 
 static const char *listen_comm;   /* for messages, as the user wrote it */
@@ -475,8 +476,7 @@ static bool vfile_open_writes(const char *p, size_t len)
 		return false;
 	unsigned long flags = 0;
 	for (const char *q = comma + 1; q < p + len && *q != ','; q++) {
-		int d = *q >= '0' && *q <= '9' ? *q - '0' : *q >= 'a' && *q <= 'f' ? *q - 'a' + 10 :
-			*q >= 'A' && *q <= 'F' ? *q - 'A' + 10 : -1;
+		int d = hex_value((unsigned char)*q);
 		if (d < 0 || flags > 0xffffff)
 			return true;    /* unparsable: refuse rather than guess */
 		flags = flags * 16 + (unsigned long)d;

@@ -11,26 +11,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/file.h"
 #include "common/hex.h"
 #include "common/xml.h"
 #include "server/server.h"
 #include "server/thread_db.h"
-
-/* Read a whole small /proc file; returns bytes read or -1. */
-static ssize_t read_proc_file(const char *path, struct buf *out)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	char chunk[4096];
-	ssize_t n, total = 0;
-	while ((n = read(fd, chunk, sizeof chunk)) > 0) {
-		buf_append(out, chunk, (size_t)n);
-		total += n;
-	}
-	close(fd);
-	return n < 0 ? -1 : total;
-}
 
 static void thread_name(pid_t pid, pid_t tid, char *name, size_t size)
 {
@@ -105,7 +90,7 @@ const char *xfer_auxv(struct session *s, struct buf *doc)
 	struct thread *t = general_thread(s);
 	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/auxv", t->proc->pid);
-	if (read_proc_file(path, doc) < 0)
+	if (file_read(path, 1u << 20, doc, NULL, 0) < 0)
 		return "Cannot read auxv.";
 	return NULL;
 }
@@ -153,7 +138,7 @@ static uint64_t auxv_value(pid_t pid, uint64_t type)
 	struct buf b = BUF_INIT;
 	uint64_t value = 0;
 	snprintf(path, sizeof path, "/proc/%d/auxv", pid);
-	if (read_proc_file(path, &b) > 0) {
+	if (file_read(path, 1u << 20, &b, NULL, 0) == 0 && b.len > 0) {
 		const target_ptr *av = (const target_ptr *)b.data;
 		for (size_t i = 0; i + 1 < b.len / sizeof *av; i += 2)
 			if (av[i] == type) {
