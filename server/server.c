@@ -1377,9 +1377,23 @@ static char **dup_argv(char *const *argv)
 	return copy;
 }
 
+/* --no-run: every way into starting a program ends here or in
+ * handle_restart, whatever the packet's spelling. */
+static bool refuse_run(struct session *s, const char *what)
+{
+	if (!s->opts->no_run)
+		return false;
+	fprintf(stderr, "csgdbserver: refused %s: --no-run\n", what);
+	return true;
+}
+
 static void start_program(struct session *s, char **argv, struct buf *reply)
 {
 	char err[512];
+	if (refuse_run(s, "vRun (running a program)")) {
+		reply_error_msg(reply, "Running programs is disabled on this server (--no-run).");
+		return;
+	}
 	char *path = target_program_path(argv[0]);
 	free(argv[0]);
 	argv[0] = path;
@@ -1402,6 +1416,10 @@ static void start_program(struct session *s, char **argv, struct buf *reply)
 static void handle_vrun(void *ctx, const char *a, size_t n, struct buf *reply)
 {
 	struct session *s = ctx;
+	if (refuse_run(s, "vRun (running a program)")) {
+		reply_error_msg(reply, "Running programs is disabled on this server (--no-run).");
+		return;
+	}
 	const char *p = a, *end = a + n;
 	char **argv = calloc(1, sizeof *argv);
 	size_t argc = 0;
@@ -1487,7 +1505,7 @@ static void handle_restart(void *ctx, const char *a, size_t n, struct buf *reply
 	struct session *s = ctx;
 	(void)a; (void)n;
 	buf_reset(reply);
-	if (!s->extended || !s->last_run_argv)
+	if (refuse_run(s, "R (restarting the program)") || !s->extended || !s->last_run_argv)
 		return;
 	while (processes)
 		target_kill(processes);
