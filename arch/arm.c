@@ -779,9 +779,20 @@ static int arm_probe(struct arch_regfile *rf)
 	return 0;
 }
 
+/* The thread pointer (TPIDRURO) less IDX, the descriptor's bias. */
+static int arm_thread_area(pid_t tid, int idx, uint64_t *base)
+{
+	uint32_t tp;
+	if (ptrace(PTRACE_GET_THREAD_AREA, tid, NULL, &tp) < 0)
+		return -1;
+	*base = (uint32_t)(tp - (uint32_t)idx);
+	return 0;
+}
+
 const struct arch_ops the_arch = {
 	.name = "arm",
 	.probe = arm_probe,
+	.thread_area = arm_thread_area,
 	.pc_regno = R_PC,
 	.expedite = arm_expedite,
 	.fetch_regs = arm_fetch_regs,
