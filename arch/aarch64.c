@@ -710,9 +710,21 @@ static int a64_memtags_write(pid_t tid, int type, uint64_t addr, uint64_t len,
 	return 0;
 }
 
+/* The thread pointer (TPIDR_EL0) less IDX, the descriptor's bias. */
+static int a64_thread_area(pid_t tid, int idx, uint64_t *base)
+{
+	uint64_t tp;
+	struct iovec iov = {&tp, sizeof tp};
+	if (ptrace(PTRACE_GETREGSET, tid, (void *)NT_ARM_TLS, &iov) < 0)
+		return -1;
+	*base = tp - (uint64_t)idx;
+	return 0;
+}
+
 const struct arch_ops the_arch = {
 	.name = "aarch64",
 	.probe = a64_probe,
+	.thread_area = a64_thread_area,
 	.pc_regno = A64_PC,
 	.expedite = a64.expedite,
 	.fetch_regs = a64_fetch_regs,

@@ -144,6 +144,12 @@ struct arch_ops {
 				uint8_t *tags, size_t max);
 	int (*memtags_write)(pid_t tid, int type, uint64_t addr, uint64_t len,
 			     const uint8_t *tags, size_t n);
+
+	/* libthread_db's ps_get_thread_area: the thread pointer of TID for
+	 * IDX, which is architecture-specific (x86_64: the FS or GS segment
+	 * register number; arm/aarch64: the bias of the thread descriptor
+	 * from the thread pointer, to be subtracted). 0, or -1. */
+	int (*thread_area)(pid_t tid, int idx, uint64_t *base);
 };
 
 extern const struct arch_ops the_arch;

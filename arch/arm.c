@@ -596,9 +596,162 @@ static int arm_step_targets(const uint8_t *code, size_t avail, const uint8_t *re
 	return branch_targets(code, avail, regs, pc, mem, ctx, out);
 }
 
+typedef ssize_t arm_mem_fn(void *, bool, uint64_t, void *, size_t);
+
+/* add pc, pc, rX, lsl #n (A32 switch tables); add pc, rX (T32) */
+static bool add_pc_target(const cs_arm *a, const uint8_t *regs, uint32_t pc, bool thumb,
+			  uint32_t *target)
+{
+	const cs_arm_op *op = a->operands;
+	uint32_t sum = 0, v;
+	if (a->op_count < 2 || a->op_count > 3 || op[0].type != ARM_OP_REG || op[0].reg != ARM_REG_PC)
+		return false;
+	for (unsigned i = a->op_count == 2 ? 0 : 1; i < a->op_count; i++) {
+		if (op[i].type == ARM_OP_IMM)
+			v = (uint32_t)op[i].imm;
+		else if (op[i].type != ARM_OP_REG || !arm_cs_reg(regs, op[i].reg, pc, thumb, &v))
+			return false;
+		else if (op[i].shift.type == ARM_SFT_LSL)
+			v <<= op[i].shift.value;
+		else if (op[i].shift.type != ARM_SFT_INVALID)
+			return false;
+		sum += v;
+	}
+	*target = thumb ? sum | 1 : sum;
+	return true;
+}
+
+/* pop / ldm with the PC: it is the last register of the list, loaded
+ * from the highest address. */
+static bool ldm_pc_target(const cs_insn *in, const uint8_t *regs, uint32_t pc, bool thumb,
+			  arm_mem_fn *mem, void *ctx, uint32_t *target)
+{
+	const cs_arm *a = &in->detail->arm;
+	const cs_arm_op *op = a->operands;
+	unsigned first = in->id == ARM_INS_POP ? 0 : 1;
+	if (a->op_count <= first || op[a->op_count - 1].type != ARM_OP_REG ||
+	    op[a->op_count - 1].reg != ARM_REG_PC)
+		return false;
+	uint32_t base, addr, n = a->op_count - first;
+	if (in->id == ARM_INS_POP)
+		base = rreg(regs, R_SP);
+	else if (op[0].type != ARM_OP_REG || !arm_cs_reg(regs, op[0].reg, pc, thumb, &base))
+		return false;
+	switch (in->id) {
+	case ARM_INS_LDMIB: addr = base + 4 * n; break;
+	case ARM_INS_LDMDA: addr = base; break;
+	case ARM_INS_LDMDB: addr = base - 4; break;
+	default: addr = base + 4 * (n - 1); break;
+	}
+	return mem(ctx, false, addr, target, 4) == 4;
+}
+
+/* ldr pc, [...]: offset, pre- or post-indexed. */
+static bool ldr_pc_target(const cs_arm *a, const uint8_t *regs, uint32_t pc, bool thumb,
+			  arm_mem_fn *mem, void *ctx, uint32_t *target)
+{
+	const cs_arm_op *op = a->operands;
+	if (a->op_count < 2 || op[0].type != ARM_OP_REG || op[0].reg != ARM_REG_PC ||
+	    op[1].type != ARM_OP_MEM)
+		return false;
+	const arm_op_mem *m = &op[1].mem;
+	uint32_t base, v;
+	if (!arm_cs_reg(regs, (unsigned)m->base, pc, thumb, &base))
+		return false;
+	if (m->base == ARM_REG_PC)
+		base &= ~3u;
+	uint32_t addr = base;
+	if (a->op_count == 2) {   /* offset or pre-indexed; else post-indexed */
+		int64_t off = m->disp;
+		if (m->index != ARM_REG_INVALID) {
+			if (!arm_cs_reg(regs, (unsigned)m->index, pc, thumb, &v))
+				return false;
+			off = (int64_t)((uint64_t)v << (m->lshift > 0 ? m->lshift : 0));
+			if (op[1].subtracted)
+				off = -off;
+		}
+		addr = base + (uint32_t)off;
+	}
+	return mem(ctx, false, addr, target, 4) == 4;
+}
+
+/* tbb / tbh: a table of halfword offsets from the PC. */
+static bool table_branch_target(const cs_insn *in, const uint8_t *regs, uint32_t pc, bool thumb,
+				arm_mem_fn *mem, void *ctx, uint32_t *target)
+{
+	const cs_arm *a = &in->detail->arm;
+	const cs_arm_op *op = a->operands;
+	if (a->op_count != 1 || op[0].type != ARM_OP_MEM)
+		return false;
+	uint32_t base, index;
+	if (!arm_cs_reg(regs, (unsigned)op[0].mem.base, pc, thumb, &base) ||
+	    !arm_cs_reg(regs, (unsigned)op[0].mem.index, pc, thumb, &index))
+		return false;
+	uint16_t entry = 0;
+	if (in->id == ARM_INS_TBB) {
+		uint8_t b;
+		if (mem(ctx, false, base + index, &b, 1) != 1)
+			return false;
+		entry = b;
+	} else if (mem(ctx, false, base + 2 * index, &entry, 2) != 2) {
+		return false;
+	}
+	*target = (pc + 4 + 2u * entry) | 1;
+	return true;
+}
+
+/* Where the taken branch IN goes (bit 0 set for Thumb); false when it
+ * cannot tell. */
+static bool flow_target(const cs_insn *in, const uint8_t *regs, uint32_t pc, bool thumb,
+			arm_mem_fn *mem, void *ctx, uint32_t *target)
+{
+	const cs_arm *a = &in->detail->arm;
+	const cs_arm_op *op = a->operands;
+	switch (in->id) {
+	case ARM_INS_B:
+	case ARM_INS_BL:
+	case ARM_INS_CBZ:
+	case ARM_INS_CBNZ:
+		if (a->op_count < 1 || op[a->op_count - 1].type != ARM_OP_IMM)
+			return false;
+		*target = (uint32_t)op[a->op_count - 1].imm | (thumb ? 1 : 0);
+		return true;
+	case ARM_INS_BLX:
+	case ARM_INS_BX:
+		if (a->op_count != 1)
+			return false;
+		if (op[0].type == ARM_OP_IMM) {   /* blx imm switches state */
+			*target = thumb ? (uint32_t)op[0].imm & ~3u : (uint32_t)op[0].imm | 1;
+			return true;
+		}
+		return op[0].type == ARM_OP_REG && arm_cs_reg(regs, op[0].reg, pc, thumb, target);
+	case ARM_INS_MOV:
+		if (a->op_count != 2 || op[0].type != ARM_OP_REG || op[0].reg != ARM_REG_PC ||
+		    op[1].type != ARM_OP_REG || !arm_cs_reg(regs, op[1].reg, pc, thumb, target))
+			return false;
+		if (thumb)
+			*target |= 1;
+		return true;
+	case ARM_INS_ADD:
+		return add_pc_target(a, regs, pc, thumb, target);
+	case ARM_INS_POP:
+	case ARM_INS_LDM:
+	case ARM_INS_LDMIB:
+	case ARM_INS_LDMDA:
+	case ARM_INS_LDMDB:
+		return ldm_pc_target(in, regs, pc, thumb, mem, ctx, target);
+	case ARM_INS_LDR:
+		return ldr_pc_target(a, regs, pc, thumb, mem, ctx, target);
+	case ARM_INS_TBB:
+	case ARM_INS_TBH:
+		return table_branch_target(in, regs, pc, thumb, mem, ctx, target);
+	default:
+		return false;
+	}
+}
+
 static int branch_targets(const uint8_t *code, size_t avail, const uint8_t *regs, uint32_t pc,
-			  ssize_t (*mem)(void *, bool, uint64_t, void *, size_t), void *ctx,
-			  uint64_t out[2])
+			  arm_mem_fn *mem, void *ctx, uint64_t out[2])
 {
 	uint32_t cpsr;
 	memcpy(&cpsr, regs + OFF_CPSR, 4);
@@ -624,135 +777,15 @@ static int branch_targets(const uint8_t *code, size_t avail, const uint8_t *regs
 	if (!in)
 		return -1;
 	const cs_arm *a = &in->detail->arm;
-	const cs_arm_op *op = a->operands;
 	/* Conditional in its encoding, or cbz/cbnz. (An IT block is stepped
 	 * as a whole, its branch with the fall-through: it_block_targets.)
 	 * No breakpoint after an unconditional one: that may be data, such
 	 * as tbb's table, read by the branch itself. */
 	bool may_fall = (a->cc != ARM_CC_AL && a->cc != ARM_CC_INVALID) ||
 			in->id == ARM_INS_CBZ || in->id == ARM_INS_CBNZ;
-	uint32_t target, v, addr;
-	switch (in->id) {
-	case ARM_INS_B:
-	case ARM_INS_BL:
-	case ARM_INS_CBZ:
-	case ARM_INS_CBNZ:
-		if (a->op_count < 1 || op[a->op_count - 1].type != ARM_OP_IMM)
-			return -1;
-		target = (uint32_t)op[a->op_count - 1].imm | (thumb ? 1 : 0);
-		break;
-	case ARM_INS_BLX:
-	case ARM_INS_BX:
-		if (a->op_count != 1)
-			return -1;
-		if (op[0].type == ARM_OP_IMM)   /* blx imm switches state */
-			target = thumb ? (uint32_t)op[0].imm & ~3u : (uint32_t)op[0].imm | 1;
-		else if (op[0].type != ARM_OP_REG || !arm_cs_reg(regs, op[0].reg, pc, thumb, &target))
-			return -1;
-		break;
-	case ARM_INS_MOV:
-		if (a->op_count != 2 || op[0].type != ARM_OP_REG || op[0].reg != ARM_REG_PC ||
-		    op[1].type != ARM_OP_REG || !arm_cs_reg(regs, op[1].reg, pc, thumb, &target))
-			return -1;
-		if (thumb)
-			target |= 1;
-		break;
-	case ARM_INS_ADD: {
-		/* add pc, pc, rX, lsl #n (A32 switch tables); add pc, rX (T32) */
-		if (a->op_count < 2 || a->op_count > 3 || op[0].type != ARM_OP_REG ||
-		    op[0].reg != ARM_REG_PC)
-			return -1;
-		uint32_t sum = 0;
-		for (unsigned i = a->op_count == 2 ? 0 : 1; i < a->op_count; i++) {
-			if (op[i].type == ARM_OP_IMM) {
-				v = (uint32_t)op[i].imm;
-			} else if (op[i].type != ARM_OP_REG || !arm_cs_reg(regs, op[i].reg, pc, thumb, &v)) {
-				return -1;
-			} else if (op[i].shift.type == ARM_SFT_LSL) {
-				v <<= op[i].shift.value;
-			} else if (op[i].shift.type != ARM_SFT_INVALID) {
-				return -1;
-			}
-			sum += v;
-		}
-		target = thumb ? sum | 1 : sum;
-		break;
-	}
-	case ARM_INS_POP:
-	case ARM_INS_LDM:
-	case ARM_INS_LDMIB:
-	case ARM_INS_LDMDA:
-	case ARM_INS_LDMDB: {
-		/* The PC is the last register of the list, loaded from the
-		 * highest address. */
-		unsigned first = in->id == ARM_INS_POP ? 0 : 1;
-		if (a->op_count <= first || op[a->op_count - 1].type != ARM_OP_REG ||
-		    op[a->op_count - 1].reg != ARM_REG_PC)
-			return -1;
-		uint32_t base, n = a->op_count - first;
-		if (in->id == ARM_INS_POP)
-			base = rreg(regs, R_SP);
-		else if (op[0].type != ARM_OP_REG || !arm_cs_reg(regs, op[0].reg, pc, thumb, &base))
-			return -1;
-		switch (in->id) {
-		case ARM_INS_LDMIB: addr = base + 4 * n; break;
-		case ARM_INS_LDMDA: addr = base; break;
-		case ARM_INS_LDMDB: addr = base - 4; break;
-		default: addr = base + 4 * (n - 1); break;
-		}
-		if (mem(ctx, false, addr, &target, 4) != 4)
-			return -1;
-		break;
-	}
-	case ARM_INS_LDR: {
-		if (a->op_count < 2 || op[0].type != ARM_OP_REG || op[0].reg != ARM_REG_PC ||
-		    op[1].type != ARM_OP_MEM)
-			return -1;
-		const arm_op_mem *m = &op[1].mem;
-		uint32_t base;
-		if (!arm_cs_reg(regs, (unsigned)m->base, pc, thumb, &base))
-			return -1;
-		if (m->base == ARM_REG_PC)
-			base &= ~3u;
-		addr = base;
-		if (a->op_count == 2) {   /* offset or pre-indexed; else post-indexed */
-			int64_t off = m->disp;
-			if (m->index != ARM_REG_INVALID) {
-				if (!arm_cs_reg(regs, (unsigned)m->index, pc, thumb, &v))
-					return -1;
-				off = (int64_t)((uint64_t)v << (m->lshift > 0 ? m->lshift : 0));
-				if (op[1].subtracted)
-					off = -off;
-			}
-			addr = base + (uint32_t)off;
-		}
-		if (mem(ctx, false, addr, &target, 4) != 4)
-			return -1;
-		break;
-	}
-	case ARM_INS_TBB:
-	case ARM_INS_TBH: {
-		if (a->op_count != 1 || op[0].type != ARM_OP_MEM)
-			return -1;
-		uint32_t base, index;
-		if (!arm_cs_reg(regs, (unsigned)op[0].mem.base, pc, thumb, &base) ||
-		    !arm_cs_reg(regs, (unsigned)op[0].mem.index, pc, thumb, &index))
-			return -1;
-		uint16_t entry = 0;
-		if (in->id == ARM_INS_TBB) {
-			uint8_t b;
-			if (mem(ctx, false, base + index, &b, 1) != 1)
-				return -1;
-			entry = b;
-		} else if (mem(ctx, false, base + 2 * index, &entry, 2) != 2) {
-			return -1;
-		}
-		target = (pc + 4 + 2u * entry) | 1;
-		break;
-	}
-	default:
+	uint32_t target;
+	if (!flow_target(in, regs, pc, thumb, mem, ctx, &target))
 		return -1;
-	}
 	if (!may_fall || (target | 1) == (next | 1)) {
 		out[0] = target;
 		return 1;
@@ -779,9 +812,20 @@ static int arm_probe(struct arch_regfile *rf)
 	return 0;
 }
 
+/* The thread pointer (TPIDRURO) less IDX, the descriptor's bias. */
+static int arm_thread_area(pid_t tid, int idx, uint64_t *base)
+{
+	uint32_t tp;
+	if (ptrace(PTRACE_GET_THREAD_AREA, tid, NULL, &tp) < 0)
+		return -1;
+	*base = (uint32_t)(tp - (uint32_t)idx);
+	return 0;
+}
+
 const struct arch_ops the_arch = {
 	.name = "arm",
 	.probe = arm_probe,
+	.thread_area = arm_thread_area,
 	.pc_regno = R_PC,
 	.expedite = arm_expedite,
 	.fetch_regs = arm_fetch_regs,

@@ -19,6 +19,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <asm/prctl.h>
+
 /* This machine's register file, laid out by x86_probe. */
 static struct x86_regfile x86_file;
 /* Debug registers ptrace lets us use: DR0-DR3, or none where the kernel
@@ -566,9 +568,24 @@ static enum disasm_isa x86_disasm_isa(const uint8_t *regs)
 	return DISASM_X86_64;
 }
 
+/* libthread_db names the segment register by its index in struct
+ * user_regs_struct (<sys/reg.h>'s FS and GS). */
+static int x86_thread_area(pid_t tid, int idx, uint64_t *base)
+{
+	const int fs = offsetof(struct user_regs_struct, fs) / sizeof(unsigned long long);
+	const int gs = offsetof(struct user_regs_struct, gs) / sizeof(unsigned long long);
+	int code = idx == fs ? ARCH_GET_FS : idx == gs ? ARCH_GET_GS : -1;
+	unsigned long value;
+	if (code < 0 || ptrace(PTRACE_ARCH_PRCTL, tid, &value, (void *)(uintptr_t)code) < 0)
+		return -1;
+	*base = value;
+	return 0;
+}
+
 const struct arch_ops the_arch = {
 	.name = "x86_64",
 	.probe = x86_probe,
+	.thread_area = x86_thread_area,
 	.pc_regno = R_RIP,
 	.expedite = x86_expedite,
 	.fetch_regs = x86_fetch_regs,

@@ -107,175 +107,264 @@ static void put_be(uint8_t *out, uint64_t v, int bytes)
 	}
 }
 
-void handle_vfile(struct session *s, const char *a, size_t n, struct buf *reply)
+/* Each vFile operation: its arguments after "vFile:NAME:" are A[0..N). */
+typedef void vfile_fn(const char *a, const char *end, struct buf *reply);
+
+/* A malformed request: gdb's EINVAL. */
+static void reply_bad(struct buf *reply)
 {
-	(void)s;
-	const char *end = a + n, *p;
-	uint64_t fd, count, offset, flags, mode;
-	buf_reset(reply);
-	if (n >= 5 && memcmp(a, "open:", 5) == 0) {
-		p = a + 5;
-		const char *comma = memchr(p, ',', (size_t)(end - p));
-		if (!comma)
-			goto bad;
-		char *path = target_path(p, (size_t)(comma - p));
-		p = comma + 1;
-		if (!path || !next_hex(&p, end, ',', &flags) || !next_hex(&p, end, 0, &mode)) {
-			free(path);
-			goto bad;
-		}
-		int oflags = (flags & FILEIO_O_RDWR) ? O_RDWR : (flags & FILEIO_O_WRONLY) ? O_WRONLY : O_RDONLY;
-		if (flags & FILEIO_O_APPEND) oflags |= O_APPEND;
-		if (flags & FILEIO_O_CREAT) oflags |= O_CREAT;
-		if (flags & FILEIO_O_TRUNC) oflags |= O_TRUNC;
-		if (flags & FILEIO_O_EXCL) oflags |= O_EXCL;
-		if (open_count == MAX_OPEN) {
-			free(path);
-			reply_errno(reply, EMFILE);
-			return;
-		}
-		int f = open(path, oflags | O_CLOEXEC, (mode_t)(mode & 0777));
-		int e = errno;
+	reply_errno(reply, EINVAL);
+}
+
+static void vfile_open(const char *p, const char *end, struct buf *reply)
+{
+	uint64_t flags, mode;
+	const char *comma = memchr(p, ',', (size_t)(end - p));
+	if (!comma) {
+		reply_bad(reply);
+		return;
+	}
+	char *path = target_path(p, (size_t)(comma - p));
+	p = comma + 1;
+	if (!path || !next_hex(&p, end, ',', &flags) || !next_hex(&p, end, 0, &mode)) {
 		free(path);
-		if (f < 0) {
-			reply_errno(reply, e);
-			return;
-		}
-		open_fds[open_count++] = f;
-		buf_printf(reply, "F%x", f);
+		reply_bad(reply);
 		return;
 	}
-	if (n >= 6 && memcmp(a, "pread:", 6) == 0) {
-		p = a + 6;
-		if (!next_hex(&p, end, ',', &fd) || !next_hex(&p, end, ',', &count) ||
-		    !next_hex(&p, end, 0, &offset))
-			goto bad;
-		if (!known_fd((int)fd)) {
-			reply_errno(reply, EBADF);
-			return;
-		}
-		/* gdb asks for a packet's worth but mostly uses a few KiB of it
-		 * (ELF headers, symbols): bigger replies only cost time, most
-		 * over pipes (measured: 128 KiB replies made a stdio session
-		 * 3x slower than 16 KiB ones). */
-		if (count > HOSTIO_MAX_PREAD)
-			count = HOSTIO_MAX_PREAD;
-		char *data = malloc(count ? count : 1);
-		if (!data)
-			goto bad;
-		ssize_t got = pread((int)fd, data, count, (off_t)offset);
-		if (got < 0) {
-			reply_errno(reply, errno);
-		} else {
-			buf_printf(reply, "F%zx;", (size_t)got);
-			bin_escape(reply, data, (size_t)got);
-		}
-		free(data);
+	int oflags = (flags & FILEIO_O_RDWR) ? O_RDWR : (flags & FILEIO_O_WRONLY) ? O_WRONLY : O_RDONLY;
+	if (flags & FILEIO_O_APPEND) oflags |= O_APPEND;
+	if (flags & FILEIO_O_CREAT) oflags |= O_CREAT;
+	if (flags & FILEIO_O_TRUNC) oflags |= O_TRUNC;
+	if (flags & FILEIO_O_EXCL) oflags |= O_EXCL;
+	if (open_count == MAX_OPEN) {
+		free(path);
+		reply_errno(reply, EMFILE);
 		return;
 	}
-	if (n >= 7 && memcmp(a, "pwrite:", 7) == 0) {
-		p = a + 7;
-		if (!next_hex(&p, end, ',', &fd) || !next_hex(&p, end, ',', &offset))
-			goto bad;
-		if (!known_fd((int)fd)) {
-			reply_errno(reply, EBADF);
-			return;
-		}
-		size_t len = (size_t)(end - p);
-		char *data = malloc(len + 1);
-		if (!data)
-			goto bad;
-		memcpy(data, p, len);
-		long dlen = bin_unescape(data, len);
-		ssize_t put = dlen < 0 ? -1 : pwrite((int)fd, data, (size_t)dlen, (off_t)offset);
-		if (put < 0)
-			reply_errno(reply, dlen < 0 ? EINVAL : errno);
-		else
-			buf_printf(reply, "F%zx", (size_t)put);
-		free(data);
+	int f = open(path, oflags | O_CLOEXEC, (mode_t)(mode & 0777));
+	int e = errno;
+	free(path);
+	if (f < 0) {
+		reply_errno(reply, e);
 		return;
 	}
-	if (n >= 6 && memcmp(a, "close:", 6) == 0) {
-		p = a + 6;
-		if (!next_hex(&p, end, 0, &fd))
-			goto bad;
-		for (int i = 0; i < open_count; i++)
-			if (open_fds[i] == (int)fd) {
-				close(open_fds[i]);
-				open_fds[i] = open_fds[--open_count];
-				buf_puts(reply, "F0");
-				return;
-			}
+	open_fds[open_count++] = f;
+	buf_printf(reply, "F%x", f);
+}
+
+static void vfile_pread(const char *p, const char *end, struct buf *reply)
+{
+	uint64_t fd, count, offset;
+	if (!next_hex(&p, end, ',', &fd) || !next_hex(&p, end, ',', &count) ||
+	    !next_hex(&p, end, 0, &offset)) {
+		reply_bad(reply);
+		return;
+	}
+	if (!known_fd((int)fd)) {
 		reply_errno(reply, EBADF);
 		return;
 	}
-	if (n >= 6 && memcmp(a, "fstat:", 6) == 0) {
-		p = a + 6;
-		struct stat st;
-		if (!next_hex(&p, end, 0, &fd))
-			goto bad;
-		if (!known_fd((int)fd) || fstat((int)fd, &st) < 0) {
-			reply_errno(reply, known_fd((int)fd) ? errno : EBADF);
-			return;
-		}
-		/* struct fio_stat, big-endian. */
-		uint8_t fst[64];
-		put_be(fst + 0, st.st_dev, 4);
-		put_be(fst + 4, st.st_ino, 4);
-		put_be(fst + 8, st.st_mode, 4);
-		put_be(fst + 12, st.st_nlink, 4);
-		put_be(fst + 16, st.st_uid, 4);
-		put_be(fst + 20, st.st_gid, 4);
-		put_be(fst + 24, st.st_rdev, 4);
-		put_be(fst + 28, (uint64_t)st.st_size, 8);
-		put_be(fst + 36, (uint64_t)st.st_blksize, 8);
-		put_be(fst + 44, (uint64_t)st.st_blocks, 8);
-		put_be(fst + 52, (uint64_t)st.st_atime, 4);
-		put_be(fst + 56, (uint64_t)st.st_mtime, 4);
-		put_be(fst + 60, (uint64_t)st.st_ctime, 4);
-		buf_printf(reply, "F%zx;", sizeof fst);
-		bin_escape(reply, fst, sizeof fst);
+	/* gdb asks for a packet's worth but mostly uses a few KiB of it
+	 * (ELF headers, symbols): bigger replies only cost time, most
+	 * over pipes (measured: 128 KiB replies made a stdio session
+	 * 3x slower than 16 KiB ones). */
+	if (count > HOSTIO_MAX_PREAD)
+		count = HOSTIO_MAX_PREAD;
+	char *data = malloc(count ? count : 1);
+	if (!data) {
+		reply_errno(reply, ENOMEM);
 		return;
 	}
-	if (n >= 7 && memcmp(a, "unlink:", 7) == 0) {
-		char *path = target_path(a + 7, n - 7);
-		if (!path)
-			goto bad;
-		int rc = unlink(path);
-		int e = errno;
-		free(path);
-		if (rc < 0)
-			reply_errno(reply, e);
-		else
+	ssize_t got = pread((int)fd, data, count, (off_t)offset);
+	if (got < 0) {
+		reply_errno(reply, errno);
+	} else {
+		buf_printf(reply, "F%zx;", (size_t)got);
+		bin_escape(reply, data, (size_t)got);
+	}
+	free(data);
+}
+
+static void vfile_pwrite(const char *p, const char *end, struct buf *reply)
+{
+	uint64_t fd, offset;
+	if (!next_hex(&p, end, ',', &fd) || !next_hex(&p, end, ',', &offset)) {
+		reply_bad(reply);
+		return;
+	}
+	if (!known_fd((int)fd)) {
+		reply_errno(reply, EBADF);
+		return;
+	}
+	size_t len = (size_t)(end - p);
+	char *data = malloc(len + 1);
+	if (!data) {
+		reply_errno(reply, ENOMEM);
+		return;
+	}
+	memcpy(data, p, len);
+	long dlen = bin_unescape(data, len);
+	ssize_t put = dlen < 0 ? -1 : pwrite((int)fd, data, (size_t)dlen, (off_t)offset);
+	if (put < 0)
+		reply_errno(reply, dlen < 0 ? EINVAL : errno);
+	else
+		buf_printf(reply, "F%zx", (size_t)put);
+	free(data);
+}
+
+static void vfile_close(const char *p, const char *end, struct buf *reply)
+{
+	uint64_t fd;
+	if (!next_hex(&p, end, 0, &fd)) {
+		reply_bad(reply);
+		return;
+	}
+	for (int i = 0; i < open_count; i++)
+		if (open_fds[i] == (int)fd) {
+			close(open_fds[i]);
+			open_fds[i] = open_fds[--open_count];
 			buf_puts(reply, "F0");
-		return;
-	}
-	if (n >= 9 && memcmp(a, "readlink:", 9) == 0) {
-		char *path = target_path(a + 9, n - 9);
-		if (!path)
-			goto bad;
-		char target[4096];
-		ssize_t len = readlink(path, target, sizeof target);
-		int e = errno;
-		free(path);
-		if (len < 0) {
-			reply_errno(reply, e);
 			return;
 		}
-		buf_printf(reply, "F%zx;", (size_t)len);
-		bin_escape(reply, target, (size_t)len);
+	reply_errno(reply, EBADF);
+}
+
+static void vfile_fstat(const char *p, const char *end, struct buf *reply)
+{
+	uint64_t fd;
+	struct stat st;
+	if (!next_hex(&p, end, 0, &fd)) {
+		reply_bad(reply);
 		return;
 	}
-	if (n >= 6 && memcmp(a, "setfs:", 6) == 0) {
-		p = a + 6;
-		uint64_t pid;
-		if (!next_hex(&p, end, 0, &pid))
-			goto bad;
-		fs_pid = (pid_t)pid;
+	if (!known_fd((int)fd)) {
+		reply_errno(reply, EBADF);
+		return;
+	}
+	if (fstat((int)fd, &st) < 0) {
+		reply_errno(reply, errno);
+		return;
+	}
+	/* struct fio_stat, big-endian. */
+	uint8_t fst[64];
+	put_be(fst + 0, st.st_dev, 4);
+	put_be(fst + 4, st.st_ino, 4);
+	put_be(fst + 8, st.st_mode, 4);
+	put_be(fst + 12, st.st_nlink, 4);
+	put_be(fst + 16, st.st_uid, 4);
+	put_be(fst + 20, st.st_gid, 4);
+	put_be(fst + 24, st.st_rdev, 4);
+	put_be(fst + 28, (uint64_t)st.st_size, 8);
+	put_be(fst + 36, (uint64_t)st.st_blksize, 8);
+	put_be(fst + 44, (uint64_t)st.st_blocks, 8);
+	put_be(fst + 52, (uint64_t)st.st_atime, 4);
+	put_be(fst + 56, (uint64_t)st.st_mtime, 4);
+	put_be(fst + 60, (uint64_t)st.st_ctime, 4);
+	buf_printf(reply, "F%zx;", sizeof fst);
+	bin_escape(reply, fst, sizeof fst);
+}
+
+static void vfile_unlink(const char *p, const char *end, struct buf *reply)
+{
+	char *path = target_path(p, (size_t)(end - p));
+	if (!path) {
+		reply_bad(reply);
+		return;
+	}
+	int rc = unlink(path);
+	int e = errno;
+	free(path);
+	if (rc < 0)
+		reply_errno(reply, e);
+	else
 		buf_puts(reply, "F0");
+}
+
+static void vfile_readlink(const char *p, const char *end, struct buf *reply)
+{
+	char *path = target_path(p, (size_t)(end - p));
+	if (!path) {
+		reply_bad(reply);
 		return;
 	}
-	return;   /* unknown vFile operation: empty reply */
-bad:
-	reply_errno(reply, EINVAL);
+	char target[4096];
+	ssize_t len = readlink(path, target, sizeof target);
+	int e = errno;
+	free(path);
+	if (len < 0) {
+		reply_errno(reply, e);
+		return;
+	}
+	buf_printf(reply, "F%zx;", (size_t)len);
+	bin_escape(reply, target, (size_t)len);
+}
+
+static void vfile_setfs(const char *p, const char *end, struct buf *reply)
+{
+	uint64_t pid;
+	if (!next_hex(&p, end, 0, &pid) || pid > INT32_MAX) {
+		reply_bad(reply);
+		return;
+	}
+	fs_pid = (pid_t)pid;
+	buf_puts(reply, "F0");
+}
+
+/* vFile:open asking for any flag that writes. */
+static bool open_writes(const char *p, const char *end)
+{
+	uint64_t flags;
+	const char *comma = memchr(p, ',', (size_t)(end - p));
+	if (!comma)
+		return false;
+	p = comma + 1;
+	/* unparsable flags: refuse rather than guess */
+	if (!next_hex(&p, end, ',', &flags))
+		return true;
+	return (flags & (FILEIO_O_WRONLY | FILEIO_O_RDWR | FILEIO_O_APPEND |
+			 FILEIO_O_CREAT | FILEIO_O_TRUNC)) != 0;
+}
+
+static bool always(const char *p, const char *end)
+{
+	(void)p; (void)end;
+	return true;
+}
+
+/* Operations that change the target's files: refused under --no-run
+ * when WRITES says the request would write. */
+static const struct vfile_op {
+	const char *name;       /* with its ':' */
+	vfile_fn *fn;
+	bool (*writes)(const char *a, const char *end);
+} vfile_ops[] = {
+	{"open:", vfile_open, open_writes},
+	{"pread:", vfile_pread, NULL},
+	{"pwrite:", vfile_pwrite, always},
+	{"close:", vfile_close, NULL},
+	{"fstat:", vfile_fstat, NULL},
+	{"unlink:", vfile_unlink, always},
+	{"readlink:", vfile_readlink, NULL},
+	{"setfs:", vfile_setfs, NULL},
+};
+
+void handle_vfile(struct session *s, const char *a, size_t n, struct buf *reply)
+{
+	const char *end = a + n;
+	buf_reset(reply);
+	for (size_t i = 0; i < sizeof vfile_ops / sizeof vfile_ops[0]; i++) {
+		const struct vfile_op *op = &vfile_ops[i];
+		size_t len = strlen(op->name);
+		if (n < len || memcmp(a, op->name, len) != 0)
+			continue;
+		if (s->opts->no_run && op->writes && op->writes(a + len, end)) {
+			fprintf(stderr, "csgdbserver: refused vFile:%.*s for writing: --no-run\n",
+				(int)(len - 1), op->name);
+			reply_errno(reply, EACCES);
+			return;
+		}
+		op->fn(a + len, end, reply);
+		return;
+	}
+	/* unknown vFile operation: empty reply */
 }

@@ -91,7 +91,6 @@ int main(int argc, char **argv)
 	struct options opts = {.baud = 0};
 	char **wrapper = NULL;
 	const char *etm_perfdata = NULL;
-	bool no_run = false;
 	int i = 1;
 	for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
 		const char *a = argv[i];
@@ -127,7 +126,7 @@ int main(int argc, char **argv)
 			}
 			buf_printf(&allow_text, "%s%s", allow_text.len ? " " : "", spec);
 		} else if (strcmp(a, "--no-run") == 0) {
-			no_run = true;
+			opts.no_run = true;
 		} else if (strcmp(a, "--multi") == 0) {
 			opts.multi = true;
 		} else if (strcmp(a, "--once") == 0) {
@@ -264,7 +263,6 @@ int main(int argc, char **argv)
 	memset(&s, 0, sizeof s);
 	s.opts = &opts;
 	s.remote.log = opts.remote_debug;
-	s.remote.no_run = no_run;
 	session_reset(&s);
 
 	if (opts.replay_dir) {

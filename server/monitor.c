@@ -103,6 +103,12 @@ static int mon_set_btrace_step(struct session *s, const char *args, struct buf *
 	return 0;
 }
 
+static int mon_set_libthread_db_search_path(struct session *s, const char *args, struct buf *out)
+{
+	(void)s;
+	return thread_db_set_search_path(args, out);
+}
+
 static const struct monitor_cmd monitor_cmds[] = {
 	{"help", "help", "List the monitor commands", mon_help},
 	{"set debug-hw-points", "set debug-hw-points <0|1>",
@@ -118,7 +124,7 @@ static const struct monitor_cmd monitor_cmds[] = {
 	 "to each branch under a temporary breakpoint (off, the default)", mon_set_btrace_step},
 	{"set libthread-db-search-path", "set libthread-db-search-path [PATH]",
 	 "Where to look for libthread_db (for thread handles and TLS); no PATH: the default",
-	 thread_db_set_search_path},
+	 mon_set_libthread_db_search_path},
 	{"exit", "exit", "Quit csgdbserver", mon_exit},
 	{"etm status", "etm status", "Show the trace source and each traced thread's trace", mon_etm_status},
 	{"etm config", "etm config [NAME=VALUE ...]",

@@ -343,11 +343,10 @@ static void remote_init(struct remote *r, int in_fd, int out_fd)
 
 int listener_accept(struct listener *l, struct remote *r)
 {
-	bool log = r->log, no_run = r->no_run;
+	bool log = r->log;
 	if (l->stdio) {
 		remote_init(r, 0, 1);
 		r->log = log;
-		r->no_run = no_run;
 		fprintf(stderr, "Remote debugging using stdio\n");
 		return 0;
 	}
@@ -368,7 +367,6 @@ int listener_accept(struct listener *l, struct remote *r)
 		}
 		remote_init(r, fd, fd);
 		r->log = log;
-		r->no_run = no_run;
 		fprintf(stderr, "Remote debugging using %s\n", l->serial_path);
 		return 0;
 	}
@@ -405,8 +403,7 @@ int listener_accept(struct listener *l, struct remote *r)
 			fprintf(stderr, "Remote debugging from host %s, port %s\n", host, serv);
 			remote_init(r, fd, fd);
 			r->log = log;
-			r->no_run = no_run;
-			return 0;
+				return 0;
 		}
 	}
 }
@@ -467,50 +464,6 @@ static int write_all(struct remote *r, const char *data, size_t len)
 
 static int send_framed(struct remote *r, char prefix, const char *payload, size_t len, bool wait_ack);
 
-/* vFile:open:PATH,FLAGS,MODE with any flag that writes (gdb's fileio
- * flags: WRONLY 1, RDWR 2, APPEND 8, CREAT 0x200, TRUNC 0x400). */
-static bool vfile_open_writes(const char *p, size_t len)
-{
-	const char *comma = memchr(p, ',', len);
-	if (!comma)
-		return false;
-	unsigned long flags = 0;
-	for (const char *q = comma + 1; q < p + len && *q != ','; q++) {
-		int d = hex_value((unsigned char)*q);
-		if (d < 0 || flags > 0xffffff)
-			return true;    /* unparsable: refuse rather than guess */
-		flags = flags * 16 + (unsigned long)d;
-	}
-	return (flags & (0x1 | 0x2 | 0x8 | 0x200 | 0x400)) != 0;
-}
-
-/* --no-run: what the server must not do for a client. Returns true if the
- * packet was answered (or dropped) here. */
-static bool refuse_for_no_run(struct remote *r, const char *p, size_t len)
-{
-	const char *what, *reply;
-	if (len >= 4 && memcmp(p, "vRun", 4) == 0 && (len == 4 || p[4] == ';')) {
-		what = "vRun (running a program)";
-		reply = "E.Running programs is disabled on this server (--no-run).";
-	} else if (len >= 1 && p[0] == 'R' && (len == 1 || isxdigit((unsigned char)p[1]))) {
-		what = "R (restarting the program)";
-		reply = NULL;   /* R has no reply */
-	} else if (len >= 11 && memcmp(p, "vFile:open:", 11) == 0 &&
-		   vfile_open_writes(p + 11, len - 11)) {
-		what = "vFile:open for writing";
-		reply = "F-1,d";   /* EACCES in gdb's fileio numbering */
-	} else if (len >= 13 && memcmp(p, "vFile:unlink:", 13) == 0) {
-		what = "vFile:unlink";
-		reply = "F-1,d";
-	} else {
-		return false;
-	}
-	fprintf(stderr, "csgdbserver: refused %s: --no-run\n", what);
-	if (reply)
-		send_framed(r, '$', reply, strlen(reply), true);
-	return true;
-}
-
 enum getpkt_result remote_getpkt(struct remote *r, struct buf *pkt)
 {
 	for (;;) {
@@ -529,11 +482,6 @@ enum getpkt_result remote_getpkt(struct remote *r, struct buf *pkt)
 				fprintf(DEBUG_OUT, "getpkt (\"%.*s\");\n",
 					(int)(r->ev.payload.len > 200 ? 200 : r->ev.payload.len),
 					r->ev.payload.data);
-			if (r->no_run && refuse_for_no_run(r, r->ev.payload.data, r->ev.payload.len)) {
-				if (r->closed)
-					return GETPKT_CLOSED;
-				continue;
-			}
 			buf_reset(pkt);
 			buf_append(pkt, r->ev.payload.data, r->ev.payload.len);
 			return GETPKT_PACKET;

@@ -47,7 +47,6 @@ struct remote {
 	bool noack;
 	bool closed;
 	bool log;               /* --remote-debug */
-	bool no_run;            /* --no-run: refuse vRun, R and file writes */
 	struct buf in;          /* received, not yet parsed */
 	struct buf out;         /* framed packet being sent */
 	struct rsp_event ev;
@@ -62,9 +61,7 @@ int listener_accept(struct listener *l, struct remote *r);
 void listener_close(struct listener *l);
 
 enum getpkt_result { GETPKT_PACKET, GETPKT_INTERRUPT, GETPKT_CLOSED };
-/* Read the next packet (acking it) into PKT. With no_run, packets that
- * would start a program or write a file are answered (or, for R, which
- * has no reply, dropped) here with a log line and never returned. */
+/* Read the next packet (acking it) into PKT. */
 enum getpkt_result remote_getpkt(struct remote *r, struct buf *pkt);
 /* Send a packet and, unless in no-ack mode, wait for its ack. */
 int remote_putpkt(struct remote *r, const char *payload, size_t len);

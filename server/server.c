@@ -928,12 +928,58 @@ static void handle_qsearch(void *ctx, const char *a, size_t n, struct buf *reply
 		buf_puts(reply, "0");
 }
 
+/* gdbserver's look_up_one_symbol: "qSymbol:HEXNAME" goes out as the reply
+ * to gdb's last qSymbol packet; gdb answers "qSymbol:ADDR:HEXNAME" or
+ * "qSymbol::HEXNAME", and may read memory or files meanwhile. Returns 1
+ * found, 0 not, -1 when the exchange broke down. */
+static int ask_client_for_symbol(void *ctx, const char *name, uint64_t *addr)
+{
+	struct session *s = ctx;
+	struct buf req = BUF_INIT, pkt = BUF_INIT, reply = BUF_INIT;
+	int rc = -1;
+	buf_puts(&req, "qSymbol:");
+	buf_hex(&req, name, strlen(name));
+	if (remote_putpkt(&s->remote, req.data, req.len) < 0)
+		goto out;
+	for (;;) {
+		enum getpkt_result r = remote_getpkt(&s->remote, &pkt);
+		if (r == GETPKT_CLOSED)
+			goto out;
+		if (r == GETPKT_INTERRUPT)
+			continue;
+		bool mem = pkt.len > 0 && pkt.data[0] == 'm';
+		bool file = pkt.len >= 6 && !memcmp(pkt.data, "vFile:", 6);
+		if (!mem && !file)
+			break;
+		session_dispatch(s, pkt.data, pkt.len, &reply);
+		if (remote_putpkt(&s->remote, reply.data ? reply.data : "", reply.len) < 0)
+			goto out;
+	}
+	bool is_symbol = pkt.len >= 8 && !memcmp(pkt.data, "qSymbol:", 8);
+	const char *p = is_symbol ? pkt.data + 8 : NULL, *end = pkt.data + pkt.len;
+	uint64_t v;
+	if (is_symbol && p < end && *p == ':') {
+		rc = 0;     /* gdb does not know it */
+	} else if (is_symbol && hex_parse_u64_sep(&p, end, ':', &v)) {
+		*addr = v;
+		rc = 1;
+	} else {
+		fprintf(stderr, "Malformed response to qSymbol, ignoring: %.*s\n",
+			(int)(pkt.len > 80 ? 80 : pkt.len), pkt.data ? pkt.data : "");
+	}
+out:
+	buf_free(&req);
+	buf_free(&pkt);
+	buf_free(&reply);
+	return rc;
+}
+
 /* "qSymbol::" (new symbols, e.g. a library was loaded): libthread_db may
  * ask gdb for symbols now; the final OK ends the exchange. */
 static void handle_qsymbol(void *ctx, const char *a, size_t n, struct buf *reply)
 {
-	if (n == 1 && a[0] == ':')
-		thread_db_qsymbol(ctx);
+	if (n == 1 && a[0] == ':' && processes)
+		thread_db_qsymbol(general_thread(ctx), ask_client_for_symbol, ctx);
 	reply_ok(reply);
 }
 
@@ -1377,9 +1423,23 @@ static char **dup_argv(char *const *argv)
 	return copy;
 }
 
+/* --no-run: every way into starting a program ends here or in
+ * handle_restart, whatever the packet's spelling. */
+static bool refuse_run(struct session *s, const char *what)
+{
+	if (!s->opts->no_run)
+		return false;
+	fprintf(stderr, "csgdbserver: refused %s: --no-run\n", what);
+	return true;
+}
+
 static void start_program(struct session *s, char **argv, struct buf *reply)
 {
 	char err[512];
+	if (refuse_run(s, "vRun (running a program)")) {
+		reply_error_msg(reply, "Running programs is disabled on this server (--no-run).");
+		return;
+	}
 	char *path = target_program_path(argv[0]);
 	free(argv[0]);
 	argv[0] = path;
@@ -1402,6 +1462,10 @@ static void start_program(struct session *s, char **argv, struct buf *reply)
 static void handle_vrun(void *ctx, const char *a, size_t n, struct buf *reply)
 {
 	struct session *s = ctx;
+	if (refuse_run(s, "vRun (running a program)")) {
+		reply_error_msg(reply, "Running programs is disabled on this server (--no-run).");
+		return;
+	}
 	const char *p = a, *end = a + n;
 	char **argv = calloc(1, sizeof *argv);
 	size_t argc = 0;
@@ -1487,7 +1551,7 @@ static void handle_restart(void *ctx, const char *a, size_t n, struct buf *reply
 	struct session *s = ctx;
 	(void)a; (void)n;
 	buf_reset(reply);
-	if (!s->extended || !s->last_run_argv)
+	if (refuse_run(s, "R (restarting the program)") || !s->extended || !s->last_run_argv)
 		return;
 	while (processes)
 		target_kill(processes);

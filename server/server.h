@@ -18,6 +18,7 @@ struct options {
 	int baud;
 	bool debug;
 	bool remote_debug;
+	bool no_run;            /* refuse to start programs or write files */
 	const char *replay_dir;
 	/* --disable-packet, for testing gdb against a poorer server */
 	bool no_vcont, no_tthread, no_qc, no_qfthreadinfo, no_t;

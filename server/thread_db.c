@@ -17,13 +17,10 @@
 #include <sys/ptrace.h>
 #include <sys/uio.h>
 #include <thread_db.h>
-#if defined(__x86_64__)
-#include <asm/prctl.h>
-#include <sys/reg.h>
-#endif
 
 #include "common/hex.h"
-#include "server/server.h"
+#include "common/buf.h"
+#include "server/target.h"
 
 #define debug(...) do { if (debug_target) fprintf(DEBUG_OUT, "[thread_db] " __VA_ARGS__); } while (0)
 
@@ -81,9 +78,10 @@ static struct tdb_proc *tdb_procs;
 #define DEFAULT_SEARCH_PATH "$pdir:$sdir"
 static char *search_path;
 
-/* The connection gdb can be asked for symbols on (only while handling
- * its qSymbol:: packet), else NULL. */
-static struct session *asking;
+/* How to ask gdb for a symbol (only while handling its qSymbol::
+ * packet), else NULL. */
+static thread_db_ask_fn asking;
+static void *asking_ctx;
 static bool asking_failed;
 
 static const char *td_err_str(td_err_e err)
@@ -151,9 +149,8 @@ static const struct tdb_lib *load_library(const char *path)
 	return lib;
 }
 
-int thread_db_set_search_path(struct session *s, const char *args, struct buf *out)
+int thread_db_set_search_path(const char *args, struct buf *out)
 {
-	(void)s;
 	char *path = strdup(*args ? args : DEFAULT_SEARCH_PATH);
 	if (!path)
 		return -1;
@@ -239,55 +236,6 @@ static struct tdb_proc *tdb_find(struct process *p, bool create)
 	return tp;
 }
 
-/* gdbserver's look_up_one_symbol: "qSymbol:HEXNAME" goes out as the reply
- * to gdb's last qSymbol packet; gdb answers "qSymbol:ADDR:HEXNAME" or
- * "qSymbol::HEXNAME", and may read memory or files meanwhile. Returns 1
- * found, 0 not, -1 when the exchange broke down. */
-static int ask_gdb(struct session *s, const char *name, uint64_t *addr)
-{
-	struct buf req = BUF_INIT, pkt = BUF_INIT, reply = BUF_INIT;
-	int rc = -1;
-	buf_puts(&req, "qSymbol:");
-	buf_hex(&req, name, strlen(name));
-	if (remote_putpkt(&s->remote, req.data, req.len) < 0)
-		goto out;
-	for (;;) {
-		enum getpkt_result r = remote_getpkt(&s->remote, &pkt);
-		if (r == GETPKT_CLOSED)
-			goto out;
-		if (r == GETPKT_INTERRUPT)
-			continue;
-		bool mem = pkt.len > 0 && pkt.data[0] == 'm';
-		bool file = pkt.len >= 6 && !memcmp(pkt.data, "vFile:", 6);
-		if (!mem && !file)
-			break;
-		session_dispatch(s, pkt.data, pkt.len, &reply);
-		if (remote_putpkt(&s->remote, reply.data ? reply.data : "", reply.len) < 0)
-			goto out;
-	}
-	if (pkt.len < 8 || memcmp(pkt.data, "qSymbol:", 8)) {
-		fprintf(stderr, "Malformed response to qSymbol, ignoring: %.*s\n",
-			(int)(pkt.len > 80 ? 80 : pkt.len), pkt.data ? pkt.data : "");
-		goto out;
-	}
-	const char *p = pkt.data + 8, *end = pkt.data + pkt.len;
-	uint64_t v;
-	if (p < end && *p == ':') {
-		rc = 0;     /* gdb does not know it */
-	} else if (hex_parse_u64_sep(&p, end, ':', &v)) {
-		*addr = v;
-		rc = 1;
-	} else {
-		fprintf(stderr, "Malformed response to qSymbol, ignoring: %.*s\n",
-			(int)(pkt.len > 80 ? 80 : pkt.len), pkt.data);
-	}
-out:
-	buf_free(&req);
-	buf_free(&pkt);
-	buf_free(&reply);
-	return rc;
-}
-
 /* Cached, else asked of gdb when that is possible now. */
 static bool look_up_symbol(struct tdb_proc *tp, const char *name, uint64_t *addr)
 {
@@ -298,7 +246,7 @@ static bool look_up_symbol(struct tdb_proc *tp, const char *name, uint64_t *addr
 		}
 	if (!asking || asking_failed || tp->all_symbols_looked_up)
 		return false;
-	int rc = ask_gdb(asking, name, addr);
+	int rc = asking(asking_ctx, name, addr);
 	if (rc < 0) {
 		asking_failed = true;
 		return false;
@@ -333,15 +281,15 @@ static bool try_library(struct tdb_proc *tp, const char *path)
 	return true;
 }
 
-void thread_db_qsymbol(struct session *s)
+void thread_db_qsymbol(struct thread *t, thread_db_ask_fn ask, void *ctx)
 {
-	struct thread *t = processes ? general_thread(s) : NULL;
 	if (!t)
 		return;
 	struct tdb_proc *tp = tdb_find(t->proc, true);
 	if (!tp || tp->agent)
 		return;
-	asking = s;
+	asking = ask;
+	asking_ctx = ctx;
 	asking_failed = false;
 	char *dirs = strdup(search_path ? search_path : DEFAULT_SEARCH_PATH);
 	bool found = false;
@@ -541,37 +489,13 @@ pid_t ps_getpid(struct ps_prochandle *ph)
 	return ph->pid;
 }
 
-/* The thread pointer register. IDX is architecture-specific: the segment
- * register on x86_64, on arm/aarch64 the bias of the thread descriptor
- * from the thread pointer, to be subtracted. */
+/* The thread pointer: the architecture knows where it is (arch_ops). */
 ps_err_e ps_get_thread_area(struct ps_prochandle *ph, lwpid_t lwpid, int idx, psaddr_t *base)
 {
 	(void)ph;
-#if defined(__x86_64__)
-	int code = idx == FS ? ARCH_GET_FS : idx == GS ? ARCH_GET_GS : -1;
-	if (code < 0)
-		return PS_BADADDR;
-	if (ptrace(PTRACE_ARCH_PRCTL, lwpid, base, (void *)(uintptr_t)code) < 0)
+	uint64_t addr;
+	if (!the_arch.thread_area || the_arch.thread_area(lwpid, idx, &addr) < 0)
 		return PS_ERR;
+	*base = (psaddr_t)(uintptr_t)addr;
 	return PS_OK;
-#elif defined(__aarch64__)
-	uint64_t tp;
-	struct iovec iov = {&tp, sizeof tp};
-	if (ptrace(PTRACE_GETREGSET, lwpid, (void *)NT_ARM_TLS, &iov) < 0)
-		return PS_ERR;
-	*base = (psaddr_t)(uintptr_t)(tp - (uint64_t)idx);
-	return PS_OK;
-#elif defined(__arm__)
-#ifndef PTRACE_GET_THREAD_AREA
-#define PTRACE_GET_THREAD_AREA 22
-#endif
-	uint32_t tp;
-	if (ptrace(PTRACE_GET_THREAD_AREA, lwpid, NULL, &tp) < 0)
-		return PS_ERR;
-	*base = (psaddr_t)(uintptr_t)(tp - (uint32_t)idx);
-	return PS_OK;
-#else
-	(void)lwpid; (void)idx; (void)base;
-	return PS_ERR;
-#endif
 }

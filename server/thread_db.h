@@ -10,14 +10,18 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-struct session;
 struct thread;
+struct buf;
+
+/* Asks gdb for NAME's address: 1 found (*ADDR set), 0 gdb does not know
+ * it, -1 the exchange broke down (nothing more is asked). */
+typedef int (*thread_db_ask_fn)(void *ctx, const char *name, uint64_t *addr);
 
 /* gdb's "qSymbol::": new symbols may be known. Until libthread_db accepts
- * the process (its libc is loaded), try again; then ask gdb for every
- * symbol libthread_db may want, with qSymbol:NAME requests sent as
- * replies on S's connection. The caller sends the final "OK". */
-void thread_db_qsymbol(struct session *s);
+ * the process of T (its libc is loaded), try again; then ask gdb, through
+ * ASK, for every symbol libthread_db may want. The caller sends the final
+ * "OK". */
+void thread_db_qsymbol(struct thread *t, thread_db_ask_fn ask, void *ctx);
 
 /* The thread's pthread_t in target byte order into OUT; returns its
  * length, or 0 when unknown (no libthread_db, libc not loaded yet). */
@@ -32,8 +36,7 @@ int thread_db_tls_address(struct thread *t, uint64_t offset, uint64_t lm, uint64
 
 /* monitor set libthread-db-search-path [PATH] (gdbserver's): where later
  * processes look for the library; empty: the default. */
-struct buf;
-int thread_db_set_search_path(struct session *s, const char *args, struct buf *out);
+int thread_db_set_search_path(const char *args, struct buf *out);
 
 /* The process image is gone or replaced (exit, exec): drop its agent. */
 void thread_db_forget(pid_t pid);

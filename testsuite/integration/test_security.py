@@ -164,9 +164,26 @@ eq(err, 'Running "%s" on the remote target failed', "run is refused (gdb's words
         t.check(re.fullmatch(rb"F[0-9a-f]+", reply) is not None, "vFile:open read-only works", reply)
         t.check(srv.stderr.wait_line(r"refused vFile:open for writing: --no-run", 2),
                 "server logs the refused write", srv.stderr.text())
+        # Other spellings reach the same handlers (the dispatcher matches
+        # prefixes): each is refused there, none starts a program.
+        for spelling in ("vRunx", "vRun;;", "vRun;" + prog.encode().hex() + ";", "vRun" + "0" * 64):
+            r.send_raw(RSP.frame(spelling))
+            t.check(r.read_packet(ack=False).startswith(b"E.Running programs is disabled"),
+                    "%s refused" % spelling[:20])
+        for spelling in ("R", "Rzz", "R;00", "R" + "f" * 40):
+            r.send_raw(RSP.frame(spelling))
+            r.send_raw(RSP.frame("vMustReplyEmpty"))
+            t.eq(r.read_packet(ack=False), b"", "%s has no reply" % spelling[:20])
+        r.send_raw(RSP.frame("vFile:pwrite:0,0,41"))
+        t.eq(r.read_packet(ack=False), b"F-1,d", "vFile:pwrite: EACCES")
+        r.send_raw(RSP.frame("vFile:open:%s,zz,0" % path))
+        t.eq(r.read_packet(ack=False), b"F-1,d", "vFile:open with unparsable flags: EACCES")
+        t.check(not t.target.exists("/tmp/csg-no-run-%d" % srv.pid), "still no file")
     finally:
         r.close()
     t.check(srv.alive(), "server still serving")
+    t.check(not re.search(r"Process .* created", srv.stderr.text()),
+            "no process created by any spelling", srv.stderr.text())
 
 
 @csgdbserver_only

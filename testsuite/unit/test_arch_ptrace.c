@@ -78,12 +78,14 @@ struct per_arch {
 	const char *scratch_reg;   /* caller-saved, free to scribble on */
 	const char *sp_reg;
 	const char *alt_scratch;   /* when the machine has no scratch_reg (SVE: z31) */
+	int tp_idx;                /* libthread_db's thread-area index of the thread pointer */
+	int tp_bias;               /* what thread_area subtracts for TP_IDX */
 };
 
 static const struct per_arch table[] = {
-	{"x86_64", "xmm15", "rsp", NULL},
-	{"aarch64", "v31", "sp", "z31"},
-	{"arm", "d31", "sp", NULL},
+	{"x86_64", "xmm15", "rsp", NULL, 25, 0},   /* <sys/reg.h> FS */
+	{"aarch64", "v31", "sp", "z31", 16, 16},   /* a bias, as glibc's nptl_db asks */
+	{"arm", "d31", "sp", NULL, 0, 0},
 };
 
 /* Z0/Z1 kind and address gdb would use for function F. */
@@ -129,6 +131,13 @@ static void test_traced(pid_t pid, const struct per_arch *pa, int mem)
 		CHECK(!"out of memory");
 		goto out;
 	}
+
+	/* The thread pointer libthread_db asks for: the child's is ours
+	 * (fork copies it), less the bias; not our tracee: fails. */
+	uint64_t tp = 1;
+	CHECK(a->thread_area && a->thread_area(pid, pa->tp_idx, &tp) == 0);
+	CHECK(tp == (uint64_t)(uintptr_t)__builtin_thread_pointer() - (uint64_t)pa->tp_bias);
+	CHECK(a->thread_area(getpid(), pa->tp_idx, &tp) == -1);
 
 	/* Registers: read, scribble on a scratch one, read back. */
 	CHECK(a->fetch_regs(pid, orig) == 0);
