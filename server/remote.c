@@ -16,7 +16,6 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "common/hex.h"
 #include "server/target.h"
 
 static const char *listen_comm;   /* for messages, as the user wrote it */
