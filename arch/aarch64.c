@@ -712,6 +712,7 @@ static int a64_memtags_write(pid_t tid, int type, uint64_t addr, uint64_t len,
 
 const struct arch_ops the_arch = {
 	.name = "aarch64",
+	.trace_isa = ARCH_TRACE_A64,
 	.probe = a64_probe,
 	.pc_regno = A64_PC,
 	.expedite = a64.expedite,

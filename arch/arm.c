@@ -781,6 +781,7 @@ static int arm_probe(struct arch_regfile *rf)
 
 const struct arch_ops the_arch = {
 	.name = "arm",
+	.trace_isa = ARCH_TRACE_A32,
 	.probe = arm_probe,
 	.pc_regno = R_PC,
 	.expedite = arm_expedite,

@@ -568,6 +568,7 @@ static enum disasm_isa x86_disasm_isa(const uint8_t *regs)
 
 const struct arch_ops the_arch = {
 	.name = "x86_64",
+	.trace_isa = ARCH_TRACE_NONE,
 	.probe = x86_probe,
 	.pc_regno = R_RIP,
 	.expedite = x86_expedite,

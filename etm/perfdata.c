@@ -96,7 +96,7 @@ static int parse_info(struct perfdata *pd, const uint8_t *rec, size_t size, char
 			r->etmccer = (uint32_t)v[2];
 			r->etmidr = (uint32_t)v[3];
 			r->have = ETM_HAVE_CONFIGR | ETM_HAVE_TRACEID | ETM_HAVE_ETMCCER | ETM_HAVE_ETMIDR;
-			r->arch = etm_bits(r->etmidr, 11, 8) == 3 ? ETM_ARCH_PTM : ETM_ARCH_ETMV3;
+			r->unit = etm_bits(r->etmidr, 11, 8) == 3 ? ETM_UNIT_PTM : ETM_UNIT_ETMV3;
 		} else if (magic == CS_ETMV4_MAGIC || magic == CS_ETE_MAGIC) {
 			if (n < 7 || (magic == CS_ETE_MAGIC && n < 8))
 				return etm_fail(err, errlen, "ETMv4/ETE CPU %" PRIu64 ": only %" PRIu64 " parameters", cpu, n);
@@ -109,14 +109,14 @@ static int parse_info(struct perfdata *pd, const uint8_t *rec, size_t size, char
 			r->trcauthstatus = (uint32_t)v[6];
 			r->have_trcidr = (1u << 0) | (1u << 1) | (1u << 2) | (1u << 8);
 			r->have = ETM_HAVE_CONFIGR | ETM_HAVE_TRACEID | ETM_HAVE_AUTHSTATUS;
-			r->arch = ETM_ARCH_ETMV4;
+			r->unit = ETM_UNIT_ETMV4;
 			if (magic == CS_ETE_MAGIC) {
 				r->trcdevarch = (uint32_t)v[7];
 				r->have |= ETM_HAVE_DEVARCH;
 				/* simpleperf stores ETMv4.x units with the ETE magic too:
 				 * TRCDEVARCH.ARCHVER tells them apart (perf's rule). */
 				if (etm_bits(r->trcdevarch, 15, 12) == 5)
-					r->arch = ETM_ARCH_ETE;
+					r->unit = ETM_UNIT_ETE;
 			}
 		} else {
 			return etm_fail(err, errlen, "AUXTRACE_INFO: unknown magic 0x%" PRIx64 " in CPU block %u", magic, i);
@@ -489,9 +489,10 @@ static int replay_cpu_regs(struct etm_source *s, int cpu, struct etm_cpu_regs *o
 	if (!r)
 		return etm_fail(err, errlen, "CPU %d is not in the recording.", cpu);
 	*out = *r;
+	out->core_arch = etm_host_core_arch(out->unit);   /* recorded here, as if live */
 	/* A HW_ID record overrides the recorded (legacy) trace ID. */
 	if (cpu >= 0 && cpu < AUXRING_MAX_CPUS && rs->trace_id[cpu] >= 0) {
-		if (r->arch == ETM_ARCH_ETMV3 || r->arch == ETM_ARCH_PTM)
+		if (r->unit == ETM_UNIT_ETMV3 || r->unit == ETM_UNIT_PTM)
 			out->etmtraceidr = (uint32_t)rs->trace_id[cpu];
 		else
 			out->trctraceidr = (uint32_t)rs->trace_id[cpu];
@@ -528,6 +529,11 @@ static void replay_free(struct etm_source *s)
 	free(rs);
 }
 
+static void perfdata_describe(struct etm_source *src, struct buf *out)
+{
+	buf_printf(out, "Trace source: %s\n", src->ops->name);
+}
+
 static const struct etm_source_ops replay_ops = {
 	.name = "perf.data replay",
 	.enable = replay_enable,
@@ -538,6 +544,7 @@ static const struct etm_source_ops replay_ops = {
 	.nr_cpus = replay_nr_cpus,
 	.sink = replay_sink,
 	.free = replay_free,
+	.describe = perfdata_describe,
 };
 
 struct etm_source *etm_perfdata_source_new(const char *path, char *err, size_t errlen)

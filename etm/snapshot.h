@@ -88,7 +88,7 @@ int etm_snapshot_find_buffer(const struct etm_snapshot *ss, const char *name);
  * 1 if the device is not an instruction-trace source (STM, ITM: WHY says
  * so); -1 on bad registers or unknown core (WHY says why). */
 int etm_snapshot_source_config(const struct etm_snapshot *ss, const struct etm_ss_source *src,
-			       struct etm_source_config *cfg, char *why, size_t whylen);
+			       struct etm_cpu_regs *cfg, char *why, size_t whylen);
 
 /* Non-fatal problems found while setting up (a missing memory image, a
  * source that cannot be decoded): reported, decoding goes on. */
