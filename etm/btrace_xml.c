@@ -184,18 +184,10 @@ void btrace_xml_conf_etm(struct buf *out, const struct etm_config *cfg)
 		sep(&options);
 		buf_printf(&options, "id=0x%x", cfg->trace_id);
 	}
-	static const struct { const char *name; size_t off; } flags[] = {
-		{ "cycle-accurate", offsetof(struct etm_config, cycle_accurate) },
-		{ "timestamps", offsetof(struct etm_config, timestamps) },
-		{ "return-stack", offsetof(struct etm_config, return_stack) },
-		{ "branch-broadcast", offsetof(struct etm_config, branch_broadcast) },
-		{ "context-id", offsetof(struct etm_config, context_id) },
-		{ "kernel", offsetof(struct etm_config, trace_kernel) },
-	};
-	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
-		if (*(const bool *)((const char *)cfg + flags[i].off)) {
+	for (size_t i = 0; i < ETM_CONFIG_NFLAGS; i++) {
+		if (*(const bool *)((const char *)cfg + etm_config_flags[i].offset)) {
 			sep(&options);
-			buf_puts(&options, flags[i].name);
+			buf_puts(&options, etm_config_flags[i].name);
 		}
 	}
 	if (cfg->cc_threshold) {

@@ -47,27 +47,28 @@ static int parse_bool(const char *value, bool *out)
 	return 0;
 }
 
+const struct etm_config_flag etm_config_flags[ETM_CONFIG_NFLAGS] = {
+	{ "cycle-accurate", offsetof(struct etm_config, cycle_accurate) },
+	{ "timestamps", offsetof(struct etm_config, timestamps) },
+	{ "return-stack", offsetof(struct etm_config, return_stack) },
+	{ "branch-broadcast", offsetof(struct etm_config, branch_broadcast) },
+	{ "context-id", offsetof(struct etm_config, context_id) },
+	{ "kernel", offsetof(struct etm_config, trace_kernel) },
+};
+
 int etm_config_set(struct etm_config *cfg, const char *name, const char *value,
 		   char *err, size_t errlen)
 {
 	uint64_t v = 0;
 	bool b;
-	static const struct { const char *name; size_t off; } flags[] = {
-		{ "cycle-accurate", offsetof(struct etm_config, cycle_accurate) },
-		{ "timestamps", offsetof(struct etm_config, timestamps) },
-		{ "return-stack", offsetof(struct etm_config, return_stack) },
-		{ "branch-broadcast", offsetof(struct etm_config, branch_broadcast) },
-		{ "context-id", offsetof(struct etm_config, context_id) },
-		{ "kernel", offsetof(struct etm_config, trace_kernel) },
-	};
 	if (!value)
 		value = "";
-	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
-		if (strcmp(name, flags[i].name))
+	for (size_t i = 0; i < ETM_CONFIG_NFLAGS; i++) {
+		if (strcmp(name, etm_config_flags[i].name))
 			continue;
 		if (parse_bool(value, &b))
 			return etm_fail(err, errlen, "Bad %s value \"%s\": use yes or no.", name, value);
-		*(bool *)((char *)cfg + flags[i].off) = b;
+		*(bool *)((char *)cfg + etm_config_flags[i].offset) = b;
 		return 0;
 	}
 	if (!strcmp(name, "sink")) {

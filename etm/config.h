@@ -68,6 +68,16 @@ struct etm_config {
 
 void etm_config_init(struct etm_config *cfg);
 
+/* The yes/no options by their Qbtrace-conf:CoreSight names, and where each
+ * lives in struct etm_config: one table for etm_config_set (parsing) and
+ * btrace_xml_conf_etm (printing). */
+struct etm_config_flag {
+	const char *name;
+	size_t offset;                /* of a bool in struct etm_config */
+};
+#define ETM_CONFIG_NFLAGS 6
+extern const struct etm_config_flag etm_config_flags[ETM_CONFIG_NFLAGS];
+
 /* Apply one option "NAME=VALUE" as sent in Qbtrace-conf:CoreSight:NAME=VALUE
  * (NAME: size, core, id, sink, mode, filter:context, filter:start-address,
  * filter:end-address, filter:clear, trigger:on-address, trigger:off-address,

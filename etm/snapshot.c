@@ -250,7 +250,7 @@ int etm_ini_reg(const struct etm_ini_section *regs, const char *name, uint32_t *
 
 /* ----------------------------------------------------------- snapshot */
 
-static char *join_path(const char *dir, const char *file)
+char *etm_snapshot_path(const char *dir, const char *file)
 {
 	size_t dl = strlen(dir), fl = strlen(file);
 	char *p;
@@ -363,7 +363,7 @@ oom:
 
 static int add_device_file(struct etm_snapshot *ss, const char *file, char *err, size_t errlen)
 {
-	char *path = join_path(ss->dir, file);
+	char *path = etm_snapshot_path(ss->dir, file);
 	struct etm_ss_device *d;
 
 	if (!path) {
@@ -391,7 +391,7 @@ static int cmp_source(const void *a, const void *b)
 static int load_trace_ini(struct etm_snapshot *ss, const char *file, char *err, size_t errlen)
 {
 	struct etm_ini ini;
-	char *path = join_path(ss->dir, file);
+	char *path = etm_snapshot_path(ss->dir, file);
 	const struct etm_ini_section *list, *sb, *cs;
 	const char *names;
 	int rc = -1;
@@ -477,7 +477,7 @@ out:
 static int load_snapshot_dir(struct etm_snapshot *ss, char *err, size_t errlen)
 {
 	struct etm_ini ini;
-	char *path = join_path(ss->dir, "snapshot.ini");
+	char *path = etm_snapshot_path(ss->dir, "snapshot.ini");
 	const struct etm_ini_section *snap, *devs, *trace;
 	const char *version, *meta;
 	int rc = -1;
@@ -563,7 +563,7 @@ static const char *core_from_elf(const char *path, char *err, size_t errlen)
  * ELF) and format= (coresight (default) or source_data). */
 static int load_capture_dir(struct etm_snapshot *ss, char *err, size_t errlen)
 {
-	char *trace = join_path(ss->dir, "trace.bin");
+	char *trace = etm_snapshot_path(ss->dir, "trace.bin");
 	struct stat st;
 	DIR *dh;
 	struct dirent *de;
@@ -584,7 +584,7 @@ static int load_capture_dir(struct etm_snapshot *ss, char *err, size_t errlen)
 	while ((de = readdir(dh))) {
 		if (de->d_name[0] == '.' || strcmp(de->d_name, "trace.bin") == 0)
 			continue;
-		char *p = join_path(ss->dir, de->d_name);
+		char *p = etm_snapshot_path(ss->dir, de->d_name);
 		if (p && is_elf_file(p)) {
 			nelf++;
 			if (nelf == 1) {
@@ -654,7 +654,7 @@ struct etm_snapshot *etm_snapshot_load(const char *dir, char *err, size_t errlen
 		etm_fail(err, errlen, "out of memory");
 		return NULL;
 	}
-	ini = join_path(dir, "snapshot.ini");
+	ini = etm_snapshot_path(dir, "snapshot.ini");
 	if (ini && stat(ini, &st) == 0)
 		rc = load_snapshot_dir(ss, err, errlen);
 	else
@@ -685,7 +685,7 @@ int etm_snapshot_find_buffer(const struct etm_snapshot *ss, const char *name)
 
 char *etm_snapshot_buffer_path(const struct etm_snapshot *ss, size_t buf_index)
 {
-	return join_path(ss->dir, ss->buffers[buf_index].file);
+	return etm_snapshot_path(ss->dir, ss->buffers[buf_index].file);
 }
 
 /* Protocol from a device type ("ETM4.1", "PTM1.1", "PFT1.1", "ETM3.5", "ETE"). */
@@ -843,7 +843,7 @@ static void add_core_memory(const struct etm_snapshot *ss, struct etm_decoder *d
 				seen = same_dump(d, &done[c]->dumps[j]);
 		if (seen)
 			continue;
-		char *path = join_path(ss->dir, d->file);
+		char *path = etm_snapshot_path(ss->dir, d->file);
 		if (!path)
 			return;
 		if (etm_decoder_add_mem_file(dec, d->address, path, d->offset, d->length) < 0)
@@ -958,171 +958,4 @@ fail:
 	free(cores_done);
 	etm_decoder_free(dec);
 	return NULL;
-}
-
-/* ---------------------------------------------------------- writing */
-
-static int write_file(const char *path, const void *data, size_t len, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "wb");
-	if (!f) {
-		etm_fail(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	bool short_write = len && fwrite(data, 1, len, f) != len;
-	bool close_failed = fclose(f) != 0;
-	if (short_write || close_failed) {
-		etm_fail(err, errlen, "%s: write failed: %s", path, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-static int copy_file(const char *from, const char *to, char *err, size_t errlen)
-{
-	char buf[65536];
-	size_t n;
-	FILE *in = fopen(from, "rb"), *out;
-	if (!in) {
-		etm_fail(err, errlen, "%s: %s", from, strerror(errno));
-		return -1;
-	}
-	out = fopen(to, "wb");
-	if (!out) {
-		etm_fail(err, errlen, "%s: %s", to, strerror(errno));
-		fclose(in);
-		return -1;
-	}
-	while ((n = fread(buf, 1, sizeof(buf), in)) > 0) {
-		if (fwrite(buf, 1, n, out) != n)
-			break;
-	}
-	bool bad = ferror(in) || ferror(out);
-	fclose(in);
-	bool close_failed = fclose(out) != 0;
-	if (bad || close_failed) {
-		etm_fail(err, errlen, "copying %s to %s failed", from, to);
-		return -1;
-	}
-	return 0;
-}
-
-int etm_snapshot_write(const struct etm_snapshot *ss, const char *out_dir, char *err, size_t errlen)
-{
-	char *path = NULL, *cpu_ini = NULL;
-	size_t cpu_len = 0;
-	FILE *cpu = NULL;
-	int rc = -1, fd = -1;
-	Elf *elf = NULL;
-	size_t nphdr, raw_size;
-	const char *raw;
-	const struct etm_ss_device *etm, *core;
-	char name[64];
-
-	if (!ss->is_capture) {
-		etm_fail(err, errlen, "%s is already an OpenCSD snapshot", ss->dir);
-		return -1;
-	}
-	if (mkdir(out_dir, 0755) < 0 && errno != EEXIST) {
-		etm_fail(err, errlen, "%s: %s", out_dir, strerror(errno));
-		return -1;
-	}
-	etm = &ss->devices[0];
-	core = etm_snapshot_device(ss, "cpu_0");
-	cpu = open_memstream(&cpu_ini, &cpu_len);
-	if (!cpu) {
-		etm_fail(err, errlen, "out of memory");
-		return -1;
-	}
-	fprintf(cpu, "[device]\nname=cpu_0\nclass=core\ntype=%s\n\n[regs]\nPC=0\n", core->type);
-
-	/* One dump file per loadable segment, at its virtual address. */
-	fd = open(ss->elf_path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		etm_fail(err, errlen, "%s: %s", ss->elf_path, strerror(errno));
-		goto out;
-	}
-	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!elf || elf_kind(elf) != ELF_K_ELF || !(raw = elf_rawfile(elf, &raw_size)) ||
-	    elf_getphdrnum(elf, &nphdr) != 0) {
-		etm_fail(err, errlen, "%s: not a readable ELF file: %s", ss->elf_path, elf_errmsg(-1));
-		goto out;
-	}
-	for (size_t i = 0, n = 0; i < nphdr; i++) {
-		GElf_Phdr ph;
-		if (!gelf_getphdr(elf, (int)i, &ph)) {
-			etm_fail(err, errlen, "%s: program header %zu: %s", ss->elf_path, i, elf_errmsg(-1));
-			goto out;
-		}
-		if (ph.p_type != PT_LOAD || ph.p_filesz == 0)
-			continue;
-		if (ph.p_offset > raw_size || ph.p_filesz > raw_size - ph.p_offset) {
-			etm_fail(err, errlen, "%s: segment %zu lies beyond the end of the file",
-				ss->elf_path, i);
-			goto out;
-		}
-		snprintf(name, sizeof(name), "segment%zu.bin", n);
-		free(path);
-		path = join_path(out_dir, name);
-		if (!path || write_file(path, raw + ph.p_offset, (size_t)ph.p_filesz, err, errlen) < 0)
-			goto out;
-		fprintf(cpu, "\n[dump%zu]\nfile=%s\naddress=0x%llx\nlength=0x%llx\n", n, name,
-			(unsigned long long)ph.p_vaddr, (unsigned long long)ph.p_filesz);
-		n++;
-	}
-	if (fclose(cpu) != 0) {
-		cpu = NULL;
-		etm_fail(err, errlen, "out of memory");
-		goto out;
-	}
-	cpu = NULL;
-	free(path);
-	path = join_path(out_dir, "cpu_0.ini");
-	if (!path || write_file(path, cpu_ini, cpu_len, err, errlen) < 0)
-		goto out;
-
-	free(path);
-	path = join_path(out_dir, "etm.ini");
-	if (!path || copy_file(etm->ini_file, path, err, errlen) < 0)
-		goto out;
-	free(path);
-	path = join_path(out_dir, "trace.bin");
-	{
-		char *src = etm_snapshot_buffer_path(ss, 0);
-		int crc = src ? copy_file(src, path, err, errlen) : -1;
-		free(src);
-		if (crc < 0)
-			goto out;
-	}
-
-	static const char snapshot_ini[] =
-		"[snapshot]\nversion=1.0\n\n[device_list]\ndevice0=cpu_0.ini\ndevice1=etm.ini\n\n"
-		"[trace]\nmetadata=trace.ini\n";
-	free(path);
-	path = join_path(out_dir, "snapshot.ini");
-	if (!path || write_file(path, snapshot_ini, sizeof(snapshot_ini) - 1, err, errlen) < 0)
-		goto out;
-
-	char trace_ini[512];
-	int tl = snprintf(trace_ini, sizeof(trace_ini),
-			  "[trace_buffers]\nbuffers=buffer0\n\n[buffer0]\nname=ETB_0\nfile=trace.bin\n"
-			  "format=%s\n\n[source_buffers]\n%s=ETB_0\n\n[core_trace_sources]\ncpu_0=%s\n",
-			  ss->buffers[0].format, etm->name, etm->name);
-	free(path);
-	path = join_path(out_dir, "trace.ini");
-	if (tl < 0 || (size_t)tl >= sizeof(trace_ini) || !path ||
-	    write_file(path, trace_ini, (size_t)tl, err, errlen) < 0)
-		goto out;
-	rc = 0;
-out:
-	if (cpu)
-		fclose(cpu);
-	free(cpu_ini);
-	free(path);
-	if (elf)
-		elf_end(elf);
-	if (fd >= 0)
-		close(fd);
-	return rc;
 }

@@ -106,6 +106,8 @@ struct etm_decoder *etm_snapshot_decoder(const struct etm_snapshot *ss, size_t b
 					 bool *no_insn, char *err, size_t errlen);
 
 /* Path of a buffer's trace file (malloc'd). */
+/* DIR/FILE, or FILE itself when absolute; malloc'd (NULL when out of memory). */
+char *etm_snapshot_path(const char *dir, const char *file);
 char *etm_snapshot_buffer_path(const struct etm_snapshot *ss, size_t buf_index);
 
 /* Write SS as an OpenCSD snapshot directory OUT_DIR (created if missing):
