@@ -723,6 +723,7 @@ static int a64_thread_area(pid_t tid, int idx, uint64_t *base)
 
 const struct arch_ops the_arch = {
 	.name = "aarch64",
+	.trace_isa = ARCH_TRACE_A64,
 	.probe = a64_probe,
 	.thread_area = a64_thread_area,
 	.pc_regno = A64_PC,

@@ -63,8 +63,18 @@ enum trap_cause {
 	TRAP_CAUSE_WATCH,       /* a data point; *DATA_ADDR and *WHICH are set */
 };
 
+/* The instruction sets a CoreSight trace of this machine's code shows. */
+enum arch_trace_isa {
+	ARCH_TRACE_NONE,    /* no CoreSight here: the software recorder's bts only */
+	ARCH_TRACE_A32,     /* A32 and T32; a Thumb address has bit 0 set in trace */
+	ARCH_TRACE_A64,
+};
+
 struct arch_ops {
 	const char *name;              /* "x86_64", "aarch64", "arm" */
+	/* What btrace and the emulated ETM trace; with A32 the Thumb state of
+	 * a thread is disasm_isa(regs) == DISASM_T32. */
+	enum arch_trace_isa trace_isa;
 
 	/* Lay out RF for this machine's CPU and kernel. Called once, by
 	 * arch_init(), before any inferior exists (it may fork a probe child);

@@ -824,6 +824,7 @@ static int arm_thread_area(pid_t tid, int idx, uint64_t *base)
 
 const struct arch_ops the_arch = {
 	.name = "arm",
+	.trace_isa = ARCH_TRACE_A32,
 	.probe = arm_probe,
 	.thread_area = arm_thread_area,
 	.pc_regno = R_PC,

@@ -584,6 +584,7 @@ static int x86_thread_area(pid_t tid, int idx, uint64_t *base)
 
 const struct arch_ops the_arch = {
 	.name = "x86_64",
+	.trace_isa = ARCH_TRACE_NONE,
 	.probe = x86_probe,
 	.thread_area = x86_thread_area,
 	.pc_regno = R_RIP,

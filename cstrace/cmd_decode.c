@@ -328,13 +328,13 @@ static int show_info(struct etm_snapshot *ss, char **argv)
 		       ss->buffers[b].format);
 		for (size_t i = 0; i < ss->nsources; i++) {
 			const struct etm_ss_source *s = &ss->sources[i];
-			struct etm_source_config cfg;
+			struct etm_cpu_regs cfg;
 			if (!s->buffer || strcmp(s->buffer, ss->buffers[b].name) != 0)
 				continue;
 			int rc = etm_snapshot_source_config(ss, s, &cfg, why, sizeof(why));
 			if (rc == 0)
 				printf("  source %s core=%s protocol=%s id=0x%02x\n", s->name, s->core,
-				       etm_protocol_name(cfg.protocol), etm_source_trace_id(&cfg));
+				       etm_unit_name(cfg.unit), etm_trace_id(&cfg));
 			else
 				printf("  source %s not decoded: %s\n", s->name, why);
 		}

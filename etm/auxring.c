@@ -7,26 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/le.h"
+
 #ifndef PERF_RECORD_AUX_OUTPUT_HW_ID
 #define PERF_RECORD_AUX_OUTPUT_HW_ID 21
 #endif
 #define AUX_FLAG_FORMAT_MASK 0xff00u
 #define AUX_FLAG_FORMAT_RAW  0x0100u
 
-
-static uint64_t get_u64(const uint8_t *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
-}
-
-static uint32_t get_u32(const uint8_t *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return v;
-}
 
 void auxring_init(struct auxring *r, uint64_t sample_type, bool sample_id_all, bool overwrite)
 {
@@ -61,20 +49,20 @@ bool auxring_sample_id(const uint8_t *rec, size_t size, size_t body_size,
 	const uint8_t *p = rec + size - n;
 	if (st & PERF_SAMPLE_TID) {
 		out->has_tid = true;
-		out->pid = get_u32(p);
-		out->tid = get_u32(p + 4);
+		out->pid = le32(p);
+		out->tid = le32(p + 4);
 		p += 8;
 	}
 	if (st & PERF_SAMPLE_TIME) {
 		out->has_time = true;
-		out->time = get_u64(p);
+		out->time = le64(p);
 		p += 8;
 	}
 	if (st & PERF_SAMPLE_ID) p += 8;
 	if (st & PERF_SAMPLE_STREAM_ID) p += 8;
 	if (st & PERF_SAMPLE_CPU) {
 		out->has_cpu = true;
-		out->cpu = get_u32(p);
+		out->cpu = le32(p);
 		p += 8;
 	}
 	return true;
@@ -130,7 +118,7 @@ static void note_flags(struct auxring *r, struct etm_read *out, uint64_t flags)
 static void on_aux(struct auxring *r, const struct auxring_view *v, struct etm_read *out,
 		   const uint8_t *rec, size_t size)
 {
-	uint64_t offset = get_u64(rec + 8), len = get_u64(rec + 16), flags = get_u64(rec + 24);
+	uint64_t offset = le64(rec + 8), len = le64(rec + 16), flags = le64(rec + 24);
 	struct auxring_sample_id sid;
 	int cpu = -1;
 	if (r->sample_id_all && auxring_sample_id(rec, size, 24, r->sample_type, &sid) && sid.has_cpu)
@@ -212,8 +200,8 @@ int auxring_read(struct auxring *r, const struct auxring_view *v, struct etm_rea
 				r->n_bad_records++;
 				continue;
 			}
-			if (!r->overwrite && get_u64(rec + 8) + get_u64(rec + 16) > v->aux_head &&
-			    get_u64(rec + 16)) {
+			if (!r->overwrite && le64(rec + 8) + le64(rec + 16) > v->aux_head &&
+			    le64(rec + 16)) {
 				/* The kernel writes the record before user_page->aux_head:
 				 * wait for the head to cover the data. */
 				pos -= h.size;
@@ -223,22 +211,22 @@ int auxring_read(struct auxring *r, const struct auxring_view *v, struct etm_rea
 			break;
 		case PERF_RECORD_LOST:
 			if (h.size >= 24)
-				r->n_lost_records += get_u64(rec + 16);
+				r->n_lost_records += le64(rec + 16);
 			out->overflow = true;
 			r->records_lost = true;
 			r->gap_pending = true;
 			break;
 		case PERF_RECORD_ITRACE_START:
 			if (h.size >= 16) {
-				r->itrace_pid = get_u32(rec + 8);
-				r->itrace_tid = get_u32(rec + 12);
+				r->itrace_pid = le32(rec + 8);
+				r->itrace_tid = le32(rec + 12);
 			}
 			break;
 		case PERF_RECORD_AUX_OUTPUT_HW_ID:
 			if (h.size >= 16 && r->sample_id_all &&
 			    auxring_sample_id(rec, h.size, 8, r->sample_type, &sid) && sid.has_cpu &&
 			    sid.cpu < AUXRING_MAX_CPUS) {
-				uint64_t hw_id = get_u64(rec + 8);
+				uint64_t hw_id = le64(rec + 8);
 				/* Major version 0 is the only layout there is (perf refuses others). */
 				if ((hw_id >> 60) == 0)
 					r->trace_id[sid.cpu] = (int16_t)(hw_id & 0xff);

@@ -63,24 +63,24 @@ void btrace_xml_blocks(struct buf *out, const struct btrace_range *r, size_t n,
 
 int btrace_etm_protocol(const struct etm_cpu_regs *regs)
 {
-	switch (regs->arch) {
-	case ETM_ARCH_ETMV3: return 1;
-	case ETM_ARCH_ETMV4: return 2;
-	case ETM_ARCH_PTM: return 4;
-	case ETM_ARCH_ETE: return 6;
+	switch (regs->unit) {
+	case ETM_UNIT_ETMV3: return 1;
+	case ETM_UNIT_ETMV4: return 2;
+	case ETM_UNIT_PTM: return 4;
+	case ETM_UNIT_ETE: return 6;
 	default: return 0;
 	}
 }
 
 int btrace_etm_arch_ver(const struct etm_cpu_regs *regs)
 {
-	switch (regs->arch) {
-	case ETM_ARCH_ETMV3:
-	case ETM_ARCH_PTM:
+	switch (regs->unit) {
+	case ETM_UNIT_ETMV3:
+	case ETM_UNIT_PTM:
 		return 2;
-	case ETM_ARCH_ETE:
+	case ETM_UNIT_ETE:
 		return 5;
-	case ETM_ARCH_ETMV4:
+	case ETM_UNIT_ETMV4:
 		/* perf: TRCIDR1.TRCARCHMIN >= 4 means at least v8.3 AArch64 (ARCH_AA64). */
 		return etm_bits(regs->trcidr[1], 7, 4) >= 4 ? 5 : 3;
 	default:
@@ -107,14 +107,14 @@ int btrace_xml_etm(struct buf *out, const struct etm_cpu_regs *cpus, size_t n_cp
 		}
 		buf_printf(out, "<cpu-etm-config cpu_id=\"0x%x\" arch_ver=\"0x%x\" core_prof=\"0x%x\" protocol=\"0x%x\">\n",
 			   (unsigned)c->cpu, (unsigned)btrace_etm_arch_ver(c), BTRACE_ETM_CORE_PROFILE_A, (unsigned)proto);
-		if (c->arch == ETM_ARCH_ETMV4 || c->arch == ETM_ARCH_ETE) {
+		if (c->unit == ETM_UNIT_ETMV4 || c->unit == ETM_UNIT_ETE) {
 			if ((c->have_trcidr & 0x107) != 0x107 || !(c->have & ETM_HAVE_TRACEID)) {
 				truncate_to(out, start);
 				return etm_fail(err, errlen, "cpu %d: TRCIDR0/1/2/8 or the trace ID missing.", c->cpu);
 			}
 			buf_printf(out, "<etmv4-config reg_idr0=\"0x%x\" reg_idr1=\"0x%x\" reg_idr2=\"0x%x\" reg_idr8=\"0x%x\" reg_configr=\"0x%x\" reg_traceidr=\"0x%x\"",
 				   c->trcidr[0], c->trcidr[1], c->trcidr[2], c->trcidr[8], c->trcconfigr, c->trctraceidr);
-			if (c->arch == ETM_ARCH_ETE)
+			if (c->unit == ETM_UNIT_ETE)
 				buf_printf(out, " reg_devarch=\"0x%x\"", c->trcdevarch);
 			buf_puts(out, "/>\n");
 		} else {
@@ -184,18 +184,10 @@ void btrace_xml_conf_etm(struct buf *out, const struct etm_config *cfg)
 		sep(&options);
 		buf_printf(&options, "id=0x%x", cfg->trace_id);
 	}
-	static const struct { const char *name; size_t off; } flags[] = {
-		{ "cycle-accurate", offsetof(struct etm_config, cycle_accurate) },
-		{ "timestamps", offsetof(struct etm_config, timestamps) },
-		{ "return-stack", offsetof(struct etm_config, return_stack) },
-		{ "branch-broadcast", offsetof(struct etm_config, branch_broadcast) },
-		{ "context-id", offsetof(struct etm_config, context_id) },
-		{ "kernel", offsetof(struct etm_config, trace_kernel) },
-	};
-	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
-		if (*(const bool *)((const char *)cfg + flags[i].off)) {
+	for (size_t i = 0; i < ETM_CONFIG_NFLAGS; i++) {
+		if (*(const bool *)((const char *)cfg + etm_config_flags[i].offset)) {
 			sep(&options);
-			buf_puts(&options, flags[i].name);
+			buf_puts(&options, etm_config_flags[i].name);
 		}
 	}
 	if (cfg->cc_threshold) {

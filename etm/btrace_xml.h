@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "etm/config.h"
+#include "etm/ranges.h"
 #include "etm/source.h"
 #include "common/buf.h"
 
@@ -20,13 +21,6 @@ enum btrace_read_type {
 
 /* "all" / "new" / "delta"; -1 for anything else (gdbserver: "E.Bad annex."). */
 int btrace_read_type_parse(const char *annex, enum btrace_read_type *out);
-
-/* One sequentially executed instruction range, as a decoder reports it. */
-struct btrace_range {
-	uint64_t begin;               /* first instruction */
-	uint64_t end;                 /* end, exclusive (OpenCSD's en_addr) */
-	uint64_t last;                /* address of the last instruction */
-};
 
 /* Block list for stock gdb (bts format). RANGES are in time order (oldest
  * first); PC is where the thread stopped (not yet executed).

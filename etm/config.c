@@ -9,17 +9,6 @@
 #include <string.h>
 
 
-const char *etm_arch_name(enum etm_arch arch)
-{
-	switch (arch) {
-	case ETM_ARCH_ETMV3: return "ETMv3";
-	case ETM_ARCH_PTM: return "PTM";
-	case ETM_ARCH_ETMV4: return "ETMv4";
-	case ETM_ARCH_ETE: return "ETE";
-	default: return "unknown";
-	}
-}
-
 void etm_config_init(struct etm_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -58,27 +47,28 @@ static int parse_bool(const char *value, bool *out)
 	return 0;
 }
 
+const struct etm_config_flag etm_config_flags[ETM_CONFIG_NFLAGS] = {
+	{ "cycle-accurate", offsetof(struct etm_config, cycle_accurate) },
+	{ "timestamps", offsetof(struct etm_config, timestamps) },
+	{ "return-stack", offsetof(struct etm_config, return_stack) },
+	{ "branch-broadcast", offsetof(struct etm_config, branch_broadcast) },
+	{ "context-id", offsetof(struct etm_config, context_id) },
+	{ "kernel", offsetof(struct etm_config, trace_kernel) },
+};
+
 int etm_config_set(struct etm_config *cfg, const char *name, const char *value,
 		   char *err, size_t errlen)
 {
 	uint64_t v = 0;
 	bool b;
-	static const struct { const char *name; size_t off; } flags[] = {
-		{ "cycle-accurate", offsetof(struct etm_config, cycle_accurate) },
-		{ "timestamps", offsetof(struct etm_config, timestamps) },
-		{ "return-stack", offsetof(struct etm_config, return_stack) },
-		{ "branch-broadcast", offsetof(struct etm_config, branch_broadcast) },
-		{ "context-id", offsetof(struct etm_config, context_id) },
-		{ "kernel", offsetof(struct etm_config, trace_kernel) },
-	};
 	if (!value)
 		value = "";
-	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
-		if (strcmp(name, flags[i].name))
+	for (size_t i = 0; i < ETM_CONFIG_NFLAGS; i++) {
+		if (strcmp(name, etm_config_flags[i].name))
 			continue;
 		if (parse_bool(value, &b))
 			return etm_fail(err, errlen, "Bad %s value \"%s\": use yes or no.", name, value);
-		*(bool *)((char *)cfg + flags[i].off) = b;
+		*(bool *)((char *)cfg + etm_config_flags[i].offset) = b;
 		return 0;
 	}
 	if (!strcmp(name, "sink")) {
@@ -164,14 +154,14 @@ int etm_config_set(struct etm_config *cfg, const char *name, const char *value,
 
 int etm_addr_cmp_pairs(const struct etm_cpu_regs *regs)
 {
-	switch (regs->arch) {
-	case ETM_ARCH_ETMV4:
-	case ETM_ARCH_ETE:
+	switch (regs->unit) {
+	case ETM_UNIT_ETMV4:
+	case ETM_UNIT_ETE:
 		if (!(regs->have_trcidr & (1u << 4)))
 			return -1;
 		return (int)etm_bits(regs->trcidr[4], 3, 0);
-	case ETM_ARCH_ETMV3:
-	case ETM_ARCH_PTM:
+	case ETM_UNIT_ETMV3:
+	case ETM_UNIT_PTM:
 		if (!(regs->have & ETM_HAVE_ETMCCR))
 			return -1;
 		return (int)etm_bits(regs->etmccr, 3, 0);
@@ -218,15 +208,15 @@ static int check_etm3(const struct etm_config *cfg, const struct etm_cpu_regs *r
 		return etm_fail(err, errlen, "cpu %d: ETMCCER not available.", cpu);
 	/* ETM3X_SUPPORTED_OPTIONS: cycacc, timestamp, retstack only. */
 	if (cfg->branch_broadcast)
-		return etm_fail(err, errlen, "cpu %d: the %s perf driver accepts no branch broadcast.", cpu, etm_arch_name(r->arch));
+		return etm_fail(err, errlen, "cpu %d: the %s perf driver accepts no branch broadcast.", cpu, etm_unit_name(r->unit));
 	if (cfg->context_id)
-		return etm_fail(err, errlen, "cpu %d: the %s perf driver cannot trace context IDs.", cpu, etm_arch_name(r->arch));
+		return etm_fail(err, errlen, "cpu %d: the %s perf driver cannot trace context IDs.", cpu, etm_unit_name(r->unit));
 	if (cfg->timestamps && !(r->etmccer & ETMCCER_TIMESTAMP))
 		return etm_fail(err, errlen, "cpu %d: no timestamps (ETMCCER bit 22 = 0).", cpu);
 	if (cfg->return_stack && !(r->etmccer & ETMCCER_RETSTACK))
 		return etm_fail(err, errlen, "cpu %d: no return stack (ETMCCER bit 23 = 0); the driver would drop it silently.", cpu);
 	if (cfg->cc_threshold)
-		return etm_fail(err, errlen, "cpu %d: %s has no cycle-count threshold.", cpu, etm_arch_name(r->arch));
+		return etm_fail(err, errlen, "cpu %d: %s has no cycle-count threshold.", cpu, etm_unit_name(r->unit));
 	return 0;
 }
 
@@ -239,13 +229,13 @@ int etm_config_check(const struct etm_config *cfg, const struct etm_cpu_regs *re
 			    cfg->ranges[cfg->n_ranges].start);
 	if (cfg->cpu >= 0 && regs->cpu != cfg->cpu)
 		return 0;   /* this CPU is not used */
-	switch (regs->arch) {
-	case ETM_ARCH_ETMV4:
-	case ETM_ARCH_ETE:
+	switch (regs->unit) {
+	case ETM_UNIT_ETMV4:
+	case ETM_UNIT_ETE:
 		rc = check_etm4(cfg, regs, err, errlen);
 		break;
-	case ETM_ARCH_ETMV3:
-	case ETM_ARCH_PTM:
+	case ETM_UNIT_ETMV3:
+	case ETM_UNIT_PTM:
 		rc = check_etm3(cfg, regs, err, errlen);
 		break;
 	default:
@@ -263,7 +253,7 @@ int etm_config_check(const struct etm_config *cfg, const struct etm_cpu_regs *re
 	if (!cfg->n_ranges && !singles)
 		return 0;
 	int pairs = etm_addr_cmp_pairs(regs);
-	const char *field = (regs->arch == ETM_ARCH_ETMV3 || regs->arch == ETM_ARCH_PTM)
+	const char *field = (regs->unit == ETM_UNIT_ETMV3 || regs->unit == ETM_UNIT_PTM)
 			    ? "ETMCCR" : "TRCIDR4.NUMACPAIRS";
 	if (pairs < 0)
 		return etm_fail(err, errlen, "cpu %d: %s not available, cannot check address filters.", regs->cpu, field);
@@ -278,7 +268,7 @@ int etm_config_check(const struct etm_config *cfg, const struct etm_cpu_regs *re
 
 /* ---- formats ----------------------------------------------------------- */
 
-int etm_format_parse(const char *name, const char *text, struct etm_format *out,
+int etm_format_parse(const char *name, const char *text, struct etm_pmu_format *out,
 		     char *err, size_t errlen)
 {
 	memset(out, 0, sizeof(*out));
@@ -328,7 +318,7 @@ int etm_format_parse(const char *name, const char *text, struct etm_format *out,
 	return 0;
 }
 
-const struct etm_format *etm_formats_find(const struct etm_formats *fmts, const char *name)
+const struct etm_pmu_format *etm_formats_find(const struct etm_pmu_formats *fmts, const char *name)
 {
 	for (unsigned i = 0; i < fmts->n; i++)
 		if (!strcmp(fmts->f[i].name, name))
@@ -336,7 +326,7 @@ const struct etm_format *etm_formats_find(const struct etm_formats *fmts, const 
 	return NULL;
 }
 
-void etm_format_apply(const struct etm_format *f, uint64_t value, uint64_t attr_config[4])
+void etm_format_apply(const struct etm_pmu_format *f, uint64_t value, uint64_t attr_config[4])
 {
 	for (unsigned b = 0; b < 64; b++) {
 		if (!(f->mask & (1ull << b)))
@@ -349,7 +339,7 @@ void etm_format_apply(const struct etm_format *f, uint64_t value, uint64_t attr_
 	}
 }
 
-uint64_t etm_format_value(const struct etm_format *f, const uint64_t attr_config[4])
+uint64_t etm_format_value(const struct etm_pmu_format *f, const uint64_t attr_config[4])
 {
 	uint64_t v = 0;
 	unsigned out = 0;
@@ -363,17 +353,17 @@ uint64_t etm_format_value(const struct etm_format *f, const uint64_t attr_config
 	return v;
 }
 
-static int set_format(const struct etm_formats *fmts, const char *name, uint64_t value,
+static int set_format(const struct etm_pmu_formats *fmts, const char *name, uint64_t value,
 		      uint64_t attr_config[4], char *err, size_t errlen)
 {
-	const struct etm_format *f = etm_formats_find(fmts, name);
+	const struct etm_pmu_format *f = etm_formats_find(fmts, name);
 	if (!f)
 		return etm_fail(err, errlen, "The kernel's cs_etm PMU has no '%s' format: option not supported.", name);
 	etm_format_apply(f, value, attr_config);
 	return 0;
 }
 
-int etm_perf_attr_config(const struct etm_config *cfg, const struct etm_formats *fmts,
+int etm_perf_attr_config(const struct etm_config *cfg, const struct etm_pmu_formats *fmts,
 			 uint32_t sink_hash, uint64_t attr_config[4],
 			 char *err, size_t errlen)
 {
@@ -398,16 +388,16 @@ int etm_perf_attr_config(const struct etm_config *cfg, const struct etm_formats 
 
 /* Value of a named boolean format, defaulting to the kernel's fixed bit
  * (include/linux/coresight-pmu.h) when the format file is absent. */
-static bool opt(const uint64_t attr_config[4], const struct etm_formats *fmts,
+static bool opt(const uint64_t attr_config[4], const struct etm_pmu_formats *fmts,
 		const char *name, int fixed_bit)
 {
-	const struct etm_format *f = fmts ? etm_formats_find(fmts, name) : NULL;
+	const struct etm_pmu_format *f = fmts ? etm_formats_find(fmts, name) : NULL;
 	if (f)
 		return etm_format_value(f, attr_config) != 0;
 	return fixed_bit >= 0 && (attr_config[0] & (1ull << fixed_bit));
 }
 
-int etm4_trcconfigr(const uint64_t attr_config[4], const struct etm_formats *fmts,
+int etm4_trcconfigr(const uint64_t attr_config[4], const struct etm_pmu_formats *fmts,
 		    const struct etm_cpu_regs *regs, const struct etm_kernel_env *env,
 		    uint32_t *trcconfigr, char *err, size_t errlen)
 {
@@ -445,7 +435,7 @@ int etm3_etmcr(const uint64_t attr_config[4], const struct etm_cpu_regs *regs,
 	const uint64_t supported = ETMCR_CYC_ACC | ETMCR_TIMESTAMP_EN | ETMCR_RETURN_STACK;
 	if (attr_config[0] & ~supported)
 		return etm_fail(err, errlen, "cpu %d: config 0x%" PRIx64 " has bits the %s driver refuses (only cycacc, timestamp, retstack): EINVAL.",
-			    regs->cpu, attr_config[0], etm_arch_name(regs->arch));
+			    regs->cpu, attr_config[0], etm_unit_name(regs->unit));
 	uint32_t ctrl = (uint32_t)attr_config[0];
 	if (!env->root_pid_ns)
 		ctrl &= ~ETMCR_CTXID_SIZE;
@@ -459,15 +449,4 @@ unsigned etm_legacy_trace_id(int cpu)
 {
 	/* perf's cs_etm_get_legacy_trace_id keeps IDs below the reserved 0x70. */
 	return 0x10u + 2u * (unsigned)(cpu % 48);
-}
-
-int etm_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
 }

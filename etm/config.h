@@ -11,48 +11,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ETM_ERR_LEN 256          /* size of the error buffers of etm/ */
+#include "etm/trace_types.h"
+
 #define ETM_MAX_ADDR_RANGES 8    /* ETMv4 has at most 8 comparator pairs */
 #define ETM_MAX_TRIGGERS 8
 #define ETM_SINK_NAME_LEN 64
-
-enum etm_arch {
-	ETM_ARCH_UNKNOWN = 0,
-	ETM_ARCH_ETMV3,          /* ETMv3.x */
-	ETM_ARCH_PTM,            /* PTM / PFT */
-	ETM_ARCH_ETMV4,          /* ETMv4.x */
-	ETM_ARCH_ETE,            /* ETE (Armv9) */
-};
-
-const char *etm_arch_name(enum etm_arch arch);
-
-/* Registers of one CPU's trace unit, as read from sysfs or a recording.
- * The have_* masks say which were actually read: a missing file is not 0. */
-struct etm_cpu_regs {
-	int cpu;
-	enum etm_arch arch;
-	/* ETMv4 / ETE */
-	uint32_t trcidr[14];          /* TRCIDR0..TRCIDR13 */
-	uint32_t have_trcidr;         /* bit N: trcidr[N] valid */
-	uint32_t trcauthstatus, trcdevarch, trctraceidr, trcconfigr;
-	/* ETMv3 / PTM */
-	uint32_t etmcr, etmidr, etmccer, etmccr, etmtraceidr;
-	uint32_t have;                /* ETM_HAVE_* bits */
-};
-
-#define ETM_HAVE_AUTHSTATUS  0x001u
-#define ETM_HAVE_DEVARCH     0x002u
-#define ETM_HAVE_TRACEID     0x004u   /* trctraceidr / etmtraceidr */
-#define ETM_HAVE_CONFIGR     0x008u   /* trcconfigr / etmcr */
-#define ETM_HAVE_ETMIDR      0x010u
-#define ETM_HAVE_ETMCCER     0x020u
-#define ETM_HAVE_ETMCCR      0x040u
-
-/* Field helpers of the ID registers (Arm IHI 0064, ETMv3 IHI 0014). */
-static inline uint32_t etm_bits(uint32_t v, unsigned hi, unsigned lo)
-{
-	return (v >> lo) & ((hi - lo == 31) ? 0xffffffffu : ((1u << (hi - lo + 1)) - 1));
-}
 
 /* TRCCONFIGR bits (coresight-etm4x.h) */
 #define TRCCONFIGR_BB       (1u << 3)
@@ -105,6 +68,16 @@ struct etm_config {
 
 void etm_config_init(struct etm_config *cfg);
 
+/* The yes/no options by their Qbtrace-conf:CoreSight names, and where each
+ * lives in struct etm_config: one table for etm_config_set (parsing) and
+ * btrace_xml_conf_etm (printing). */
+struct etm_config_flag {
+	const char *name;
+	size_t offset;                /* of a bool in struct etm_config */
+};
+#define ETM_CONFIG_NFLAGS 6
+extern const struct etm_config_flag etm_config_flags[ETM_CONFIG_NFLAGS];
+
 /* Apply one option "NAME=VALUE" as sent in Qbtrace-conf:CoreSight:NAME=VALUE
  * (NAME: size, core, id, sink, mode, filter:context, filter:start-address,
  * filter:end-address, filter:clear, trigger:on-address, trigger:off-address,
@@ -126,31 +99,31 @@ int etm_addr_cmp_pairs(const struct etm_cpu_regs *regs);
 
 /* One sysfs format/NAME: which attr field and which bits ("config:12",
  * "config2:0-31", "config:0-3,8"). */
-struct etm_format {
+struct etm_pmu_format {
 	char name[32];
 	int field;                    /* 0 config, 1 config1, 2 config2, 3 config3 */
 	uint64_t mask;                /* bits of that field */
 };
 
-struct etm_formats {
-	struct etm_format f[32];
+struct etm_pmu_formats {
+	struct etm_pmu_format f[32];
 	unsigned n;
 };
 
 /* Parse a format file's text. Returns 0 or -1 (ERR set). */
-int etm_format_parse(const char *name, const char *text, struct etm_format *out,
+int etm_format_parse(const char *name, const char *text, struct etm_pmu_format *out,
 		     char *err, size_t errlen);
-const struct etm_format *etm_formats_find(const struct etm_formats *fmts, const char *name);
+const struct etm_pmu_format *etm_formats_find(const struct etm_pmu_formats *fmts, const char *name);
 /* Place VALUE into the bits of F (low bit of VALUE to the lowest mask bit). */
-void etm_format_apply(const struct etm_format *f, uint64_t value, uint64_t attr_config[4]);
+void etm_format_apply(const struct etm_pmu_format *f, uint64_t value, uint64_t attr_config[4]);
 /* Read the value of F back from ATTR_CONFIG. */
-uint64_t etm_format_value(const struct etm_format *f, const uint64_t attr_config[4]);
+uint64_t etm_format_value(const struct etm_pmu_format *f, const uint64_t attr_config[4]);
 
 /* perf attr.config/config1/config2/config3 for CFG, as perf builds them:
  * cycacc, timestamp, retstack, branch_broadcast, contextid, cc_threshold,
  * sinkid (SINK_HASH, 0 = default). An option the kernel has no format for
  * is an error. */
-int etm_perf_attr_config(const struct etm_config *cfg, const struct etm_formats *fmts,
+int etm_perf_attr_config(const struct etm_config *cfg, const struct etm_pmu_formats *fmts,
 			 uint32_t sink_hash, uint64_t attr_config[4],
 			 char *err, size_t errlen);
 
@@ -164,7 +137,7 @@ struct etm_kernel_env {
  * (etm4_parse_event_config). Returns 0, or -1 where the driver returns
  * EINVAL at enable time (branch broadcast without TRCIDR0.TRCBB, contextid2
  * without VHE, timestamps without a counter). */
-int etm4_trcconfigr(const uint64_t attr_config[4], const struct etm_formats *fmts,
+int etm4_trcconfigr(const uint64_t attr_config[4], const struct etm_pmu_formats *fmts,
 		    const struct etm_cpu_regs *regs, const struct etm_kernel_env *env,
 		    uint32_t *trcconfigr, char *err, size_t errlen);
 
@@ -176,10 +149,5 @@ int etm3_etmcr(const uint64_t attr_config[4], const struct etm_cpu_regs *regs,
 
 /* The legacy (<= 6.1) trace ID rule: 0x10 + 2*cpu, as perf falls back to. */
 unsigned etm_legacy_trace_id(int cpu);
-
-/* Write a message into ERR (ERRLEN bytes, may be 0) and return -1: the
- * error convention of the etm/ layer. */
-int etm_fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
 #endif

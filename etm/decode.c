@@ -34,7 +34,7 @@ struct etm_resource {
 
 struct etm_decoder {
 	dcd_tree_handle_t tree;
-	enum etm_format format;
+	enum etm_stream_format format;
 	unsigned num_sources;
 	etm_elem_fn out_fn;
 	void *out_ctx;
@@ -69,15 +69,8 @@ static void ocsd_init(void)
 	elf_version(EV_CURRENT);
 }
 
-static void set_err(struct etm_decoder *dec, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void set_err(struct etm_decoder *dec, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(dec->err, sizeof(dec->err), fmt, ap);
-	va_end(ap);
-}
+/* The decoder's last failure, for etm_decoder_error(). */
+#define set_err(dec, ...) etm_fail((dec)->err, sizeof((dec)->err), __VA_ARGS__)
 
 static const char *ocsd_err_text(ocsd_err_t e, char *buf, int len)
 {
@@ -85,51 +78,27 @@ static const char *ocsd_err_text(ocsd_err_t e, char *buf, int len)
 	return buf;
 }
 
-uint8_t etm_source_trace_id(const struct etm_source_config *cfg)
-{
-	switch (cfg->protocol) {
-	case ETM_PROTO_ETMV3:
-	case ETM_PROTO_PTM:
-		return cfg->regs.v3.etmtraceidr & 0x7f;
-	case ETM_PROTO_ETMV4:
-	case ETM_PROTO_ETE:
-		return cfg->regs.v4.trctraceidr & 0x7f;
-	}
-	return 0;
-}
-
-const char *etm_protocol_name(enum etm_protocol p)
-{
-	switch (p) {
-	case ETM_PROTO_ETMV3: return "ETMv3";
-	case ETM_PROTO_PTM: return "PTM";
-	case ETM_PROTO_ETMV4: return "ETMv4";
-	case ETM_PROTO_ETE: return "ETE";
-	}
-	return "?";
-}
-
 /* The core names OpenCSD 1.3.3 knows (trc_core_arch_map.cpp). */
 static const struct {
 	const char *name;
-	enum etm_arch arch;
+	enum etm_core_arch core_arch;
 	enum etm_profile profile;
 } core_table[] = {
-	{"Cortex-A77", ETM_ARCH_V8R3, ETM_PROFILE_A}, {"Cortex-A76", ETM_ARCH_V8R3, ETM_PROFILE_A},
-	{"Cortex-A75", ETM_ARCH_V8R3, ETM_PROFILE_A}, {"Cortex-A73", ETM_ARCH_V8, ETM_PROFILE_A},
-	{"Cortex-A72", ETM_ARCH_V8, ETM_PROFILE_A}, {"Cortex-A65", ETM_ARCH_V8R3, ETM_PROFILE_A},
-	{"Cortex-A57", ETM_ARCH_V8, ETM_PROFILE_A}, {"Cortex-A55", ETM_ARCH_V8R3, ETM_PROFILE_A},
-	{"Cortex-A53", ETM_ARCH_V8, ETM_PROFILE_A}, {"Cortex-A35", ETM_ARCH_V8, ETM_PROFILE_A},
-	{"Cortex-A32", ETM_ARCH_V8, ETM_PROFILE_A}, {"Cortex-A17", ETM_ARCH_V7, ETM_PROFILE_A},
-	{"Cortex-A15", ETM_ARCH_V7, ETM_PROFILE_A}, {"Cortex-A12", ETM_ARCH_V7, ETM_PROFILE_A},
-	{"Cortex-A9", ETM_ARCH_V7, ETM_PROFILE_A}, {"Cortex-A8", ETM_ARCH_V7, ETM_PROFILE_A},
-	{"Cortex-A7", ETM_ARCH_V7, ETM_PROFILE_A}, {"Cortex-A5", ETM_ARCH_V7, ETM_PROFILE_A},
-	{"Cortex-R52", ETM_ARCH_V8, ETM_PROFILE_R}, {"Cortex-R8", ETM_ARCH_V7, ETM_PROFILE_R},
-	{"Cortex-R7", ETM_ARCH_V7, ETM_PROFILE_R}, {"Cortex-R5", ETM_ARCH_V7, ETM_PROFILE_R},
-	{"Cortex-R4", ETM_ARCH_V7, ETM_PROFILE_R}, {"Cortex-M33", ETM_ARCH_V8, ETM_PROFILE_M},
-	{"Cortex-M23", ETM_ARCH_V8, ETM_PROFILE_M}, {"Cortex-M0", ETM_ARCH_V7, ETM_PROFILE_M},
-	{"Cortex-M0+", ETM_ARCH_V7, ETM_PROFILE_M}, {"Cortex-M3", ETM_ARCH_V7, ETM_PROFILE_M},
-	{"Cortex-M4", ETM_ARCH_V7, ETM_PROFILE_M},
+	{"Cortex-A77", ETM_CORE_V8R3, ETM_PROFILE_A}, {"Cortex-A76", ETM_CORE_V8R3, ETM_PROFILE_A},
+	{"Cortex-A75", ETM_CORE_V8R3, ETM_PROFILE_A}, {"Cortex-A73", ETM_CORE_V8, ETM_PROFILE_A},
+	{"Cortex-A72", ETM_CORE_V8, ETM_PROFILE_A}, {"Cortex-A65", ETM_CORE_V8R3, ETM_PROFILE_A},
+	{"Cortex-A57", ETM_CORE_V8, ETM_PROFILE_A}, {"Cortex-A55", ETM_CORE_V8R3, ETM_PROFILE_A},
+	{"Cortex-A53", ETM_CORE_V8, ETM_PROFILE_A}, {"Cortex-A35", ETM_CORE_V8, ETM_PROFILE_A},
+	{"Cortex-A32", ETM_CORE_V8, ETM_PROFILE_A}, {"Cortex-A17", ETM_CORE_V7, ETM_PROFILE_A},
+	{"Cortex-A15", ETM_CORE_V7, ETM_PROFILE_A}, {"Cortex-A12", ETM_CORE_V7, ETM_PROFILE_A},
+	{"Cortex-A9", ETM_CORE_V7, ETM_PROFILE_A}, {"Cortex-A8", ETM_CORE_V7, ETM_PROFILE_A},
+	{"Cortex-A7", ETM_CORE_V7, ETM_PROFILE_A}, {"Cortex-A5", ETM_CORE_V7, ETM_PROFILE_A},
+	{"Cortex-R52", ETM_CORE_V8, ETM_PROFILE_R}, {"Cortex-R8", ETM_CORE_V7, ETM_PROFILE_R},
+	{"Cortex-R7", ETM_CORE_V7, ETM_PROFILE_R}, {"Cortex-R5", ETM_CORE_V7, ETM_PROFILE_R},
+	{"Cortex-R4", ETM_CORE_V7, ETM_PROFILE_R}, {"Cortex-M33", ETM_CORE_V8, ETM_PROFILE_M},
+	{"Cortex-M23", ETM_CORE_V8, ETM_PROFILE_M}, {"Cortex-M0", ETM_CORE_V7, ETM_PROFILE_M},
+	{"Cortex-M0+", ETM_CORE_V7, ETM_PROFILE_M}, {"Cortex-M3", ETM_CORE_V7, ETM_PROFILE_M},
+	{"Cortex-M4", ETM_CORE_V7, ETM_PROFILE_M},
 };
 
 static bool profile_letter(char c, enum etm_profile *profile)
@@ -142,11 +111,11 @@ static bool profile_letter(char c, enum etm_profile *profile)
 	return false;
 }
 
-bool etm_core_arch(const char *name, enum etm_arch *arch, enum etm_profile *profile)
+bool etm_core_by_name(const char *name, enum etm_core_arch *arch, enum etm_profile *profile)
 {
 	for (size_t i = 0; i < sizeof(core_table) / sizeof(core_table[0]); i++) {
 		if (strcmp(name, core_table[i].name) == 0) {
-			*arch = core_table[i].arch;
+			*arch = core_table[i].core_arch;
 			*profile = core_table[i].profile;
 			return true;
 		}
@@ -164,13 +133,13 @@ bool etm_core_arch(const char *name, enum etm_arch *arch, enum etm_profile *prof
 		if (*p != '-' || !profile_letter(p[1], profile))
 			return false;
 		if (maj == 7)
-			*arch = ETM_ARCH_V7;
+			*arch = ETM_CORE_V7;
 		else if (maj == 8 && min < 3)
-			*arch = ETM_ARCH_V8;
+			*arch = ETM_CORE_V8;
 		else if (maj == 8 && min == 3)
-			*arch = ETM_ARCH_V8R3;
+			*arch = ETM_CORE_V8R3;
 		else if (maj >= 8)
-			*arch = ETM_ARCH_AA64;
+			*arch = ETM_CORE_AA64;
 		else
 			return false;
 		return true;
@@ -178,27 +147,13 @@ bool etm_core_arch(const char *name, enum etm_arch *arch, enum etm_profile *prof
 	/* "ARM-AA64[-<P>]" */
 	if (strncmp(name, "ARM-", 4) == 0 &&
 	    (strncmp(name + 4, "AA64", 4) == 0 || strncmp(name + 4, "aa64", 4) == 0)) {
-		*arch = ETM_ARCH_AA64;
+		*arch = ETM_CORE_AA64;
 		*profile = ETM_PROFILE_A;
 		if (name[8] == '-')
 			profile_letter(name[9], profile);
 		return true;
 	}
 	return false;
-}
-
-const char *etm_insn_class_name(enum etm_insn_class c)
-{
-	switch (c) {
-	case ETM_INSN_OTHER: return "other";
-	case ETM_INSN_JUMP: return "jump";
-	case ETM_INSN_CALL: return "call";
-	case ETM_INSN_RETURN: return "return";
-	case ETM_INSN_EXCEPTION_RETURN: return "exception-return";
-	case ETM_INSN_BARRIER: return "barrier";
-	case ETM_INSN_WAIT: return "wait";
-	}
-	return "?";
 }
 
 const char *etm_gap_reason_name(enum etm_gap_reason r)
@@ -213,17 +168,6 @@ const char *etm_gap_reason_name(enum etm_gap_reason r)
 	case ETM_GAP_RESET: return "reset";
 	case ETM_GAP_NO_PATH: return "no-path";
 	case ETM_GAP_ADDR_UNKNOWN: return "address-unknown";
-	}
-	return "?";
-}
-
-const char *etm_isa_name(enum etm_isa isa)
-{
-	switch (isa) {
-	case ETM_ISA_ARM: return "A32";
-	case ETM_ISA_THUMB: return "T32";
-	case ETM_ISA_A64: return "A64";
-	case ETM_ISA_OTHER: return "other";
 	}
 	return "?";
 }
@@ -347,7 +291,7 @@ static ocsd_datapath_resp_t elem_in(const void *ctx, const ocsd_trc_index_t inde
 	return dec->out_fn(dec->out_ctx, &out) ? OCSD_RESP_WAIT : OCSD_RESP_CONT;
 }
 
-struct etm_decoder *etm_decoder_new(enum etm_format format, char *err, size_t errlen)
+struct etm_decoder *etm_decoder_new(enum etm_stream_format format, char *err, size_t errlen)
 {
 	struct etm_decoder *dec;
 	ocsd_dcd_tree_src_t src = OCSD_TRC_SRC_FRAME_FORMATTED;
@@ -355,13 +299,13 @@ struct etm_decoder *etm_decoder_new(enum etm_format format, char *err, size_t er
 
 	pthread_once(&ocsd_init_once, ocsd_init);
 	switch (format) {
-	case ETM_FORMAT_FRAMED:
+	case ETM_STREAM_FRAMED:
 		flags = OCSD_DFRMTR_FRAME_MEM_ALIGN;
 		break;
-	case ETM_FORMAT_FRAMED_FSYNC:
+	case ETM_STREAM_FRAMED_FSYNC:
 		flags = OCSD_DFRMTR_HAS_FSYNCS;
 		break;
-	case ETM_FORMAT_RAW:
+	case ETM_STREAM_RAW:
 		src = OCSD_TRC_SRC_SINGLE;
 		break;
 	default:
@@ -433,7 +377,7 @@ unsigned etm_decoder_num_sources(const struct etm_decoder *dec)
 	return dec->num_sources;
 }
 
-int etm_decoder_add_source(struct etm_decoder *dec, const struct etm_source_config *cfg)
+int etm_decoder_add_source(struct etm_decoder *dec, const struct etm_cpu_regs *cfg)
 {
 	const char *name;
 	const void *ocfg;
@@ -444,76 +388,80 @@ int etm_decoder_add_source(struct etm_decoder *dec, const struct etm_source_conf
 	unsigned char csid = 0;
 	ocsd_err_t e;
 	char ebuf[128];
-	uint8_t id = etm_source_trace_id(cfg);
+	uint8_t id = etm_trace_id(cfg);
+	ocsd_core_profile_t core_prof = cfg->profile ? (ocsd_core_profile_t)cfg->profile : profile_CortexA;
+	ocsd_arch_version_t arch_ver = (ocsd_arch_version_t)cfg->core_arch;
+	if (!cfg->core_arch)
+		arch_ver = cfg->unit == ETM_UNIT_ETE ? ARCH_AA64 : cfg->unit == ETM_UNIT_ETMV4 ? ARCH_V8 : ARCH_V7;
 
 	if (dec->started) {
 		set_err(dec, "sources must be added before decoding starts");
 		return -1;
 	}
-	if (dec->format == ETM_FORMAT_RAW && dec->num_sources) {
+	if (dec->format == ETM_STREAM_RAW && dec->num_sources) {
 		set_err(dec, "a raw (unformatted) trace stream carries one source only");
 		return -1;
 	}
-	if (dec->format != ETM_FORMAT_RAW && (id == 0 || id >= 0x70)) {
+	if (dec->format != ETM_STREAM_RAW && (id == 0 || id >= 0x70)) {
 		set_err(dec, "trace ID 0x%x is reserved (valid: 0x01-0x6f)", id);
 		return -1;
 	}
-	switch (cfg->protocol) {
-	case ETM_PROTO_ETMV3:
+	switch (cfg->unit) {
+	case ETM_UNIT_ETMV3:
 		v3 = (ocsd_etmv3_cfg){
-			.reg_idr = cfg->regs.v3.etmidr, .reg_ctrl = cfg->regs.v3.etmcr,
-			.reg_ccer = cfg->regs.v3.etmccer, .reg_trc_id = cfg->regs.v3.etmtraceidr,
-			.arch_ver = (ocsd_arch_version_t)cfg->arch,
-			.core_prof = (ocsd_core_profile_t)cfg->profile,
+			.reg_idr = cfg->etmidr, .reg_ctrl = cfg->etmcr,
+			.reg_ccer = cfg->etmccer, .reg_trc_id = cfg->etmtraceidr,
+			.arch_ver = arch_ver,
+			.core_prof = core_prof,
 		};
 		name = OCSD_BUILTIN_DCD_ETMV3;
 		ocfg = &v3;
 		break;
-	case ETM_PROTO_PTM:
+	case ETM_UNIT_PTM:
 		ptm = (ocsd_ptm_cfg){
-			.reg_idr = cfg->regs.v3.etmidr, .reg_ctrl = cfg->regs.v3.etmcr,
-			.reg_ccer = cfg->regs.v3.etmccer, .reg_trc_id = cfg->regs.v3.etmtraceidr,
-			.arch_ver = (ocsd_arch_version_t)cfg->arch,
-			.core_prof = (ocsd_core_profile_t)cfg->profile,
+			.reg_idr = cfg->etmidr, .reg_ctrl = cfg->etmcr,
+			.reg_ccer = cfg->etmccer, .reg_trc_id = cfg->etmtraceidr,
+			.arch_ver = arch_ver,
+			.core_prof = core_prof,
 		};
 		name = OCSD_BUILTIN_DCD_PTM;
 		ocfg = &ptm;
 		break;
-	case ETM_PROTO_ETMV4:
+	case ETM_UNIT_ETMV4:
 		v4 = (ocsd_etmv4_cfg){
-			.reg_idr0 = cfg->regs.v4.trcidr0, .reg_idr1 = cfg->regs.v4.trcidr1,
-			.reg_idr2 = cfg->regs.v4.trcidr2, .reg_idr8 = cfg->regs.v4.trcidr8,
-			.reg_idr9 = cfg->regs.v4.trcidr9, .reg_idr10 = cfg->regs.v4.trcidr10,
-			.reg_idr11 = cfg->regs.v4.trcidr11, .reg_idr12 = cfg->regs.v4.trcidr12,
-			.reg_idr13 = cfg->regs.v4.trcidr13, .reg_configr = cfg->regs.v4.trcconfigr,
-			.reg_traceidr = cfg->regs.v4.trctraceidr,
-			.arch_ver = (ocsd_arch_version_t)cfg->arch,
-			.core_prof = (ocsd_core_profile_t)cfg->profile,
+			.reg_idr0 = cfg->trcidr[0], .reg_idr1 = cfg->trcidr[1],
+			.reg_idr2 = cfg->trcidr[2], .reg_idr8 = cfg->trcidr[8],
+			.reg_idr9 = cfg->trcidr[9], .reg_idr10 = cfg->trcidr[10],
+			.reg_idr11 = cfg->trcidr[11], .reg_idr12 = cfg->trcidr[12],
+			.reg_idr13 = cfg->trcidr[13], .reg_configr = cfg->trcconfigr,
+			.reg_traceidr = cfg->trctraceidr,
+			.arch_ver = arch_ver,
+			.core_prof = core_prof,
 		};
 		name = OCSD_BUILTIN_DCD_ETMV4I;
 		ocfg = &v4;
 		break;
-	case ETM_PROTO_ETE:
+	case ETM_UNIT_ETE:
 		ete = (ocsd_ete_cfg){
-			.reg_idr0 = cfg->regs.v4.trcidr0, .reg_idr1 = cfg->regs.v4.trcidr1,
-			.reg_idr2 = cfg->regs.v4.trcidr2, .reg_idr8 = cfg->regs.v4.trcidr8,
-			.reg_devarch = cfg->regs.v4.trcdevarch,
-			.reg_configr = cfg->regs.v4.trcconfigr,
-			.reg_traceidr = cfg->regs.v4.trctraceidr,
-			.arch_ver = (ocsd_arch_version_t)cfg->arch,
-			.core_prof = (ocsd_core_profile_t)cfg->profile,
+			.reg_idr0 = cfg->trcidr[0], .reg_idr1 = cfg->trcidr[1],
+			.reg_idr2 = cfg->trcidr[2], .reg_idr8 = cfg->trcidr[8],
+			.reg_devarch = cfg->trcdevarch,
+			.reg_configr = cfg->trcconfigr,
+			.reg_traceidr = cfg->trctraceidr,
+			.arch_ver = arch_ver,
+			.core_prof = core_prof,
 		};
 		name = OCSD_BUILTIN_DCD_ETE;
 		ocfg = &ete;
 		break;
 	default:
-		set_err(dec, "unknown trace protocol %d", (int)cfg->protocol);
+		set_err(dec, "unknown trace protocol %d", (int)cfg->unit);
 		return -1;
 	}
 	e = ocsd_dt_create_decoder(dec->tree, name, OCSD_CREATE_FLG_FULL_DECODER, ocfg, &csid);
 	if (e != OCSD_OK) {
 		set_err(dec, "cannot create %s decoder for trace ID 0x%x: %s",
-			etm_protocol_name(cfg->protocol), id, ocsd_err_text(e, ebuf, sizeof(ebuf)));
+			etm_unit_name(cfg->unit), id, ocsd_err_text(e, ebuf, sizeof(ebuf)));
 		return -1;
 	}
 	dec->num_sources++;
@@ -819,7 +767,7 @@ enum etm_decode_status etm_decoder_feed(struct etm_decoder *dec, const uint8_t *
 					     0, NULL, NULL);
 			if (used == 0) {
 				/* Step over the byte (or frame) it choked on. */
-				size_t skip = dec->format == ETM_FORMAT_RAW ? 1 : 16;
+				size_t skip = dec->format == ETM_STREAM_RAW ? 1 : 16;
 				if (skip > len - done)
 					skip = len - done;
 				done += skip;

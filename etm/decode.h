@@ -13,71 +13,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum etm_protocol {
-	ETM_PROTO_ETMV3,
-	ETM_PROTO_PTM,
-	ETM_PROTO_ETMV4,
-	ETM_PROTO_ETE,
-};
-
-/* Architecture the traced core implements (values are OpenCSD's). */
-enum etm_arch {
-	ETM_ARCH_V7 = 0x0700,
-	ETM_ARCH_V8 = 0x0800,
-	ETM_ARCH_V8R3 = 0x0803,
-	ETM_ARCH_AA64 = 0x0864,
-};
-
-enum etm_profile {
-	ETM_PROFILE_M = 1,
-	ETM_PROFILE_R = 2,
-	ETM_PROFILE_A = 3,
-};
-
-/* One trace source: the ETM's register values, as perf's cs-etm-decoder
- * and OpenCSD snapshots give them. The trace ID is taken from
- * ETMTRACEIDR / TRCTRACEIDR. */
-struct etm_source_config {
-	enum etm_protocol protocol;
-	enum etm_arch arch;
-	enum etm_profile profile;
-	union {
-		struct {        /* ETMv3 and PTM */
-			uint32_t etmidr, etmcr, etmccer, etmtraceidr;
-		} v3;
-		struct {        /* ETMv4 and ETE (ETE uses idr0-2, idr8, devarch) */
-			uint32_t trcidr0, trcidr1, trcidr2, trcidr8;
-			uint32_t trcidr9, trcidr10, trcidr11, trcidr12, trcidr13;
-			uint32_t trcconfigr, trctraceidr, trcdevarch;
-		} v4;
-	} regs;
-};
-
-uint8_t etm_source_trace_id(const struct etm_source_config *cfg);
-const char *etm_protocol_name(enum etm_protocol p);
+#include "etm/trace_types.h"
 
 /* Architecture and profile of a core by name ("Cortex-A53", "ARMv8.2-A",
  * "ARM-AA64"), the names OpenCSD snapshots use. False if unknown. */
-bool etm_core_arch(const char *core_name, enum etm_arch *arch, enum etm_profile *profile);
-
-enum etm_format {
-	ETM_FORMAT_FRAMED,      /* CoreSight frames, 16-byte aligned (ETB/ETF/ETR) */
-	ETM_FORMAT_FRAMED_FSYNC,/* frames with FSYNC words (TPIU/DSTREAM) */
-	ETM_FORMAT_RAW,         /* one source's bytes (TRBE, source_data) */
-};
-
-/* What the last instruction of a range was, for call history. */
-enum etm_insn_class {
-	ETM_INSN_OTHER,
-	ETM_INSN_JUMP,
-	ETM_INSN_CALL,
-	ETM_INSN_RETURN,
-	ETM_INSN_EXCEPTION_RETURN,
-	ETM_INSN_BARRIER,       /* ISB, DSB/DMB: waypoints on some ETMs */
-	ETM_INSN_WAIT,          /* WFI/WFE */
-};
-
-enum etm_isa { ETM_ISA_ARM, ETM_ISA_THUMB, ETM_ISA_A64, ETM_ISA_OTHER };
+bool etm_core_by_name(const char *core_name, enum etm_core_arch *arch, enum etm_profile *profile);
 
 enum etm_elem_kind {
 	ETM_ELEM_RANGE,         /* instructions [start, end) executed */
@@ -148,11 +88,12 @@ enum etm_decode_status {
 struct etm_decoder;
 
 /* ERR (may be NULL) receives a message on failure. */
-struct etm_decoder *etm_decoder_new(enum etm_format format, char *err, size_t errlen);
+struct etm_decoder *etm_decoder_new(enum etm_stream_format format, char *err, size_t errlen);
 void etm_decoder_free(struct etm_decoder *dec);
 
-/* Add a trace source. A raw-format decoder takes exactly one. */
-int etm_decoder_add_source(struct etm_decoder *dec, const struct etm_source_config *cfg);
+/* Add a trace unit (its trace ID from ETMTRACEIDR / TRCTRACEIDR). A
+ * raw-format decoder takes exactly one. */
+int etm_decoder_add_source(struct etm_decoder *dec, const struct etm_cpu_regs *regs);
 
 /* Memory images. Overlapping an existing image fails with a message (the
  * first image added wins, as in OpenCSD's snapshot reader). */
@@ -189,8 +130,6 @@ const char *etm_decoder_error(const struct etm_decoder *dec);
 uint64_t etm_decoder_bytes(const struct etm_decoder *dec);
 unsigned etm_decoder_num_sources(const struct etm_decoder *dec);
 
-const char *etm_insn_class_name(enum etm_insn_class c);
 const char *etm_gap_reason_name(enum etm_gap_reason r);
-const char *etm_isa_name(enum etm_isa isa);
 
 #endif

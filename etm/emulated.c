@@ -47,6 +47,9 @@ struct etm_emulated {
 	enum etm_emulated_isa isa;
 	etm_emulated_read_fn read;
 	void *ctx;
+	bool recorded;              /* driven by rec (etm_emulated_recorded_new) */
+	struct etm_recorder rec;
+	char note[ETM_ERR_LEN];
 	unsigned trace_id;          /* of the last enabled thread: TRCTRACEIDR */
 	struct emu_thread **threads;
 	size_t n_threads, cap_threads;
@@ -327,7 +330,7 @@ static void thread_free(struct emu_thread *t)
 	free(t);
 }
 
-static int emu_enable(struct etm_source *s, int tid, const struct etm_config *cfg,
+static int emu_enable_unit(struct etm_source *s, int tid, const struct etm_config *cfg,
 		      char *err, size_t errlen)
 {
 	struct etm_emulated *e = to_emu(s);
@@ -410,7 +413,7 @@ static int emu_enable(struct etm_source *s, int tid, const struct etm_config *cf
 	return 0;
 }
 
-static int emu_read_new(struct etm_source *s, int tid, struct etm_read *out,
+static int emu_read_unit(struct etm_source *s, int tid, struct etm_read *out,
 			char *err, size_t errlen)
 {
 	struct emu_thread *t = find(to_emu(s), tid);
@@ -449,7 +452,7 @@ static int emu_read_new(struct etm_source *s, int tid, struct etm_read *out,
 	return 0;
 }
 
-static int emu_disable(struct etm_source *s, int tid, char *err, size_t errlen)
+static int emu_disable_unit(struct etm_source *s, int tid, char *err, size_t errlen)
 {
 	struct etm_emulated *e = to_emu(s);
 	for (size_t i = 0; i < e->n_threads; i++) {
@@ -460,6 +463,52 @@ static int emu_disable(struct etm_source *s, int tid, char *err, size_t errlen)
 		}
 	}
 	return etm_fail(err, errlen, "Branch tracing not enabled.");
+}
+
+/* With a recorder, the unit follows it: recording starts with tracing,
+ * the trace is read where the thread stands, and stops with it. */
+static int emu_enable(struct etm_source *s, int tid, const struct etm_config *cfg,
+		      char *err, size_t errlen)
+{
+	struct etm_emulated *e = to_emu(s);
+	if (emu_enable_unit(s, tid, cfg, err, errlen) < 0)
+		return -1;
+	if (!e->recorded)
+		return 0;
+	/* The recorder's own ring only needs to be small (the unit keeps
+	 * the configured size). */
+	uint64_t pc;
+	if (e->rec.start(e->rec.ctx, tid, 4096, &pc, err, errlen) < 0) {
+		emu_disable_unit(s, tid, NULL, 0);
+		return -1;
+	}
+	etm_emulated_resume(s, tid, pc);
+	return 0;
+}
+
+static int emu_read_new(struct etm_source *s, int tid, struct etm_read *out,
+			char *err, size_t errlen)
+{
+	struct etm_emulated *e = to_emu(s);
+	uint64_t pc;
+	/* Not-taken branches up to where it stopped go in first. */
+	if (e->recorded && find(e, tid) && e->rec.where(e->rec.ctx, tid, &pc))
+		etm_emulated_stop(s, tid, pc);
+	return emu_read_unit(s, tid, out, err, errlen);
+}
+
+static int emu_disable(struct etm_source *s, int tid, char *err, size_t errlen)
+{
+	struct etm_emulated *e = to_emu(s);
+	if (e->recorded)
+		e->rec.stop(e->rec.ctx, tid);
+	return emu_disable_unit(s, tid, err, errlen);
+}
+
+static void emu_describe(struct etm_source *s, struct buf *out)
+{
+	buf_printf(out, "Trace source: emulated ETMv4 (no trace hardware: %s; the software "
+		   "branch recorder feeds an emulated ETMv4.2 unit)\n", to_emu(s)->note);
 }
 
 static int emu_conf(struct etm_source *s, int tid, struct etm_config *out, char *err, size_t errlen)
@@ -478,6 +527,7 @@ static int emu_cpu_regs(struct etm_source *s, int cpu, struct etm_cpu_regs *out,
 	if (cpu != 0)
 		return etm_fail(err, errlen, "The emulated trace unit is CPU 0 (no CPU %d).", cpu);
 	etmv4_emulated_regs(e->trace_id ? e->trace_id : EMU_DEFAULT_TRACE_ID, out);
+	out->core_arch = e->isa == ETM_EMULATED_A64 ? ETM_CORE_V8 : ETM_CORE_V7;
 	return 0;
 }
 
@@ -517,6 +567,8 @@ static const struct etm_source_ops emulated_ops = {
 	.nr_cpus = emu_nr_cpus,
 	.sink = emu_sink,
 	.free = emu_free,
+	.describe = emu_describe,
+	.record_branch = etm_emulated_branch,
 };
 
 struct etm_source *etm_emulated_new(enum etm_emulated_isa isa, etm_emulated_read_fn read, void *ctx)
@@ -529,6 +581,19 @@ struct etm_source *etm_emulated_new(enum etm_emulated_isa isa, etm_emulated_read
 	e->read = read;
 	e->ctx = ctx;
 	return &e->base;
+}
+
+struct etm_source *etm_emulated_recorded_new(enum etm_emulated_isa isa, const struct etm_recorder *rec,
+					     const char *note)
+{
+	struct etm_source *s = etm_emulated_new(isa, rec->read, rec->ctx);
+	struct etm_emulated *e = s ? to_emu(s) : NULL;
+	if (!e)
+		return NULL;
+	e->recorded = true;
+	e->rec = *rec;
+	snprintf(e->note, sizeof e->note, "%s", note);
+	return s;
 }
 
 /* ---- snapshot writer ------------------------------------------------------------------ */

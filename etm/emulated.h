@@ -31,6 +31,12 @@ enum etm_emulated_isa {
 };
 
 struct etm_source *etm_emulated_new(enum etm_emulated_isa isa, etm_emulated_read_fn read, void *ctx);
+/* The same, driven by the software recorder REC: enable starts recording
+ * and marks where, read_new first stops the unit where the thread stands,
+ * disable stops recording; the recorder's branches come through
+ * ops->record_branch. NOTE says why there is no trace hardware. */
+struct etm_source *etm_emulated_recorded_new(enum etm_emulated_isa isa, const struct etm_recorder *rec,
+					     const char *note);
 
 /* True if SRC is an emulated source (for qXfer:btrace-conf and
  * `monitor etm status`). Its ops->name is "emulated", its sink "emulated". */

@@ -203,7 +203,7 @@ void etmv4_emulated_regs(unsigned trace_id, struct etm_cpu_regs *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->cpu = 0;
-	r->arch = ETM_ARCH_ETMV4;
+	r->unit = ETM_UNIT_ETMV4;
 	/* TRCIDR0: instruction trace only: no branch broadcast, cycle
 	 * counting, return stack, timestamps, conditional or data trace. */
 	r->trcidr[0] = 0x00000001;

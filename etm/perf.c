@@ -195,7 +195,7 @@ static unsigned predicted_trace_id(const struct perf_source *ps, const struct et
 	if (r->cpu >= 0 && r->cpu < AUXRING_MAX_CPUS && ps->trace_id[r->cpu] >= 0)
 		return (unsigned)ps->trace_id[r->cpu];
 	if (r->have & ETM_HAVE_TRACEID)
-		return (r->arch == ETM_ARCH_ETMV3 || r->arch == ETM_ARCH_PTM ? r->etmtraceidr : r->trctraceidr) & 0x7f;
+		return (r->unit == ETM_UNIT_ETMV3 || r->unit == ETM_UNIT_PTM ? r->etmtraceidr : r->trctraceidr) & 0x7f;
 	return etm_legacy_trace_id(r->cpu);
 }
 
@@ -220,7 +220,7 @@ static int check_config(struct perf_source *ps, const struct etm_config *cfg, ui
 			continue;
 		if (etm_config_check(cfg, r, err, errlen))
 			return -1;
-		int rc = (r->arch == ETM_ARCH_ETMV3 || r->arch == ETM_ARCH_PTM)
+		int rc = (r->unit == ETM_UNIT_ETMV3 || r->unit == ETM_UNIT_PTM)
 			 ? etm3_etmcr(attr_config, r, &ps->env, &reg, err, errlen)
 			 : etm4_trcconfigr(attr_config, &ps->pmu.formats, r, &ps->env, &reg, err, errlen);
 		if (rc)
@@ -442,7 +442,7 @@ static int perf_cpu_regs(struct etm_source *src, int cpu, struct etm_cpu_regs *o
 	uint64_t zero[4] = { 0 };
 	const uint64_t *ac = ps->have_cfg ? ps->attr_config : zero;
 	unsigned id = predicted_trace_id(ps, r);
-	if (r->arch == ETM_ARCH_ETMV3 || r->arch == ETM_ARCH_PTM) {
+	if (r->unit == ETM_UNIT_ETMV3 || r->unit == ETM_UNIT_PTM) {
 		if (etm3_etmcr(ac, r, &ps->env, &out->etmcr, err, errlen))
 			return -1;
 		out->etmtraceidr = id;
@@ -452,6 +452,7 @@ static int perf_cpu_regs(struct etm_source *src, int cpu, struct etm_cpu_regs *o
 		out->trctraceidr = id;
 	}
 	out->have |= ETM_HAVE_CONFIGR | ETM_HAVE_TRACEID;
+	out->core_arch = etm_host_core_arch(out->unit);
 	return 0;
 }
 
@@ -495,6 +496,11 @@ static void perf_free(struct etm_source *src)
 	free(ps);
 }
 
+static void perf_describe(struct etm_source *src, struct buf *out)
+{
+	buf_printf(out, "Trace source: %s\n", src->ops->name);
+}
+
 static const struct etm_source_ops perf_ops = {
 	.name = "perf cs_etm",
 	.enable = perf_enable,
@@ -505,6 +511,7 @@ static const struct etm_source_ops perf_ops = {
 	.nr_cpus = perf_nr_cpus,
 	.sink = perf_sink,
 	.free = perf_free,
+	.describe = perf_describe,
 };
 
 static bool same_pid_ns(const char *proc_root)
@@ -537,7 +544,7 @@ struct etm_source *etm_perf_source_new(const char *sysfs_root, const char *proc_
 		ps->trace_id[c] = -1;
 	ps->env.root_pid_ns = same_pid_ns(ps->proc_root);
 	/* The kernel shows contextid as config:15 exactly when it runs at EL2. */
-	const struct etm_format *cid = etm_formats_find(&ps->pmu.formats, "contextid");
+	const struct etm_pmu_format *cid = etm_formats_find(&ps->pmu.formats, "contextid");
 	ps->env.kernel_at_el2 = cid && cid->field == 0 && cid->mask == (1ull << 15);
 	etm_config_init(&ps->cfg);
 	return &ps->base;

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/le.h"
+
 #ifndef PERF_RECORD_AUX_OUTPUT_HW_ID
 #define PERF_RECORD_AUX_OUTPUT_HW_ID 21
 #endif
@@ -18,20 +20,6 @@
 #define CS_ETMV4_MAGIC 0x4040404040404040ull
 #define CS_ETE_MAGIC   0x5050505050505050ull
 
-
-static uint64_t u64_at(const uint8_t *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
-}
-
-static uint32_t u32_at(const uint8_t *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return v;
-}
 
 static void *grow(void *p, size_t *cap, size_t n, size_t elem)
 {
@@ -53,14 +41,14 @@ static int parse_info(struct perfdata *pd, const uint8_t *rec, size_t size, char
 {
 	if (size < 16 + 24)
 		return etm_fail(err, errlen, "AUXTRACE_INFO too short");
-	if (u32_at(rec + 8) != PERF_AUXTRACE_CS_ETM)
-		return etm_fail(err, errlen, "AUXTRACE_INFO type %u is not cs_etm (3)", u32_at(rec + 8));
+	if (le32(rec + 8) != PERF_AUXTRACE_CS_ETM)
+		return etm_fail(err, errlen, "AUXTRACE_INFO type %u is not cs_etm (3)", le32(rec + 8));
 	const uint8_t *p = rec + 16, *end = rec + size;
-	pd->info_version = u64_at(p);
-	uint64_t t = u64_at(p + 8);
+	pd->info_version = le64(p);
+	uint64_t t = le64(p + 8);
 	pd->pmu_type = (uint32_t)(t >> 32);
 	pd->nr_cpus = (uint32_t)t;
-	pd->snapshot = u64_at(p + 16) != 0;
+	pd->snapshot = le64(p + 16) != 0;
 	p += 24;
 	if (pd->info_version > 2)
 		return etm_fail(err, errlen, "cs_etm AUXTRACE_INFO version %" PRIu64 " unknown", pd->info_version);
@@ -73,9 +61,9 @@ static int parse_info(struct perfdata *pd, const uint8_t *rec, size_t size, char
 		size_t hdr = pd->info_version ? 3 : 2;
 		if ((size_t)(end - p) < hdr * 8)
 			return etm_fail(err, errlen, "AUXTRACE_INFO cut in CPU block %u", i);
-		uint64_t magic = u64_at(p), cpu = u64_at(p + 8), n;
+		uint64_t magic = le64(p), cpu = le64(p + 8), n;
 		if (pd->info_version)
-			n = u64_at(p + 16);
+			n = le64(p + 16);
 		else
 			n = magic == CS_ETMV3_MAGIC ? 4 : 7;
 		p += hdr * 8;
@@ -83,7 +71,7 @@ static int parse_info(struct perfdata *pd, const uint8_t *rec, size_t size, char
 			return etm_fail(err, errlen, "AUXTRACE_INFO: CPU block %u claims %" PRIu64 " parameters", i, n);
 		uint64_t v[64] = { 0 };
 		for (uint64_t k = 0; k < n; k++)
-			v[k] = u64_at(p + 8 * k);
+			v[k] = le64(p + 8 * k);
 		p += n * 8;
 		struct etm_cpu_regs *r = &pd->cpus[pd->n_cpus];
 		memset(r, 0, sizeof(*r));
@@ -96,7 +84,7 @@ static int parse_info(struct perfdata *pd, const uint8_t *rec, size_t size, char
 			r->etmccer = (uint32_t)v[2];
 			r->etmidr = (uint32_t)v[3];
 			r->have = ETM_HAVE_CONFIGR | ETM_HAVE_TRACEID | ETM_HAVE_ETMCCER | ETM_HAVE_ETMIDR;
-			r->arch = etm_bits(r->etmidr, 11, 8) == 3 ? ETM_ARCH_PTM : ETM_ARCH_ETMV3;
+			r->unit = etm_bits(r->etmidr, 11, 8) == 3 ? ETM_UNIT_PTM : ETM_UNIT_ETMV3;
 		} else if (magic == CS_ETMV4_MAGIC || magic == CS_ETE_MAGIC) {
 			if (n < 7 || (magic == CS_ETE_MAGIC && n < 8))
 				return etm_fail(err, errlen, "ETMv4/ETE CPU %" PRIu64 ": only %" PRIu64 " parameters", cpu, n);
@@ -109,14 +97,14 @@ static int parse_info(struct perfdata *pd, const uint8_t *rec, size_t size, char
 			r->trcauthstatus = (uint32_t)v[6];
 			r->have_trcidr = (1u << 0) | (1u << 1) | (1u << 2) | (1u << 8);
 			r->have = ETM_HAVE_CONFIGR | ETM_HAVE_TRACEID | ETM_HAVE_AUTHSTATUS;
-			r->arch = ETM_ARCH_ETMV4;
+			r->unit = ETM_UNIT_ETMV4;
 			if (magic == CS_ETE_MAGIC) {
 				r->trcdevarch = (uint32_t)v[7];
 				r->have |= ETM_HAVE_DEVARCH;
 				/* simpleperf stores ETMv4.x units with the ETE magic too:
 				 * TRCDEVARCH.ARCHVER tells them apart (perf's rule). */
 				if (etm_bits(r->trcdevarch, 15, 12) == 5)
-					r->arch = ETM_ARCH_ETE;
+					r->unit = ETM_UNIT_ETE;
 			}
 		} else {
 			return etm_fail(err, errlen, "AUXTRACE_INFO: unknown magic 0x%" PRIx64 " in CPU block %u", magic, i);
@@ -138,9 +126,9 @@ int perfdata_parse(const void *bytes, size_t len, struct perfdata *pd, char *err
 	memcpy(pd->file, bytes, len);
 	pd->len = len;
 	const uint8_t *f = pd->file;
-	uint64_t hsize = u64_at(f + 8), attr_size = u64_at(f + 16);
-	uint64_t attrs_off = u64_at(f + 24), attrs_size = u64_at(f + 32);
-	uint64_t data_off = u64_at(f + 40), data_size = u64_at(f + 48);
+	uint64_t hsize = le64(f + 8), attr_size = le64(f + 16);
+	uint64_t attrs_off = le64(f + 24), attrs_size = le64(f + 32);
+	uint64_t data_off = le64(f + 40), data_size = le64(f + 48);
 	size_t cap_aux = 0, cap_at = 0, cap_rec = 0;
 	if (hsize < 104 || hsize > len)
 		goto bad_header;
@@ -149,10 +137,10 @@ int perfdata_parse(const void *bytes, size_t len, struct perfdata *pd, char *err
 			goto bad_header;
 		/* First attr: every event of a cs_etm recording uses one sample_type. */
 		const uint8_t *a = f + attrs_off;
-		pd->attr_type = u32_at(a);
-		pd->attr_config = u64_at(a + 8);
-		pd->sample_type = u64_at(a + 24);
-		pd->sample_id_all = (u64_at(a + 40) >> 18) & 1;
+		pd->attr_type = le32(a);
+		pd->attr_config = le64(a + 8);
+		pd->sample_type = le64(a + 24);
+		pd->sample_id_all = (le64(a + 40) >> 18) & 1;
 	}
 	if (data_off > len || data_size > len - data_off)
 		goto bad_header;
@@ -163,9 +151,8 @@ int perfdata_parse(const void *bytes, size_t len, struct perfdata *pd, char *err
 			etm_fail(err, errlen, "record header cut at file offset 0x%zx", (size_t)(p - f));
 			goto bad;
 		}
-		uint32_t type = u32_at(p);
-		uint16_t size;
-		memcpy(&size, p + 6, 2);
+		uint32_t type = le32(p);
+		uint16_t size = le16(p + 6);
 		if (size < 8 || size > (size_t)(end - p)) {
 			etm_fail(err, errlen, "record of type %u at file offset 0x%zx has bad size %u", type, (size_t)(p - f), size);
 			goto bad;
@@ -197,9 +184,9 @@ int perfdata_parse(const void *bytes, size_t len, struct perfdata *pd, char *err
 			}
 			pd->aux = grow(pd->aux, &cap_aux, pd->n_aux, sizeof(*pd->aux));
 			struct perfdata_aux *a = &pd->aux[pd->n_aux++];
-			a->aux_offset = u64_at(p + 8);
-			a->aux_size = u64_at(p + 16);
-			a->flags = u64_at(p + 24);
+			a->aux_offset = le64(p + 8);
+			a->aux_size = le64(p + 16);
+			a->flags = le64(p + 24);
 			a->cpu = rec->cpu;
 			a->pid = sid.pid;
 			a->tid = sid.tid;
@@ -222,7 +209,7 @@ int perfdata_parse(const void *bytes, size_t len, struct perfdata *pd, char *err
 				etm_fail(err, errlen, "PERF_RECORD_AUXTRACE too short at 0x%zx", (size_t)(p - f));
 				goto bad;
 			}
-			uint64_t dsize = u64_at(p + 8);
+			uint64_t dsize = le64(p + 8);
 			if (dsize > (size_t)(end - p) - size) {
 				etm_fail(err, errlen, "AUXTRACE data (0x%" PRIx64 " bytes) runs past the data section", dsize);
 				goto bad;
@@ -230,11 +217,11 @@ int perfdata_parse(const void *bytes, size_t len, struct perfdata *pd, char *err
 			pd->auxtrace = grow(pd->auxtrace, &cap_at, pd->n_auxtrace, sizeof(*pd->auxtrace));
 			struct perfdata_auxtrace *at = &pd->auxtrace[pd->n_auxtrace++];
 			at->size = dsize;
-			at->offset = u64_at(p + 16);
-			at->reference = u64_at(p + 24);
-			at->idx = u32_at(p + 32);
-			at->tid = u32_at(p + 36);
-			at->cpu = u32_at(p + 40);
+			at->offset = le64(p + 16);
+			at->reference = le64(p + 24);
+			at->idx = le32(p + 32);
+			at->tid = le32(p + 36);
+			at->cpu = le32(p + 40);
 			at->data_pos = (size_t)(p - f) + size;
 			p += dsize;       /* the trace bytes follow the record */
 		}
@@ -349,7 +336,7 @@ int perfdata_replay(const struct perfdata *pd, int cpu, uint64_t data_ring, uint
 			continue;
 		const uint8_t *rec = pd->file + r->pos;
 		if (r->type == PERF_RECORD_AUX) {
-			uint64_t off = u64_at(rec + 8), size = u64_at(rec + 16);
+			uint64_t off = le64(rec + 8), size = le64(rec + 16);
 			if (size > aux_ring) {
 				rc = etm_fail(err, errlen, "AUX record of 0x%" PRIx64 " bytes exceeds the 0x%" PRIx64 " ring", size, aux_ring);
 				break;
@@ -489,9 +476,10 @@ static int replay_cpu_regs(struct etm_source *s, int cpu, struct etm_cpu_regs *o
 	if (!r)
 		return etm_fail(err, errlen, "CPU %d is not in the recording.", cpu);
 	*out = *r;
+	out->core_arch = etm_host_core_arch(out->unit);   /* recorded here, as if live */
 	/* A HW_ID record overrides the recorded (legacy) trace ID. */
 	if (cpu >= 0 && cpu < AUXRING_MAX_CPUS && rs->trace_id[cpu] >= 0) {
-		if (r->arch == ETM_ARCH_ETMV3 || r->arch == ETM_ARCH_PTM)
+		if (r->unit == ETM_UNIT_ETMV3 || r->unit == ETM_UNIT_PTM)
 			out->etmtraceidr = (uint32_t)rs->trace_id[cpu];
 		else
 			out->trctraceidr = (uint32_t)rs->trace_id[cpu];
@@ -528,6 +516,11 @@ static void replay_free(struct etm_source *s)
 	free(rs);
 }
 
+static void perfdata_describe(struct etm_source *src, struct buf *out)
+{
+	buf_printf(out, "Trace source: %s\n", src->ops->name);
+}
+
 static const struct etm_source_ops replay_ops = {
 	.name = "perf.data replay",
 	.enable = replay_enable,
@@ -538,6 +531,7 @@ static const struct etm_source_ops replay_ops = {
 	.nr_cpus = replay_nr_cpus,
 	.sink = replay_sink,
 	.free = replay_free,
+	.describe = perfdata_describe,
 };
 
 struct etm_source *etm_perfdata_source_new(const char *path, char *err, size_t errlen)

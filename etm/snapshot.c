@@ -20,17 +20,6 @@
 /* Snapshot ini files are small; anything bigger is not one. */
 #define INI_MAX_SIZE (16u << 20)
 
-static void fmt_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void fmt_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static char *dup_range(const char *s, size_t n)
 {
@@ -90,7 +79,7 @@ int etm_ini_parse(const char *text, size_t len, const char *name, struct etm_ini
 	ini->sections = NULL;
 	ini->nsections = 0;
 	if (memchr(text, 0, len)) {
-		fmt_err(err, errlen, "%s: binary data (NUL byte), not an ini file", name);
+		etm_fail(err, errlen, "%s: binary data (NUL byte), not an ini file", name);
 		return -1;
 	}
 	while (p < end) {
@@ -109,7 +98,7 @@ int etm_ini_parse(const char *text, size_t len, const char *name, struct etm_ini
 			const char *close = memchr(ls, ']', (size_t)(le - ls));
 			const char *ns = ls + 1, *ne;
 			if (!close) {
-				fmt_err(err, errlen, "%s:%d: section header without ']'", name, line);
+				etm_fail(err, errlen, "%s:%d: section header without ']'", name, line);
 				goto fail;
 			}
 			ne = close;
@@ -122,19 +111,19 @@ int etm_ini_parse(const char *text, size_t len, const char *name, struct etm_ini
 		}
 		const char *eq = memchr(ls, '=', (size_t)(le - ls));
 		if (!eq) {
-			fmt_err(err, errlen, "%s:%d: expected [section] or key=value, got \"%.*s\"",
+			etm_fail(err, errlen, "%s:%d: expected [section] or key=value, got \"%.*s\"",
 				name, line, (int)(le - ls > 60 ? 60 : le - ls), ls);
 			goto fail;
 		}
 		if (!cur) {
-			fmt_err(err, errlen, "%s:%d: key=value before any [section]", name, line);
+			etm_fail(err, errlen, "%s:%d: key=value before any [section]", name, line);
 			goto fail;
 		}
 		const char *ks = ls, *ke = eq, *vs = eq + 1, *ve = le;
 		trim_range(&ks, &ke);
 		trim_range(&vs, &ve);
 		if (ks == ke) {
-			fmt_err(err, errlen, "%s:%d: empty key", name, line);
+			etm_fail(err, errlen, "%s:%d: empty key", name, line);
 			goto fail;
 		}
 		struct etm_ini_entry *e = grow(&cur->entries, &cur->nentries, sizeof(*e));
@@ -147,7 +136,7 @@ int etm_ini_parse(const char *text, size_t len, const char *name, struct etm_ini
 	}
 	return 0;
 oom:
-	fmt_err(err, errlen, "%s: out of memory", name);
+	etm_fail(err, errlen, "%s: out of memory", name);
 fail:
 	etm_ini_free(ini);
 	return -1;
@@ -226,7 +215,7 @@ int etm_ini_reg(const struct etm_ini_section *regs, const char *name, uint32_t *
 
 /* ----------------------------------------------------------- snapshot */
 
-static char *join_path(const char *dir, const char *file)
+char *etm_snapshot_path(const char *dir, const char *file)
 {
 	size_t dl = strlen(dir), fl = strlen(file);
 	char *p;
@@ -285,11 +274,11 @@ static int device_from_ini(struct etm_ss_device *d, const char *file, char *err,
 	const char *cls = etm_ini_get(dev, "class");
 
 	if (!dev) {
-		fmt_err(err, errlen, "%s: no [device] section", file);
+		etm_fail(err, errlen, "%s: no [device] section", file);
 		return -1;
 	}
 	if (!name || !*name || !type || !*type) {
-		fmt_err(err, errlen, "%s:%d: [device] needs name= and type=", file, dev->line);
+		etm_fail(err, errlen, "%s:%d: [device] needs name= and type=", file, dev->line);
 		return -1;
 	}
 	if (!(d->name = strdup(name)) || !(d->type = strdup(type)) ||
@@ -305,7 +294,7 @@ static int device_from_ini(struct etm_ss_device *d, const char *file, char *err,
 			goto oom;
 		v = etm_ini_get(s, "file");
 		if (!v || !*v) {
-			fmt_err(err, errlen, "%s:%d: [%s] has no file=", file, s->line, s->name);
+			etm_fail(err, errlen, "%s:%d: [%s] has no file=", file, s->line, s->name);
 			return -1;
 		}
 		size_t vl = strlen(v);
@@ -317,39 +306,39 @@ static int device_from_ini(struct etm_ss_device *d, const char *file, char *err,
 		if (!dump->file)
 			goto oom;
 		if (!parse_u64(etm_ini_get(s, "address"), &dump->address)) {
-			fmt_err(err, errlen, "%s:%d: [%s] needs a numeric address=", file, s->line, s->name);
+			etm_fail(err, errlen, "%s:%d: [%s] needs a numeric address=", file, s->line, s->name);
 			return -1;
 		}
 		v = etm_ini_get(s, "length");
 		if (v && !parse_u64(v, &dump->length)) {
-			fmt_err(err, errlen, "%s:%d: [%s] length=%s is not a number", file, s->line, s->name, v);
+			etm_fail(err, errlen, "%s:%d: [%s] length=%s is not a number", file, s->line, s->name, v);
 			return -1;
 		}
 		v = etm_ini_get(s, "offset");
 		if (v && !parse_u64(v, &dump->offset)) {
-			fmt_err(err, errlen, "%s:%d: [%s] offset=%s is not a number", file, s->line, s->name, v);
+			etm_fail(err, errlen, "%s:%d: [%s] offset=%s is not a number", file, s->line, s->name, v);
 			return -1;
 		}
 	}
 	return 0;
 oom:
-	fmt_err(err, errlen, "%s: out of memory", file);
+	etm_fail(err, errlen, "%s: out of memory", file);
 	return -1;
 }
 
 static int add_device_file(struct etm_snapshot *ss, const char *file, char *err, size_t errlen)
 {
-	char *path = join_path(ss->dir, file);
+	char *path = etm_snapshot_path(ss->dir, file);
 	struct etm_ss_device *d;
 
 	if (!path) {
-		fmt_err(err, errlen, "out of memory");
+		etm_fail(err, errlen, "out of memory");
 		return -1;
 	}
 	d = grow(&ss->devices, &ss->ndevices, sizeof(*d));
 	if (!d) {
 		free(path);
-		fmt_err(err, errlen, "out of memory");
+		etm_fail(err, errlen, "out of memory");
 		return -1;
 	}
 	int rc = etm_ini_load(path, &d->ini, err, errlen);
@@ -367,13 +356,13 @@ static int cmp_source(const void *a, const void *b)
 static int load_trace_ini(struct etm_snapshot *ss, const char *file, char *err, size_t errlen)
 {
 	struct etm_ini ini;
-	char *path = join_path(ss->dir, file);
+	char *path = etm_snapshot_path(ss->dir, file);
 	const struct etm_ini_section *list, *sb, *cs;
 	const char *names;
 	int rc = -1;
 
 	if (!path) {
-		fmt_err(err, errlen, "out of memory");
+		etm_fail(err, errlen, "out of memory");
 		return -1;
 	}
 	if (etm_ini_load(path, &ini, err, errlen) < 0) {
@@ -383,7 +372,7 @@ static int load_trace_ini(struct etm_snapshot *ss, const char *file, char *err, 
 	list = etm_ini_find(&ini, "trace_buffers");
 	names = etm_ini_get(list, "buffers");
 	if (!names || !*names) {
-		fmt_err(err, errlen, "%s: no [trace_buffers] buffers= list", path);
+		etm_fail(err, errlen, "%s: no [trace_buffers] buffers= list", path);
 		goto out;
 	}
 	/* buffers=buffer0,buffer1: each names a section with name/file/format. */
@@ -399,11 +388,11 @@ static int load_trace_ini(struct etm_snapshot *ss, const char *file, char *err, 
 		const char *bname = etm_ini_get(bs, "name"), *bfile = etm_ini_get(bs, "file");
 		const char *bfmt = etm_ini_get(bs, "format");
 		if (!bs) {
-			fmt_err(err, errlen, "%s: buffer section [%s] is missing", path, sect);
+			etm_fail(err, errlen, "%s: buffer section [%s] is missing", path, sect);
 			goto out;
 		}
 		if (!bname || !*bname || !bfile || !*bfile) {
-			fmt_err(err, errlen, "%s:%d: [%s] needs name= and file=", path, bs->line, sect);
+			etm_fail(err, errlen, "%s:%d: [%s] needs name= and file=", path, bs->line, sect);
 			goto out;
 		}
 		struct etm_ss_buffer *b = grow(&ss->buffers, &ss->nbuffers, sizeof(*b));
@@ -443,7 +432,7 @@ static int load_trace_ini(struct etm_snapshot *ss, const char *file, char *err, 
 	rc = 0;
 	goto out;
 oom:
-	fmt_err(err, errlen, "%s: out of memory", path);
+	etm_fail(err, errlen, "%s: out of memory", path);
 out:
 	etm_ini_free(&ini);
 	free(path);
@@ -453,13 +442,13 @@ out:
 static int load_snapshot_dir(struct etm_snapshot *ss, char *err, size_t errlen)
 {
 	struct etm_ini ini;
-	char *path = join_path(ss->dir, "snapshot.ini");
+	char *path = etm_snapshot_path(ss->dir, "snapshot.ini");
 	const struct etm_ini_section *snap, *devs, *trace;
 	const char *version, *meta;
 	int rc = -1;
 
 	if (!path) {
-		fmt_err(err, errlen, "out of memory");
+		etm_fail(err, errlen, "out of memory");
 		return -1;
 	}
 	if (etm_ini_load(path, &ini, err, errlen) < 0) {
@@ -469,12 +458,12 @@ static int load_snapshot_dir(struct etm_snapshot *ss, char *err, size_t errlen)
 	snap = etm_ini_find(&ini, "snapshot");
 	version = etm_ini_get(snap, "version");
 	if (version && strcmp(version, "1.0") != 0 && strcmp(version, "1") != 0) {
-		fmt_err(err, errlen, "%s: unsupported snapshot version %s (want 1.0)", path, version);
+		etm_fail(err, errlen, "%s: unsupported snapshot version %s (want 1.0)", path, version);
 		goto out;
 	}
 	devs = etm_ini_find(&ini, "device_list");
 	if (!devs || !devs->nentries) {
-		fmt_err(err, errlen, "%s: no [device_list] entries", path);
+		etm_fail(err, errlen, "%s: no [device_list] entries", path);
 		goto out;
 	}
 	for (size_t i = 0; i < devs->nentries; i++)
@@ -483,7 +472,7 @@ static int load_snapshot_dir(struct etm_snapshot *ss, char *err, size_t errlen)
 	trace = etm_ini_find(&ini, "trace");
 	meta = etm_ini_get(trace, "metadata");
 	if (!meta || !*meta) {
-		fmt_err(err, errlen, "%s: no [trace] metadata= (the snapshot names no trace buffer)", path);
+		etm_fail(err, errlen, "%s: no [trace] metadata= (the snapshot names no trace buffer)", path);
 		goto out;
 	}
 	rc = load_trace_ini(ss, meta, err, errlen);
@@ -514,19 +503,19 @@ static const char *core_from_elf(const char *path, char *err, size_t errlen)
 	GElf_Ehdr eh;
 
 	if (fd < 0) {
-		fmt_err(err, errlen, "%s: %s", path, strerror(errno));
+		etm_fail(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
 	elf_version(EV_CURRENT);
 	elf = elf_begin(fd, ELF_C_READ, NULL);
 	if (!elf || !gelf_getehdr(elf, &eh)) {
-		fmt_err(err, errlen, "%s: not a readable ELF file: %s", path, elf_errmsg(-1));
+		etm_fail(err, errlen, "%s: not a readable ELF file: %s", path, elf_errmsg(-1));
 	} else if (eh.e_machine == EM_ARM) {
 		core = "ARMv7-A";
 	} else if (eh.e_machine == EM_AARCH64) {
 		core = "ARM-AA64";
 	} else {
-		fmt_err(err, errlen, "%s: ELF machine %u is not Arm", path, (unsigned)eh.e_machine);
+		etm_fail(err, errlen, "%s: ELF machine %u is not Arm", path, (unsigned)eh.e_machine);
 	}
 	if (elf)
 		elf_end(elf);
@@ -539,7 +528,7 @@ static const char *core_from_elf(const char *path, char *err, size_t errlen)
  * ELF) and format= (coresight (default) or source_data). */
 static int load_capture_dir(struct etm_snapshot *ss, char *err, size_t errlen)
 {
-	char *trace = join_path(ss->dir, "trace.bin");
+	char *trace = etm_snapshot_path(ss->dir, "trace.bin");
 	struct stat st;
 	DIR *dh;
 	struct dirent *de;
@@ -548,19 +537,19 @@ static int load_capture_dir(struct etm_snapshot *ss, char *err, size_t errlen)
 	const char *core, *fmt;
 
 	if (!trace || stat(trace, &st) < 0) {
-		fmt_err(err, errlen, "%s: not a snapshot (no snapshot.ini) nor a capture (no trace.bin)",
+		etm_fail(err, errlen, "%s: not a snapshot (no snapshot.ini) nor a capture (no trace.bin)",
 			ss->dir);
 		goto out;
 	}
 	dh = opendir(ss->dir);
 	if (!dh) {
-		fmt_err(err, errlen, "%s: %s", ss->dir, strerror(errno));
+		etm_fail(err, errlen, "%s: %s", ss->dir, strerror(errno));
 		goto out;
 	}
 	while ((de = readdir(dh))) {
 		if (de->d_name[0] == '.' || strcmp(de->d_name, "trace.bin") == 0)
 			continue;
-		char *p = join_path(ss->dir, de->d_name);
+		char *p = etm_snapshot_path(ss->dir, de->d_name);
 		if (p && is_elf_file(p)) {
 			nelf++;
 			if (nelf == 1) {
@@ -572,11 +561,11 @@ static int load_capture_dir(struct etm_snapshot *ss, char *err, size_t errlen)
 	}
 	closedir(dh);
 	if (nelf == 0) {
-		fmt_err(err, errlen, "%s: capture has no ELF image for program memory", ss->dir);
+		etm_fail(err, errlen, "%s: capture has no ELF image for program memory", ss->dir);
 		goto out;
 	}
 	if (nelf > 1) {
-		fmt_err(err, errlen, "%s: capture has %d ELF files; keep exactly one", ss->dir, nelf);
+		etm_fail(err, errlen, "%s: capture has %d ELF files; keep exactly one", ss->dir, nelf);
 		goto out;
 	}
 	if (add_device_file(ss, "etm.ini", err, errlen) < 0)
@@ -603,7 +592,7 @@ static int load_capture_dir(struct etm_snapshot *ss, char *err, size_t errlen)
 	rc = 0;
 	goto out;
 oom:
-	fmt_err(err, errlen, "out of memory");
+	etm_fail(err, errlen, "out of memory");
 out:
 	free(trace);
 	return rc;
@@ -617,20 +606,20 @@ struct etm_snapshot *etm_snapshot_load(const char *dir, char *err, size_t errlen
 	int rc;
 
 	if (stat(dir, &st) < 0) {
-		fmt_err(err, errlen, "%s: %s", dir, strerror(errno));
+		etm_fail(err, errlen, "%s: %s", dir, strerror(errno));
 		return NULL;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		fmt_err(err, errlen, "%s: not a directory", dir);
+		etm_fail(err, errlen, "%s: not a directory", dir);
 		return NULL;
 	}
 	ss = calloc(1, sizeof(*ss));
 	if (!ss || !(ss->dir = strdup(dir))) {
 		free(ss);
-		fmt_err(err, errlen, "out of memory");
+		etm_fail(err, errlen, "out of memory");
 		return NULL;
 	}
-	ini = join_path(dir, "snapshot.ini");
+	ini = etm_snapshot_path(dir, "snapshot.ini");
 	if (ini && stat(ini, &st) == 0)
 		rc = load_snapshot_dir(ss, err, errlen);
 	else
@@ -661,20 +650,20 @@ int etm_snapshot_find_buffer(const struct etm_snapshot *ss, const char *name)
 
 char *etm_snapshot_buffer_path(const struct etm_snapshot *ss, size_t buf_index)
 {
-	return join_path(ss->dir, ss->buffers[buf_index].file);
+	return etm_snapshot_path(ss->dir, ss->buffers[buf_index].file);
 }
 
 /* Protocol from a device type ("ETM4.1", "PTM1.1", "PFT1.1", "ETM3.5", "ETE"). */
-static int protocol_of(const char *type, enum etm_protocol *p)
+static int protocol_of(const char *type, enum etm_unit *p)
 {
 	if (strncasecmp(type, "ETM4", 4) == 0)
-		*p = ETM_PROTO_ETMV4;
+		*p = ETM_UNIT_ETMV4;
 	else if (strncasecmp(type, "ETM3", 4) == 0)
-		*p = ETM_PROTO_ETMV3;
+		*p = ETM_UNIT_ETMV3;
 	else if (strncasecmp(type, "PTM", 3) == 0 || strncasecmp(type, "PFT", 3) == 0)
-		*p = ETM_PROTO_PTM;
+		*p = ETM_UNIT_PTM;
 	else if (strncasecmp(type, "ETE", 3) == 0)
-		*p = ETM_PROTO_ETE;
+		*p = ETM_UNIT_ETE;
 	else if (strncasecmp(type, "STM", 3) == 0 || strncasecmp(type, "ITM", 3) == 0)
 		return 1;
 	else
@@ -696,12 +685,12 @@ static int read_regs(const struct etm_ss_device *dev, struct reg_spec *spec, siz
 	for (size_t i = 0; i < n; i++) {
 		int rc = etm_ini_reg(regs, spec[i].name, spec[i].dst);
 		if (rc < 0) {
-			fmt_err(why, whylen, "%s: register %s has a bad value", dev->ini_file, spec[i].name);
+			etm_fail(why, whylen, "%s: register %s has a bad value", dev->ini_file, spec[i].name);
 			return -1;
 		}
 		if (rc == 0) {
 			if (spec[i].required) {
-				fmt_err(why, whylen, "%s: register %s is missing", dev->ini_file, spec[i].name);
+				etm_fail(why, whylen, "%s: register %s is missing", dev->ini_file, spec[i].name);
 				return -1;
 			}
 			*spec[i].dst = spec[i].dflt;
@@ -711,63 +700,77 @@ static int read_regs(const struct etm_ss_device *dev, struct reg_spec *spec, siz
 }
 
 int etm_snapshot_source_config(const struct etm_snapshot *ss, const struct etm_ss_source *src,
-			       struct etm_source_config *cfg, char *why, size_t whylen)
+			       struct etm_cpu_regs *cfg, char *why, size_t whylen)
 {
 	const struct etm_ss_device *dev = etm_snapshot_device(ss, src->name), *core;
 	int rc;
 
 	memset(cfg, 0, sizeof(*cfg));
 	if (!dev) {
-		fmt_err(why, whylen, "source %s: no device ini describes it", src->name);
+		etm_fail(why, whylen, "source %s: no device ini describes it", src->name);
 		return -1;
 	}
-	rc = protocol_of(dev->type, &cfg->protocol);
+	rc = protocol_of(dev->type, &cfg->unit);
 	if (rc > 0) {
-		fmt_err(why, whylen, "source %s: %s is software/instrumentation trace, not instruction trace",
+		etm_fail(why, whylen, "source %s: %s is software/instrumentation trace, not instruction trace",
 			src->name, dev->type);
 		return 1;
 	}
 	if (rc < 0) {
-		fmt_err(why, whylen, "source %s: unknown trace source type %s", src->name, dev->type);
+		etm_fail(why, whylen, "source %s: unknown trace source type %s", src->name, dev->type);
 		return -1;
 	}
 	if (!src->core) {
-		fmt_err(why, whylen, "source %s: no core in [core_trace_sources]", src->name);
+		etm_fail(why, whylen, "source %s: no core in [core_trace_sources]", src->name);
 		return -1;
 	}
 	core = etm_snapshot_device(ss, src->core);
 	if (!core) {
-		fmt_err(why, whylen, "source %s: core %s has no device ini", src->name, src->core);
+		etm_fail(why, whylen, "source %s: core %s has no device ini", src->name, src->core);
 		return -1;
 	}
-	if (!etm_core_arch(core->type, &cfg->arch, &cfg->profile)) {
-		fmt_err(why, whylen, "source %s: unrecognised core name %s", src->name, core->type);
+	if (!etm_core_by_name(core->type, &cfg->core_arch, &cfg->profile)) {
+		etm_fail(why, whylen, "source %s: unrecognised core name %s", src->name, core->type);
 		return -1;
 	}
-	if (cfg->protocol == ETM_PROTO_ETMV3 || cfg->protocol == ETM_PROTO_PTM) {
+	if (cfg->unit == ETM_UNIT_ETMV3 || cfg->unit == ETM_UNIT_PTM) {
 		struct reg_spec spec[] = {
-			{"ETMIDR", &cfg->regs.v3.etmidr, true, 0},
-			{"ETMCR", &cfg->regs.v3.etmcr, true, 0},
-			{"ETMCCER", &cfg->regs.v3.etmccer, true, 0},
-			{"ETMTRACEIDR", &cfg->regs.v3.etmtraceidr, true, 0},
+			{"ETMIDR", &cfg->etmidr, true, 0},
+			{"ETMCR", &cfg->etmcr, true, 0},
+			{"ETMCCER", &cfg->etmccer, true, 0},
+			{"ETMTRACEIDR", &cfg->etmtraceidr, true, 0},
 		};
+		cfg->have = ETM_HAVE_ETMIDR | ETM_HAVE_ETMCCER | ETM_HAVE_TRACEID | ETM_HAVE_CONFIGR;
+		/* not needed to decode, but by option checks */
+		if (etm_ini_reg(etm_ini_find(&dev->ini, "regs"), "ETMCCR", &cfg->etmccr) == 1)
+			cfg->have |= ETM_HAVE_ETMCCR;
 		return read_regs(dev, spec, sizeof(spec) / sizeof(spec[0]), why, whylen);
 	}
 	/* Defaults for optional registers are OpenCSD's snapshot reader's. */
 	struct reg_spec spec[] = {
-		{"TRCCONFIGR", &cfg->regs.v4.trcconfigr, true, 0},
-		{"TRCTRACEIDR", &cfg->regs.v4.trctraceidr, true, 0},
-		{"TRCIDR0", &cfg->regs.v4.trcidr0, true, 0},
-		{"TRCIDR1", &cfg->regs.v4.trcidr1, false, 0x4100F403},
-		{"TRCIDR2", &cfg->regs.v4.trcidr2, true, 0},
-		{"TRCIDR8", &cfg->regs.v4.trcidr8, false, 0},
-		{"TRCIDR9", &cfg->regs.v4.trcidr9, false, 0},
-		{"TRCIDR10", &cfg->regs.v4.trcidr10, false, 0},
-		{"TRCIDR11", &cfg->regs.v4.trcidr11, false, 0},
-		{"TRCIDR12", &cfg->regs.v4.trcidr12, false, 0},
-		{"TRCIDR13", &cfg->regs.v4.trcidr13, false, 0},
-		{"TRCDEVARCH", &cfg->regs.v4.trcdevarch, false, 0x47705A13},
+		{"TRCCONFIGR", &cfg->trcconfigr, true, 0},
+		{"TRCTRACEIDR", &cfg->trctraceidr, true, 0},
+		{"TRCIDR0", &cfg->trcidr[0], true, 0},
+		{"TRCIDR1", &cfg->trcidr[1], false, 0x4100F403},
+		{"TRCIDR2", &cfg->trcidr[2], true, 0},
+		{"TRCIDR8", &cfg->trcidr[8], false, 0},
+		{"TRCIDR9", &cfg->trcidr[9], false, 0},
+		{"TRCIDR10", &cfg->trcidr[10], false, 0},
+		{"TRCIDR11", &cfg->trcidr[11], false, 0},
+		{"TRCIDR12", &cfg->trcidr[12], false, 0},
+		{"TRCIDR13", &cfg->trcidr[13], false, 0},
+		{"TRCDEVARCH", &cfg->trcdevarch, false, 0x47705A13},
 	};
+	/* Those the decoder needs (given or defaulted) and, for option
+	 * checks, any other ID register the ini has. */
+	cfg->have_trcidr = 0x3f07;
+	cfg->have = ETM_HAVE_TRACEID | ETM_HAVE_CONFIGR | ETM_HAVE_DEVARCH;
+	for (int i = 3; i < 8; i++) {
+		char name[16];
+		snprintf(name, sizeof name, "TRCIDR%d", i);
+		if (etm_ini_reg(etm_ini_find(&dev->ini, "regs"), name, &cfg->trcidr[i]) == 1)
+			cfg->have_trcidr |= 1u << i;
+	}
 	return read_regs(dev, spec, sizeof(spec) / sizeof(spec[0]), why, whylen);
 }
 
@@ -805,7 +808,7 @@ static void add_core_memory(const struct etm_snapshot *ss, struct etm_decoder *d
 				seen = same_dump(d, &done[c]->dumps[j]);
 		if (seen)
 			continue;
-		char *path = join_path(ss->dir, d->file);
+		char *path = etm_snapshot_path(ss->dir, d->file);
 		if (!path)
 			return;
 		if (etm_decoder_add_mem_file(dec, d->address, path, d->offset, d->length) < 0)
@@ -819,7 +822,7 @@ struct etm_decoder *etm_snapshot_decoder(const struct etm_snapshot *ss, size_t b
 					 bool *no_insn, char *err, size_t errlen)
 {
 	const struct etm_ss_buffer *buf;
-	enum etm_format format;
+	enum etm_stream_format format;
 	struct etm_decoder *dec;
 	const struct etm_ss_device **cores_done;
 	size_t ncores_done = 0;
@@ -829,18 +832,18 @@ struct etm_decoder *etm_snapshot_decoder(const struct etm_snapshot *ss, size_t b
 	if (no_insn)
 		*no_insn = false;
 	if (buf_index >= ss->nbuffers) {
-		fmt_err(err, errlen, "no trace buffer %zu", buf_index);
+		etm_fail(err, errlen, "no trace buffer %zu", buf_index);
 		return NULL;
 	}
 	buf = &ss->buffers[buf_index];
 	if (strcasecmp(buf->format, "coresight") == 0)
-		format = ETM_FORMAT_FRAMED;
+		format = ETM_STREAM_FRAMED;
 	else if (strcasecmp(buf->format, "source_data") == 0)
-		format = ETM_FORMAT_RAW;
+		format = ETM_STREAM_RAW;
 	else if (strcasecmp(buf->format, "dstream_coresight") == 0)
-		format = ETM_FORMAT_FRAMED_FSYNC;
+		format = ETM_STREAM_FRAMED_FSYNC;
 	else {
-		fmt_err(err, errlen, "buffer %s: unknown format=%s (want coresight, source_data or dstream_coresight)",
+		etm_fail(err, errlen, "buffer %s: unknown format=%s (want coresight, source_data or dstream_coresight)",
 			buf->name, buf->format);
 		return NULL;
 	}
@@ -849,19 +852,19 @@ struct etm_decoder *etm_snapshot_decoder(const struct etm_snapshot *ss, size_t b
 		return NULL;
 	cores_done = calloc(ss->nsources + 1, sizeof(*cores_done));
 	if (!cores_done) {
-		fmt_err(err, errlen, "out of memory");
+		etm_fail(err, errlen, "out of memory");
 		etm_decoder_free(dec);
 		return NULL;
 	}
 	if (ss->is_capture) {
 		if (etm_decoder_add_elf(dec, ss->elf_path, 0) < 0) {
-			fmt_err(err, errlen, "%s", etm_decoder_error(dec));
+			etm_fail(err, errlen, "%s", etm_decoder_error(dec));
 			goto fail;
 		}
 	}
 	for (size_t i = 0; i < ss->nsources; i++) {
 		const struct etm_ss_source *src = &ss->sources[i];
-		struct etm_source_config cfg;
+		struct etm_cpu_regs cfg;
 		int rc;
 
 		if (!src->buffer || strcmp(src->buffer, buf->name) != 0)
@@ -871,7 +874,7 @@ struct etm_decoder *etm_snapshot_decoder(const struct etm_snapshot *ss, size_t b
 			insn_sources++;
 		if (rc < 0)
 			warnf(warn, warn_ctx, "%s", why);
-		if (rc == 0 && (only_id < 0 || etm_source_trace_id(&cfg) == only_id)) {
+		if (rc == 0 && (only_id < 0 || etm_trace_id(&cfg) == only_id)) {
 			if (etm_decoder_add_source(dec, &cfg) < 0) {
 				warnf(warn, warn_ctx, "source %s: %s", src->name, etm_decoder_error(dec));
 			} else {
@@ -898,19 +901,19 @@ struct etm_decoder *etm_snapshot_decoder(const struct etm_snapshot *ss, size_t b
 			}
 		}
 		/* A raw buffer holds one source: OpenCSD takes the first. */
-		if (format == ETM_FORMAT_RAW)
+		if (format == ETM_STREAM_RAW)
 			break;
 	}
 	if (!added) {
 		if (!insn_sources) {
 			if (no_insn)
 				*no_insn = true;
-			fmt_err(err, errlen, "buffer %s has no instruction-trace source", buf->name);
+			etm_fail(err, errlen, "buffer %s has no instruction-trace source", buf->name);
 		} else if (only_id >= 0) {
-			fmt_err(err, errlen, "buffer %s has no decodable source with trace ID 0x%x",
+			etm_fail(err, errlen, "buffer %s has no decodable source with trace ID 0x%x",
 				buf->name, only_id);
 		} else {
-			fmt_err(err, errlen, "buffer %s: no source could be set up", buf->name);
+			etm_fail(err, errlen, "buffer %s: no source could be set up", buf->name);
 		}
 		goto fail;
 	}
@@ -920,171 +923,4 @@ fail:
 	free(cores_done);
 	etm_decoder_free(dec);
 	return NULL;
-}
-
-/* ---------------------------------------------------------- writing */
-
-static int write_file(const char *path, const void *data, size_t len, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "wb");
-	if (!f) {
-		fmt_err(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	bool short_write = len && fwrite(data, 1, len, f) != len;
-	bool close_failed = fclose(f) != 0;
-	if (short_write || close_failed) {
-		fmt_err(err, errlen, "%s: write failed: %s", path, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-static int copy_file(const char *from, const char *to, char *err, size_t errlen)
-{
-	char buf[65536];
-	size_t n;
-	FILE *in = fopen(from, "rb"), *out;
-	if (!in) {
-		fmt_err(err, errlen, "%s: %s", from, strerror(errno));
-		return -1;
-	}
-	out = fopen(to, "wb");
-	if (!out) {
-		fmt_err(err, errlen, "%s: %s", to, strerror(errno));
-		fclose(in);
-		return -1;
-	}
-	while ((n = fread(buf, 1, sizeof(buf), in)) > 0) {
-		if (fwrite(buf, 1, n, out) != n)
-			break;
-	}
-	bool bad = ferror(in) || ferror(out);
-	fclose(in);
-	bool close_failed = fclose(out) != 0;
-	if (bad || close_failed) {
-		fmt_err(err, errlen, "copying %s to %s failed", from, to);
-		return -1;
-	}
-	return 0;
-}
-
-int etm_snapshot_write(const struct etm_snapshot *ss, const char *out_dir, char *err, size_t errlen)
-{
-	char *path = NULL, *cpu_ini = NULL;
-	size_t cpu_len = 0;
-	FILE *cpu = NULL;
-	int rc = -1, fd = -1;
-	Elf *elf = NULL;
-	size_t nphdr, raw_size;
-	const char *raw;
-	const struct etm_ss_device *etm, *core;
-	char name[64];
-
-	if (!ss->is_capture) {
-		fmt_err(err, errlen, "%s is already an OpenCSD snapshot", ss->dir);
-		return -1;
-	}
-	if (mkdir(out_dir, 0755) < 0 && errno != EEXIST) {
-		fmt_err(err, errlen, "%s: %s", out_dir, strerror(errno));
-		return -1;
-	}
-	etm = &ss->devices[0];
-	core = etm_snapshot_device(ss, "cpu_0");
-	cpu = open_memstream(&cpu_ini, &cpu_len);
-	if (!cpu) {
-		fmt_err(err, errlen, "out of memory");
-		return -1;
-	}
-	fprintf(cpu, "[device]\nname=cpu_0\nclass=core\ntype=%s\n\n[regs]\nPC=0\n", core->type);
-
-	/* One dump file per loadable segment, at its virtual address. */
-	fd = open(ss->elf_path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		fmt_err(err, errlen, "%s: %s", ss->elf_path, strerror(errno));
-		goto out;
-	}
-	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!elf || elf_kind(elf) != ELF_K_ELF || !(raw = elf_rawfile(elf, &raw_size)) ||
-	    elf_getphdrnum(elf, &nphdr) != 0) {
-		fmt_err(err, errlen, "%s: not a readable ELF file: %s", ss->elf_path, elf_errmsg(-1));
-		goto out;
-	}
-	for (size_t i = 0, n = 0; i < nphdr; i++) {
-		GElf_Phdr ph;
-		if (!gelf_getphdr(elf, (int)i, &ph)) {
-			fmt_err(err, errlen, "%s: program header %zu: %s", ss->elf_path, i, elf_errmsg(-1));
-			goto out;
-		}
-		if (ph.p_type != PT_LOAD || ph.p_filesz == 0)
-			continue;
-		if (ph.p_offset > raw_size || ph.p_filesz > raw_size - ph.p_offset) {
-			fmt_err(err, errlen, "%s: segment %zu lies beyond the end of the file",
-				ss->elf_path, i);
-			goto out;
-		}
-		snprintf(name, sizeof(name), "segment%zu.bin", n);
-		free(path);
-		path = join_path(out_dir, name);
-		if (!path || write_file(path, raw + ph.p_offset, (size_t)ph.p_filesz, err, errlen) < 0)
-			goto out;
-		fprintf(cpu, "\n[dump%zu]\nfile=%s\naddress=0x%llx\nlength=0x%llx\n", n, name,
-			(unsigned long long)ph.p_vaddr, (unsigned long long)ph.p_filesz);
-		n++;
-	}
-	if (fclose(cpu) != 0) {
-		cpu = NULL;
-		fmt_err(err, errlen, "out of memory");
-		goto out;
-	}
-	cpu = NULL;
-	free(path);
-	path = join_path(out_dir, "cpu_0.ini");
-	if (!path || write_file(path, cpu_ini, cpu_len, err, errlen) < 0)
-		goto out;
-
-	free(path);
-	path = join_path(out_dir, "etm.ini");
-	if (!path || copy_file(etm->ini_file, path, err, errlen) < 0)
-		goto out;
-	free(path);
-	path = join_path(out_dir, "trace.bin");
-	{
-		char *src = etm_snapshot_buffer_path(ss, 0);
-		int crc = src ? copy_file(src, path, err, errlen) : -1;
-		free(src);
-		if (crc < 0)
-			goto out;
-	}
-
-	static const char snapshot_ini[] =
-		"[snapshot]\nversion=1.0\n\n[device_list]\ndevice0=cpu_0.ini\ndevice1=etm.ini\n\n"
-		"[trace]\nmetadata=trace.ini\n";
-	free(path);
-	path = join_path(out_dir, "snapshot.ini");
-	if (!path || write_file(path, snapshot_ini, sizeof(snapshot_ini) - 1, err, errlen) < 0)
-		goto out;
-
-	char trace_ini[512];
-	int tl = snprintf(trace_ini, sizeof(trace_ini),
-			  "[trace_buffers]\nbuffers=buffer0\n\n[buffer0]\nname=ETB_0\nfile=trace.bin\n"
-			  "format=%s\n\n[source_buffers]\n%s=ETB_0\n\n[core_trace_sources]\ncpu_0=%s\n",
-			  ss->buffers[0].format, etm->name, etm->name);
-	free(path);
-	path = join_path(out_dir, "trace.ini");
-	if (tl < 0 || (size_t)tl >= sizeof(trace_ini) || !path ||
-	    write_file(path, trace_ini, (size_t)tl, err, errlen) < 0)
-		goto out;
-	rc = 0;
-out:
-	if (cpu)
-		fclose(cpu);
-	free(cpu_ini);
-	free(path);
-	if (elf)
-		elf_end(elf);
-	if (fd >= 0)
-		close(fd);
-	return rc;
 }

@@ -88,7 +88,7 @@ int etm_snapshot_find_buffer(const struct etm_snapshot *ss, const char *name);
  * 1 if the device is not an instruction-trace source (STM, ITM: WHY says
  * so); -1 on bad registers or unknown core (WHY says why). */
 int etm_snapshot_source_config(const struct etm_snapshot *ss, const struct etm_ss_source *src,
-			       struct etm_source_config *cfg, char *why, size_t whylen);
+			       struct etm_cpu_regs *cfg, char *why, size_t whylen);
 
 /* Non-fatal problems found while setting up (a missing memory image, a
  * source that cannot be decoded): reported, decoding goes on. */
@@ -106,6 +106,8 @@ struct etm_decoder *etm_snapshot_decoder(const struct etm_snapshot *ss, size_t b
 					 bool *no_insn, char *err, size_t errlen);
 
 /* Path of a buffer's trace file (malloc'd). */
+/* DIR/FILE, or FILE itself when absolute; malloc'd (NULL when out of memory). */
+char *etm_snapshot_path(const char *dir, const char *file);
 char *etm_snapshot_buffer_path(const struct etm_snapshot *ss, size_t buf_index);
 
 /* Write SS as an OpenCSD snapshot directory OUT_DIR (created if missing):

@@ -1,7 +1,12 @@
-/* Trace sources: where raw CoreSight trace comes from. The perf cs_etm
- * source (etm/perf.h) is one; recorded data (etm/perfdata.h) and emulated
- * sources plug in behind the same ops. A source traces threads: enable per
- * thread, read what is new since the last read, disable.
+/* Trace sources: where trace comes from, behind one set of ops.
+ *   perf cs_etm (etm/perf.h)            raw CoreSight trace of live threads
+ *   a perf.data recording (perfdata.h)  the same, replayed
+ *   the emulated ETMv4 (emulated.h)     raw ETMv4 encoded from the recorder's branches
+ *   the software recorder (software.h)  branch blocks only (gdb's bts format)
+ *   a recorded capture (recorded.h)     one thread, its trace, memory and symbols
+ * A source traces threads: enable per thread, read what is new since the
+ * last read, disable. The optional ops say what else a source has; the
+ * daemon asks them, never which source it is.
  *
  * Ownership: the caller owns struct etm_read and frees it with
  * etm_read_free(); the source owns everything else. */
@@ -13,6 +18,7 @@
 #include <stdint.h>
 
 #include "etm/config.h"
+#include "etm/ranges.h"
 #include "common/buf.h"
 
 /* One contiguous piece of trace. Chunks are independent: the decoder must
@@ -75,6 +81,49 @@ struct etm_source_ops {
 	/* The sink's data format. */
 	int (*sink)(struct etm_source *src, struct etm_sink_info *out);
 	void (*free)(struct etm_source *src);
+	/* What `monitor etm status` says of the source (whole lines). */
+	void (*describe)(struct etm_source *src, struct buf *out);
+
+	/* ---- optional: NULL when the source has no such thing ---------- */
+	/* Fed by the software branch recorder: TID took a branch FROM -> TO
+	 * (TO as trace addresses it: bit 0 set for Thumb). */
+	void (*record_branch)(struct etm_source *src, int tid, uint64_t from, uint64_t to);
+	/* Branch blocks instead of raw trace (read_new, cpu_regs unused):
+	 * TID's blocks since enabling (SINCE_LAST false) or since the last
+	 * read, ending at PC where it stands; malloc'd into *OUT. Returns 0,
+	 * or 1 when SINCE_LAST was asked and records were lost since. */
+	int (*read_blocks)(struct etm_source *src, int tid, bool since_last, uint64_t pc,
+			   struct btrace_range **out, size_t *n);
+	/* Blocks were recorded (or lost) since the last read_blocks. */
+	bool (*blocks_changed)(struct etm_source *src, int tid);
+	/* A recorded capture: its one thread, where it stands, its memory
+	 * and symbols; the ranges decoded from the newest SIZE trace bytes
+	 * (valid until the next call); the recorded trace bytes. */
+	bool (*thread)(struct etm_source *src, int *pid, int *tid, uint64_t *pc);
+	size_t (*read_memory)(struct etm_source *src, uint64_t addr, void *buf, size_t len);
+	const char *(*symbol)(struct etm_source *src, uint64_t addr);
+	const struct trace_ranges *(*window)(struct etm_source *src, uint64_t size,
+					     char *err, size_t errlen);
+	uint64_t (*raw_size)(struct etm_source *src);
+	int (*raw_read)(struct etm_source *src, uint64_t offset, void *buf, size_t len);
+};
+
+/* The software branch recorder, as the daemon runs it (it single-steps
+ * the threads): what the software and emulated sources drive. */
+struct swbtrace;
+struct etm_recorder {
+	void *ctx;
+	/* Record TID's branches into a ring of SIZE bytes; *PC = where it
+	 * starts, as trace addresses it. 0, or -1 with ERR. */
+	int (*start)(void *ctx, int tid, uint64_t size, uint64_t *pc, char *err, size_t errlen);
+	void (*stop)(void *ctx, int tid);
+	/* TID's ring while it records, else NULL. */
+	struct swbtrace *(*ring)(void *ctx, int tid);
+	/* Where TID stands (stopped) or where its current step began
+	 * (running), as trace addresses it. False if unknown. */
+	bool (*where)(void *ctx, int tid, uint64_t *pc);
+	/* TID's memory, breakpoints masked: bytes read. */
+	size_t (*read)(void *ctx, int tid, uint64_t addr, void *buf, size_t len);
 };
 
 /* Implementations embed this as their first member. */

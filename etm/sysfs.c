@@ -107,15 +107,15 @@ int etm_sysfs_read_cpu(const char *dir, int cpu, struct etm_cpu_regs *out,
 
 	if ((out->have & ETM_HAVE_DEVARCH) && etm_bits(out->trcdevarch, 15, 12) == 5 &&
 	    etm_bits(out->trcdevarch, 11, 0) == 0xa13)
-		out->arch = ETM_ARCH_ETE;
+		out->unit = ETM_UNIT_ETE;
 	else if (v4)
-		out->arch = ETM_ARCH_ETMV4;
+		out->unit = ETM_UNIT_ETMV4;
 	else if (v3)
-		out->arch = ETM_ARCH_ETMV3;   /* PTM decided from ETMIDR below */
+		out->unit = ETM_UNIT_ETMV3;   /* PTM decided from ETMIDR below */
 	else
 		return etm_fail(err, errlen, "%s: neither trcidr/trcidr0 (ETMv4/ETE) nor mgmt/etmccer (ETMv3/PTM): not a CoreSight ETM", dir);
 
-	if (out->arch == ETM_ARCH_ETMV4 || out->arch == ETM_ARCH_ETE) {
+	if (out->unit == ETM_UNIT_ETMV4 || out->unit == ETM_UNIT_ETE) {
 		snprintf(path, sizeof(path), "%s/trcidr", dir);
 		for (int i = 0; i < 14; i++) {
 			char name[16];
@@ -135,7 +135,7 @@ int etm_sysfs_read_cpu(const char *dir, int cpu, struct etm_cpu_regs *out,
 		    read_opt(path, "trctraceid", &out->trctraceidr, &out->have, ETM_HAVE_TRACEID, err, errlen) ||
 		    read_opt(path, "trcconfig", &out->trcconfigr, &out->have, ETM_HAVE_CONFIGR, err, errlen))
 			return -1;
-		if (out->arch == ETM_ARCH_ETE && !(out->have & ETM_HAVE_DEVARCH))
+		if (out->unit == ETM_UNIT_ETE && !(out->have & ETM_HAVE_DEVARCH))
 			return etm_fail(err, errlen, "%s/mgmt/trcdevarch missing for an ETE", dir);
 		return 0;
 	}
@@ -154,7 +154,7 @@ int etm_sysfs_read_cpu(const char *dir, int cpu, struct etm_cpu_regs *out,
 		return -1;
 	/* ETMIDR[11:8]: major architecture, 3 = PTM (perf's cs_etm__get_magic rule). */
 	if (etm_bits(out->etmidr, 11, 8) == 3)
-		out->arch = ETM_ARCH_PTM;
+		out->unit = ETM_UNIT_PTM;
 	return 0;
 }
 

@@ -25,7 +25,7 @@ struct etm_pmu {
 	char dir[PATH_MAX];           /* ROOT/bus/event_source/devices/cs_etm */
 	uint32_t type;                /* perf_event_attr.type */
 	int nr_addr_filters;          /* -1 when the file is absent */
-	struct etm_formats formats;
+	struct etm_pmu_formats formats;
 	struct etm_sink_entry sinks[ETM_MAX_SINKS];
 	unsigned n_sinks;
 	struct etm_cpu_regs *cpus;    /* sorted by cpu number */

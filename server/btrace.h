@@ -1,8 +1,9 @@
 /* Branch tracing over the remote protocol from CoreSight ETM trace:
  * Qbtrace:{bts,CoreSight,etm,off}, Qbtrace-conf:*, qXfer:btrace:read,
  * qXfer:btrace-conf:read, and the `monitor etm` commands. The trace comes
- * from a live trace source (perf cs_etm, or a perf.data recording with
- * --etm-perfdata) or from a --replay capture. doc/protocol.md describes
+ * from one trace source (etm/source.h): perf cs_etm, a perf.data
+ * recording (--etm-perfdata), the software recorder (bts, or an emulated
+ * ETMv4 on Arm) or a --replay capture. doc/protocol.md describes
  * every packet. */
 #ifndef SERVER_BTRACE_H
 #define SERVER_BTRACE_H
@@ -18,6 +19,9 @@ struct session;
  * live threads) if not NULL, else perf's cs_etm PMU if the machine has
  * one. Without either (and without --replay) nothing is advertised. */
 void btrace_setup(const char *perfdata);
+/* Serve SRC instead (a recorded capture; the caller keeps what it wraps). */
+struct etm_source;
+void btrace_use_source(struct etm_source *src);
 void btrace_shutdown(void);
 /* A new client: Qbtrace-conf options set by an earlier one are dropped
  * (threads already traced stay traced, for gdb's reconnect). */

@@ -16,36 +16,22 @@
 #include <sys/types.h>
 
 #include "common/buf.h"
-#include "server/tracedec.h"
+#include "etm/recorded.h"
 
 struct session;
 
-#define REPLAY_PID 1
-#define REPLAY_TID 1
+#define REPLAY_PID ETM_RECORDED_PID
+#define REPLAY_TID ETM_RECORDED_TID
 
-/* Load and decode DIR. Returns 0, or -1 with ERR. */
+/* Load and decode DIR (etm/recorded.h), and hand its trace to btrace.
+ * Returns 0, or -1 with ERR. */
 int replay_open(const char *dir, char *err, size_t errlen);
 void replay_close(void);
 bool replay_active(void);
 
-/* The window decoded at start-up: gdb's default bts buffer size. */
-#define REPLAY_FIRST_WINDOW 0x10000u
-
-/* The ranges decoded from the newest SIZE bytes of the trace (see
- * trace_ranges_init), oldest first, with statistics of the whole trace.
- * Decodes the capture again unless SIZE is the window last decoded; the
- * pointer stays valid until another size is asked for. NULL with ERR if
- * the trace cannot be read. */
-const struct trace_ranges *replay_window(uint64_t size, char *err, size_t errlen);
-/* Length of the recorded trace buffer and whether it is CoreSight-formatted. */
-uint64_t replay_raw_info(bool *formatted);
-/* Read LEN recorded trace bytes at OFFSET: 0, or -1 with errno. */
-int replay_raw_read(uint64_t offset, void *buf, size_t len);
-/* The decoded trace unit (one: the trace ID the thread stands for). */
-const struct tdec_unit *replay_unit(void);
 /* Where the thread stands: after the last instruction of the trace. */
 uint64_t replay_pc(void);
-/* One-paragraph description for `monitor etm status`. */
+/* One-paragraph description for the start-up message. */
 void replay_describe(struct buf *out);
 /* Name of the function (ELF symbol) holding ADDR, or NULL. */
 const char *replay_symbol(uint64_t addr);

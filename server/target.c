@@ -20,7 +20,7 @@
 
 #include "common/buf.h"
 #include "server/ptrace_mem.h"
-#include "server/swbtrace.h"
+#include "etm/swbtrace.h"
 #include "server/swfast.h"
 
 struct target_settings target_settings = {

@@ -11,7 +11,7 @@ static char err[ETM_ERR_LEN];
 /* Juno r1 Cortex-A53 ETM (snapshot juno_r1_1 ETM_0) + TRCIDR3-5 of a real A55. */
 static struct etm_cpu_regs juno_a53(void)
 {
-	struct etm_cpu_regs r = { .cpu = 0, .arch = ETM_ARCH_ETMV4 };
+	struct etm_cpu_regs r = { .cpu = 0, .unit = ETM_UNIT_ETMV4 };
 	r.trcidr[0] = 0x28000EA1;
 	r.trcidr[1] = 0x4100F403;
 	r.trcidr[2] = 0x00000488;
@@ -35,7 +35,7 @@ static struct etm_cpu_regs a55(void)
 /* TC2: Cortex-A7 ETMv3.5 and Cortex-A15 PTM1.1 (snapshot TC2 ETM_0, PTM_0). */
 static struct etm_cpu_regs tc2_etm(void)
 {
-	struct etm_cpu_regs r = { .cpu = 0, .arch = ETM_ARCH_ETMV3, .etmidr = 0x410CF250,
+	struct etm_cpu_regs r = { .cpu = 0, .unit = ETM_UNIT_ETMV3, .etmidr = 0x410CF250,
 				  .etmccer = 0x344008F2, .etmccr = 0x8d294004 };
 	r.have = ETM_HAVE_ETMIDR | ETM_HAVE_ETMCCER | ETM_HAVE_ETMCCR;
 	return r;
@@ -44,23 +44,23 @@ static struct etm_cpu_regs tc2_etm(void)
 static struct etm_cpu_regs tc2_ptm(void)
 {
 	struct etm_cpu_regs r = tc2_etm();
-	r.arch = ETM_ARCH_PTM;
+	r.unit = ETM_UNIT_PTM;
 	r.cpu = 3;
 	r.etmidr = 0x411CF312;
 	r.etmccer = 0x34C01AC2;
 	return r;
 }
 
-static void add_format(struct etm_formats *f, const char *name, const char *text)
+static void add_format(struct etm_pmu_formats *f, const char *name, const char *text)
 {
 	CHECK(etm_format_parse(name, text, &f->f[f->n], err, sizeof(err)) == 0);
 	f->n++;
 }
 
 /* The cs_etm formats of a 6.1 arm64 kernel; CONTEXTID is the boot alias. */
-static struct etm_formats formats_61(const char *contextid)
+static struct etm_pmu_formats formats_61(const char *contextid)
 {
-	struct etm_formats f = { .n = 0 };
+	struct etm_pmu_formats f = { .n = 0 };
 	add_format(&f, "branch_broadcast", "config:8\n");
 	add_format(&f, "cycacc", "config:12\n");
 	add_format(&f, "contextid", contextid);
@@ -76,7 +76,7 @@ static struct etm_formats formats_61(const char *contextid)
 
 static void test_format_parse(void)
 {
-	struct etm_format f;
+	struct etm_pmu_format f;
 	CHECK(etm_format_parse("cycacc", "config:12\n", &f, err, sizeof(err)) == 0);
 	CHECK(f.field == 0 && f.mask == 1ull << 12);
 	CHECK(etm_format_parse("sinkid", "config2:0-31", &f, err, sizeof(err)) == 0);
@@ -269,7 +269,7 @@ static void test_check(void)
 
 static void test_attr_and_registers(void)
 {
-	struct etm_formats el1 = formats_61("config:14\n"), el2 = formats_61("config:15\n");
+	struct etm_pmu_formats el1 = formats_61("config:14\n"), el2 = formats_61("config:15\n");
 	struct etm_config c;
 	uint64_t ac[4];
 	uint32_t reg;
@@ -303,7 +303,7 @@ static void test_attr_and_registers(void)
 	CHECK(etm_perf_attr_config(&c, &el2, 0, ac, err, sizeof(err)) == 0);
 	CHECK(ac[0] == 0x8000);
 	struct etm_cpu_regs ete = juno;
-	ete.arch = ETM_ARCH_ETE;
+	ete.unit = ETM_UNIT_ETE;
 	ete.trcidr[0] = 0x288006a1;
 	ete.trcidr[2] = 0xc0001088;
 	CHECK(etm4_trcconfigr(ac, &el2, &ete, &root_el2, &reg, err, sizeof(err)) == 0);
@@ -336,7 +336,7 @@ static void test_attr_and_registers(void)
 	c.cc_threshold = 0x200;
 	CHECK(etm_perf_attr_config(&c, &el1, 0, ac, err, sizeof(err)) == -1);
 	CHECK(strstr(err, "'cc_threshold'") != NULL);
-	struct etm_formats f612 = el1;
+	struct etm_pmu_formats f612 = el1;
 	add_format(&f612, "cc_threshold", "config3:0-11\n");
 	CHECK(etm_perf_attr_config(&c, &f612, 0, ac, err, sizeof(err)) == 0);
 	CHECK(ac[3] == 0x200 && ac[0] == (1ull << 12));

@@ -207,21 +207,21 @@ static void test_ini(void)
 
 static void test_core_names(void)
 {
-	enum etm_arch a;
+	enum etm_core_arch a;
 	enum etm_profile p;
-	CHECK(etm_core_arch("Cortex-A53", &a, &p) && a == ETM_ARCH_V8 && p == ETM_PROFILE_A);
-	CHECK(etm_core_arch("Cortex-R5", &a, &p) && a == ETM_ARCH_V7 && p == ETM_PROFILE_R);
-	CHECK(etm_core_arch("Cortex-A55", &a, &p) && a == ETM_ARCH_V8R3);
-	CHECK(etm_core_arch("ARMv7-A", &a, &p) && a == ETM_ARCH_V7 && p == ETM_PROFILE_A);
-	CHECK(etm_core_arch("ARMv8.2-R", &a, &p) && a == ETM_ARCH_V8 && p == ETM_PROFILE_R);
-	CHECK(etm_core_arch("ARMv8.3-A", &a, &p) && a == ETM_ARCH_V8R3);
-	CHECK(etm_core_arch("ARMv9-A", &a, &p) && a == ETM_ARCH_AA64);
-	CHECK(etm_core_arch("ARM-AA64", &a, &p) && a == ETM_ARCH_AA64 && p == ETM_PROFILE_A);
-	CHECK(etm_core_arch("ARM-aa64-M", &a, &p) && p == ETM_PROFILE_M);
-	CHECK(!etm_core_arch("Cortex-M55", &a, &p));    /* unknown to OpenCSD 1.3.3 */
-	CHECK(!etm_core_arch("ARMv8.2", &a, &p));
-	CHECK(!etm_core_arch("ARMv8-Q", &a, &p));
-	CHECK(!etm_core_arch("", &a, &p));
+	CHECK(etm_core_by_name("Cortex-A53", &a, &p) && a == ETM_CORE_V8 && p == ETM_PROFILE_A);
+	CHECK(etm_core_by_name("Cortex-R5", &a, &p) && a == ETM_CORE_V7 && p == ETM_PROFILE_R);
+	CHECK(etm_core_by_name("Cortex-A55", &a, &p) && a == ETM_CORE_V8R3);
+	CHECK(etm_core_by_name("ARMv7-A", &a, &p) && a == ETM_CORE_V7 && p == ETM_PROFILE_A);
+	CHECK(etm_core_by_name("ARMv8.2-R", &a, &p) && a == ETM_CORE_V8 && p == ETM_PROFILE_R);
+	CHECK(etm_core_by_name("ARMv8.3-A", &a, &p) && a == ETM_CORE_V8R3);
+	CHECK(etm_core_by_name("ARMv9-A", &a, &p) && a == ETM_CORE_AA64);
+	CHECK(etm_core_by_name("ARM-AA64", &a, &p) && a == ETM_CORE_AA64 && p == ETM_PROFILE_A);
+	CHECK(etm_core_by_name("ARM-aa64-M", &a, &p) && p == ETM_PROFILE_M);
+	CHECK(!etm_core_by_name("Cortex-M55", &a, &p));    /* unknown to OpenCSD 1.3.3 */
+	CHECK(!etm_core_by_name("ARMv8.2", &a, &p));
+	CHECK(!etm_core_by_name("ARMv8-Q", &a, &p));
+	CHECK(!etm_core_by_name("", &a, &p));
 }
 
 static char tmpdir[64];
@@ -284,7 +284,7 @@ static void test_snapshot_errors(void)
 	ss = etm_snapshot_load(tmpdir, err, sizeof(err));
 	CHECK(ss != NULL);
 	if (ss) {
-		struct etm_source_config cfg;
+		struct etm_cpu_regs cfg;
 		char why[512] = "";
 		CHECK(ss->nbuffers == 1 && ss->nsources == 1);
 		CHECK(etm_snapshot_source_config(ss, &ss->sources[0], &cfg, why, sizeof(why)) == -1);
@@ -329,14 +329,14 @@ static void test_snapshot_model(void)
 	CHECK_STR(ss->sources[3].name, "ITM_0");
 	CHECK(ss->sources[3].core == NULL);
 	CHECK_STR(ss->sources[4].core, "cpu_3");
-	struct etm_source_config cfg;
+	struct etm_cpu_regs cfg;
 	char why[256];
 	CHECK(etm_snapshot_source_config(ss, &ss->sources[0], &cfg, why, sizeof(why)) == 0);
-	CHECK(cfg.protocol == ETM_PROTO_ETMV3 && cfg.regs.v3.etmcr == 0x10001860 &&
-	      etm_source_trace_id(&cfg) == 0x10 && cfg.arch == ETM_ARCH_V7);
+	CHECK(cfg.unit == ETM_UNIT_ETMV3 && cfg.etmcr == 0x10001860 &&
+	      etm_trace_id(&cfg) == 0x10 && cfg.core_arch == ETM_CORE_V7);
 	CHECK(etm_snapshot_source_config(ss, &ss->sources[3], &cfg, why, sizeof(why)) == 1);
 	CHECK(etm_snapshot_source_config(ss, &ss->sources[5], &cfg, why, sizeof(why)) == 0);
-	CHECK(cfg.protocol == ETM_PROTO_PTM && etm_source_trace_id(&cfg) == 0x14);
+	CHECK(cfg.unit == ETM_UNIT_PTM && etm_trace_id(&cfg) == 0x14);
 	const struct etm_ss_device *cpu = etm_snapshot_device(ss, "cpu_0");
 	CHECK(cpu && cpu->ndumps == 1 && cpu->dumps[0].address == 0xC0008000 &&
 	      cpu->dumps[0].length == 0x50000);
@@ -433,9 +433,9 @@ static struct etm_decoder *juno_decoder(void)
 {
 	char err[512];
 	struct etm_snapshot *ss = etm_snapshot_load(path_of("opencsd-snapshots/snapshots/juno_r1_1"), err, sizeof(err));
-	struct etm_decoder *dec = etm_decoder_new(ETM_FORMAT_FRAMED, err, sizeof(err));
+	struct etm_decoder *dec = etm_decoder_new(ETM_STREAM_FRAMED, err, sizeof(err));
 	for (size_t i = 0; ss && dec && i < ss->nsources; i++) {
-		struct etm_source_config cfg;
+		struct etm_cpu_regs cfg;
 		char why[256];
 		if (etm_snapshot_source_config(ss, &ss->sources[i], &cfg, why, sizeof(why)) == 0)
 			CHECK(etm_decoder_add_source(dec, &cfg) == 0);
@@ -509,12 +509,12 @@ out:
 static void test_decoder_config_errors(void)
 {
 	char err[256] = "";
-	struct etm_source_config cfg = {
-		.protocol = ETM_PROTO_ETMV4, .arch = ETM_ARCH_V8, .profile = ETM_PROFILE_A,
-		.regs.v4 = {.trcidr0 = 0x28000EA1, .trcidr1 = 0x4100F403, .trcidr2 = 0x488,
-			    .trcconfigr = 0xC1, .trctraceidr = 0x10},
+	struct etm_cpu_regs cfg = {
+		.unit = ETM_UNIT_ETMV4, .core_arch = ETM_CORE_V8, .profile = ETM_PROFILE_A,
+		.trcidr = {[0] = 0x28000EA1, [1] = 0x4100F403, [2] = 0x488},
+		.trcconfigr = 0xC1, .trctraceidr = 0x10,
 	};
-	struct etm_decoder *dec = etm_decoder_new(ETM_FORMAT_RAW, err, sizeof(err));
+	struct etm_decoder *dec = etm_decoder_new(ETM_STREAM_RAW, err, sizeof(err));
 	CHECK(dec != NULL);
 	if (!dec)
 		return;
@@ -526,18 +526,18 @@ static void test_decoder_config_errors(void)
 	CHECK(strstr(etm_decoder_error(dec), "one source only") != NULL);
 	etm_decoder_free(dec);
 
-	dec = etm_decoder_new(ETM_FORMAT_FRAMED, err, sizeof(err));
-	cfg.regs.v4.trctraceidr = 0;
+	dec = etm_decoder_new(ETM_STREAM_FRAMED, err, sizeof(err));
+	cfg.trctraceidr = 0;
 	CHECK(etm_decoder_add_source(dec, &cfg) == -1);
 	CHECK(strstr(etm_decoder_error(dec), "reserved") != NULL);
-	cfg.regs.v4.trctraceidr = 0x10;
+	cfg.trctraceidr = 0x10;
 	CHECK(etm_decoder_add_source(dec, &cfg) == 0);
 	/* The same trace ID twice cannot be told apart: refused. */
 	CHECK(etm_decoder_add_source(dec, &cfg) == -1);
 	CHECK(etm_decoder_num_sources(dec) == 1);
 	etm_decoder_free(dec);
 
-	CHECK(etm_decoder_new((enum etm_format)42, err, sizeof(err)) == NULL);
+	CHECK(etm_decoder_new((enum etm_stream_format)42, err, sizeof(err)) == NULL);
 	CHECK(strstr(err, "unknown trace format") != NULL);
 }
 
@@ -594,13 +594,13 @@ static void test_corrupt_input(void)
 	}
 
 	/* Random bytes as a raw ETE stream: never in sync, so a gap and no range. */
-	struct etm_source_config ete = {
-		.protocol = ETM_PROTO_ETE, .arch = ETM_ARCH_AA64, .profile = ETM_PROFILE_A,
-		.regs.v4 = {.trcidr0 = 0x28000EA1, .trcidr1 = 0x4100F403, .trcidr2 = 0x488,
-			    .trcconfigr = 0xC1, .trctraceidr = 0x10, .trcdevarch = 0x47705A13},
+	struct etm_cpu_regs ete = {
+		.unit = ETM_UNIT_ETE, .core_arch = ETM_CORE_AA64, .profile = ETM_PROFILE_A,
+		.trcidr = {[0] = 0x28000EA1, [1] = 0x4100F403, [2] = 0x488},
+		.trcconfigr = 0xC1, .trctraceidr = 0x10, .trcdevarch = 0x47705A13,
 	};
 	char err[256];
-	struct etm_decoder *dec = etm_decoder_new(ETM_FORMAT_RAW, err, sizeof(err));
+	struct etm_decoder *dec = etm_decoder_new(ETM_STREAM_RAW, err, sizeof(err));
 	struct log l = {0};
 	CHECK(etm_decoder_add_source(dec, &ete) == 0);
 	etm_decoder_set_output(dec, log_elem, &l);
@@ -690,11 +690,11 @@ static void test_capture_roundtrip(void)
 	}
 	CHECK(ss->is_capture && ss->elf_path && strstr(ss->elf_path, "freertos.elf"));
 	CHECK(ss->nsources == 1 && ss->nbuffers == 1);
-	struct etm_source_config cfg;
+	struct etm_cpu_regs cfg;
 	char why[256];
 	CHECK(etm_snapshot_source_config(ss, &ss->sources[0], &cfg, why, sizeof(why)) == 0);
-	CHECK(cfg.protocol == ETM_PROTO_ETMV3 && cfg.regs.v3.etmidr == 0x4104f230 &&
-	      cfg.regs.v3.etmcr == 0xc40 && etm_source_trace_id(&cfg) == 0x10);
+	CHECK(cfg.unit == ETM_UNIT_ETMV3 && cfg.etmidr == 0x4104f230 &&
+	      cfg.etmcr == 0xc40 && etm_trace_id(&cfg) == 0x10);
 
 	snprintf(out, sizeof(out), "/tmp/test_etm_capture.XXXXXX");
 	CHECK(mkdtemp(out) != NULL);

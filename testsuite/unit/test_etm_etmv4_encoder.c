@@ -645,7 +645,7 @@ static void test_source_ops(void)
 	CHECK(src->ops->nr_cpus(src) == 1);
 	struct etm_cpu_regs r;
 	CHECK(src->ops->cpu_regs(src, 0, &r, err, sizeof err) == 0);
-	CHECK(r.arch == ETM_ARCH_ETMV4 && r.trctraceidr == 0x31 && (r.trcconfigr & TRCCONFIGR_CID) &&
+	CHECK(r.unit == ETM_UNIT_ETMV4 && r.trctraceidr == 0x31 && (r.trcconfigr & TRCCONFIGR_CID) &&
 	      etm_bits(r.trcidr[1], 11, 8) == 4 && etm_bits(r.trcidr[2], 9, 5) == 4 && r.trcidr[8] == 0);
 	CHECK(src->ops->cpu_regs(src, 1, &r, err, sizeof err) != 0);
 	struct etm_sink_info sink;

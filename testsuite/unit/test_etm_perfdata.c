@@ -41,7 +41,7 @@ static void test_perf_etm(void)
 	CHECK(pd.attr_config == 0x4000);                         /* contextid */
 	for (int cpu = 0; cpu < 8; cpu++) {
 		const struct etm_cpu_regs *r = perfdata_cpu(&pd, cpu);
-		CHECK(r && r->arch == ETM_ARCH_ETMV4 && r->trcconfigr == 0x40 &&
+		CHECK(r && r->unit == ETM_UNIT_ETMV4 && r->trcconfigr == 0x40 &&
 		      r->trctraceidr == 0x10u + 2u * (unsigned)cpu && r->trcidr[0] == 0x28000ea1 &&
 		      r->trcidr[2] == 0x20001088 && r->trcauthstatus == 0x8c);
 	}
@@ -102,7 +102,7 @@ static void test_unformatted(void)
 		return;
 	CHECK(pd.n_cpus == 2 && pd.n_aux == 7 && pd.attr_config == 0x8000);
 	const struct etm_cpu_regs *r = perfdata_cpu(&pd, 0);
-	CHECK(r && r->arch == ETM_ARCH_ETE && r->trcdevarch == 0x47715a13 && r->trcconfigr == 0x8080);
+	CHECK(r && r->unit == ETM_UNIT_ETE && r->trcdevarch == 0x47715a13 && r->trcconfigr == 0x8080);
 	uint64_t ac[4] = { pd.attr_config, 0, 0, 0 };
 	struct etm_kernel_env el2 = { .root_pid_ns = true, .kernel_at_el2 = true };
 	uint32_t cfgr;
@@ -129,7 +129,7 @@ static void test_missing_aux(void)
 		return;
 	CHECK(pd.n_auxtrace == 0 && pd.n_aux == 6);
 	/* ETE magic but TRCDEVARCH.ARCHVER 4: an ETMv4.2. */
-	CHECK(perfdata_cpu(&pd, 0) && perfdata_cpu(&pd, 0)->arch == ETM_ARCH_ETMV4);
+	CHECK(perfdata_cpu(&pd, 0) && perfdata_cpu(&pd, 0)->unit == ETM_UNIT_ETMV4);
 	struct auxring ring;
 	struct etm_read out;
 	etm_read_init(&out);

@@ -65,7 +65,7 @@ static void test_juno(void)
 	CHECK(pmu.n_cpus == 6);
 	CHECK(pmu.n_sinks == 2);
 	CHECK(pmu.formats.n == 10);
-	const struct etm_format *f = etm_formats_find(&pmu.formats, "timestamp");
+	const struct etm_pmu_format *f = etm_formats_find(&pmu.formats, "timestamp");
 	CHECK(f && f->field == 0 && f->mask == 1ull << 28);
 	f = etm_formats_find(&pmu.formats, "contextid");
 	CHECK(f && f->mask == 1ull << 14);
@@ -78,7 +78,7 @@ static void test_juno(void)
 	char ini[512];
 	for (int cpu = 0; cpu < 6; cpu++) {
 		const struct etm_cpu_regs *r = etm_pmu_cpu(&pmu, cpu);
-		CHECK(r && r->arch == ETM_ARCH_ETMV4);
+		CHECK(r && r->unit == ETM_UNIT_ETMV4);
 		if (!r)
 			continue;
 		CHECK((r->have_trcidr & 0x3fff) == 0x3fff);
@@ -109,7 +109,7 @@ static void test_ete(void)
 	CHECK(etm_formats_find(&pmu.formats, "contextid")->mask == 1ull << 15);
 	for (int cpu = 0; cpu < 2; cpu++) {
 		const struct etm_cpu_regs *r = etm_pmu_cpu(&pmu, cpu);
-		CHECK(r && r->arch == ETM_ARCH_ETE);
+		CHECK(r && r->unit == ETM_UNIT_ETE);
 		CHECK(r && r->trcdevarch == 0x47715a13 && r->trcidr[0] == 0x288006a1 &&
 		      r->trcidr[1] == 0x4100fff0 && r->trcidr[2] == 0xc0001088);
 	}
@@ -132,7 +132,7 @@ static void test_tc2(void)
 		CHECK(r != NULL);
 		if (!r)
 			continue;
-		CHECK(r->arch == (cpu < 3 ? ETM_ARCH_ETMV3 : ETM_ARCH_PTM));
+		CHECK(r->unit == (cpu < 3 ? ETM_UNIT_ETMV3 : ETM_UNIT_PTM));
 		CHECK((r->have & (ETM_HAVE_ETMIDR | ETM_HAVE_ETMCCER | ETM_HAVE_ETMCCR | ETM_HAVE_TRACEID | ETM_HAVE_CONFIGR)) ==
 		      (ETM_HAVE_ETMIDR | ETM_HAVE_ETMCCER | ETM_HAVE_ETMCCR | ETM_HAVE_TRACEID | ETM_HAVE_CONFIGR));
 		CHECK(r->etmtraceidr == 0x10u + 2u * (unsigned)cpu);
@@ -286,14 +286,14 @@ static void test_perf_source_on_fixtures(void)
 	CHECK(src != NULL);
 	if (src) {
 		CHECK(src->ops->sink(src, &sink) == 0 && !sink.formatted && !sink.frame_aligned);
-		CHECK(src->ops->cpu_regs(src, 1, &r, err, sizeof(err)) == 0 && r.arch == ETM_ARCH_ETE && r.trctraceidr == 0x12);
+		CHECK(src->ops->cpu_regs(src, 1, &r, err, sizeof(err)) == 0 && r.unit == ETM_UNIT_ETE && r.trctraceidr == 0x12);
 		etm_source_free(src);
 	}
 	src = etm_perf_source_new(FIX "/a15-ptm", "/proc", err, sizeof(err));
 	CHECK(src != NULL);
 	if (src) {
 		CHECK(src->ops->cpu_regs(src, 4, &r, err, sizeof(err)) == 0);
-		CHECK(r.arch == ETM_ARCH_PTM && r.etmcr == 0 && r.etmtraceidr == 0x18 && r.etmidr == 0x411cf312);
+		CHECK(r.unit == ETM_UNIT_PTM && r.etmcr == 0 && r.etmtraceidr == 0x18 && r.etmidr == 0x411cf312);
 		etm_config_init(&c);
 		c.branch_broadcast = true;
 		CHECK(src->ops->enable(src, getpid(), &c, err, sizeof(err)) == -1);

@@ -250,7 +250,7 @@ static void test_etm(void)
 	buf_free(&d.text);
 
 	/* trace_id and sink name attributes, and a refusal for bad registers. */
-	struct etm_cpu_regs r = { .cpu = 0, .arch = ETM_ARCH_ETMV4, .have_trcidr = 0x107, .have = ETM_HAVE_TRACEID,
+	struct etm_cpu_regs r = { .cpu = 0, .unit = ETM_UNIT_ETMV4, .have_trcidr = 0x107, .have = ETM_HAVE_TRACEID,
 				  .trctraceidr = 0x10 };
 	r.trcidr[1] = 0x4100f430;     /* TRCARCHMIN 3 -> V8 */
 	struct etm_sink_info sink = { .formatted = true };
@@ -272,7 +272,7 @@ static void test_etm(void)
 	CHECK(btrace_xml_etm(&out, &r, 1, &sink, 0, NULL, 0, err, sizeof(err)) == -1);
 	CHECK(strstr(err, "TRCIDR0/1/2/8") != NULL);
 	CHECK_STR(out.data, "keep");   /* nothing half-written */
-	r.arch = ETM_ARCH_UNKNOWN;
+	r.unit = ETM_UNIT_UNKNOWN;
 	CHECK(btrace_xml_etm(&out, &r, 1, &sink, 0, NULL, 0, err, sizeof(err)) == -1);
 	buf_free(&out);
 }

@@ -18,7 +18,7 @@
 
 #include "check.h"
 #include "arch/disasm.h"
-#include "server/swbtrace.h"
+#include "etm/swbtrace.h"
 #include "server/swfast.h"
 #include "server/target.h"
 

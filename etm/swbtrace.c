@@ -1,4 +1,5 @@
-#include "server/swbtrace.h"
+/* The software branch recorder's ring: see swbtrace.h. */
+#include "etm/swbtrace.h"
 
 #include <stdlib.h>
 

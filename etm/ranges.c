@@ -1,6 +1,5 @@
-/* Decoding into struct trace_ranges over etm/decode.h (see tracedec.h for
- * why this file must not include etm/config.h). */
-#include "server/tracedec.h"
+/* Decoded ranges and their window: see ranges.h. */
+#include "etm/ranges.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -9,15 +8,11 @@
 
 #include "etm/decode.h"
 
-_Static_assert(TDEC_RETURN == (int)ETM_INSN_RETURN && TDEC_WAIT == (int)ETM_INSN_WAIT,
-	       "tdec_class mirrors etm_insn_class");
-_Static_assert(TDEC_ISA_A64 == (int)ETM_ISA_A64, "tdec_isa mirrors etm_isa");
-
 void trace_ranges_init(struct trace_ranges *tr, uint64_t size)
 {
 	memset(tr, 0, sizeof *tr);
 	tr->window = size;
-	tr->max_ranges = size * TDEC_RANGES_PER_BYTE;
+	tr->max_ranges = size * ETM_RANGES_PER_BYTE;
 }
 
 void trace_ranges_free(struct trace_ranges *tr)
@@ -98,20 +93,17 @@ bool trace_ranges_since(const struct trace_ranges *tr, uint64_t mark, size_t *fr
 	return true;
 }
 
-/* Element callback shared with server/replay.c: CTX is a struct
- * tdec_collector. Flags of discontinuities go onto the next range.
+/* Element callback: CTX is a struct range_collector. Flags of discontinuities go onto the next range.
  * Element indexes count from BASE; STREAM_END (the end of what is being
  * fed) recovers 64-bit positions from OpenCSD's 32-bit indexes. */
-struct tdec_collector {
+struct range_collector {
 	struct trace_ranges *out;
 	uint8_t pending_flags;
 	uint64_t base, stream_end;
 };
-int tdec_on_elem(void *ctx, const struct etm_elem *e);
-
-int tdec_on_elem(void *ctx, const struct etm_elem *e)
+static int on_elem(void *ctx, const struct etm_elem *e)
 {
-	struct tdec_collector *c = ctx;
+	struct range_collector *c = ctx;
 	struct trace_ranges *tr = c->out;
 	switch (e->kind) {
 	case ETM_ELEM_RANGE: {
@@ -123,7 +115,7 @@ int tdec_on_elem(void *ctx, const struct etm_elem *e)
 			.pos = c->base + (behind <= c->stream_end ? c->stream_end - behind : 0),
 			.last_size = e->last_size ? e->last_size : 4,
 			.cls = (uint8_t)e->last_class, .isa = (uint8_t)e->isa,
-			.flags = (uint8_t)(c->pending_flags | (e->last_taken ? TDEC_TAKEN : 0)),
+			.flags = (uint8_t)(c->pending_flags | (e->last_taken ? ETM_RANGE_TAKEN : 0)),
 		};
 		if (r.last_size > r.end - r.begin)
 			r.last_size = (uint8_t)(r.end - r.begin);
@@ -139,20 +131,20 @@ int tdec_on_elem(void *ctx, const struct etm_elem *e)
 		tr->ngaps++;
 		if (e->gap == ETM_GAP_OVERFLOW)
 			tr->noverflows++;
-		c->pending_flags |= TDEC_GAP_BEFORE;
+		c->pending_flags |= ETM_RANGE_GAP_BEFORE;
 		break;
 	case ETM_ELEM_ADDR_NACC:
 		if (!tr->nnacc++)
 			tr->first_nacc = e->start;
-		c->pending_flags |= TDEC_GAP_BEFORE;
+		c->pending_flags |= ETM_RANGE_GAP_BEFORE;
 		break;
 	case ETM_ELEM_EXCEPTION:
-		c->pending_flags |= TDEC_EXC_BEFORE;
+		c->pending_flags |= ETM_RANGE_EXC_BEFORE;
 		break;
 	case ETM_ELEM_ERROR:
 		if (!tr->nerrors++ && e->message)
 			snprintf(tr->first_error, sizeof tr->first_error, "%s", e->message);
-		c->pending_flags |= TDEC_GAP_BEFORE;
+		c->pending_flags |= ETM_RANGE_GAP_BEFORE;
 		break;
 	default:
 		break;
@@ -161,7 +153,7 @@ int tdec_on_elem(void *ctx, const struct etm_elem *e)
 }
 
 struct mem_bridge {
-	tdec_mem_fn fn;
+	etm_ranges_mem_fn fn;
 	void *ctx;
 };
 
@@ -185,59 +177,24 @@ static int read_mem_trace(void *ctx, uint64_t offset, void *buf, size_t len)
 	return 0;
 }
 
-static void unit_to_config(const struct tdec_unit *u, struct etm_source_config *cfg)
-{
-	memset(cfg, 0, sizeof *cfg);
-	static const enum etm_protocol protos[] = {
-		[TDEC_ETMV3] = ETM_PROTO_ETMV3, [TDEC_PTM] = ETM_PROTO_PTM,
-		[TDEC_ETMV4] = ETM_PROTO_ETMV4, [TDEC_ETE] = ETM_PROTO_ETE,
-	};
-	cfg->protocol = protos[u->protocol];
-	cfg->profile = u->profile_r ? ETM_PROFILE_R : u->profile_m ? ETM_PROFILE_M : ETM_PROFILE_A;
-	if (u->protocol == TDEC_ETMV3 || u->protocol == TDEC_PTM) {
-		cfg->arch = ETM_ARCH_V7;
-		cfg->regs.v3.etmidr = u->etmidr;
-		cfg->regs.v3.etmcr = u->etmcr;
-		cfg->regs.v3.etmccer = u->etmccer;
-		cfg->regs.v3.etmtraceidr = u->etmtraceidr;
-		return;
-	}
-	cfg->arch = u->protocol == TDEC_ETE ? ETM_ARCH_AA64 : u->aa64 ? ETM_ARCH_V8 : ETM_ARCH_V7;
-	cfg->regs.v4.trcidr0 = u->trcidr[0];
-	cfg->regs.v4.trcidr1 = u->trcidr[1];
-	cfg->regs.v4.trcidr2 = u->trcidr[2];
-	cfg->regs.v4.trcidr8 = u->trcidr[8];
-	cfg->regs.v4.trcidr9 = u->trcidr[9];
-	cfg->regs.v4.trcidr10 = u->trcidr[10];
-	cfg->regs.v4.trcidr11 = u->trcidr[11];
-	cfg->regs.v4.trcidr12 = u->trcidr[12];
-	cfg->regs.v4.trcidr13 = u->trcidr[13];
-	cfg->regs.v4.trcconfigr = u->trcconfigr;
-	cfg->regs.v4.trctraceidr = u->trctraceidr;
-	cfg->regs.v4.trcdevarch = u->trcdevarch;
-}
-
-int tdec_decode(const struct tdec_unit *units, size_t n_units, bool formatted,
-		const uint8_t *data, size_t len, tdec_mem_fn mem, void *mem_ctx,
+int etm_ranges_decode(const struct etm_cpu_regs *units, size_t n_units, bool formatted,
+		const uint8_t *data, size_t len, etm_ranges_mem_fn mem, void *mem_ctx,
 		struct trace_ranges *out, char *err, size_t errlen)
 {
 	if (!n_units) {
-		snprintf(err, errlen, "no trace unit to decode with");
-		return -1;
+		return etm_fail(err, errlen, "no trace unit to decode with");
 	}
-	struct etm_decoder *dec = etm_decoder_new(formatted ? ETM_FORMAT_FRAMED : ETM_FORMAT_RAW,
+	struct etm_decoder *dec = etm_decoder_new(formatted ? ETM_STREAM_FRAMED : ETM_STREAM_RAW,
 						  err, errlen);
 	if (!dec)
 		return -1;
 	size_t added = 0;
 	for (size_t i = 0; i < (formatted ? n_units : 1); i++) {
-		struct etm_source_config cfg;
-		unit_to_config(&units[i], &cfg);
-		if (etm_decoder_add_source(dec, &cfg) == 0)
+		if (etm_decoder_add_source(dec, &units[i]) == 0)
 			added++;
 	}
 	if (!added) {
-		snprintf(err, errlen, "%s", etm_decoder_error(dec));
+		etm_fail(err, errlen, "%s", etm_decoder_error(dec));
 		etm_decoder_free(dec);
 		return -1;
 	}
@@ -247,25 +204,25 @@ int tdec_decode(const struct tdec_unit *units, size_t n_units, bool formatted,
 	const uint64_t half = 1ull << 63;
 	if (mem && (etm_decoder_add_mem_callback(dec, 0, half, mem_bridge_read, &bridge) < 0 ||
 		    etm_decoder_add_mem_callback(dec, half, UINT64_MAX - 0xfff, mem_bridge_read, &bridge) < 0)) {
-		snprintf(err, errlen, "%s", etm_decoder_error(dec));
+		etm_fail(err, errlen, "%s", etm_decoder_error(dec));
 		etm_decoder_free(dec);
 		return -1;
 	}
 	struct mem_trace trace = {data, len};
 	char derr[160];
-	if (tdec_decode_stream(dec, read_mem_trace, &trace, len, out, derr, sizeof derr) < 0 &&
+	if (etm_ranges_decode_stream(dec, read_mem_trace, &trace, len, out, derr, sizeof derr) < 0 &&
 	    !out->nerrors++)
 		snprintf(out->first_error, sizeof out->first_error, "%s", derr);
 	etm_decoder_free(dec);
 	return 0;
 }
 
-int tdec_decode_stream(struct etm_decoder *dec, tdec_read_fn read, void *read_ctx, uint64_t len,
+int etm_ranges_decode_stream(struct etm_decoder *dec, etm_trace_read_fn read, void *read_ctx, uint64_t len,
 		       struct trace_ranges *out, char *err, size_t errlen)
 {
-	struct tdec_collector col = {.out = out, .base = out->fed};
-	etm_decoder_set_output(dec, tdec_on_elem, &col);
-	size_t cap = len < TDEC_FEED_WINDOW ? (size_t)len : TDEC_FEED_WINDOW;
+	struct range_collector col = {.out = out, .base = out->fed};
+	etm_decoder_set_output(dec, on_elem, &col);
+	size_t cap = len < ETM_FEED_WINDOW ? (size_t)len : ETM_FEED_WINDOW;
 	uint8_t *window = malloc(cap ? cap : 1);
 	if (!window)
 		abort();
@@ -274,7 +231,7 @@ int tdec_decode_stream(struct etm_decoder *dec, tdec_read_fn read, void *read_ct
 	for (uint64_t off = 0; off < len && rc == 0;) {
 		size_t want = len - off < cap ? (size_t)(len - off) : cap;
 		if (read(read_ctx, off, window, want) < 0) {
-			snprintf(err, errlen, "reading trace byte %llu: %s", (unsigned long long)off,
+			etm_fail(err, errlen, "reading trace byte %llu: %s", (unsigned long long)off,
 				 errno ? strerror(errno) : "unexpected end of file");
 			rc = -1;
 			break;
@@ -285,7 +242,7 @@ int tdec_decode_stream(struct etm_decoder *dec, tdec_read_fn read, void *read_ct
 			size_t used = 0;
 			st = etm_decoder_feed(dec, window + done, want - done, &used);
 			if (st == ETM_DECODE_ERROR) {
-				snprintf(err, errlen, "%s", etm_decoder_error(dec));
+				etm_fail(err, errlen, "%s", etm_decoder_error(dec));
 				rc = -1;
 				break;
 			}
@@ -299,20 +256,10 @@ int tdec_decode_stream(struct etm_decoder *dec, tdec_read_fn read, void *read_ct
 	while (rc == 0 && (st = etm_decoder_end(dec)) == ETM_DECODE_PAUSED)
 		;
 	if (rc == 0 && st == ETM_DECODE_ERROR) {
-		snprintf(err, errlen, "%s", etm_decoder_error(dec));
+		etm_fail(err, errlen, "%s", etm_decoder_error(dec));
 		rc = -1;
 	}
 	out->fed = col.base + len;
 	trace_ranges_trim(out);
 	return rc;
-}
-
-const char *tdec_class_name(unsigned cls)
-{
-	return etm_insn_class_name((enum etm_insn_class)cls);
-}
-
-const char *tdec_isa_name(unsigned isa)
-{
-	return etm_isa_name((enum etm_isa)isa);
 }

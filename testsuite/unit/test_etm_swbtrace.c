@@ -3,7 +3,7 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "server/swbtrace.h"
+#include "etm/swbtrace.h"
 
 static void test_ranges(void)
 {
@@ -90,5 +90,5 @@ int main(void)
 	test_ranges();
 	test_wrap();
 	test_wrap_read();
-	return check_done("test_server_swbtrace");
+	return check_done("test_etm_swbtrace");
 }

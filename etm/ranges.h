@@ -1,25 +1,26 @@
-/* The server's view of decoded CoreSight trace: instruction ranges with
- * the class of their last instruction, decoded by etm/decode.c.
- *
- * A separate translation unit with its own plain types because etm/decode.h
- * and etm/config.h both define `enum etm_arch` (and `etm_format` as an enum
- * and as a struct), so no file can include both. */
-#ifndef SERVER_TRACEDEC_H
-#define SERVER_TRACEDEC_H
+/* Decoded trace as the server keeps it: instruction ranges with the class
+ * of their last instruction, in a window of the newest ones, decoded by
+ * etm/decode.c from a buffer or streamed from a file. */
+#ifndef ETM_RANGES_H
+#define ETM_RANGES_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-/* Values equal etm/decode.h's enum etm_insn_class and enum etm_isa. */
-enum tdec_class {
-	TDEC_OTHER, TDEC_JUMP, TDEC_CALL, TDEC_RETURN, TDEC_EXC_RETURN, TDEC_BARRIER, TDEC_WAIT,
-};
-enum tdec_isa { TDEC_ISA_ARM, TDEC_ISA_THUMB, TDEC_ISA_A64, TDEC_ISA_OTHER };
+#include "etm/trace_types.h"
 
-#define TDEC_GAP_BEFORE   0x01u   /* trace lost / not continuous just before */
-#define TDEC_EXC_BEFORE   0x02u   /* an exception was taken just before */
-#define TDEC_TAKEN        0x04u   /* last instruction executed (branch taken) */
+/* One sequentially executed instruction range, as gdb's bts blocks
+ * want it (btrace_xml_blocks). */
+struct btrace_range {
+	uint64_t begin;               /* first instruction */
+	uint64_t end;                 /* end, exclusive (OpenCSD's en_addr) */
+	uint64_t last;                /* address of the last instruction */
+};
+
+#define ETM_RANGE_GAP_BEFORE   0x01u   /* trace lost / not continuous just before */
+#define ETM_RANGE_EXC_BEFORE   0x02u   /* an exception was taken just before */
+#define ETM_RANGE_TAKEN        0x04u   /* last instruction executed (branch taken) */
 
 /* One sequentially executed run: [begin, end), last instruction at
  * end - last_size; POS is the trace byte whose packet produced it. 32
@@ -54,7 +55,7 @@ struct trace_ranges {
 
 /* Ranges held per trace byte of window at most: ETMv3 captures give ~4,
  * an ETMv4 atom packet up to 24 in one byte. */
-#define TDEC_RANGES_PER_BYTE 8u
+#define ETM_RANGES_PER_BYTE 8u
 
 /* An empty store keeping the ranges of the newest SIZE trace bytes (0 =
  * all, unbounded: tests only). */
@@ -83,44 +84,28 @@ static inline uint64_t trace_range_last(const struct trace_range *r)
 	return r->end - r->last_size;
 }
 
-/* The registers of one trace unit, as a decoder needs them. */
-enum tdec_protocol { TDEC_ETMV3, TDEC_PTM, TDEC_ETMV4, TDEC_ETE };
-struct tdec_unit {
-	int cpu;
-	enum tdec_protocol protocol;
-	bool aa64;                  /* core runs AArch64 (ETMv4/ETE on Armv8) */
-	bool profile_r, profile_m;  /* default A profile */
-	uint32_t etmidr, etmcr, etmccer, etmtraceidr;          /* ETMv3/PTM */
-	uint32_t etmccr;                                       /* if have_etmccr */
-	uint32_t trcidr[14], trcconfigr, trctraceidr, trcdevarch; /* ETMv4/ETE */
-	uint32_t have_trcidr;       /* bit N: trcidr[N] known */
-	bool have_etmccr;
-};
-
 /* Program memory: fill BUF with up to LEN bytes at ADDR, return how many. */
-typedef uint32_t (*tdec_mem_fn)(void *ctx, uint64_t addr, uint32_t len, uint8_t *buf);
+typedef uint32_t (*etm_ranges_mem_fn)(void *ctx, uint64_t addr, uint32_t len, uint8_t *buf);
 
 /* Decode DATA (CoreSight frames when FORMATTED, else the raw stream of
- * UNITS[0]) with the trace units UNITS, adding ranges to OUT (positions
+ * UNITS[0]) with the trace units UNITS (core architecture unknown: as the
+ * decoder defaults it), adding ranges to OUT (positions
  * continue from OUT->fed; the window drops older ones as it goes). Decoder
  * errors resynchronise and are counted in OUT. Returns 0, or -1 with ERR
  * when no decoder could be set up. */
-int tdec_decode(const struct tdec_unit *units, size_t n_units, bool formatted,
-		const uint8_t *data, size_t len, tdec_mem_fn mem, void *mem_ctx,
+int etm_ranges_decode(const struct etm_cpu_regs *units, size_t n_units, bool formatted,
+		const uint8_t *data, size_t len, etm_ranges_mem_fn mem, void *mem_ctx,
 		struct trace_ranges *out, char *err, size_t errlen);
 
-/* Streaming over a decoder set up elsewhere (server/replay.c): LEN bytes
- * of trace from READ, fed in windows of TDEC_FEED_WINDOW bytes, so
+/* Streaming over a decoder set up elsewhere (a recorded capture): LEN bytes
+ * of trace from READ, fed in windows of ETM_FEED_WINDOW bytes, so
  * neither the trace nor its decode is ever in memory whole. Returns 0, or
  * -1 with ERR when READ fails or the decoder stops. */
-#define TDEC_FEED_WINDOW (1u << 20)
+#define ETM_FEED_WINDOW (1u << 20)
 struct etm_decoder;
 /* Fill BUF with LEN trace bytes at OFFSET: 0, or -1 with errno set (0 = the file ended). */
-typedef int (*tdec_read_fn)(void *ctx, uint64_t offset, void *buf, size_t len);
-int tdec_decode_stream(struct etm_decoder *dec, tdec_read_fn read, void *read_ctx, uint64_t len,
+typedef int (*etm_trace_read_fn)(void *ctx, uint64_t offset, void *buf, size_t len);
+int etm_ranges_decode_stream(struct etm_decoder *dec, etm_trace_read_fn read, void *read_ctx, uint64_t len,
 		       struct trace_ranges *out, char *err, size_t errlen);
-
-const char *tdec_class_name(unsigned cls);
-const char *tdec_isa_name(unsigned isa);
 
 #endif

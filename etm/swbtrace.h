@@ -3,14 +3,14 @@
  * serves gdb's "bts" format where no trace hardware exists. The records
  * live in a ring of the size gdb asked for; when it wraps, the oldest go
  * and the next read says so (never silently). */
-#ifndef SERVER_SWBTRACE_H
-#define SERVER_SWBTRACE_H
+#ifndef ETM_SWBTRACE_H
+#define ETM_SWBTRACE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "etm/btrace_xml.h"
+#include "etm/ranges.h"
 
 struct swbtrace {
 	uint64_t *from, *to;    /* ring of branch records */
