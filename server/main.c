@@ -8,6 +8,7 @@
 
 #include "arch/arch.h"
 #include "server/btrace.h"
+#include "server/capture_target.h"
 #include "server/replay.h"
 #include "server/server.h"
 
@@ -269,7 +270,7 @@ int main(int argc, char **argv)
 
 	if (opts.replay_dir) {
 		char err[1024];
-		if (replay_open(opts.replay_dir, err, sizeof err) < 0) {
+		if (capture_target_open(opts.replay_dir, err, sizeof err) < 0) {
 			fprintf(stderr, "%s\nExiting\n", err);
 			return 1;
 		}
@@ -325,13 +326,14 @@ int main(int argc, char **argv)
 			break;
 		}
 		session_reset(&s);
+		target_new_client();
 		btrace_new_client();
 		session_serve(&s);
 		remote_close(&s.remote);
 		hostio_reset();
 		if (s.exit_requested || opts.once || l.stdio)
 			break;
-		if (!s.extended && !processes && !replay_active())
+		if (!s.extended && !processes && !target_outlives_clients())
 			break;
 		if (opts.multi) {
 			/* The next client starts from a clean state. */
@@ -343,7 +345,7 @@ int main(int argc, char **argv)
 	}
 	target_cleanup_all();
 	btrace_shutdown();
-	replay_close();
+	capture_target_close();
 	listener_close(&l);
 	allow_list_free(&allow);
 	buf_free(&allow_text);

@@ -381,13 +381,13 @@ static bool ptrace_thread_alive(struct thread *t)
 	return kill(t->tid, 0) == 0;
 }
 
-static const char *ptrace_exec_file(struct process *p, struct buf *path)
+static const char *ptrace_exec_file(pid_t pid, struct buf *path)
 {
 	char link[64], target[4096];
-	snprintf(link, sizeof link, "/proc/%d/exe", p->pid);
-	ssize_t n = readlink(link, target, sizeof target - 1);
+	snprintf(link, sizeof link, "/proc/%d/exe", pid);
+	ssize_t n = readlink(link, target, sizeof target);
 	if (n < 0)
-		return "No such file or directory.";
+		return "No such process.";
 	buf_append(path, target, (size_t)n);
 	return NULL;
 }
@@ -400,6 +400,44 @@ static int ptrace_siginfo_read(struct thread *t, siginfo_t *si)
 static int ptrace_siginfo_write(struct thread *t, const siginfo_t *si)
 {
 	return (int)ptrace(PTRACE_SETSIGINFO, t->tid, 0, si);
+}
+
+static const char *ptrace_thread_name(struct thread *t, char *name, size_t size)
+{
+	char path[96];
+	snprintf(path, sizeof path, "/proc/%d/task/%d/comm", t->proc->pid, t->tid);
+	name[0] = '\0';
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return name;
+	if (fgets(name, (int)size, f))
+		name[strcspn(name, "\n")] = '\0';
+	fclose(f);
+	return name;
+}
+
+static int ptrace_thread_core(struct thread *t)
+{
+	char path[96], line[1024];
+	snprintf(path, sizeof path, "/proc/%d/task/%d/stat", t->proc->pid, t->tid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	int core = -1;
+	if (fgets(line, sizeof line, f)) {
+		/* Field 39 is the CPU; skip past the command's closing ')'. */
+		char *p = strrchr(line, ')');
+		int field = 2;
+		while (p && *p && field < 39) {
+			p = strchr(p + 1, ' ');
+			if (p)
+				field++;
+		}
+		if (p)
+			core = atoi(p + 1);
+	}
+	fclose(f);
+	return core;
 }
 
 static const struct target_ops ptrace_target = {
@@ -429,6 +467,8 @@ static const struct target_ops ptrace_target = {
 	.kill = ptrace_kill,
 	.cleanup_all = ptrace_cleanup_all,
 	.exec_file = ptrace_exec_file,
+	.thread_name = ptrace_thread_name,
+	.thread_core = ptrace_thread_core,
 	.siginfo_read = ptrace_siginfo_read,
 	.siginfo_write = ptrace_siginfo_write,
 };

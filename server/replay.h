@@ -45,16 +45,15 @@ int replay_raw_read(uint64_t offset, void *buf, size_t len);
 const struct tdec_unit *replay_unit(void);
 /* Where the thread stands: after the last instruction of the trace. */
 uint64_t replay_pc(void);
+/* The last traced instruction was Thumb (arm). */
+bool replay_thumb(void);
+/* The capture's ELF, or NULL (a snapshot of memory dumps only). */
+const char *replay_elf_path(void);
 /* One-paragraph description for `monitor etm status`. */
 void replay_describe(struct buf *out);
 /* Name of the function (ELF symbol) holding ADDR, or NULL. */
 const char *replay_symbol(uint64_t addr);
 /* Read recorded memory; returns bytes read (0 = none). */
 size_t replay_read_memory(uint64_t addr, void *buf, size_t len);
-
-/* Answer PKT if it is one of the packets that would touch a live process
- * (registers, memory, resume, threads, target description). Returns false
- * for packets the ordinary handlers serve. */
-bool replay_dispatch(struct session *s, const char *pkt, size_t len, struct buf *reply);
 
 #endif

@@ -18,7 +18,6 @@
 #include "protocol/escape.h"
 #include "protocol/qxfer.h"
 #include "server/btrace.h"
-#include "server/replay.h"
 #include "server/signals.h"
 #include "server/thread_db.h"
 
@@ -134,6 +133,19 @@ static struct process *general_process(struct session *s)
 	return t ? t->proc : NULL;
 }
 
+/* The target refuses REQ: REPLY says why (an empty reply: unsupported). */
+static bool refused(enum target_request req, struct buf *reply)
+{
+	const char *why = target_refuses(req);
+	if (!why)
+		return false;
+	if (why[0])
+		reply_error_msg(reply, why);
+	else
+		buf_reset(reply);
+	return true;
+}
+
 /* --- stop replies ------------------------------------------------------ */
 
 static void append_hex_path(struct buf *b, pid_t pid)
@@ -179,8 +191,11 @@ static void format_stop_reply(struct session *s, const struct stop_event *ev, st
 	struct thread *t = find_thread(ev->tid);
 	uint8_t *regs = t ? thread_regs(t) : NULL;
 	if (regs) {
-		for (const int *e = the_arch.expedite; *e >= 0; e++) {
-			const struct arch_reg *reg = &the_regfile.regs[*e];
+		const struct arch_regfile *rf = target_regfile();
+		for (const int *e = the_target->expedite(); *e >= 0; e++) {
+			const struct arch_reg *reg = &rf->regs[*e];
+			if (!target_register_available(t, *e))
+				continue;
 			buf_printf(r, "%02x:", *e);
 			buf_hex(r, regs + reg->offset, reg->size);
 			buf_putc(r, ';');
@@ -338,6 +353,8 @@ static void legacy_resume(struct session *s, bool step, bool with_sig, const cha
 	const char *p = a, *end = a + n;
 	int sig = 0;
 	uint64_t v;
+	if (refused(TREQ_RUN, reply))
+		return;
 	if (with_sig) {
 		if (!hex_parse_u64(&p, end, &v)) {
 			reply_error(reply, 1);
@@ -381,7 +398,7 @@ static void handle_S(void *ctx, const char *a, size_t n, struct buf *r) { legacy
 static void handle_vcont_query(void *ctx, const char *a, size_t n, struct buf *reply)
 {
 	(void)ctx; (void)a; (void)n;
-	buf_puts(reply, the_arch.can_single_step ? "vCont;c;C;s;S;t;r" : "vCont;c;C;t");
+	buf_puts(reply, the_target->vcont_actions());
 }
 
 struct vcont_action {
@@ -417,6 +434,8 @@ static void handle_vcont(void *ctx, const char *a, size_t n, struct buf *reply)
 	const char *p = a, *end = a + n;
 	struct vcont_action acts[64];
 	size_t nacts = 0;
+	if (refused(TREQ_RUN, reply))
+		return;
 	while (p < end) {
 		if (*p++ != ';' || p >= end || nacts == 64)
 			goto bad;
@@ -548,12 +567,13 @@ static void handle_g(void *ctx, const char *a, size_t n, struct buf *reply)
 	(void)a; (void)n;
 	struct thread *t = general_thread(ctx);
 	uint8_t *regs = t ? thread_regs(t) : NULL;
+	const struct arch_regfile *rf = target_regfile();
 	if (!regs && t && errno == ESRCH) {
 		/* Killed from outside while stopped: its registers are gone.
 		 * Zeros, as gdbserver sends, let gdb resume it and hear of its
 		 * death (an E reply or 'x's stop gdb short: "PC register is
 		 * not available"). */
-		for (size_t i = 0; i < 2 * the_regfile.size; i++)
+		for (size_t i = 0; i < 2 * rf->size; i++)
 			buf_putc(reply, '0');
 		return;
 	}
@@ -561,7 +581,21 @@ static void handle_g(void *ctx, const char *a, size_t n, struct buf *reply)
 		reply_error(reply, 1);
 		return;
 	}
-	buf_hex(reply, regs, the_regfile.size);
+	if (!the_target->register_available) {
+		buf_hex(reply, regs, rf->size);
+		return;
+	}
+	/* Registers the target does not know are 'x's. */
+	for (size_t i = 0; i < rf->nregs; i++) {
+		const struct arch_reg *r = &rf->regs[i];
+		if (!r->in_g || !r->size)
+			continue;
+		if (target_register_available(t, (int)i))
+			buf_hex(reply, regs + r->offset, r->size);
+		else
+			for (size_t k = 0; k < 2u * r->size; k++)
+				buf_putc(reply, 'x');
+	}
 }
 
 /* G and P decode into a copy of the registers; the cache takes the copy
@@ -569,9 +603,12 @@ static void handle_g(void *ctx, const char *a, size_t n, struct buf *reply)
  * write the kernel refuses changes nothing. */
 static void handle_G(void *ctx, const char *a, size_t n, struct buf *reply)
 {
+	if (refused(TREQ_WRITE, reply))
+		return;
 	struct thread *t = general_thread(ctx);
+	size_t size = target_regfile()->size;
 	uint8_t *regs = t ? thread_regs(t) : NULL;
-	uint8_t *copy = regs && n == 2 * the_regfile.size ? malloc(the_regfile.size) : NULL;
+	uint8_t *copy = regs && n == 2 * size ? malloc(size) : NULL;
 	if (!copy || hex_decode(a, n, copy) < 0 || thread_write_regs(t, copy) < 0)
 		reply_error(reply, 1);
 	else
@@ -584,12 +621,14 @@ static void handle_p(void *ctx, const char *a, size_t n, struct buf *reply)
 	const char *p = a, *end = a + n;
 	uint64_t regno;
 	struct thread *t = general_thread(ctx);
-	if (!hex_parse_u64(&p, end, &regno) || p != end || regno >= the_regfile.nregs || !t) {
+	const struct arch_regfile *rf = target_regfile();
+	if (!hex_parse_u64(&p, end, &regno) || p != end || regno >= rf->nregs || !t ||
+	    !rf->regs[regno].size) {
 		reply_error(reply, 1);
 		return;
 	}
 	uint8_t *regs = thread_regs(t);
-	const struct arch_reg *r = &the_regfile.regs[regno];
+	const struct arch_reg *r = &rf->regs[regno];
 	if (!regs && errno == ESRCH) {
 		for (size_t i = 0; i < 2u * r->size; i++)
 			buf_putc(reply, '0');   /* killed from outside: see handle_g */
@@ -597,6 +636,11 @@ static void handle_p(void *ctx, const char *a, size_t n, struct buf *reply)
 	}
 	if (!regs) {
 		reply_error(reply, 1);
+		return;
+	}
+	if (!target_register_available(t, (int)regno)) {
+		for (size_t i = 0; i < 2u * r->size; i++)
+			buf_putc(reply, 'x');
 		return;
 	}
 	buf_hex(reply, regs + r->offset, r->size);
@@ -607,15 +651,18 @@ static void handle_P(void *ctx, const char *a, size_t n, struct buf *reply)
 	const char *p = a, *end = a + n;
 	uint64_t regno;
 	struct thread *t = general_thread(ctx);
-	if (!hex_parse_u64_sep(&p, end, '=', &regno) || regno >= the_regfile.nregs || !t) {
+	const struct arch_regfile *rf = target_regfile();
+	if (refused(TREQ_WRITE, reply))
+		return;
+	if (!hex_parse_u64_sep(&p, end, '=', &regno) || regno >= rf->nregs || !t) {
 		reply_error(reply, 1);
 		return;
 	}
-	const struct arch_reg *r = &the_regfile.regs[regno];
+	const struct arch_reg *r = &rf->regs[regno];
 	uint8_t *regs = thread_regs(t);
-	uint8_t *copy = regs && (size_t)(end - p) == 2u * r->size ? malloc(the_regfile.size) : NULL;
+	uint8_t *copy = regs && (size_t)(end - p) == 2u * r->size ? malloc(rf->size) : NULL;
 	if (copy)
-		memcpy(copy, regs, the_regfile.size);
+		memcpy(copy, regs, rf->size);
 	if (!copy || hex_decode(p, (size_t)(end - p), copy + r->offset) < 0 ||
 	    thread_write_regs(t, copy) < 0)
 		reply_error(reply, 1);
@@ -712,6 +759,8 @@ static void handle_M(void *ctx, const char *a, size_t n, struct buf *reply)
 	const char *p = a, *end = a + n;
 	uint64_t addr, len;
 	struct process *proc = general_process(ctx);
+	if (refused(TREQ_WRITE, reply))
+		return;
 	if (!parse_addr_len(&p, end, ':', &addr, &len) || !proc ||
 	    (size_t)(end - p) != 2 * len || len > RSP_PACKET_SIZE) {
 		reply_error(reply, 1);
@@ -732,6 +781,8 @@ static void handle_X(void *ctx, const char *a, size_t n, struct buf *reply)
 	const char *p = a, *end = a + n;
 	uint64_t addr, len;
 	struct process *proc = general_process(ctx);
+	if (refused(TREQ_WRITE, reply))
+		return;
 	if (!parse_addr_len(&p, end, ':', &addr, &len) || !proc || len > RSP_PACKET_SIZE) {
 		reply_error(reply, 1);
 		return;
@@ -784,7 +835,7 @@ static void handle_thread_alive(void *ctx, const char *a, size_t n, struct buf *
 		return;
 	}
 	struct thread *t = tid > 0 ? find_thread(tid) : NULL;
-	if (t && kill(tid, 0) == 0)
+	if (t && target_thread_alive(t))
 		reply_ok(reply);
 	else
 		reply_error(reply, 1);
@@ -854,6 +905,8 @@ static void handle_qcrc(void *ctx, const char *a, size_t n, struct buf *reply)
 	const char *p = a, *end = a + n;
 	uint64_t addr, len;
 	struct process *proc = general_process(ctx);
+	if (refused(TREQ_SCAN_MEMORY, reply))
+		return;
 	if (!parse_addr_len(&p, end, 0, &addr, &len) || p != end || !proc) {
 		reply_error(reply, 1);
 		return;
@@ -878,6 +931,8 @@ static void handle_qsearch(void *ctx, const char *a, size_t n, struct buf *reply
 	const char *p = a, *end = a + n;
 	uint64_t addr, len;
 	struct process *proc = general_process(ctx);
+	if (refused(TREQ_SCAN_MEMORY, reply))
+		return;
 	if (!hex_parse_u64_sep(&p, end, ';', &addr) || !hex_parse_u64_sep(&p, end, ';', &len) ||
 	    !proc) {
 		reply_error(reply, 1);
@@ -932,7 +987,7 @@ static void handle_qsearch(void *ctx, const char *a, size_t n, struct buf *reply
  * ask gdb for symbols now; the final OK ends the exchange. */
 static void handle_qsymbol(void *ctx, const char *a, size_t n, struct buf *reply)
 {
-	if (n == 1 && a[0] == ':')
+	if (n == 1 && a[0] == ':' && !target_refuses(TREQ_THREAD_DB))
 		thread_db_qsymbol(ctx);
 	reply_ok(reply);
 }
@@ -948,7 +1003,7 @@ static void handle_qgettlsaddr(void *ctx, const char *a, size_t n, struct buf *r
 	bool ok = parse_ptid(&p, end, &pid, &tid) && p < end && *p++ == ',' &&
 		  hex_parse_u64_sep(&p, end, ',', &offset) && hex_parse_u64(&p, end, &lm) && p == end;
 	/* one thread: "any" or "all" name none (gdbserver: E01 too) */
-	struct thread *t = ok && tid > 0 ? find_thread(tid) : NULL;
+	struct thread *t = ok && tid > 0 && !target_refuses(TREQ_THREAD_DB) ? find_thread(tid) : NULL;
 	if (t && pid > 0 && t->proc->pid != pid)
 		t = NULL;
 	int err = t ? thread_db_tls_address(t, offset, lm, &addr) : 1;
@@ -1010,7 +1065,7 @@ static void handle_qsupported(void *ctx, const char *a, size_t n, struct buf *re
 		buf_puts(reply, ";vfork-events+");
 	if (exec_ev)
 		buf_puts(reply, ";exec-events+");
-	if (the_regfile.memtags)
+	if (target_regfile()->memtags)
 		buf_puts(reply, ";memory-tagging+");
 	btrace_qsupported(reply);   /* only when there is trace to serve */
 }
@@ -1403,6 +1458,8 @@ static void handle_vrun(void *ctx, const char *a, size_t n, struct buf *reply)
 {
 	struct session *s = ctx;
 	const char *p = a, *end = a + n;
+	if (refused(TREQ_RUN, reply))
+		return;
 	char **argv = calloc(1, sizeof *argv);
 	size_t argc = 0;
 	while (p < end && *p == ';') {
@@ -1447,6 +1504,8 @@ static void handle_vattach(void *ctx, const char *a, size_t n, struct buf *reply
 	struct session *s = ctx;
 	const char *p = a, *end = a + n;
 	uint64_t pid;
+	if (refused(TREQ_RUN, reply))
+		return;
 	if (!hex_parse_u64(&p, end, &pid) || p != end) {
 		reply_error(reply, 1);
 		return;
@@ -1500,6 +1559,8 @@ static void handle_restart(void *ctx, const char *a, size_t n, struct buf *reply
 static void handle_vctrlc(void *ctx, const char *a, size_t n, struct buf *reply)
 {
 	(void)a; (void)n;
+	if (refused(TREQ_INTERRUPT, reply))
+		return;
 	if (!SESSION(ctx)->non_stop) {
 		reply_error(reply, 1);   /* all-stop interrupts with a raw ^C */
 		return;
@@ -1572,7 +1633,7 @@ static const char *build_siginfo(struct session *s, const char *annex, struct bu
 	(void)annex;
 	struct thread *t = general_thread(s);
 	siginfo_t si;
-	if (!t || ptrace(PTRACE_GETSIGINFO, t->tid, 0, &si) < 0)
+	if (!t || target_siginfo_read(t, &si) < 0)
 		return "No signal information for this thread.";
 	buf_append(doc, &si, sizeof si);
 	return NULL;
@@ -1581,8 +1642,10 @@ static const char *build_siginfo(struct session *s, const char *annex, struct bu
 
 static void xfer_object(struct session *s, const char *object,
 			const char *(*build)(struct session *, const char *, struct buf *),
-			bool needs_process, const char *a, size_t n, struct buf *reply)
+			bool needs_process, int refusal, const char *a, size_t n, struct buf *reply)
 {
+	if (refusal >= 0 && refused((enum target_request)refusal, reply))
+		return;
 	char annex[256], key[64];
 	const char *range;
 	size_t range_len;
@@ -1608,7 +1671,7 @@ static void handle_xfer_features(void *ctx, const char *a, size_t n, struct buf 
 		reply_error(reply, 1);
 		return;
 	}
-	const char *xml = arch_feature(&the_regfile, annex);
+	const char *xml = arch_feature(target_regfile(), annex);
 	if (!xml) {
 		reply_error_msg(reply, "No such target description file.");
 		return;
@@ -1617,18 +1680,20 @@ static void handle_xfer_features(void *ctx, const char *a, size_t n, struct buf 
 		reply_error(reply, 1);
 }
 
-static void handle_xfer_threads(void *ctx, const char *a, size_t n, struct buf *r) { xfer_object(ctx, "threads", build_threads, false, a, n, r); }
-static void handle_xfer_libraries(void *ctx, const char *a, size_t n, struct buf *r) { xfer_object(ctx, "libraries-svr4", build_libraries, true, a, n, r); }
-static void handle_xfer_auxv(void *ctx, const char *a, size_t n, struct buf *r) { xfer_object(ctx, "auxv", build_auxv, true, a, n, r); }
-static void handle_xfer_exec_file(void *ctx, const char *a, size_t n, struct buf *r) { xfer_object(ctx, "exec-file", build_exec_file, false, a, n, r); }
-static void handle_xfer_osdata(void *ctx, const char *a, size_t n, struct buf *r) { xfer_object(ctx, "osdata", build_osdata, false, a, n, r); }
-static void handle_xfer_siginfo(void *ctx, const char *a, size_t n, struct buf *r) { xfer_object(ctx, "siginfo", build_siginfo, true, a, n, r); }
+static void handle_xfer_threads(void *ctx, const char *a, size_t n, struct buf *r) { xfer_object(ctx, "threads", build_threads, false, -1, a, n, r); }
+static void handle_xfer_libraries(void *ctx, const char *a, size_t n, struct buf *r) { xfer_object(ctx, "libraries-svr4", build_libraries, true, TREQ_LIBRARIES, a, n, r); }
+static void handle_xfer_auxv(void *ctx, const char *a, size_t n, struct buf *r) { xfer_object(ctx, "auxv", build_auxv, true, TREQ_AUXV, a, n, r); }
+static void handle_xfer_exec_file(void *ctx, const char *a, size_t n, struct buf *r) { xfer_object(ctx, "exec-file", build_exec_file, false, -1, a, n, r); }
+static void handle_xfer_osdata(void *ctx, const char *a, size_t n, struct buf *r) { xfer_object(ctx, "osdata", build_osdata, false, -1, a, n, r); }
+static void handle_xfer_siginfo(void *ctx, const char *a, size_t n, struct buf *r) { xfer_object(ctx, "siginfo", build_siginfo, true, TREQ_SIGINFO, a, n, r); }
 
 static void handle_xfer_siginfo_write(void *ctx, const char *a, size_t n, struct buf *reply)
 {
 	struct thread *t = general_thread(ctx);
 	const char *p = a, *end = a + n;
 	uint64_t offset;
+	if (refused(TREQ_WRITE, reply))
+		return;
 	/* ":OFFSET:DATA" (annex empty) */
 	if (p < end && *p == ':')
 		p++;
@@ -1637,7 +1702,7 @@ static void handle_xfer_siginfo_write(void *ctx, const char *a, size_t n, struct
 		return;
 	}
 	siginfo_t si;
-	if (ptrace(PTRACE_GETSIGINFO, t->tid, 0, &si) < 0) {
+	if (target_siginfo_read(t, &si) < 0) {
 		reply_error(reply, 1);
 		return;
 	}
@@ -1659,7 +1724,7 @@ static void handle_xfer_siginfo_write(void *ctx, const char *a, size_t n, struct
 		take = sizeof si - (size_t)offset;
 	memcpy((char *)&si + offset, data, take);
 	free(data);
-	if (ptrace(PTRACE_SETSIGINFO, t->tid, 0, &si) < 0) {
+	if (target_siginfo_write(t, &si) < 0) {
 		reply_error(reply, 1);
 		return;
 	}
@@ -1799,16 +1864,13 @@ static bool packet_disabled(struct session *s, const struct packet_handler *h)
 /* Memory tagging only where the machine has it (empty reply otherwise). */
 static bool packet_absent(const struct packet_handler *h)
 {
-	return (h->fn == handle_qmemtags || h->fn == handle_Qmemtags) && !the_regfile.memtags;
+	return (h->fn == handle_qmemtags || h->fn == handle_Qmemtags) && !target_regfile()->memtags;
 }
 
 void session_dispatch(struct session *s, const char *pkt, size_t len, struct buf *reply)
 {
 	const char *args;
 	buf_reset(reply);
-	/* --replay: packets that would touch a live process go to the capture */
-	if (replay_active() && replay_dispatch(s, pkt, len, reply))
-		return;
 	const struct packet_handler *h =
 		dispatch_find(handlers, sizeof handlers / sizeof handlers[0], pkt, len, &args);
 	if (!h || packet_disabled(s, h) || packet_absent(h))

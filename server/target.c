@@ -94,10 +94,25 @@ int target_remove_point(struct process *p, int type, uint64_t addr, int kind)
 	return the_target->remove_point(p, type, addr, kind);
 }
 
-const char *target_exec_file(struct process *p, struct buf *path)
+const char *target_exec_file(pid_t pid, struct buf *path)
 {
-	return the_target->exec_file(p, path);
+	return the_target->exec_file(pid, path);
 }
+
+const char *target_thread_name(struct thread *t, char *name, size_t size)
+{
+	return the_target->thread_name(t, name, size);
+}
+
+int target_thread_core(struct thread *t) { return the_target->thread_core(t); }
+
+void target_new_client(void)
+{
+	if (the_target->new_client)
+		the_target->new_client();
+}
+
+bool target_outlives_clients(void) { return the_target->outlives_clients; }
 
 int target_siginfo_read(struct thread *t, siginfo_t *si) { return the_target->siginfo_read(t, si); }
 int target_siginfo_write(struct thread *t, const siginfo_t *si) { return the_target->siginfo_write(t, si); }

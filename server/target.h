@@ -49,6 +49,7 @@ enum target_request {
 	TREQ_AUXV,
 	TREQ_LIBRARIES,
 	TREQ_SIGINFO,
+	TREQ_THREAD_DB,         /* libthread_db on its processes (qSymbol, qGetTLSAddr) */
 	TREQ_COUNT
 };
 
@@ -63,6 +64,8 @@ struct target_ops {
 	/* Served again to the next client after gdb detached or killed (a
 	 * recording) rather than ended with its last process. */
 	bool outlives_clients;
+	/* A client connects (NULL: nothing to do). */
+	void (*new_client)(void);
 	/* NULL when the target does REQ; else the error message ("" for an
 	 * empty reply: not supported). NULL op: refuses nothing. */
 	const char *(*refuses)(enum target_request req);
@@ -94,8 +97,12 @@ struct target_ops {
 	void (*kill)(struct process *p);
 	void (*cleanup_all)(void);
 
-	/* The program file of P: its path into PATH, or an error message. */
-	const char *(*exec_file)(struct process *p, struct buf *path);
+	/* The program file of process PID: its path into PATH, or an error
+	 * message. */
+	const char *(*exec_file)(pid_t pid, struct buf *path);
+	/* qXfer:threads: a thread's name (in NAME, SIZE bytes) and CPU. */
+	const char *(*thread_name)(struct thread *t, char *name, size_t size);
+	int (*thread_core)(struct thread *t);
 	int (*siginfo_read)(struct thread *t, siginfo_t *si);
 	int (*siginfo_write)(struct thread *t, const siginfo_t *si);
 };
@@ -161,8 +168,13 @@ int target_remove_point(struct process *p, int type, uint64_t addr, int kind);
 
 /* Kill what we started, detach what we attached. */
 void target_cleanup_all(void);
-/* The program file of P (qXfer:exec-file): see target_ops.exec_file. */
-const char *target_exec_file(struct process *p, struct buf *path);
+/* The program file of PID (qXfer:exec-file): see target_ops.exec_file. */
+const char *target_exec_file(pid_t pid, struct buf *path);
+const char *target_thread_name(struct thread *t, char *name, size_t size);
+int target_thread_core(struct thread *t);
+/* A client connects / the target outlives the clients that let go of it. */
+void target_new_client(void);
+bool target_outlives_clients(void);
 int target_siginfo_read(struct thread *t, siginfo_t *si);
 int target_siginfo_write(struct thread *t, const siginfo_t *si);
 

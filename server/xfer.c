@@ -32,43 +32,6 @@ static ssize_t read_proc_file(const char *path, struct buf *out)
 	return n < 0 ? -1 : total;
 }
 
-static void thread_name(pid_t pid, pid_t tid, char *name, size_t size)
-{
-	char path[96];
-	snprintf(path, sizeof path, "/proc/%d/task/%d/comm", pid, tid);
-	name[0] = '\0';
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return;
-	if (fgets(name, (int)size, f))
-		name[strcspn(name, "\n")] = '\0';
-	fclose(f);
-}
-
-static int thread_core(pid_t pid, pid_t tid)
-{
-	char path[96], line[1024];
-	snprintf(path, sizeof path, "/proc/%d/task/%d/stat", pid, tid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return -1;
-	int core = -1;
-	if (fgets(line, sizeof line, f)) {
-		/* Field 39 is the CPU; skip past the command's closing ')'. */
-		char *p = strrchr(line, ')');
-		int field = 2;
-		while (p && *p && field < 39) {
-			p = strchr(p + 1, ' ');
-			if (p)
-				field++;
-		}
-		if (p)
-			core = atoi(p + 1);
-	}
-	fclose(f);
-	return core;
-}
-
 const char *xfer_threads(struct session *s, struct buf *doc)
 {
 	buf_puts(doc, "<?xml version=\"1.0\"?>\n<threads>\n");
@@ -78,10 +41,10 @@ const char *xfer_threads(struct session *s, struct buf *doc)
 			buf_puts(doc, "<thread id=\"");
 			format_ptid(s, doc, p->pid, t->tid);
 			buf_putc(doc, '"');
-			int core = thread_core(p->pid, t->tid);
+			int core = target_thread_core(t);
 			if (core >= 0)
 				buf_printf(doc, " core=\"%d\"", core);
-			thread_name(p->pid, t->tid, name, sizeof name);
+			target_thread_name(t, name, sizeof name);
 			if (name[0]) {
 				buf_puts(doc, " name=\"");
 				xml_escape(doc, name);
@@ -125,13 +88,7 @@ const char *xfer_exec_file(struct session *s, const char *annex, struct buf *doc
 			return "No process.";
 		pid = t->proc->pid;
 	}
-	char link[64], path[4096];
-	snprintf(link, sizeof link, "/proc/%d/exe", pid);
-	ssize_t n = readlink(link, path, sizeof path);
-	if (n < 0)
-		return "No such process.";
-	buf_append(doc, path, (size_t)n);
-	return NULL;
+	return target_exec_file(pid, doc);
 }
 
 /* --- libraries-svr4 --------------------------------------------------------- */
