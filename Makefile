@@ -51,7 +51,7 @@ PROTOCOL_SRCS  := $(wildcard protocol/*.c)
 # arch/x86_xsave.c and arch/aarch64-regfile.c are pure (no CPU access):
 # built everywhere so that their unit tests run whatever machine runs the
 # tests (and once only on their own architecture).
-ARCH_PURE_SRCS := arch/x86_xsave.c arch/aarch64-regfile.c arch/arch_desc.c
+ARCH_PURE_SRCS := arch/x86_xsave.c arch/aarch64-regfile.c arch/arch_desc.c arch/core-tdesc.c
 ARCH_SRCS      := arch/arch.c arch/$(ARCH).c \
 	$(filter-out $(ARCH_PURE_SRCS),$(wildcard arch/$(ARCH)-*.c)) arch/disasm.c $(ARCH_PURE_SRCS)
 ETM_SRCS       := $(filter-out $(MAINS),$(wildcard etm/*.c))

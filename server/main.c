@@ -8,8 +8,10 @@
 
 #include "arch/arch.h"
 #include "server/btrace.h"
-#include "server/replay.h"
-#include "server/server.h"
+#include "server/capture_target.h"
+#include "server/packets.h"
+#include "server/session.h"
+#include "server/target.h"
 
 #define CSGDBSERVER_VERSION "0.1"
 
@@ -86,170 +88,279 @@ static void version(void)
 	       CSGDBSERVER_VERSION);
 }
 
-int main(int argc, char **argv)
+/* The command line beyond the options the session keeps. */
+struct cmdline {
+	struct options opts;
+	char **wrapper;
+	const char *etm_perfdata;
+};
+
+enum { OPT_NEXT, OPT_END, OPT_DONE, OPT_FAIL };
+
+/* --disable-packet=NAMES: for testing gdb against a poorer server. */
+static int disable_packets(struct options *opts, const char *names)
 {
-	struct options opts = {.baud = 0};
-	char **wrapper = NULL;
-	const char *etm_perfdata = NULL;
-	int i = 1;
-	for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
-		const char *a = argv[i];
-		if (strcmp(a, "--") == 0) {
-			i++;
-			break;
-		} else if (strcmp(a, "--help") == 0) {
-			usage(stdout);
-			return 0;
-		} else if (strcmp(a, "--version") == 0) {
-			version();
-			return 0;
-		} else if (strcmp(a, "--attach") == 0) {
-			opts.attach_pid = -1;
-		} else if (strcmp(a, "--replay") == 0 && i + 1 < argc) {
-			opts.replay_dir = argv[++i];
-		} else if (strncmp(a, "--replay=", 9) == 0) {
-			opts.replay_dir = a + 9;
-		} else if (strcmp(a, "--etm-perfdata") == 0 && i + 1 < argc) {
-			etm_perfdata = argv[++i];
-		} else if (strncmp(a, "--etm-perfdata=", 15) == 0) {
-			etm_perfdata = a + 15;
-		} else if (strcmp(a, "--allow") == 0 || strncmp(a, "--allow=", 8) == 0) {
-			const char *spec = a[7] == '=' ? a + 8 : i + 1 < argc ? argv[++i] : NULL;
-			char err[512];
-			if (!spec) {
-				fprintf(stderr, "--allow: missing HOST[/MASK]\n");
-				return 1;
-			}
-			if (allow_list_add(&allow, spec, err, sizeof err) < 0) {
-				fprintf(stderr, "%s\n", err);
-				return 1;
-			}
-			buf_printf(&allow_text, "%s%s", allow_text.len ? " " : "", spec);
-		} else if (strcmp(a, "--no-run") == 0) {
-			opts.no_run = true;
-		} else if (strcmp(a, "--multi") == 0) {
-			opts.multi = true;
-		} else if (strcmp(a, "--once") == 0) {
-			opts.once = true;
-		} else if (strcmp(a, "--debug") == 0) {
-			opts.debug = true;
-		} else if (strcmp(a, "--remote-debug") == 0) {
-			opts.remote_debug = true;
-		} else if (strncmp(a, "--debug-file=", 13) == 0) {
-			/* Only debugging output goes there, as with gdbserver. */
-			if (debug_out)
-				fclose(debug_out);
-			debug_out = fopen(a + 13, "w");
-			if (!debug_out) {
-				perror(a + 13);
-				return 1;
-			}
-			setvbuf(debug_out, NULL, _IOLBF, 0);
-		} else if (strncmp(a, "--debug-format=", 15) == 0 ||
-			   strcmp(a, "--event-loop-debug") == 0) {
-			/* accepted for compatibility; no extra format yet */
-		} else if (strncmp(a, "--disable-packet=", 17) == 0) {
-			char *list = strdup(a + 17), *save = NULL;
-			for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-				if (!strcmp(tok, "vCont"))
-					opts.no_vcont = true;
-				else if (!strcmp(tok, "Tthread"))
-					opts.no_tthread = true;
-				else if (!strcmp(tok, "qC"))
-					opts.no_qc = true;
-				else if (!strcmp(tok, "qfThreadInfo"))
-					opts.no_qfthreadinfo = true;
-				else if (!strcmp(tok, "T"))
-					opts.no_t = true;
-				else if (!strcmp(tok, "threads"))
-					opts.no_vcont = opts.no_tthread = opts.no_qc = opts.no_qfthreadinfo = true;
-				else {
-					fprintf(stderr, "Don't know how to disable \"%s\".\n\n", tok);
-					usage(stderr);
-					free(list);
-					return 1;
-				}
-			}
-			free(list);
-		} else if (strcmp(a, "--disable-randomization") == 0) {
-			target_settings.disable_randomization = true;
-		} else if (strcmp(a, "--no-disable-randomization") == 0) {
-			target_settings.disable_randomization = false;
-		} else if (strcmp(a, "--startup-with-shell") == 0) {
-			target_settings.startup_with_shell = true;
-		} else if (strcmp(a, "--no-startup-with-shell") == 0) {
-			target_settings.startup_with_shell = false;
-		} else if (strcmp(a, "--baud") == 0 && i + 1 < argc) {
-			opts.baud = atoi(argv[++i]);
-		} else if (strncmp(a, "--baud=", 7) == 0) {
-			opts.baud = atoi(a + 7);
-		} else if (strcmp(a, "--wrapper") == 0) {
-			int start = ++i;
-			while (i < argc && strcmp(argv[i], "--") != 0)
-				i++;
-			if (i == argc || i == start) {
-				fprintf(stderr, "Missing wrapper program or its terminating --\n");
-				usage(stderr);
-				return 1;
-			}
-			wrapper = calloc((size_t)(i - start + 1), sizeof *wrapper);
-			if (!wrapper)
-				return 1;
-			for (int k = start; k < i; k++)
-				wrapper[k - start] = argv[k];
-		} else if (strcmp(a, "--selftest") == 0) {
-			printf("Ran 0 unit tests, 0 failed\n");
-			return 0;
-		} else {
-			fprintf(stderr, "Unknown argument: %s\n", a);
+	char *list = strdup(names), *save = NULL;
+	for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(tok, "vCont"))
+			opts->no_vcont = true;
+		else if (!strcmp(tok, "Tthread"))
+			opts->no_tthread = true;
+		else if (!strcmp(tok, "qC"))
+			opts->no_qc = true;
+		else if (!strcmp(tok, "qfThreadInfo"))
+			opts->no_qfthreadinfo = true;
+		else if (!strcmp(tok, "T"))
+			opts->no_t = true;
+		else if (!strcmp(tok, "threads"))
+			opts->no_vcont = opts->no_tthread = opts->no_qc = opts->no_qfthreadinfo = true;
+		else {
+			fprintf(stderr, "Don't know how to disable \"%s\".\n\n", tok);
 			usage(stderr);
-			return 1;
+			free(list);
+			return -1;
 		}
 	}
-	target_settings.wrapper = wrapper;
+	free(list);
+	return 0;
+}
+
+/* The option at argv[*I] (which may take the next words): OPT_NEXT,
+ * OPT_END at "--", OPT_DONE (--help, --version: exit 0), OPT_FAIL. */
+static int parse_option(struct cmdline *c, int argc, char **argv, int *i)
+{
+	const char *a = argv[*i];
+	if (strcmp(a, "--") == 0) {
+		(*i)++;
+		return OPT_END;
+	} else if (strcmp(a, "--help") == 0) {
+		usage(stdout);
+		return OPT_DONE;
+	} else if (strcmp(a, "--version") == 0) {
+		version();
+		return OPT_DONE;
+	} else if (strcmp(a, "--attach") == 0) {
+		c->opts.attach_pid = -1;
+	} else if (strcmp(a, "--replay") == 0 && *i + 1 < argc) {
+		c->opts.replay_dir = argv[++*i];
+	} else if (strncmp(a, "--replay=", 9) == 0) {
+		c->opts.replay_dir = a + 9;
+	} else if (strcmp(a, "--etm-perfdata") == 0 && *i + 1 < argc) {
+		c->etm_perfdata = argv[++*i];
+	} else if (strncmp(a, "--etm-perfdata=", 15) == 0) {
+		c->etm_perfdata = a + 15;
+	} else if (strcmp(a, "--allow") == 0 || strncmp(a, "--allow=", 8) == 0) {
+		const char *spec = a[7] == '=' ? a + 8 : *i + 1 < argc ? argv[++*i] : NULL;
+		char err[512];
+		if (!spec) {
+			fprintf(stderr, "--allow: missing HOST[/MASK]\n");
+			return OPT_FAIL;
+		}
+		if (allow_list_add(&allow, spec, err, sizeof err) < 0) {
+			fprintf(stderr, "%s\n", err);
+			return OPT_FAIL;
+		}
+		buf_printf(&allow_text, "%s%s", allow_text.len ? " " : "", spec);
+	} else if (strcmp(a, "--no-run") == 0) {
+		c->opts.no_run = true;
+	} else if (strcmp(a, "--multi") == 0) {
+		c->opts.multi = true;
+	} else if (strcmp(a, "--once") == 0) {
+		c->opts.once = true;
+	} else if (strcmp(a, "--debug") == 0) {
+		c->opts.debug = true;
+	} else if (strcmp(a, "--remote-debug") == 0) {
+		c->opts.remote_debug = true;
+	} else if (strncmp(a, "--debug-file=", 13) == 0) {
+		/* Only debugging output goes there, as with gdbserver. */
+		if (debug_out)
+			fclose(debug_out);
+		debug_out = fopen(a + 13, "w");
+		if (!debug_out) {
+			perror(a + 13);
+			return OPT_FAIL;
+		}
+		setvbuf(debug_out, NULL, _IOLBF, 0);
+	} else if (strncmp(a, "--debug-format=", 15) == 0 ||
+		   strcmp(a, "--event-loop-debug") == 0) {
+		/* accepted for compatibility; no extra format yet */
+	} else if (strncmp(a, "--disable-packet=", 17) == 0) {
+		if (disable_packets(&c->opts, a + 17) < 0)
+			return OPT_FAIL;
+	} else if (strcmp(a, "--disable-randomization") == 0) {
+		target_settings.disable_randomization = true;
+	} else if (strcmp(a, "--no-disable-randomization") == 0) {
+		target_settings.disable_randomization = false;
+	} else if (strcmp(a, "--startup-with-shell") == 0) {
+		target_settings.startup_with_shell = true;
+	} else if (strcmp(a, "--no-startup-with-shell") == 0) {
+		target_settings.startup_with_shell = false;
+	} else if (strcmp(a, "--baud") == 0 && *i + 1 < argc) {
+		c->opts.baud = atoi(argv[++*i]);
+	} else if (strncmp(a, "--baud=", 7) == 0) {
+		c->opts.baud = atoi(a + 7);
+	} else if (strcmp(a, "--wrapper") == 0) {
+		int start = ++*i;
+		while (*i < argc && strcmp(argv[*i], "--") != 0)
+			(*i)++;
+		if (*i == argc || *i == start) {
+			fprintf(stderr, "Missing wrapper program or its terminating --\n");
+			usage(stderr);
+			return OPT_FAIL;
+		}
+		c->wrapper = calloc((size_t)(*i - start + 1), sizeof *c->wrapper);
+		if (!c->wrapper)
+			return OPT_FAIL;
+		for (int k = start; k < *i; k++)
+			c->wrapper[k - start] = argv[k];
+	} else if (strcmp(a, "--selftest") == 0) {
+		printf("Ran 0 unit tests, 0 failed\n");
+		return OPT_DONE;
+	} else {
+		fprintf(stderr, "Unknown argument: %s\n", a);
+		usage(stderr);
+		return OPT_FAIL;
+	}
+	return OPT_NEXT;
+}
+
+/* COMM and the words after it (I: the first): the program, a PID, or
+ * nothing. 0, or -1 after saying what is wrong. */
+static int parse_operands(struct options *opts, int argc, char **argv, int i)
+{
 	if (i >= argc) {
 		usage(stderr);
-		return 1;
+		return -1;
 	}
-	opts.comm = argv[i++];
+	opts->comm = argv[i++];
 	/* "csgdbserver --multi :2345 --allow HOST" would run "--allow". */
 	if (i < argc && strncmp(argv[i], "--", 2) == 0) {
 		fprintf(stderr, "%s after COMM: options go before COMM "
 			"(a program whose name starts with -- is given as ./NAME)\n", argv[i]);
 		usage(stderr);
-		return 1;
+		return -1;
 	}
-	if (strcmp(opts.comm, "stdio") == 0)
-		opts.comm = "-";
-	if (allow.given && (strcmp(opts.comm, "-") == 0 || !strchr(opts.comm, ':') ||
-			    strchr(opts.comm, '/'))) {
+	if (strcmp(opts->comm, "stdio") == 0)
+		opts->comm = "-";
+	if (allow.given && (strcmp(opts->comm, "-") == 0 || !strchr(opts->comm, ':') ||
+			    strchr(opts->comm, '/'))) {
 		fprintf(stderr, "--allow applies to TCP connections (HOST:PORT or :PORT), not to %s\n",
-			opts.comm);
-		return 1;
+			opts->comm);
+		return -1;
 	}
-	if (opts.replay_dir) {
-		if (i < argc || opts.attach_pid || opts.multi) {
+	if (opts->replay_dir) {
+		if (i < argc || opts->attach_pid || opts->multi) {
 			fprintf(stderr, "--replay serves a recording: no PROG, --attach or --multi\n");
 			usage(stderr);
-			return 1;
+			return -1;
 		}
-	} else if (opts.attach_pid) {
+	} else if (opts->attach_pid) {
 		char *end;
 		long pid = i < argc ? strtol(argv[i], &end, 10) : 0;
 		if (i + 1 != argc || pid <= 0 || *end) {
 			fprintf(stderr, "Bad or missing PID for --attach\n");
 			usage(stderr);
-			return 1;
+			return -1;
 		}
-		opts.attach_pid = (pid_t)pid;
+		opts->attach_pid = (pid_t)pid;
 	} else if (i < argc) {
-		opts.prog_argv = &argv[i];
-	} else if (!opts.multi) {
+		opts->prog_argv = &argv[i];
+	} else if (!opts->multi) {
 		usage(stderr);
-		return 1;
+		return -1;
 	}
-	debug_target = opts.debug;
-	target_settings.stdio_connection = strcmp(opts.comm, "-") == 0;
+	return 0;
+}
+
+/* What is served: the capture, a program started, a process attached, or
+ * (--multi) nothing yet. 0, or -1 after saying why not. */
+static int start_target(struct session *s, struct cmdline *c)
+{
+	if (c->opts.replay_dir) {
+		char err[1024];
+		if (capture_target_open(c->opts.replay_dir, err, sizeof err) < 0) {
+			fprintf(stderr, "%s\nExiting\n", err);
+			return -1;
+		}
+		struct buf about = BUF_INIT;
+		capture_target_describe(&about);
+		fputs(about.data, stderr);
+		buf_free(&about);
+	} else {
+		btrace_setup(c->etm_perfdata);
+	}
+
+	if (c->opts.prog_argv) {
+		char err[512];
+		c->opts.prog_argv[0] = target_program_path(c->opts.prog_argv[0]);
+		struct process *p = target_create(c->opts.prog_argv, err, sizeof err);
+		if (!p) {
+			fprintf(stderr, "%s\nExiting\n", err);
+			return -1;
+		}
+		fprintf(stderr, "Process %s created; pid = %d\n", c->opts.prog_argv[0], p->pid);
+		size_t n = 0;
+		while (c->opts.prog_argv[n])
+			n++;
+		s->last_run_argv = calloc(n + 1, sizeof(char *));
+		for (size_t k = 0; k < n; k++)
+			s->last_run_argv[k] = strdup(c->opts.prog_argv[k]);
+	} else if (c->opts.attach_pid) {
+		char err[256];
+		struct process *p = target_attach(c->opts.attach_pid, err, sizeof err);
+		if (!p) {
+			fprintf(stderr, "%s\nExiting\n", err);
+			return -1;
+		}
+		fprintf(stderr, "Attached; pid = %d\n", p->pid);
+	}
+
+	return 0;
+}
+
+/* Clients one after another until one ends the server; the exit status. */
+static int serve_clients(struct session *s, struct listener *l)
+{
+	int status = 0;
+	for (;;) {
+		if (listener_accept(l, &s->remote) < 0) {
+			status = 1;
+			break;
+		}
+		session_begin(s);
+		session_serve(s);
+		session_end(s);
+		if (s->exit_requested || s->opts->once || l->stdio)
+			break;
+		if (!s->extended && !processes && !target_outlives_clients())
+			break;
+		if (s->opts->multi) {
+			/* The next client starts from a clean state. */
+			target_cleanup_all();
+		} else {
+			fprintf(stderr, "Remote side has terminated connection.  "
+				"csgdbserver will reopen the connection.\n");
+		}
+	}
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct cmdline c = {.opts = {.baud = 0}};
+	int i = 1;
+	for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
+		int r = parse_option(&c, argc, argv, &i);
+		if (r == OPT_DONE || r == OPT_FAIL)
+			return r == OPT_DONE ? 0 : 1;
+		if (r == OPT_END)
+			break;
+	}
+	target_settings.wrapper = c.wrapper;
+	if (parse_operands(&c.opts, argc, argv, i) < 0)
+		return 1;
+	debug_target = c.opts.debug;
+	target_settings.stdio_connection = strcmp(c.opts.comm, "-") == 0;
 	signal(SIGPIPE, SIG_IGN);
 	/* Before any inferior: the probe may fork a child of its own. */
 	if (arch_init() < 0)
@@ -261,51 +372,14 @@ int main(int argc, char **argv)
 
 	struct session s;
 	memset(&s, 0, sizeof s);
-	s.opts = &opts;
-	s.remote.log = opts.remote_debug;
-	session_reset(&s);
-
-	if (opts.replay_dir) {
-		char err[1024];
-		if (replay_open(opts.replay_dir, err, sizeof err) < 0) {
-			fprintf(stderr, "%s\nExiting\n", err);
-			return 1;
-		}
-		struct buf about = BUF_INIT;
-		replay_describe(&about);
-		fputs(about.data, stderr);
-		buf_free(&about);
-	} else {
-		btrace_setup(etm_perfdata);
-	}
-
-	if (opts.prog_argv) {
-		char err[512];
-		opts.prog_argv[0] = target_program_path(opts.prog_argv[0]);
-		struct process *p = target_create(opts.prog_argv, err, sizeof err);
-		if (!p) {
-			fprintf(stderr, "%s\nExiting\n", err);
-			return 1;
-		}
-		fprintf(stderr, "Process %s created; pid = %d\n", opts.prog_argv[0], p->pid);
-		size_t n = 0;
-		while (opts.prog_argv[n])
-			n++;
-		s.last_run_argv = calloc(n + 1, sizeof(char *));
-		for (size_t k = 0; k < n; k++)
-			s.last_run_argv[k] = strdup(opts.prog_argv[k]);
-	} else if (opts.attach_pid) {
-		char err[256];
-		struct process *p = target_attach(opts.attach_pid, err, sizeof err);
-		if (!p) {
-			fprintf(stderr, "%s\nExiting\n", err);
-			return 1;
-		}
-		fprintf(stderr, "Attached; pid = %d\n", p->pid);
-	}
+	s.opts = &c.opts;
+	s.remote.log = c.opts.remote_debug;
+	session_begin(&s);   /* the environment of the program started below too */
+	if (start_target(&s, &c) < 0)
+		return 1;
 
 	struct listener l;
-	if (listener_open(&l, opts.comm, opts.baud) < 0) {
+	if (listener_open(&l, c.opts.comm, c.opts.baud) < 0) {
 		target_cleanup_all();
 		fprintf(stderr, "Exiting\n");
 		return 1;
@@ -315,43 +389,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "csgdbserver: accepting connections only from %s\n", allow_text.data);
 	else if (l.reaches_other_hosts)
 		fprintf(stderr, "csgdbserver: any host that reaches %s may connect; "
-			"--allow HOST[/MASK] restricts who\n", opts.comm);
-	int status = 0;
-	for (;;) {
-		if (listener_accept(&l, &s.remote) < 0) {
-			status = 1;
-			break;
-		}
-		session_reset(&s);
-		btrace_new_client();
-		session_serve(&s);
-		remote_close(&s.remote);
-		hostio_reset();
-		if (s.exit_requested || opts.once || l.stdio)
-			break;
-		if (!s.extended && !processes && !replay_active())
-			break;
-		if (opts.multi) {
-			/* The next client starts from a clean state. */
-			target_cleanup_all();
-		} else {
-			fprintf(stderr, "Remote side has terminated connection.  "
-				"csgdbserver will reopen the connection.\n");
-		}
-	}
+			"--allow HOST[/MASK] restricts who\n", c.opts.comm);
+	int status = serve_clients(&s, &l);
 	target_cleanup_all();
 	btrace_shutdown();
-	replay_close();
+	capture_target_close();
 	listener_close(&l);
 	allow_list_free(&allow);
 	buf_free(&allow_text);
-	buf_free(&s.xfer);
-	for (size_t k = 0; s.last_run_argv && s.last_run_argv[k]; k++)
-		free(s.last_run_argv[k]);
-	free(s.last_run_argv);
-	free(s.notif);
-	free(wrapper);
-	if (opts.prog_argv)
-		free(opts.prog_argv[0]);
+	session_free(&s);
+	free(c.wrapper);
+	if (c.opts.prog_argv)
+		free(c.opts.prog_argv[0]);
 	return status;
 }

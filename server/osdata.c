@@ -21,7 +21,8 @@
 #include "common/buf.h"
 #include "common/file.h"
 #include "common/xml.h"
-#include "server/server.h"
+#include "server/session.h"
+#include "server/xfer.h"
 
 /* --- small /proc readers ---------------------------------------------------- */
 

@@ -14,45 +14,12 @@
 #include "common/file.h"
 #include "common/hex.h"
 #include "common/xml.h"
-#include "server/server.h"
+#include "protocol/escape.h"
+#include "protocol/qxfer.h"
+#include "server/reply.h"
+#include "server/session.h"
+#include "server/xfer.h"
 #include "server/thread_db.h"
-
-static void thread_name(pid_t pid, pid_t tid, char *name, size_t size)
-{
-	char path[96];
-	snprintf(path, sizeof path, "/proc/%d/task/%d/comm", pid, tid);
-	name[0] = '\0';
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return;
-	if (fgets(name, (int)size, f))
-		name[strcspn(name, "\n")] = '\0';
-	fclose(f);
-}
-
-static int thread_core(pid_t pid, pid_t tid)
-{
-	char path[96], line[1024];
-	snprintf(path, sizeof path, "/proc/%d/task/%d/stat", pid, tid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return -1;
-	int core = -1;
-	if (fgets(line, sizeof line, f)) {
-		/* Field 39 is the CPU; skip past the command's closing ')'. */
-		char *p = strrchr(line, ')');
-		int field = 2;
-		while (p && *p && field < 39) {
-			p = strchr(p + 1, ' ');
-			if (p)
-				field++;
-		}
-		if (p)
-			core = atoi(p + 1);
-	}
-	fclose(f);
-	return core;
-}
 
 const char *xfer_threads(struct session *s, struct buf *doc)
 {
@@ -63,10 +30,10 @@ const char *xfer_threads(struct session *s, struct buf *doc)
 			buf_puts(doc, "<thread id=\"");
 			format_ptid(s, doc, p->pid, t->tid);
 			buf_putc(doc, '"');
-			int core = thread_core(p->pid, t->tid);
+			int core = target_thread_core(t);
 			if (core >= 0)
 				buf_printf(doc, " core=\"%d\"", core);
-			thread_name(p->pid, t->tid, name, sizeof name);
+			target_thread_name(t, name, sizeof name);
 			if (name[0]) {
 				buf_puts(doc, " name=\"");
 				xml_escape(doc, name);
@@ -110,13 +77,7 @@ const char *xfer_exec_file(struct session *s, const char *annex, struct buf *doc
 			return "No process.";
 		pid = t->proc->pid;
 	}
-	char link[64], path[4096];
-	snprintf(link, sizeof link, "/proc/%d/exe", pid);
-	ssize_t n = readlink(link, path, sizeof path);
-	if (n < 0)
-		return "No such process.";
-	buf_append(doc, path, (size_t)n);
-	return NULL;
+	return target_exec_file(pid, doc);
 }
 
 /* --- libraries-svr4 --------------------------------------------------------- */
@@ -282,4 +243,167 @@ const char *xfer_libraries_svr4(struct session *s, struct buf *doc)
 		buf_puts(doc, ">\n");
 	buf_puts(doc, "</library-list-svr4>\n");
 	return NULL;
+}
+
+/* --- the qXfer packets -------------------------------------------------- */
+
+
+/* --- qXfer ------------------------------------------------------------ */
+
+void xfer_cache_forget(struct session *s)
+{
+	s->xfer_key[0] = '\0';
+}
+
+void xfer_cache_serve(struct session *s, const char *key, const char *range, size_t range_len,
+		      xfer_build_fn build, const char *annex, struct buf *reply)
+{
+	unsigned long long offset, length;
+	if (xfer_parse_range(range, range_len, &offset, &length) < 0) {
+		reply_error(reply, 1);
+		return;
+	}
+	/* Build at offset 0; later chunks come from the same document. */
+	if (offset == 0 || strcmp(s->xfer_key, key) != 0) {
+		buf_reset(&s->xfer);
+		const char *err = build(s, annex, &s->xfer);
+		if (err) {
+			s->xfer_key[0] = '\0';
+			reply_error_msg(reply, err);
+			return;
+		}
+		snprintf(s->xfer_key, sizeof s->xfer_key, "%s", key);
+	}
+	xfer_reply(reply, s->xfer.data ? s->xfer.data : "", s->xfer.len, range, range_len);
+}
+
+static const char *build_threads(struct session *s, const char *annex, struct buf *doc)
+{
+	(void)annex;
+	return xfer_threads(s, doc);
+}
+
+static const char *build_libraries(struct session *s, const char *annex, struct buf *doc)
+{
+	(void)annex;
+	return xfer_libraries_svr4(s, doc);
+}
+
+static const char *build_auxv(struct session *s, const char *annex, struct buf *doc)
+{
+	(void)annex;
+	return xfer_auxv(s, doc);
+}
+
+static const char *build_exec_file(struct session *s, const char *annex, struct buf *doc)
+{
+	return xfer_exec_file(s, annex, doc);
+}
+
+static const char *build_osdata(struct session *s, const char *annex, struct buf *doc)
+{
+	return xfer_osdata(s, annex, doc);
+}
+
+static const char *build_siginfo(struct session *s, const char *annex, struct buf *doc)
+{
+	(void)annex;
+	struct thread *t = general_thread(s);
+	siginfo_t si;
+	if (!t || target_siginfo_read(t, &si) < 0)
+		return "No signal information for this thread.";
+	buf_append(doc, &si, sizeof si);
+	return NULL;
+}
+
+
+static void xfer_object(struct session *s, const char *object,
+			xfer_build_fn build, bool needs_process, int refusal, const char *a, size_t n, struct buf *reply)
+{
+	if (refusal >= 0 && reply_refused((enum target_request)refusal, reply))
+		return;
+	char annex[256], key[64];
+	const char *range;
+	size_t range_len;
+	if (!xfer_split_annex(a, n, annex, sizeof annex, &range, &range_len)) {
+		reply_error(reply, 1);
+		return;
+	}
+	if (needs_process && !processes) {
+		reply_error_msg(reply, "No process.");
+		return;
+	}
+	snprintf(key, sizeof key, "%s:%.40s", object, annex);
+	xfer_cache_serve(s, key, range, range_len, build, annex, reply);
+}
+
+void handle_xfer_features(void *ctx, const char *a, size_t n, struct buf *reply)
+{
+	(void)ctx;
+	char annex[256];
+	const char *range;
+	size_t range_len;
+	if (!xfer_split_annex(a, n, annex, sizeof annex, &range, &range_len)) {
+		reply_error(reply, 1);
+		return;
+	}
+	const char *xml = arch_feature(target_regfile(), annex);
+	if (!xml) {
+		reply_error_msg(reply, "No such target description file.");
+		return;
+	}
+	if (xfer_reply(reply, xml, strlen(xml), range, range_len) < 0)
+		reply_error(reply, 1);
+}
+
+void handle_xfer_threads(void *ctx, const char *a, size_t n, struct buf *r) { xfer_object(ctx, "threads", build_threads, false, -1, a, n, r); }
+void handle_xfer_libraries(void *ctx, const char *a, size_t n, struct buf *r) { xfer_object(ctx, "libraries-svr4", build_libraries, true, TREQ_LIBRARIES, a, n, r); }
+void handle_xfer_auxv(void *ctx, const char *a, size_t n, struct buf *r) { xfer_object(ctx, "auxv", build_auxv, true, TREQ_AUXV, a, n, r); }
+void handle_xfer_exec_file(void *ctx, const char *a, size_t n, struct buf *r) { xfer_object(ctx, "exec-file", build_exec_file, false, -1, a, n, r); }
+void handle_xfer_osdata(void *ctx, const char *a, size_t n, struct buf *r) { xfer_object(ctx, "osdata", build_osdata, false, -1, a, n, r); }
+void handle_xfer_siginfo(void *ctx, const char *a, size_t n, struct buf *r) { xfer_object(ctx, "siginfo", build_siginfo, true, TREQ_SIGINFO, a, n, r); }
+
+void handle_xfer_siginfo_write(void *ctx, const char *a, size_t n, struct buf *reply)
+{
+	struct thread *t = general_thread(ctx);
+	const char *p = a, *end = a + n;
+	uint64_t offset;
+	if (reply_refused(TREQ_WRITE, reply))
+		return;
+	/* ":OFFSET:DATA" (annex empty) */
+	if (p < end && *p == ':')
+		p++;
+	if (!t || !hex_parse_u64_sep(&p, end, ':', &offset)) {
+		reply_error(reply, 1);
+		return;
+	}
+	siginfo_t si;
+	if (target_siginfo_read(t, &si) < 0) {
+		reply_error(reply, 1);
+		return;
+	}
+	size_t len = (size_t)(end - p);
+	char *data = malloc(len + 1);
+	if (!data) {
+		reply_error(reply, 1);
+		return;
+	}
+	memcpy(data, p, len);
+	long got = bin_unescape(data, len);
+	if (got < 0 || offset > sizeof si) {
+		free(data);
+		reply_error(reply, 1);
+		return;
+	}
+	size_t take = (size_t)got;
+	if (offset + take > sizeof si)
+		take = sizeof si - (size_t)offset;
+	memcpy((char *)&si + offset, data, take);
+	free(data);
+	if (target_siginfo_write(t, &si) < 0) {
+		reply_error(reply, 1);
+		return;
+	}
+	xfer_cache_forget(ctx);
+	buf_printf(reply, "%zx", take);
 }
