@@ -27,7 +27,9 @@
 #include "protocol/qxfer.h"
 #include "server/btrace_source.h"
 #include "server/btrace_state.h"
-#include "server/server.h"
+#include "server/reply.h"
+#include "server/session.h"
+#include "server/xfer.h"
 
 static struct etm_source *source;     /* NULL: nothing to trace with */
 static char source_note[256];         /* why there is no trace hardware */
@@ -49,9 +51,7 @@ static struct {
 	uint64_t raw_len;
 } raw_doc;
 
-static void (*prev_thread_hook)(struct thread *t, bool added);
 static struct bt_thread *find_bt(pid_t tid);
-static void thread_hook(struct thread *t, bool added);
 
 struct etm_source *bt_source(void) { return source; }
 const char *bt_source_note(void) { return source_note[0] ? source_note : "none configured"; }
@@ -73,20 +73,9 @@ const struct etm_config *bt_pending_cfg(void)
 	return pending_cfg();
 }
 
-/* The recorder saw TH take a branch: a source encoding them wants it. */
-static void branch_hook(struct thread *th, uint64_t from, uint64_t to)
-{
-	if (source && find_bt(th->tid))
-		source->ops->record_branch(source, th->tid, from, btrace_trace_pc(th, to));
-}
-
 void btrace_setup(const char *perfdata)
 {
 	source = btrace_open_source(perfdata, source_note, sizeof source_note);
-	if (source && source->ops->record_branch)
-		record_branch_hook = branch_hook;
-	prev_thread_hook = target_thread_hook;
-	target_thread_hook = thread_hook;
 }
 
 void btrace_use_source(struct etm_source *src)
@@ -216,20 +205,19 @@ static void stop_tracing(struct bt_thread *t)
 	forget_bt(t);
 }
 
+void btrace_thread_gone(struct thread *th)
+{
+	struct bt_thread *t = find_bt(th->tid);
+	if (t)
+		stop_tracing(t);
+}
+
 /* New threads of a traced process are traced from their first
  * instruction: per-thread perf events cannot inherit, and gdb enables
  * tracing only when it next hears of the thread. */
-static void thread_hook(struct thread *th, bool added)
+void btrace_thread_added(struct thread *th)
 {
-	if (prev_thread_hook)
-		prev_thread_hook(th, added);
-	struct bt_thread *t = find_bt(th->tid);
-	if (!added) {
-		if (t)
-			stop_tracing(t);
-		return;
-	}
-	if (t || !source)
+	if (find_bt(th->tid) || !source)
 		return;
 	for (struct bt_thread *o = threads; o; o = o->next)
 		if (o->pid == th->proc->pid) {
@@ -651,64 +639,58 @@ static const char *build_btrace(struct session *s, const char *key, const char *
 	return NULL;
 }
 
-/* Chunked reads: the document is built at offset 0 (the trace is
- * decoded then, once) and kept in the session's qXfer cache, or for raw
- * trace described by raw_doc; later offsets are served from there. */
-static void serve_cached(struct session *s, const char *key, const char *range, size_t range_len,
-			 const char *annex, bool conf, struct buf *reply)
+/* qXfer:btrace-conf:read of the general thread. */
+static const char *build_btrace_conf(struct session *s, const char *key, const char *annex,
+				     struct buf *doc)
 {
-	unsigned long long offset, length;
-	if (xfer_parse_range(range, range_len, &offset, &length) < 0) {
-		reply_error(reply, 1);
-		return;
-	}
-	if (offset != 0 && strcmp(s->xfer_key, key) != 0) {
-		reply_error_msg(reply, "Bad offset: read the document from offset 0 first.");
-		return;
-	}
-	if (offset == 0) {
-		char err[ETM_ERR_LEN];
-		const char *msg;
-		buf_reset(&s->xfer);
-		s->xfer_key[0] = '\0';
-		raw_doc.valid = false;
-		if (conf) {
-			msg = NULL;
-			pid_t pid, tid;
-			struct buf dummy = BUF_INIT;
-			if (!current_tid(s, &pid, &tid, &dummy))
-				msg = "No such thread.";
-			buf_free(&dummy);
-			struct bt_thread *t = msg ? NULL : find_bt(tid);
-			if (!msg && annex[0])
-				msg = "Bad annex.";
-			else if (!msg && !t)
-				msg = "Btrace not enabled.";
-			else if (!msg) {
-				struct etm_config actual = t->cfg;
-				source->ops->conf(source, t->tid, &actual, err, sizeof err);
-				if (t->fmt == BT_BTS)
-					btrace_xml_conf_bts(&s->xfer, actual.buffer_size);
-				else
-					btrace_xml_conf_etm(&s->xfer, &actual);
-			}
-		} else {
-			msg = build_btrace(s, key, annex, &s->xfer, err, sizeof err);
-		}
-		if (msg) {
-			buf_reset(&s->xfer);
-			reply_error_msg(reply, msg);
-			return;
-		}
-		snprintf(s->xfer_key, sizeof s->xfer_key, "%s", key);
-	}
-	if (raw_doc.valid && raw_doc.owner == s && !strcmp(raw_doc.key, key)) {
-		raw_doc_serve(offset, length, reply);
-		return;
-	}
-	if (xfer_reply(reply, s->xfer.data ? s->xfer.data : "", s->xfer.len, range, range_len) < 0)
-		reply_error(reply, 1);
+	(void)key;
+	static char err[ETM_ERR_LEN];
+	pid_t pid, tid;
+	struct buf dummy = BUF_INIT;
+	bool have = current_tid(s, &pid, &tid, &dummy);
+	buf_free(&dummy);
+	if (!have)
+		return "No such thread.";
+	struct bt_thread *t = find_bt(tid);
+	if (annex[0])
+		return "Bad annex.";
+	if (!t)
+		return "Btrace not enabled.";
+	struct etm_config actual = t->cfg;
+	source->ops->conf(source, t->tid, &actual, err, sizeof err);
+	if (t->fmt == BT_BTS)
+		btrace_xml_conf_bts(doc, actual.buffer_size);
+	else
+		btrace_xml_conf_etm(doc, &actual);
+	return NULL;
 }
+
+/* qXfer:btrace:read: decodes the trace, once, at offset 0; a raw
+ * CoreSight document is described by raw_doc instead of held whole. */
+static const char *build_btrace_doc(struct session *s, const char *key, const char *annex,
+				    struct buf *doc)
+{
+	static char err[ETM_ERR_LEN];
+	raw_doc.valid = false;
+	return build_btrace(s, key, annex, doc, err, sizeof err);
+}
+
+static bool serve_raw_doc(struct session *s, const char *key, unsigned long long offset,
+			  unsigned long long length, struct buf *reply)
+{
+	if (!raw_doc.valid || raw_doc.owner != s || strcmp(raw_doc.key, key) != 0)
+		return false;
+	raw_doc_serve(offset, length, reply);
+	return true;
+}
+
+/* Chunks of one read must come from one decode: strict. */
+static const struct xfer_object btrace_object = {
+	.build = build_btrace_doc, .strict = true, .serve = serve_raw_doc,
+};
+static const struct xfer_object btrace_conf_object = {
+	.build = build_btrace_conf, .strict = true,
+};
 
 /* qXfer:btrace:read and qXfer:btrace-conf:read (CONF) of the general thread. */
 static void xfer_btrace_object(struct session *s, const char *a, size_t n, bool conf,
@@ -731,7 +713,8 @@ static void xfer_btrace_object(struct session *s, const char *a, size_t n, bool 
 		snprintf(key, sizeof key, "btrace-conf:%d", (int)tid);
 	else
 		snprintf(key, sizeof key, "btrace:%s:%d", annex, (int)tid);
-	serve_cached(s, key, range, range_len, annex, conf, reply);
+	xfer_cache_serve(s, key, range, range_len, conf ? &btrace_conf_object : &btrace_object,
+			 annex, reply);
 }
 
 void handle_xfer_btrace(void *ctx, const char *a, size_t n, struct buf *reply)
@@ -764,7 +747,7 @@ void handle_qbtrace(void *ctx, const char *a, size_t n, struct buf *reply)
 	if (!current_tid(s, &pid, &tid, reply))
 		return;
 	struct bt_thread *t = find_bt(tid);
-	s->xfer_key[0] = '\0';
+	xfer_cache_forget(s);
 	if (!strcmp(op, "off")) {
 		if (!t) {
 			reply_error_msg(reply, "Branch tracing not enabled.");

@@ -26,6 +26,12 @@ void btrace_shutdown(void);
 /* A new client: Qbtrace-conf options set by an earlier one are dropped
  * (threads already traced stay traced, for gdb's reconnect). */
 void btrace_new_client(void);
+/* The live target tells of each thread that joins (stopped) or leaves
+ * its thread list: new threads of a traced process are traced from their
+ * first instruction, the trace of a gone one is dropped. */
+struct thread;
+void btrace_thread_added(struct thread *t);
+void btrace_thread_gone(struct thread *t);
 /* Is there anything to trace with? */
 bool btrace_available(void);
 /* Append the btrace features to a qSupported reply. */

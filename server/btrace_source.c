@@ -13,12 +13,6 @@
 #include "etm/software.h"
 #include "etm/swbtrace.h"
 
-uint64_t btrace_trace_pc(struct thread *t, uint64_t pc)
-{
-	uint8_t *regs = the_arch.trace_isa == ARCH_TRACE_A32 && the_arch.disasm_isa ? thread_regs(t) : NULL;
-	return regs && the_arch.disasm_isa(regs) == DISASM_T32 ? pc | 1 : pc;
-}
-
 bool btrace_running_pc(struct thread *th, uint64_t *pc)
 {
 	if (!th->bt)
@@ -29,17 +23,20 @@ bool btrace_running_pc(struct thread *th, uint64_t *pc)
 
 /* ---- the recorder, for the software and emulated sources -------------- */
 
+/* The source that wants every recorded branch (the emulated ETM), else NULL. */
+static struct etm_source *branch_sink;
+
 static int rec_start(void *ctx, int tid, uint64_t size, uint64_t *pc, char *err, size_t errlen)
 {
 	(void)ctx;
 	struct thread *th = find_thread(tid);
 	if (!th)
 		return etm_fail(err, errlen, "No such thread.");
-	if (target_btrace_enable(th, size, err, errlen) < 0)
+	if (target_btrace_enable(th, size, branch_sink, err, errlen) < 0)
 		return -1;
 	/* Where recording starts (a running thread, non-stop, was stopped
 	 * for a moment to learn it and runs on). */
-	*pc = btrace_trace_pc(th, th->bt->start_pc);
+	*pc = target_trace_pc(th, th->bt->start_pc);
 	return 0;
 }
 
@@ -64,7 +61,7 @@ static bool rec_where(void *ctx, int tid, uint64_t *pc)
 	struct thread *th = find_thread(tid);
 	uint8_t *regs = th && th->stopped ? thread_regs(th) : NULL;
 	if (regs) {
-		*pc = btrace_trace_pc(th, the_arch.get_pc(regs));
+		*pc = target_trace_pc(th, the_arch.get_pc(regs));
 		return true;
 	}
 	/* running: where its step began */
@@ -108,8 +105,10 @@ struct etm_source *btrace_open_source(const char *perfdata, char *note, size_t n
 	if (the_arch.trace_isa != ARCH_TRACE_NONE && !getenv("CSGDBSERVER_NO_EMULATED_ETM")) {
 		src = etm_emulated_recorded_new(the_arch.trace_isa == ARCH_TRACE_A64 ? ETM_EMULATED_A64 :
 						ETM_EMULATED_A32, &recorder, note);
-		if (src)
+		if (src) {
+			branch_sink = src;
 			return src;
+		}
 	}
 	return etm_software_new(&recorder, note);
 }

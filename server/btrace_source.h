@@ -16,9 +16,6 @@
  * there is no trace hardware. */
 struct etm_source *btrace_open_source(const char *perfdata, char *note, size_t notelen);
 
-/* PC as trace addresses it: bit 0 set when T runs Thumb code. */
-uint64_t btrace_trace_pc(struct thread *t, uint64_t pc);
-
 /* Where a running thread (non-stop) is, without reading its registers
  * (ptrace cannot): the recorder's PC before its current step. */
 bool btrace_running_pc(struct thread *th, uint64_t *pc);

@@ -11,7 +11,7 @@
 
 #include "common/hex.h"
 #include "protocol/escape.h"
-#include "server/server.h"
+#include "server/hostio.h"
 
 #define FILEIO_O_RDONLY 0x0
 #define FILEIO_O_WRONLY 0x1
@@ -21,11 +21,7 @@
 #define FILEIO_O_TRUNC 0x400
 #define FILEIO_O_EXCL 0x800
 
-#define MAX_OPEN 64
 #define HOSTIO_MAX_PREAD 16384
-static int open_fds[MAX_OPEN];
-static int open_count;
-static pid_t fs_pid;    /* vFile:setfs: resolve paths in this process's root */
 
 static int fileio_errno(int e)
 {
@@ -59,24 +55,24 @@ static void reply_errno(struct buf *reply, int e)
 	buf_printf(reply, "F-1,%x", fileio_errno(e));
 }
 
-void hostio_reset(void)
+void hostio_reset(struct hostio *h)
 {
-	for (int i = 0; i < open_count; i++)
-		close(open_fds[i]);
-	open_count = 0;
-	fs_pid = 0;
+	for (int i = 0; i < h->open_count; i++)
+		close(h->open_fds[i]);
+	h->open_count = 0;
+	h->fs_pid = 0;
 }
 
-static bool known_fd(int fd)
+static bool known_fd(const struct hostio *h, int fd)
 {
-	for (int i = 0; i < open_count; i++)
-		if (open_fds[i] == fd)
+	for (int i = 0; i < h->open_count; i++)
+		if (h->open_fds[i] == fd)
 			return true;
 	return false;
 }
 
 /* Decode a hex file name and apply the setfs root. */
-static char *target_path(const char *hex, size_t len)
+static char *target_path(const struct hostio *h, const char *hex, size_t len)
 {
 	char *name = malloc(len / 2 + 1);
 	if (!name || hex_decode(hex, len, name) < 0) {
@@ -84,9 +80,9 @@ static char *target_path(const char *hex, size_t len)
 		return NULL;
 	}
 	name[len / 2] = '\0';
-	if (fs_pid > 0 && name[0] == '/') {
+	if (h->fs_pid > 0 && name[0] == '/') {
 		char *rooted;
-		if (asprintf(&rooted, "/proc/%d/root%s", fs_pid, name) < 0)
+		if (asprintf(&rooted, "/proc/%d/root%s", h->fs_pid, name) < 0)
 			rooted = NULL;
 		free(name);
 		return rooted;
@@ -108,7 +104,7 @@ static void put_be(uint8_t *out, uint64_t v, int bytes)
 }
 
 /* Each vFile operation: its arguments after "vFile:NAME:" are A[0..N). */
-typedef void vfile_fn(const char *a, const char *end, struct buf *reply);
+typedef void vfile_fn(struct hostio *h, const char *a, const char *end, struct buf *reply);
 
 /* A malformed request: gdb's EINVAL. */
 static void reply_bad(struct buf *reply)
@@ -116,7 +112,7 @@ static void reply_bad(struct buf *reply)
 	reply_errno(reply, EINVAL);
 }
 
-static void vfile_open(const char *p, const char *end, struct buf *reply)
+static void vfile_open(struct hostio *h, const char *p, const char *end, struct buf *reply)
 {
 	uint64_t flags, mode;
 	const char *comma = memchr(p, ',', (size_t)(end - p));
@@ -124,7 +120,7 @@ static void vfile_open(const char *p, const char *end, struct buf *reply)
 		reply_bad(reply);
 		return;
 	}
-	char *path = target_path(p, (size_t)(comma - p));
+	char *path = target_path(h, p, (size_t)(comma - p));
 	p = comma + 1;
 	if (!path || !next_hex(&p, end, ',', &flags) || !next_hex(&p, end, 0, &mode)) {
 		free(path);
@@ -136,7 +132,7 @@ static void vfile_open(const char *p, const char *end, struct buf *reply)
 	if (flags & FILEIO_O_CREAT) oflags |= O_CREAT;
 	if (flags & FILEIO_O_TRUNC) oflags |= O_TRUNC;
 	if (flags & FILEIO_O_EXCL) oflags |= O_EXCL;
-	if (open_count == MAX_OPEN) {
+	if (h->open_count == HOSTIO_MAX_OPEN) {
 		free(path);
 		reply_errno(reply, EMFILE);
 		return;
@@ -148,11 +144,11 @@ static void vfile_open(const char *p, const char *end, struct buf *reply)
 		reply_errno(reply, e);
 		return;
 	}
-	open_fds[open_count++] = f;
+	h->open_fds[h->open_count++] = f;
 	buf_printf(reply, "F%x", f);
 }
 
-static void vfile_pread(const char *p, const char *end, struct buf *reply)
+static void vfile_pread(struct hostio *h, const char *p, const char *end, struct buf *reply)
 {
 	uint64_t fd, count, offset;
 	if (!next_hex(&p, end, ',', &fd) || !next_hex(&p, end, ',', &count) ||
@@ -160,7 +156,7 @@ static void vfile_pread(const char *p, const char *end, struct buf *reply)
 		reply_bad(reply);
 		return;
 	}
-	if (!known_fd((int)fd)) {
+	if (!known_fd(h, (int)fd)) {
 		reply_errno(reply, EBADF);
 		return;
 	}
@@ -185,14 +181,14 @@ static void vfile_pread(const char *p, const char *end, struct buf *reply)
 	free(data);
 }
 
-static void vfile_pwrite(const char *p, const char *end, struct buf *reply)
+static void vfile_pwrite(struct hostio *h, const char *p, const char *end, struct buf *reply)
 {
 	uint64_t fd, offset;
 	if (!next_hex(&p, end, ',', &fd) || !next_hex(&p, end, ',', &offset)) {
 		reply_bad(reply);
 		return;
 	}
-	if (!known_fd((int)fd)) {
+	if (!known_fd(h, (int)fd)) {
 		reply_errno(reply, EBADF);
 		return;
 	}
@@ -212,24 +208,24 @@ static void vfile_pwrite(const char *p, const char *end, struct buf *reply)
 	free(data);
 }
 
-static void vfile_close(const char *p, const char *end, struct buf *reply)
+static void vfile_close(struct hostio *h, const char *p, const char *end, struct buf *reply)
 {
 	uint64_t fd;
 	if (!next_hex(&p, end, 0, &fd)) {
 		reply_bad(reply);
 		return;
 	}
-	for (int i = 0; i < open_count; i++)
-		if (open_fds[i] == (int)fd) {
-			close(open_fds[i]);
-			open_fds[i] = open_fds[--open_count];
+	for (int i = 0; i < h->open_count; i++)
+		if (h->open_fds[i] == (int)fd) {
+			close(h->open_fds[i]);
+			h->open_fds[i] = h->open_fds[--h->open_count];
 			buf_puts(reply, "F0");
 			return;
 		}
 	reply_errno(reply, EBADF);
 }
 
-static void vfile_fstat(const char *p, const char *end, struct buf *reply)
+static void vfile_fstat(struct hostio *h, const char *p, const char *end, struct buf *reply)
 {
 	uint64_t fd;
 	struct stat st;
@@ -237,7 +233,7 @@ static void vfile_fstat(const char *p, const char *end, struct buf *reply)
 		reply_bad(reply);
 		return;
 	}
-	if (!known_fd((int)fd)) {
+	if (!known_fd(h, (int)fd)) {
 		reply_errno(reply, EBADF);
 		return;
 	}
@@ -264,9 +260,9 @@ static void vfile_fstat(const char *p, const char *end, struct buf *reply)
 	bin_escape(reply, fst, sizeof fst);
 }
 
-static void vfile_unlink(const char *p, const char *end, struct buf *reply)
+static void vfile_unlink(struct hostio *h, const char *p, const char *end, struct buf *reply)
 {
-	char *path = target_path(p, (size_t)(end - p));
+	char *path = target_path(h, p, (size_t)(end - p));
 	if (!path) {
 		reply_bad(reply);
 		return;
@@ -280,9 +276,9 @@ static void vfile_unlink(const char *p, const char *end, struct buf *reply)
 		buf_puts(reply, "F0");
 }
 
-static void vfile_readlink(const char *p, const char *end, struct buf *reply)
+static void vfile_readlink(struct hostio *h, const char *p, const char *end, struct buf *reply)
 {
-	char *path = target_path(p, (size_t)(end - p));
+	char *path = target_path(h, p, (size_t)(end - p));
 	if (!path) {
 		reply_bad(reply);
 		return;
@@ -299,14 +295,14 @@ static void vfile_readlink(const char *p, const char *end, struct buf *reply)
 	bin_escape(reply, target, (size_t)len);
 }
 
-static void vfile_setfs(const char *p, const char *end, struct buf *reply)
+static void vfile_setfs(struct hostio *h, const char *p, const char *end, struct buf *reply)
 {
 	uint64_t pid;
 	if (!next_hex(&p, end, 0, &pid) || pid > INT32_MAX) {
 		reply_bad(reply);
 		return;
 	}
-	fs_pid = (pid_t)pid;
+	h->fs_pid = (pid_t)pid;
 	buf_puts(reply, "F0");
 }
 
@@ -348,7 +344,7 @@ static const struct vfile_op {
 	{"setfs:", vfile_setfs, NULL},
 };
 
-void handle_vfile(struct session *s, const char *a, size_t n, struct buf *reply)
+void handle_vfile(struct hostio *h, bool no_run, const char *a, size_t n, struct buf *reply)
 {
 	const char *end = a + n;
 	buf_reset(reply);
@@ -357,13 +353,13 @@ void handle_vfile(struct session *s, const char *a, size_t n, struct buf *reply)
 		size_t len = strlen(op->name);
 		if (n < len || memcmp(a, op->name, len) != 0)
 			continue;
-		if (s->opts->no_run && op->writes && op->writes(a + len, end)) {
+		if (no_run && op->writes && op->writes(a + len, end)) {
 			fprintf(stderr, "csgdbserver: refused vFile:%.*s for writing: --no-run\n",
 				(int)(len - 1), op->name);
 			reply_errno(reply, EACCES);
 			return;
 		}
-		op->fn(a + len, end, reply);
+		op->fn(h, a + len, end, reply);
 		return;
 	}
 	/* unknown vFile operation: empty reply */

@@ -1,11 +1,14 @@
 /* monitor (qRcmd) commands, from a table so that later subsystems (ETM)
  * add theirs by adding rows. */
+#include "server/monitor.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "server/btrace.h"
-#include "server/server.h"
+#include "server/reply.h"
+#include "server/session.h"
 #include "server/target.h"
 #include "server/thread_db.h"
 

@@ -1,4 +1,5 @@
 /* The packet table and the per-connection loop: see packets.h. */
+
 #include "server/packets.h"
 
 #include <errno.h>
@@ -6,20 +7,76 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hex.h"
 #include "protocol/dispatch.h"
 #include "server/btrace.h"
 #include "server/exec_control.h"
 #include "server/queries.h"
 #include "server/regs_mem.h"
 #include "server/reply.h"
-#include "server/server.h"
 #include "server/settings.h"
 #include "server/stop_reply.h"
+#include "server/thread_db.h"
 #include "server/xfer.h"
 
 /* Handler flags. */
 #define NEEDS_PROCESS 1u   /* reply E01 when nothing is being debugged */
 
+
+/* gdbserver's look_up_one_symbol: "qSymbol:HEXNAME" goes out as the reply
+ * to gdb's last qSymbol packet; gdb answers "qSymbol:ADDR:HEXNAME" or
+ * "qSymbol::HEXNAME", and may read memory or files meanwhile. Returns 1
+ * found, 0 not, -1 when the exchange broke down. */
+static int ask_client_for_symbol(void *ctx, const char *name, uint64_t *addr)
+{
+	struct session *s = ctx;
+	struct buf req = BUF_INIT, pkt = BUF_INIT, reply = BUF_INIT;
+	int rc = -1;
+	buf_puts(&req, "qSymbol:");
+	buf_hex(&req, name, strlen(name));
+	if (remote_putpkt(&s->remote, req.data, req.len) < 0)
+		goto out;
+	for (;;) {
+		enum getpkt_result r = remote_getpkt(&s->remote, &pkt);
+		if (r == GETPKT_CLOSED)
+			goto out;
+		if (r == GETPKT_INTERRUPT)
+			continue;
+		bool mem = pkt.len > 0 && pkt.data[0] == 'm';
+		bool file = pkt.len >= 6 && !memcmp(pkt.data, "vFile:", 6);
+		if (!mem && !file)
+			break;
+		session_dispatch(s, pkt.data, pkt.len, &reply);
+		if (remote_putpkt(&s->remote, reply.data ? reply.data : "", reply.len) < 0)
+			goto out;
+	}
+	bool is_symbol = pkt.len >= 8 && !memcmp(pkt.data, "qSymbol:", 8);
+	const char *p = is_symbol ? pkt.data + 8 : NULL, *end = pkt.data + pkt.len;
+	uint64_t v;
+	if (is_symbol && p < end && *p == ':') {
+		rc = 0;     /* gdb does not know it */
+	} else if (is_symbol && hex_parse_u64_sep(&p, end, ':', &v)) {
+		*addr = v;
+		rc = 1;
+	} else {
+		fprintf(stderr, "Malformed response to qSymbol, ignoring: %.*s\n",
+			(int)(pkt.len > 80 ? 80 : pkt.len), pkt.data ? pkt.data : "");
+	}
+out:
+	buf_free(&req);
+	buf_free(&pkt);
+	buf_free(&reply);
+	return rc;
+}
+
+/* "qSymbol::" (new symbols, e.g. a library was loaded): libthread_db may
+ * ask gdb for symbols now; the final OK ends the exchange. */
+static void handle_qsymbol(void *ctx, const char *a, size_t n, struct buf *reply)
+{
+	if (n == 1 && a[0] == ':' && !target_refuses(TREQ_THREAD_DB) && processes)
+		thread_db_qsymbol(general_thread(ctx), ask_client_for_symbol, ctx);
+	reply_ok(reply);
+}
 
 static const struct packet_handler handlers[] = {
 	{"!", true, 0, handle_extended},
@@ -146,7 +203,7 @@ void session_begin(struct session *s)
 void session_end(struct session *s)
 {
 	remote_close(&s->remote);
-	hostio_reset();
+	hostio_reset(&s->hostio);
 }
 
 /* The server exits: what the session holds goes. */

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "server/btrace.h"
 #include "server/ptrace_mem.h"
 #include "server/swfast.h"
 
@@ -37,9 +38,8 @@ struct thread *add_thread(struct process *p, pid_t tid)
 	if (arch_init() < 0)
 		abort();
 	struct thread *t = thread_new(p, tid, the_regfile.size);
-	/* It is stopped (every caller waited for that): the hook may look. */
-	if (target_thread_hook)
-		target_thread_hook(t, true);
+	/* It is stopped (every caller waited for that): btrace may look. */
+	btrace_thread_added(t);
 	return t;
 }
 

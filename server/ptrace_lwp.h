@@ -18,7 +18,7 @@
 
 int send_tgkill(pid_t pid, pid_t tid, int sig);
 struct process *add_process(pid_t pid, bool attached);
-/* A stopped thread joins P (target_thread_hook is told). */
+/* A stopped thread joins P (btrace is told). */
 struct thread *add_thread(struct process *p, pid_t tid);
 void free_breakpoints(struct process *p);
 /* The ptrace options of every thread we trace; CREATED: we started it. */

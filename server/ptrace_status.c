@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "server/btrace.h"
 #include "server/ptrace_lwp.h"
 #include "server/recorder.h"
 #include "etm/swbtrace.h"
@@ -26,8 +27,7 @@ struct stray *strays;
 
 void remove_thread(struct thread *t)
 {
-	if (target_thread_hook)
-		target_thread_hook(t, false);
+	btrace_thread_gone(t);
 	if (!t->proc->gone)
 		fast_disarm(t, false);
 	swbtrace_free(t->bt);
@@ -523,7 +523,8 @@ static bool handle_status_of(struct thread *t, int status, struct stop_event *ev
 	return signal_stop(t, &st, ev);
 }
 
-int target_btrace_enable(struct thread *t, uint64_t size, char *err, size_t errlen)
+int target_btrace_enable(struct thread *t, uint64_t size, struct etm_source *sink,
+			 char *err, size_t errlen)
 {
 	if (t->bt) {
 		snprintf(err, errlen, "Btrace already enabled.");
@@ -572,6 +573,7 @@ int target_btrace_enable(struct thread *t, uint64_t size, char *err, size_t errl
 		return -1;
 	}
 	t->bt = swbtrace_new(size, the_arch.get_pc(regs));
+	t->bt_sink = sink;
 	/* The code may have changed while nobody looked. */
 	if (t->proc->fast)
 		swfast_flush(t->proc->fast);

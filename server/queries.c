@@ -14,7 +14,9 @@
 #include "protocol/packet.h"
 #include "server/btrace.h"
 #include "server/reply.h"
-#include "server/server.h"
+#include "server/session.h"
+#include "server/monitor.h"
+#include "server/reply.h"
 #include "server/session.h"
 #include "server/thread_db.h"
 
@@ -65,61 +67,6 @@ void handle_qsthreadinfo(void *ctx, const char *a, size_t n, struct buf *reply)
 {
 	(void)ctx; (void)a; (void)n;
 	buf_putc(reply, 'l');
-}
-
-/* gdbserver's look_up_one_symbol: "qSymbol:HEXNAME" goes out as the reply
- * to gdb's last qSymbol packet; gdb answers "qSymbol:ADDR:HEXNAME" or
- * "qSymbol::HEXNAME", and may read memory or files meanwhile. Returns 1
- * found, 0 not, -1 when the exchange broke down. */
-static int ask_client_for_symbol(void *ctx, const char *name, uint64_t *addr)
-{
-	struct session *s = ctx;
-	struct buf req = BUF_INIT, pkt = BUF_INIT, reply = BUF_INIT;
-	int rc = -1;
-	buf_puts(&req, "qSymbol:");
-	buf_hex(&req, name, strlen(name));
-	if (remote_putpkt(&s->remote, req.data, req.len) < 0)
-		goto out;
-	for (;;) {
-		enum getpkt_result r = remote_getpkt(&s->remote, &pkt);
-		if (r == GETPKT_CLOSED)
-			goto out;
-		if (r == GETPKT_INTERRUPT)
-			continue;
-		bool mem = pkt.len > 0 && pkt.data[0] == 'm';
-		bool file = pkt.len >= 6 && !memcmp(pkt.data, "vFile:", 6);
-		if (!mem && !file)
-			break;
-		session_dispatch(s, pkt.data, pkt.len, &reply);
-		if (remote_putpkt(&s->remote, reply.data ? reply.data : "", reply.len) < 0)
-			goto out;
-	}
-	bool is_symbol = pkt.len >= 8 && !memcmp(pkt.data, "qSymbol:", 8);
-	const char *p = is_symbol ? pkt.data + 8 : NULL, *end = pkt.data + pkt.len;
-	uint64_t v;
-	if (is_symbol && p < end && *p == ':') {
-		rc = 0;     /* gdb does not know it */
-	} else if (is_symbol && hex_parse_u64_sep(&p, end, ':', &v)) {
-		*addr = v;
-		rc = 1;
-	} else {
-		fprintf(stderr, "Malformed response to qSymbol, ignoring: %.*s\n",
-			(int)(pkt.len > 80 ? 80 : pkt.len), pkt.data ? pkt.data : "");
-	}
-out:
-	buf_free(&req);
-	buf_free(&pkt);
-	buf_free(&reply);
-	return rc;
-}
-
-/* "qSymbol::" (new symbols, e.g. a library was loaded): libthread_db may
- * ask gdb for symbols now; the final OK ends the exchange. */
-void handle_qsymbol(void *ctx, const char *a, size_t n, struct buf *reply)
-{
-	if (n == 1 && a[0] == ':' && !target_refuses(TREQ_THREAD_DB) && processes)
-		thread_db_qsymbol(general_thread(ctx), ask_client_for_symbol, ctx);
-	reply_ok(reply);
 }
 
 /* qGetTLSAddr:PTID,OFFSET,LM: address of a __thread variable, through
@@ -243,5 +190,6 @@ void handle_empty(void *ctx, const char *a, size_t n, struct buf *reply)
 
 void handle_vfile_packet(void *ctx, const char *a, size_t n, struct buf *reply)
 {
-	handle_vfile(ctx, a, n, reply);
+	struct session *s = ctx;
+	handle_vfile(&s->hostio, s->opts->no_run, a, n, reply);
 }

@@ -15,7 +15,6 @@ void handle_qattached(void *ctx, const char *a, size_t n, struct buf *reply);
 void handle_qC(void *ctx, const char *a, size_t n, struct buf *reply);
 void handle_qfthreadinfo(void *ctx, const char *a, size_t n, struct buf *reply);
 void handle_qsthreadinfo(void *ctx, const char *a, size_t n, struct buf *reply);
-void handle_qsymbol(void *ctx, const char *a, size_t n, struct buf *reply);
 void handle_qgettlsaddr(void *ctx, const char *a, size_t n, struct buf *reply);
 void handle_qoffsets(void *ctx, const char *a, size_t n, struct buf *reply);
 void handle_qsupported(void *ctx, const char *a, size_t n, struct buf *reply);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "server/ptrace_lwp.h"
+#include "etm/source.h"
 #include "etm/swbtrace.h"
 #include "server/swfast.h"
 
@@ -243,6 +244,22 @@ void unpark_threads(void)
 			}
 }
 
+
+uint64_t target_trace_pc(struct thread *t, uint64_t pc)
+{
+	uint8_t *regs = the_arch.trace_isa == ARCH_TRACE_A32 && the_arch.disasm_isa ? thread_regs(t) : NULL;
+	return regs && the_arch.disasm_isa(regs) == DISASM_T32 ? pc | 1 : pc;
+}
+
+/* A taken branch of T: into its ring, and to the source that encodes
+ * branches (an emulated ETM) when one asked for them. */
+static void record_branch(struct thread *t, uint64_t from, uint64_t to)
+{
+	swbtrace_add(t->bt, from, to);
+	if (t->bt_sink)
+		t->bt_sink->ops->record_branch(t->bt_sink, t->tid, from, target_trace_pc(t, to));
+}
+
 /* Breakpoints where the instruction at T's PC can go; returns the ptrace
  * request that runs it there. */
 static int sw_step_begin(struct thread *t)
@@ -373,9 +390,7 @@ bool fast_emulate(struct thread *t)
 	uint64_t to = the_arch.get_pc(t->regs);
 	t->bt->emulated++;
 	if (to != at + t->fast_insn_size) {
-		swbtrace_add(t->bt, at, to);
-		if (record_branch_hook)
-			record_branch_hook(t, at, to);
+		record_branch(t, at, to);
 	}
 	enum disasm_isa isa = the_arch.disasm_isa(t->regs);
 	struct swfast_stop stop;
@@ -456,9 +471,7 @@ void record_step(struct thread *t)
 			break;
 		}
 	}
-	swbtrace_add(t->bt, from, pc);
-	if (record_branch_hook)
-		record_branch_hook(t, from, pc);
+	record_branch(t, from, pc);
 }
 
 void target_btrace_disable(struct thread *t)
@@ -470,6 +483,7 @@ void target_btrace_disable(struct thread *t)
 		sw_step_disarm(t);
 	swbtrace_free(t->bt);
 	t->bt = NULL;
+	t->bt_sink = NULL;
 }
 
 /* Take our breakpoints out of a process that we are about to let go. */

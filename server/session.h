@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "common/buf.h"
+#include "server/hostio.h"
 #include "server/remote.h"
 #include "server/target.h"
 
@@ -50,6 +51,7 @@ struct session {
 	bool have_last;
 
 	char **last_run_argv;       /* for R and an empty vRun */
+	struct hostio hostio;       /* the client's open files (vFile) */
 	struct buf xfer;            /* qXfer document being served in chunks */
 	char xfer_key[64];
 };

@@ -12,8 +12,6 @@ struct target_settings target_settings = {
 };
 bool target_non_stop;
 const struct target_ops *the_target;
-void (*record_branch_hook)(struct thread *t, uint64_t from, uint64_t to);
-void (*target_thread_hook)(struct thread *t, bool added);
 
 void target_select(const struct target_ops *ops)
 {

@@ -182,22 +182,22 @@ int target_siginfo_write(struct thread *t, const siginfo_t *si);
  * Declared here for btrace.c and monitor.c until they include its own
  * header. */
 
+struct etm_source;
+
 /* Software branch recording of a thread (see swbtrace.h): it is then
- * single-stepped whenever it runs. SIZE is the buffer in bytes. */
-int target_btrace_enable(struct thread *t, uint64_t size, char *err, size_t errlen);
+ * single-stepped whenever it runs. SIZE is the buffer in bytes; SINK, if
+ * not NULL, is the trace source that takes each branch as well (its
+ * record_branch op), called by the recorder itself. */
+int target_btrace_enable(struct thread *t, uint64_t size, struct etm_source *sink,
+			 char *err, size_t errlen);
 void target_btrace_disable(struct thread *t);
 /* Record by stepping every instruction instead of running from branch to
  * branch under temporary breakpoints (monitor set btrace-step on, or
  * CSGDBSERVER_BTRACE_STEP=1 in the environment). The records are the same;
  * this is for comparison and as a way out. */
 extern bool target_btrace_per_insn;
-/* Called with every branch the software recorder records, after it went
- * into the thread's swbtrace; NULL by default (another trace source, e.g.
- * an emulated ETM, hooks in here). */
-extern void (*record_branch_hook)(struct thread *t, uint64_t from, uint64_t to);
-/* Called when a thread joins (ADDED) or leaves the thread list; the
- * branch-trace layer traces new threads from their first instruction. */
-extern void (*target_thread_hook)(struct thread *t, bool added);
+/* PC as the trace addresses it: bit 0 set when T runs Thumb code. */
+uint64_t target_trace_pc(struct thread *t, uint64_t pc);
 
 /* Set up the live target (the SIGCHLD signalfd) and select it; once at
  * start-up (server/ptrace_target.c). */

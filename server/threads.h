@@ -68,6 +68,8 @@ struct temp_bp {
 	uint8_t saved[16];
 };
 
+struct etm_source;
+
 struct thread {
 	pid_t tid;
 	struct process *proc;
@@ -80,6 +82,9 @@ struct thread {
 	bool new_thread;        /* not seen by gdb yet (thread events) */
 	bool stop_requested;    /* non-stop vCont;t: report the stop as signal 0 */
 	struct swbtrace *bt;    /* software branch recording, or NULL */
+	/* The trace source that takes each recorded branch (an emulated ETM
+	 * unit encodes them), or NULL: the ring alone is the record. */
+	struct etm_source *bt_sink;
 	uint64_t bt_pc;         /* PC before the step being recorded */
 	int bt_sig;             /* signal delivered by that step */
 	int bt_isa;             /* enum disasm_isa at BT_PC */

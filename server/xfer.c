@@ -256,57 +256,72 @@ void xfer_cache_forget(struct session *s)
 }
 
 void xfer_cache_serve(struct session *s, const char *key, const char *range, size_t range_len,
-		      xfer_build_fn build, const char *annex, struct buf *reply)
+		      const struct xfer_object *obj, const char *annex, struct buf *reply)
 {
 	unsigned long long offset, length;
 	if (xfer_parse_range(range, range_len, &offset, &length) < 0) {
 		reply_error(reply, 1);
 		return;
 	}
+	bool cached = strcmp(s->xfer_key, key) == 0;
+	if (offset != 0 && !cached && obj->strict) {
+		reply_error_msg(reply, "Bad offset: read the document from offset 0 first.");
+		return;
+	}
 	/* Build at offset 0; later chunks come from the same document. */
-	if (offset == 0 || strcmp(s->xfer_key, key) != 0) {
+	if (offset == 0 || !cached) {
 		buf_reset(&s->xfer);
-		const char *err = build(s, annex, &s->xfer);
+		s->xfer_key[0] = '\0';
+		const char *err = obj->build(s, key, annex, &s->xfer);
 		if (err) {
-			s->xfer_key[0] = '\0';
+			buf_reset(&s->xfer);
 			reply_error_msg(reply, err);
 			return;
 		}
 		snprintf(s->xfer_key, sizeof s->xfer_key, "%s", key);
 	}
-	xfer_reply(reply, s->xfer.data ? s->xfer.data : "", s->xfer.len, range, range_len);
+	if (obj->serve && obj->serve(s, key, offset, length, reply))
+		return;
+	if (xfer_reply(reply, s->xfer.data ? s->xfer.data : "", s->xfer.len, range, range_len) < 0)
+		reply_error(reply, 1);
 }
 
-static const char *build_threads(struct session *s, const char *annex, struct buf *doc)
+static const char *build_threads(struct session *s, const char *key, const char *annex, struct buf *doc)
 {
+	(void)key;
 	(void)annex;
 	return xfer_threads(s, doc);
 }
 
-static const char *build_libraries(struct session *s, const char *annex, struct buf *doc)
+static const char *build_libraries(struct session *s, const char *key, const char *annex, struct buf *doc)
 {
+	(void)key;
 	(void)annex;
 	return xfer_libraries_svr4(s, doc);
 }
 
-static const char *build_auxv(struct session *s, const char *annex, struct buf *doc)
+static const char *build_auxv(struct session *s, const char *key, const char *annex, struct buf *doc)
 {
+	(void)key;
 	(void)annex;
 	return xfer_auxv(s, doc);
 }
 
-static const char *build_exec_file(struct session *s, const char *annex, struct buf *doc)
+static const char *build_exec_file(struct session *s, const char *key, const char *annex, struct buf *doc)
 {
+	(void)key;
 	return xfer_exec_file(s, annex, doc);
 }
 
-static const char *build_osdata(struct session *s, const char *annex, struct buf *doc)
+static const char *build_osdata(struct session *s, const char *key, const char *annex, struct buf *doc)
 {
+	(void)key;
 	return xfer_osdata(s, annex, doc);
 }
 
-static const char *build_siginfo(struct session *s, const char *annex, struct buf *doc)
+static const char *build_siginfo(struct session *s, const char *key, const char *annex, struct buf *doc)
 {
+	(void)key;
 	(void)annex;
 	struct thread *t = general_thread(s);
 	siginfo_t si;
@@ -334,7 +349,8 @@ static void xfer_object(struct session *s, const char *object,
 		return;
 	}
 	snprintf(key, sizeof key, "%s:%.40s", object, annex);
-	xfer_cache_serve(s, key, range, range_len, build, annex, reply);
+	const struct xfer_object obj = {.build = build};
+	xfer_cache_serve(s, key, range, range_len, &obj, annex, reply);
 }
 
 void handle_xfer_features(void *ctx, const char *a, size_t n, struct buf *reply)

@@ -9,14 +9,29 @@
 #include "common/buf.h"
 #include "server/session.h"
 
-/* Builds the whole document of ANNEX into DOC, or returns an error message. */
-typedef const char *(*xfer_build_fn)(struct session *s, const char *annex, struct buf *doc);
+/* Builds the whole document of ANNEX (cached as KEY) into DOC, or returns
+ * an error message. */
+typedef const char *(*xfer_build_fn)(struct session *s, const char *key, const char *annex,
+				     struct buf *doc);
+
+/* How a qXfer object is built and served from the session's one cache. */
+struct xfer_object {
+	xfer_build_fn build;
+	/* A chunk past offset 0 of a document not cached is refused ("read
+	 * from offset 0 first") instead of building it there: documents that
+	 * differ from one read to the next (btrace deltas). */
+	bool strict;
+	/* Optional: serve a chunk of the document KEY itself (one too big to
+	 * hold whole: btrace's raw trace); false = serve from the cache. */
+	bool (*serve)(struct session *s, const char *key, unsigned long long offset,
+		      unsigned long long length, struct buf *reply);
+};
 
 /* Serve chunk RANGE ("OFFSET,LENGTH") of the document KEY names: built by
- * BUILD at offset 0 (or when another document is cached), later chunks
- * from the session's cache (struct session.xfer). */
+ * OBJ->build at offset 0 (and, unless strict, when another document is
+ * cached), later chunks from the session's cache (struct session.xfer). */
 void xfer_cache_serve(struct session *s, const char *key, const char *range, size_t range_len,
-		      xfer_build_fn build, const char *annex, struct buf *reply);
+		      const struct xfer_object *obj, const char *annex, struct buf *reply);
 /* The cached document no longer describes the target (it ran, or its
  * state was written). */
 void xfer_cache_forget(struct session *s);

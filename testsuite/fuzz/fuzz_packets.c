@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "protocol/packet.h"
-#include "server/server.h"
+#include "server/packets.h"
 
 static bool harmful(const char *p, size_t n)
 {
@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct buf reply = BUF_INIT;
 	s.opts = &opts;
 	s.remote.in_fd = s.remote.out_fd = -1;
-	session_reset(&s);
+	session_begin(&s);
 	const char *in = (const char *)data;
 	size_t left = size;
 	while (left) {

@@ -176,6 +176,11 @@ def test_replay_packets_and_errors(t):
     t.eq(rsp.command("qXfer:btrace:read:most:0,100"), b"E.Bad annex.", "bad btrace annex")
     t.check(rsp.command("qXfer:btrace:read:all:40,100").startswith(b"E."),
             "offset without a read from 0 is an error")
+    t.eq(rsp.command("qXfer:btrace-conf:read::40,100"),
+         b"E.Bad offset: read the document from offset 0 first.", "so for btrace-conf too")
+    t.check(rsp.command("qXfer:btrace-conf:read::0,100").startswith(b"l<"), "conf from 0 works")
+    t.check(rsp.command("qXfer:btrace-conf:read::10,100").startswith(b"l"),
+            "then its later chunks", )
     # Read-only target.
     for pkt in ("M70000000,2:0000", "G" + "00" * 68, "P0=00000000", "vCont;c", "c", "s",
                 "vRun;00"):
