@@ -179,8 +179,8 @@ int target_siginfo_read(struct thread *t, siginfo_t *si);
 int target_siginfo_write(struct thread *t, const siginfo_t *si);
 
 /* --- the live target's software branch recorder (server/recorder.c) ----
- * Declared here for btrace.c and monitor.c until they include its own
- * header. */
+ * What the trace layer (btrace_source.c) and monitor.c ask of it; its
+ * machinery is recorder.h's, private to the ptrace target. */
 
 struct etm_source;
 
