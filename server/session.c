@@ -1,6 +1,8 @@
 /* The threads gdb's packets name: see session.h. */
 #include "server/session.h"
 
+#include <stdint.h>
+
 #include "common/hex.h"
 
 
@@ -12,53 +14,45 @@ void format_ptid(struct session *s, struct buf *b, pid_t pid, pid_t tid)
 		buf_printf(b, "%x", (unsigned)tid);
 }
 
+/* One id of a ptid: "-1" (all) or a hex number a pid_t holds. */
+static bool parse_id(const char **pp, const char *end, pid_t *id)
+{
+	const char *p = *pp;
+	uint64_t v;
+	if (p < end && *p == '-') {
+		if (p + 1 >= end || p[1] != '1')
+			return false;
+		*id = -1;
+		*pp = p + 2;
+		return true;
+	}
+	if (!hex_parse_u64(&p, end, &v) || v > INT32_MAX)
+		return false;
+	*id = (pid_t)v;
+	*pp = p;
+	return true;
+}
+
 /* Parse a thread id: "p<pid>.<tid>", "p<pid>", "<tid>", "-1", "0".
  * -1 means all, 0 means any. */
 bool parse_ptid(const char **pp, const char *end, pid_t *pid, pid_t *tid)
 {
 	const char *p = *pp;
-	uint64_t v;
 	*pid = -1;
 	*tid = -1;
 	if (p < end && *p == 'p') {
 		p++;
-		if (p + 1 < end + 1 && p < end && *p == '-') {
-			if (p + 1 >= end || p[1] != '1')
-				return false;
-			p += 2;
-		} else {
-			if (!hex_parse_u64(&p, end, &v))
-				return false;
-			*pid = (pid_t)v;
-		}
-		if (p < end && *p == '.') {
-			p++;
-			if (p < end && *p == '-') {
-				if (p + 1 >= end || p[1] != '1')
-					return false;
-				p += 2;
-				*tid = -1;
-			} else {
-				if (!hex_parse_u64(&p, end, &v))
-					return false;
-				*tid = (pid_t)v;
-			}
-		}
+		if (!parse_id(&p, end, pid))
+			return false;
+		if (p < end && *p == '.' && (p++, !parse_id(&p, end, tid)))
+			return false;
 		*pp = p;
 		return true;
 	}
-	if (p < end && *p == '-') {
-		if (p + 1 >= end || p[1] != '1')
-			return false;
-		*pp = p + 2;
-		return true;
-	}
-	if (!hex_parse_u64(&p, end, &v))
+	if (!parse_id(&p, end, tid))
 		return false;
-	*tid = (pid_t)v;
-	*pid = v == 0 ? 0 : -1;
-	if (v == 0)
-		*tid = 0;
+	if (*tid == 0)
+		*pid = 0;
 	*pp = p;
 	return true;
 }

@@ -90,6 +90,33 @@ def test_malformed_then_still_answers(t):
     t.check(srv.wait_exit(5) is not None, "server exits when client closes")
 
 
+@csgdbserver_only   # gdbserver truncates thread ids that do not fit
+def test_absurd_thread_ids_refused(t):
+    """A thread id a pid_t cannot hold names no thread: E, never a
+    truncated id that happens to name a real one."""
+    srv, rsp = connect(t)
+    qc = rsp.command("qC")
+    m = re.fullmatch(rb"QC(?:p([0-9a-f]+)\.)?([0-9a-f]+)", qc)
+    t.check(m is not None, "qC names the thread", qc)
+    if not m:
+        return
+    tid = int(m.group(2), 16)
+    pid = int(m.group(1), 16) if m.group(1) else tid
+    # ids that truncate to the real thread's (a server that truncates says OK)
+    for ptid in ("%x" % (tid + 2**32), "p%x.%x" % (pid + 2**32, tid), "p%x.%x" % (pid, tid + 2**32),
+                 "p%x.%x" % (pid, tid + 2**36),
+                 "p-2", "p%x.-2" % pid, "-2", "p" + "f" * 40):
+        reply = rsp.command("Hg" + ptid)
+        t.check(reply.startswith(b"E"), "Hg%s refused" % ptid[:24], reply)
+        reply = rsp.command("T" + ptid)
+        t.check(reply.startswith(b"E"), "T%s refused" % ptid[:24], reply)
+    t.eq(rsp.command("Hgp%x.%x" % (pid, tid)), b"OK", "the real thread still works")
+    t.eq(rsp.command("Hg0"), b"OK", "Hg0 (any thread) still works")
+    still_answers(t, rsp, "after absurd thread ids")
+    rsp.close()
+    t.check(srv.wait_exit(5) is not None, "server exits when client closes")
+
+
 @csgdbserver_only   # GNU gdbserver takes a G of the wrong size (a warning)
 def test_bad_register_writes_change_nothing(t):
     """G of the wrong length, P of the wrong size, odd or non-hex digits:
