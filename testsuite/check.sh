@@ -17,6 +17,7 @@ run() {
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 status=0
+run python3 testsuite/layout/check.py || status=1
 make -s -j"$jobs" all progs || exit 1
 run make -s check-unit || status=1
 run make -s check-integration || status=1
