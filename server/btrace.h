@@ -37,7 +37,7 @@ bool btrace_available(void);
 /* Append the btrace features to a qSupported reply. */
 void btrace_qsupported(struct buf *reply);
 
-/* Packet handlers (rows of server.c's handlers[]). */
+/* Packet handlers (rows of packets.c's table). */
 void handle_qbtrace(void *ctx, const char *args, size_t len, struct buf *reply);
 void handle_qbtrace_conf(void *ctx, const char *args, size_t len, struct buf *reply);
 void handle_xfer_btrace(void *ctx, const char *args, size_t len, struct buf *reply);

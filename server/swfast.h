@@ -2,7 +2,7 @@
  * instruction, a recorded thread runs to the next instruction that may
  * change the flow (found by disassembling forward from its PC) under a
  * temporary breakpoint, and only that one is single-stepped. This file is
- * the per-process cache of those "blocks"; target.c does the ptrace part.
+ * the per-process cache of those "blocks"; recorder.c does the ptrace part.
  *
  * Self-modifying code: a block is only used when it lies in a mapping that
  * is executable and not writable (so nothing can rewrite it while the

@@ -1,6 +1,6 @@
 /* The software branch recorder's fast path (run to the next branch under a
  * temporary breakpoint, step only that) against stepping every
- * instruction: the same programs, recorded both ways through target.c,
+ * instruction: the same programs, recorded both ways through the live target,
  * must give the same (from, to) list, thread by thread. Also the block
  * cache (swfast.c) on its own. Needs ptrace: under qemu-user it says so
  * and skips that part (the QEMU guests run it for real). */
