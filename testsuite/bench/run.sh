@@ -59,14 +59,24 @@ prog_of() {
 	esac
 }
 
-# One measurement: KIND NAME SERVER
+# One measurement: KIND NAME SERVER. A failure of csgdbserver ends the
+# bench; one of the reference server is reported and its figures for KIND
+# left out (GNU gdbserver 13.1 hangs in stepi on CPUs with AMX: its
+# register writes fail there), so the other benches still run.
+ref_failed=" "
 measure() {
+	case "$2:$ref_failed" in gdbserver:*" $1 "*) return ;; esac
 	BENCH_KIND=$1 BENCH_SERVER_NAME=$2 BENCH_SERVER=$3 BENCH_PROG=$(prog_of "$1") \
 	BENCH_OUT=$results BENCH_SERVER_CPU=$SERVER_CPU BENCH_DUMP_FILE=$dumpfile \
 	DEBUGINFOD_URLS='' \
 		timeout "${BENCH_TIMEOUT:-300}" taskset -c "$GDB_CPU" "$GDB" -nx -batch -x "$HERE/bench.py" \
-		>>"$gdblog" 2>&1 </dev/null ||
-		die "$1 with $2 failed (exit $?); see $gdblog"
+		>>"$gdblog" 2>&1 </dev/null
+	rc=$?
+	[ "$rc" -eq 0 ] && return
+	[ "$2" = gdbserver ] || die "$1 with $2 failed (exit $rc); see $gdblog"
+	echo "bench: $1 with gdbserver failed (exit $rc$([ "$rc" -eq 124 ] && echo ": timed out")):" \
+		"no $1 figures for it; see $gdblog"
+	ref_failed="$ref_failed$1 "
 }
 
 echo "bench: csgdbserver = $CSGDBSERVER"
@@ -125,8 +135,13 @@ awk -v steps="$BENCH_STEPS" -v hits="$BENCH_HITS" '
 		printf "%-26s %9s %9s %6s | %9s %9s %6s | %6s\n", "bench", "gdbserver", "csgdbsrv", "ratio", "gdbserver", "csgdbsrv", "ratio", "ratio"
 		for (k = 1; k <= nk; k++) {
 			b = order[k]; g = b SUBSEP "gdbserver"; c = b SUBSEP "csgdbserver"
-			mg = stat(g, 1, "med"); mc = stat(c, 1, "med")
-			ng = stat(g, 1, "min"); nc = stat(c, 1, "min")
+			mc = stat(c, 1, "med"); nc = stat(c, 1, "min")
+			if (!cnt[g]) {
+				printf "%-26s %9s %9.4f %6s | %9s %9.4f %6s | %6s\n",
+					(b in label ? label[b] : b), "failed", mc, "-", "failed", nc, "-", "-"
+				continue
+			}
+			mg = stat(g, 1, "med"); ng = stat(g, 1, "min")
 			printf "%-26s %9.4f %9.4f %6.2f | %9.4f %9.4f %6.2f | %6.2f\n",
 				(b in label ? label[b] : b), mg, mc, (mc > 0 ? mg / mc : 0),
 				ng, nc, (nc > 0 ? ng / nc : 0), paired(b)
@@ -136,6 +151,7 @@ awk -v steps="$BENCH_STEPS" -v hits="$BENCH_HITS" '
 		printf "%-26s %9s %9s | %9s %9s | %7s %8s\n", "bench", "gdb", "server", "gdb", "server", "gnu/cs", "ceiling"
 		for (k = 1; k <= nk; k++) {
 			b = order[k]; g = b SUBSEP "gdbserver"; c = b SUBSEP "csgdbserver"
+			if (!cnt[g]) continue
 			gg = stat(g, 2, "med"); sg = stat(g, 3, "med"); sc = stat(c, 3, "med")
 			printf "%-26s %9.4f %9.4f | %9.4f %9.4f | %7.2f %8.2f\n", (b in label ? label[b] : b),
 				gg, sg, stat(c, 2, "med"), sc, (sc > 0 ? sg / sc : 0), (gg > 0 ? (gg + sg) / gg : 0)
