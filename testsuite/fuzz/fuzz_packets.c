@@ -3,11 +3,14 @@
  * dispatch table with no inferior (fuzzers cannot forge checksums, so
  * payloads are fed past the framing too). Packets that would start processes or touch files are left
  * out: the fuzzer runs as whoever runs it. */
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "protocol/packet.h"
 #include "server/packets.h"
+#include "server/target.h"
 
 static bool harmful(const char *p, size_t n)
 {
@@ -26,6 +29,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct options opts;
 	struct rsp_event ev = {0};
 	struct buf reply = BUF_INIT;
+	static bool target_ready;
+	if (!target_ready) {
+		/* the live target with no process, as main() sets it up */
+		target_ready = true;
+		if (target_init() < 0)
+			abort();
+	}
 	s.opts = &opts;
 	s.remote.in_fd = s.remote.out_fd = -1;
 	session_begin(&s);
