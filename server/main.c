@@ -332,7 +332,9 @@ static int serve_clients(struct session *s, struct listener *l)
 		session_end(s);
 		if (s->exit_requested || s->opts->once || l->stdio)
 			break;
-		if (!s->extended && !processes && !target_outlives_clients())
+		/* --multi serves client after client, whatever the last one did
+		 * (a port probe, a reset, no `!`), as GNU gdbserver does. */
+		if (!s->opts->multi && !s->extended && !processes && !target_outlives_clients())
 			break;
 		if (s->opts->multi) {
 			/* The next client starts from a clean state. */

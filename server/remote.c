@@ -18,6 +18,10 @@
 
 #include "server/target.h"
 
+/* Clients that may wait to be accepted: a --multi server takes the next
+ * one when the current one goes; probes and resets must not refuse it. */
+#define LISTEN_BACKLOG 16
+
 static const char *listen_comm;   /* for messages, as the user wrote it */
 
 static int parse_prefix(const char *text, int max, int *prefix)
@@ -223,7 +227,7 @@ static int listen_on(struct listener *l, const char *host, const char *port)
 			else if (ai->ai_family == AF_INET6)
 				((struct sockaddr_in6 *)ai->ai_addr)->sin6_port = htons((uint16_t)l->port);
 		}
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 1) < 0) {
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, LISTEN_BACKLOG) < 0) {
 			if (errno == EADDRINUSE)
 				err = errno;
 			else if (!err && ai->ai_family == AF_INET)

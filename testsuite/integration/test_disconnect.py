@@ -229,3 +229,52 @@ ex("continue")
     state = proc_state(pid) if pid else None
     t.check(state is None or state in "RSD",
             "lost client's program not left stopped", proc_status(pid))
+
+
+@csgdbserver_only
+def test_multi_survives_probes_and_resets(t):
+    """--multi: a port probe (connect, close), a client that leaves
+    without `!` or a program, and one that resets the connection each
+    leave the server serving (GNU gdbserver does); clients that connect
+    while another is served wait in the backlog and are served in turn."""
+    import socket
+    import struct
+    srv = t.start_server(options=["--multi"])
+    probe = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+    probe.close()
+    t.check(wait_for(lambda: _connects(srv.port), 2), "served after a port probe")
+    reset = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+    reset.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    reset.sendall(b"$qSupported#37")
+    time.sleep(0.2)
+    reset.close()   # RST
+    t.check(wait_for(lambda: _connects(srv.port), 2), "served after a reset")
+    t.check(srv.alive(), "--multi server alive after probe, plain client and reset")
+    from harness import RSP
+    first = RSP(srv.port)
+    t.check(b"PacketSize" in first.command("qSupported"), "first client served")
+    waiting = []
+    for k in range(4):
+        try:
+            waiting.append(socket.create_connection(("127.0.0.1", srv.port), timeout=3))
+        except OSError as e:
+            t.check(False, "client %d waits in the backlog" % (k + 2), e)
+    t.eq(len(waiting), 4, "4 more clients connected while the first is served")
+    first.close()
+    served = 0
+    for w in waiting:
+        try:
+            w.settimeout(5)
+            w.sendall(b"$qSupported#37")
+            data = b""
+            while b"#" not in data:
+                chunk = w.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+            served += b"PacketSize" in data
+        except OSError:
+            pass
+        w.close()
+    t.eq(served, 4, "each waiting client served in turn")
+    t.check(srv.alive(), "--multi server still alive")
