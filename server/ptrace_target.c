@@ -180,7 +180,10 @@ static struct process *ptrace_create(char *const argv[], char *err, size_t errle
 		int event = status >> 16;
 		if (first && sig == SIGTRAP) {
 			first = false;
-			set_options(pid, true);
+			/* Only the execs until the program runs: what the start-up
+			 * shell or wrapper forks on its way (a command substitution)
+			 * is theirs, not ours to trace and leave stopped. */
+			ptrace(PTRACE_SETOPTIONS, pid, 0, PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL);
 			execs--;
 		} else if (event == PTRACE_EVENT_EXEC) {
 			execs--;
@@ -191,6 +194,7 @@ static struct process *ptrace_create(char *const argv[], char *err, size_t errle
 		int deliver = (sig == SIGTRAP || event) ? 0 : sig;
 		ptrace(PTRACE_CONT, pid, 0, deliver);
 	}
+	set_options(pid, true);
 	if (!settle_after_exec(pid, pid)) {
 		snprintf(err, errlen, "During startup program exited.");
 		return NULL;

@@ -1,9 +1,10 @@
 # --attach and detach; extended-remote (--multi): exec-file, run, kill,
 # re-run, attach, arguments/environment/cwd, monitor exit.
+import os
 import re
 import time
 
-from harness import proc_state, proc_status, tracer_of, wait_for
+from harness import Skip, proc_state, proc_status, tracer_of, wait_for
 
 
 def start_target(t, seconds="20"):
@@ -141,3 +142,23 @@ ex("monitor exit")
     t.check(running_on(target.pid), "detached process keeps running",
             proc_status(target.pid))
     t.check(srv.wait_exit(5) is not None, "monitor exit ends the --multi server")
+
+
+def test_run_when_startup_shell_forks_first(t):
+    """The start-up shell forks before it execs the program (bash expands
+    BASH_ENV with a command substitution): run still starts the program,
+    and the server keeps answering."""
+    if not os.path.exists("/bin/bash"):
+        raise Skip("no /bin/bash to be the start-up shell")
+    srv = t.start_server(options=["--multi"], env={"SHELL": "/bin/bash"})
+    res = t.gdb(r'''
+ex("set remote exec-file %s")
+ex("set environment BASH_ENV=$(echo /dev/null)")
+ex("break main")
+ex("run")
+at("main", what="stopped at main")
+report("pid", inferior_pid())
+ex("kill")
+''' % t.prog("basic"), port=srv.port, prog=t.prog("basic"), extended=True, timeout_s=30)
+    t.check(res.values.get("pid"), "the program ran to main", res.values)
+    t.check(srv.alive(), "server still serving")
