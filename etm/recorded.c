@@ -327,10 +327,14 @@ static void compute_pc(struct etm_recorded *rp)
 
 /* The first buffer with an instruction-trace source; that source's trace
  * ID is the thread served. Its registers go to RP->unit. */
+/* The first source that decodes; else NULL with WHY_NOT saying what was
+ * wrong with the first one that did not (the same words cstrace decode
+ * gives: both ask etm_snapshot_source_config). */
 static const struct etm_ss_source *choose_source(struct etm_recorded *rp, const struct etm_snapshot *ss,
-						 size_t *buf_index)
+						 size_t *buf_index, char *why_not, size_t why_len)
 {
 	char why[512];
+	why_not[0] = '\0';
 	for (size_t b = 0; b < ss->nbuffers; b++)
 		for (size_t i = 0; i < ss->nsources; i++) {
 			const struct etm_ss_source *src = &ss->sources[i];
@@ -340,6 +344,9 @@ static const struct etm_ss_source *choose_source(struct etm_recorded *rp, const 
 				*buf_index = b;
 				return src;
 			}
+			if (!why_not[0])
+				snprintf(why_not, why_len, ": source %s (core %s): %s", src->name,
+					 src->core ? src->core : "?", why);
 		}
 	return NULL;
 }
@@ -368,9 +375,10 @@ static int open_buffer(struct etm_recorded *rp, const struct etm_snapshot *ss, s
 static int load(struct etm_recorded *rp, struct etm_snapshot *ss, const char *dir, char *err, size_t errlen)
 {
 	size_t buf_index = 0;
-	const struct etm_ss_source *chosen = choose_source(rp, ss, &buf_index);
+	char why_not[700];
+	const struct etm_ss_source *chosen = choose_source(rp, ss, &buf_index, why_not, sizeof why_not);
 	if (!chosen)
-		return etm_fail(err, errlen, "%s: no instruction-trace source to replay", dir);
+		return etm_fail(err, errlen, "%s: no instruction-trace source to replay%s", dir, why_not);
 	rp->unit.cpu = 0;
 	rp->trace_id = etm_trace_id(&rp->unit);
 	rp->aa64 = rp->unit.core_arch >= ETM_CORE_V8;

@@ -462,6 +462,22 @@ def test_replay_bad_input(t):
         t.check(rc == 1 and "decodes to no instructions" in err, "%s trace: says nothing decodes" % name,
                 (rc, err[-300:]))
         t.check("Sanitizer" not in err and "runtime error" not in err, "%s: no sanitizer report" % name)
+    # A register the decoder needs is missing: the server names it, in the
+    # words cstrace decode uses on the same directory.
+    d = os.path.join(t.tmp, "noetmidr")
+    sh.copytree(os.path.join(R5, "zephyr"), d)
+    ini = os.path.join(d, "etm.ini")
+    os.chmod(ini, 0o644)
+    with open(ini) as f:
+        lines = [ln for ln in f if not ln.startswith("ETMIDR(")]
+    with open(ini, "w") as f:
+        f.writelines(lines)
+    rc, err = run(d)
+    t.check(rc == 1 and "register ETMIDR is missing" in err and "ETM_0" in err,
+            "missing ETMIDR named, with the source", err)
+    dec = subprocess.run([os.path.join(os.path.dirname(server), "cstrace"), "decode", d],
+                         capture_output=True, text=True, timeout=30)
+    t.check("register ETMIDR is missing" in dec.stderr, "cstrace decode says the same", dec.stderr)
     d = os.path.join(t.tmp, "noelf")
     sh.copytree(os.path.join(R5, "zephyr"), d)
     os.chmod(d, 0o755)
