@@ -46,6 +46,30 @@ static int read_to_end(int fd, const char *path, size_t max, struct buf *out, ch
 	}
 }
 
+int file_open_regular(const char *path, struct stat *st, char *err, size_t errlen)
+{
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return fail(errno, err, errlen, "%s: %s", path, strerror(errno));
+	if (fstat(fd, st) < 0) {
+		int e = errno;
+		close(fd);
+		return fail(e, err, errlen, "%s: %s", path, strerror(e));
+	}
+	if (!S_ISREG(st->st_mode)) {
+		close(fd);
+		return fail(EINVAL, err, errlen, "%s: not a regular file", path);
+	}
+	int flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0) {
+		int e = errno;
+		close(fd);
+		return fail(e, err, errlen, "%s: %s", path, strerror(e));
+	}
+	return fd;
+}
+
 int file_read(const char *path, size_t max, struct buf *out, char *err, size_t errlen)
 {
 	/* O_NONBLOCK: opening a FIFO must not wait for a writer */

@@ -15,6 +15,13 @@
  * (size 0 in stat) are read to their end. */
 int file_read(const char *path, size_t max, struct buf *out, char *err, size_t errlen);
 
+/* Open the regular file PATH for reading (blocking reads, close-on-exec)
+ * and fill *ST; -1 with errno and "PATH: why" in ERR when it cannot be
+ * opened or is not a regular file (a FIFO would block the open, a device
+ * such as /dev/zero never ends). */
+struct stat;
+int file_open_regular(const char *path, struct stat *st, char *err, size_t errlen);
+
 /* The same into a new buffer (the caller frees it): NUL-terminated, its
  * length in *LEN; NULL on failure. */
 char *file_read_alloc(const char *path, size_t max, size_t *len, char *err, size_t errlen);

@@ -7,7 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/mman.h>
 
+#include "common/file.h"
 #include "common/le.h"
 
 #ifndef PERF_RECORD_AUX_OUTPUT_HW_ID
@@ -238,22 +242,26 @@ bad:
 int perfdata_open(const char *path, struct perfdata *pd, char *err, size_t errlen)
 {
 	memset(pd, 0, sizeof(*pd));
-	FILE *fp = fopen(path, "rb");
-	if (!fp)
-		return etm_fail(err, errlen, "%s: %s", path, strerror(errno));
-	struct buf b = BUF_INIT;
-	char chunk[65536];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		buf_append(&b, chunk, n);
-	bool bad = ferror(fp);
-	fclose(fp);
-	if (bad) {
-		buf_free(&b);
-		return etm_fail(err, errlen, "%s: read error", path);
+	/* A regular file, mapped rather than read into memory: a device or a
+	 * FIFO would never end, and a copy would double what it costs. */
+	struct stat st;
+	int fd = file_open_regular(path, &st, err, errlen);
+	if (fd < 0)
+		return -1;
+	size_t len = (size_t)st.st_size;
+	if ((uint64_t)st.st_size != len) {
+		close(fd);
+		return etm_fail(err, errlen, "%s: too large to map here (%lld bytes)", path,
+				(long long)st.st_size);
 	}
-	int rc = perfdata_parse(b.data ? b.data : "", b.len, pd, err, errlen);
-	buf_free(&b);
+	const void *data = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0) : "";
+	int e = errno;
+	close(fd);
+	if (data == MAP_FAILED)
+		return etm_fail(err, errlen, "%s: %s", path, strerror(e));
+	int rc = perfdata_parse(data, len, pd, err, errlen);
+	if (len)
+		munmap((void *)data, len);
 	if (rc && err && errlen) {
 		char msg[ETM_ERR_LEN];
 		snprintf(msg, sizeof(msg), "%s", err);

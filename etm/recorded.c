@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/file.h"
 #include "etm/decode.h"
 #include "etm/snapshot.h"
 
@@ -103,14 +104,10 @@ static void add_region(struct etm_recorded *rp, uint64_t addr, uint8_t *data, si
 static uint8_t *read_file_range(const char *path, uint64_t offset, uint64_t len, size_t *got,
 				char *err, size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		etm_fail(err, errlen, "%s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	int fd = file_open_regular(path, &st, err, errlen);
+	if (fd < 0)
 		return NULL;
-	}
 	if (offset > (uint64_t)st.st_size) {
 		etm_fail(err, errlen, "%s: offset 0x%" PRIx64 " is past the end of the file", path, offset);
 		close(fd);
@@ -196,9 +193,10 @@ const char *etm_recorded_symbol(const struct etm_recorded *rp, uint64_t addr)
 static int load_elf(struct etm_recorded *rp, const char *path, char *err, size_t errlen)
 {
 	elf_version(EV_CURRENT);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	int fd = file_open_regular(path, &st, err, errlen);
 	if (fd < 0)
-		return etm_fail(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
 	Elf *elf = elf_begin(fd, ELF_C_READ, NULL);
 	size_t nph = 0;
 	int rc = 0;
@@ -357,10 +355,11 @@ static int open_buffer(struct etm_recorded *rp, const struct etm_snapshot *ss, s
 {
 	char *path = etm_snapshot_buffer_path(ss, buf_index);
 	struct stat st;
-	rp->raw_fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	if (!path)
+		return etm_fail(err, errlen, "%s: out of memory", ss->dir);
+	rp->raw_fd = file_open_regular(path, &st, err, errlen);
 	rp->raw_fd_open = rp->raw_fd >= 0;
-	if (!rp->raw_fd_open || fstat(rp->raw_fd, &st) < 0) {
-		etm_fail(err, errlen, "%s: %s", path ? path : ss->dir, strerror(errno));
+	if (!rp->raw_fd_open) {
 		free(path);
 		return -1;
 	}

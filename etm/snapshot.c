@@ -485,7 +485,8 @@ out:
 static bool is_elf_file(const char *path)
 {
 	unsigned char magic[4];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	int fd = file_open_regular(path, &st, NULL, 0);
 	bool ok = false;
 	if (fd < 0)
 		return false;
@@ -497,15 +498,14 @@ static bool is_elf_file(const char *path)
 /* Default core name for a capture without core=: from the ELF's machine. */
 static const char *core_from_elf(const char *path, char *err, size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	int fd = file_open_regular(path, &st, err, errlen);
 	const char *core = NULL;
 	Elf *elf;
 	GElf_Ehdr eh;
 
-	if (fd < 0) {
-		etm_fail(err, errlen, "%s: %s", path, strerror(errno));
+	if (fd < 0)
 		return NULL;
-	}
 	elf_version(EV_CURRENT);
 	elf = elf_begin(fd, ELF_C_READ, NULL);
 	if (!elf || !gelf_getehdr(elf, &eh)) {

@@ -478,9 +478,47 @@ def test_replay_bad_input(t):
     dec = subprocess.run([os.path.join(os.path.dirname(server), "cstrace"), "decode", d],
                          capture_output=True, text=True, timeout=30)
     t.check("register ETMIDR is missing" in dec.stderr, "cstrace decode says the same", dec.stderr)
+    # Files that are not what they claim: the trace a FIFO (whose open
+    # would wait for a writer), a symlink to /dev/zero (which never ends),
+    # the ELF a FIFO: refused at once with what is wrong.
+    for what, make, says in (("trace.bin", lambda p: os.mkfifo(p), "trace.bin: not a regular file"),
+                             ("trace.bin", lambda p: os.symlink("/dev/zero", p),
+                              "trace.bin: not a regular file"),
+                             # not taken for the program's ELF, so none is found
+                             ("zephyr.elf", lambda p: os.mkfifo(p), "no ELF image")):
+        d = os.path.join(t.tmp, "notregular-%s-%d" % (what, len(os.listdir(t.tmp))))
+        sh.copytree(os.path.join(R5, "zephyr"), d)
+        os.chmod(d, 0o755)
+        os.unlink(os.path.join(d, what))
+        make(os.path.join(d, what))
+        try:
+            rc, err = run(d)
+        except subprocess.TimeoutExpired:
+            rc, err = None, "timed out"
+        t.check(rc == 1 and says in err, "%s not a regular file: refused at once (%s)" % (what, says),
+                repr((rc, err[-300:])))
     d = os.path.join(t.tmp, "noelf")
     sh.copytree(os.path.join(R5, "zephyr"), d)
     os.chmod(d, 0o755)
     os.unlink(os.path.join(d, "zephyr.elf"))
     rc, err = run(d)
     t.check(rc == 1 and err.strip() and "Exiting" in err, "capture without its ELF refused", err)
+
+
+@csgdbserver_only
+def test_perfdata_not_a_regular_file(t):
+    """--etm-perfdata on a device or a FIFO: refused at start-up naming it,
+    never read for ever (a FIFO's open would wait for a writer)."""
+    if t.target.remote:
+        raise Skip("makes a FIFO in this machine's temporary directory")
+    fifo = os.path.join(t.tmp, "perf.fifo")
+    os.mkfifo(fifo)
+    for path in ("/dev/zero", fifo, t.tmp):
+        try:
+            p = subprocess.run([t.server_path, "--once", "--etm-perfdata", path, ":0", t.prog("basic")],
+                               capture_output=True, text=True, timeout=20, stdin=subprocess.DEVNULL)
+            rc, err = p.returncode, p.stderr
+        except subprocess.TimeoutExpired:
+            rc, err = None, "timed out"
+        t.check(rc == 1 and ("%s: not a regular file" % path) in err,
+                "%s refused naming it" % path, repr((rc, err[-300:])))
