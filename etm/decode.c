@@ -47,6 +47,12 @@ struct etm_decoder {
 	bool last_err_valid;
 	uint64_t last_err_index;        /* OpenCSD index of the last error reported */
 	uint64_t index;         /* bytes fed so far */
+	/* Formatted streams go to OpenCSD in whole 16-byte frames (it refuses
+	 * the rest): the bytes of a frame not yet whole wait here, CARRY_OFF of
+	 * them already fed (a pause inside the frame). */
+	uint8_t carry[16];
+	size_t ncarry, carry_off;
+	uint64_t taken;         /* bytes callers fed, a cut frame's included */
 	struct etm_resource *resources;
 	char err[256];
 };
@@ -369,7 +375,7 @@ const char *etm_decoder_error(const struct etm_decoder *dec)
 
 uint64_t etm_decoder_bytes(const struct etm_decoder *dec)
 {
-	return dec->index;
+	return dec->taken;
 }
 
 unsigned etm_decoder_num_sources(const struct etm_decoder *dec)
@@ -712,14 +718,11 @@ static enum etm_decode_status flush_pending(struct etm_decoder *dec)
 	return ETM_DECODE_OK;
 }
 
-enum etm_decode_status etm_decoder_feed(struct etm_decoder *dec, const uint8_t *data,
-					size_t len, size_t *consumed)
+/* Everything the first feed does once: the output and the memory map. */
+static enum etm_decode_status start_feeding(struct etm_decoder *dec)
 {
-	size_t done = 0;
 	enum etm_decode_status st;
 
-	if (consumed)
-		*consumed = 0;
 	if (dec->failed)
 		return ETM_DECODE_ERROR;
 	if (!dec->num_sources) {
@@ -742,6 +745,14 @@ enum etm_decode_status etm_decoder_feed(struct etm_decoder *dec, const uint8_t *
 	if (st != ETM_DECODE_OK)
 		return st;
 	dec->eot_sent = false;
+	return ETM_DECODE_OK;
+}
+
+/* LEN bytes to OpenCSD as they are; *CONSUMED of them taken. */
+static enum etm_decode_status feed_bytes(struct etm_decoder *dec, const uint8_t *data,
+					 size_t len, size_t *consumed)
+{
+	size_t done = 0;
 	while (done < len) {
 		uint32_t used = 0;
 		size_t chunk = len - done;
@@ -787,6 +798,77 @@ enum etm_decode_status etm_decoder_feed(struct etm_decoder *dec, const uint8_t *
 	return ETM_DECODE_OK;
 }
 
+static enum etm_decode_status feed_frames(struct etm_decoder *dec, const uint8_t *data,
+					  size_t len, size_t *consumed)
+{
+	size_t taken = 0, used = 0;
+	if (consumed)
+		*consumed = 0;
+	enum etm_decode_status st = start_feeding(dec);
+	if (st != ETM_DECODE_OK || dec->format == ETM_STREAM_RAW)
+		return st == ETM_DECODE_OK ? feed_bytes(dec, data, len, consumed) : st;
+	/* complete the waiting frame first */
+	if (dec->ncarry) {
+		taken = 16 - dec->ncarry < len ? 16 - dec->ncarry : len;
+		memcpy(dec->carry + dec->ncarry, data, taken);
+		dec->ncarry += taken;
+		if (dec->ncarry < 16) {
+			if (consumed)
+				*consumed = taken;
+			return ETM_DECODE_OK;
+		}
+		st = feed_bytes(dec, dec->carry + dec->carry_off, 16 - dec->carry_off, &used);
+		dec->carry_off += used;
+		if (st != ETM_DECODE_OK) {
+			if (consumed)
+				*consumed = taken;
+			return st;
+		}
+		dec->ncarry = dec->carry_off = 0;
+	}
+	size_t rest = len - taken, whole = rest & ~(size_t)15;
+	st = feed_bytes(dec, data + taken, whole, &used);
+	if (st != ETM_DECODE_OK) {
+		if (consumed)
+			*consumed = taken + used;
+		return st;
+	}
+	memcpy(dec->carry, data + taken + whole, rest - whole);
+	dec->ncarry = rest - whole;
+	if (consumed)
+		*consumed = len;
+	return ETM_DECODE_OK;
+}
+
+enum etm_decode_status etm_decoder_feed(struct etm_decoder *dec, const uint8_t *data,
+					size_t len, size_t *consumed)
+{
+	size_t used = 0;
+	enum etm_decode_status st = feed_frames(dec, data, len, &used);
+	dec->taken += used;
+	if (consumed)
+		*consumed = used;
+	return st;
+}
+
+/* The trace ended inside a frame: said once, where, and what is left out. */
+static void report_cut(struct etm_decoder *dec)
+{
+	if (!dec->ncarry)
+		return;
+	set_err(dec, "trace ends inside a frame at byte %llu: the last %zu bytes are not a whole "
+		"16-byte frame and are not decoded", (unsigned long long)dec->index, dec->ncarry);
+	dec->ncarry = dec->carry_off = 0;
+	if (dec->out_fn) {
+		struct etm_elem el;
+		memset(&el, 0, sizeof el);
+		el.kind = ETM_ELEM_ERROR;
+		el.index = dec->index;
+		el.message = dec->err;
+		dec->out_fn(dec->out_ctx, &el);
+	}
+}
+
 enum etm_decode_status etm_decoder_end(struct etm_decoder *dec)
 {
 	enum etm_decode_status st;
@@ -801,6 +883,7 @@ enum etm_decode_status etm_decoder_end(struct etm_decoder *dec)
 		return st;
 	if (dec->eot_sent)
 		return ETM_DECODE_OK;
+	report_cut(dec);
 	dec->eot_sent = true;
 	resp = ocsd_dt_process_data(dec->tree, OCSD_OP_EOT, 0, 0, NULL, NULL);
 	if (OCSD_DATA_RESP_IS_WAIT(resp)) {
@@ -821,6 +904,7 @@ enum etm_decode_status etm_decoder_reset(struct etm_decoder *dec)
 	dec->need_flush = false;
 	dec->failed = false;
 	dec->eot_sent = false;
+	dec->ncarry = dec->carry_off = 0;   /* a new stream starts on a frame */
 	resp = ocsd_dt_process_data(dec->tree, OCSD_OP_RESET, (ocsd_trc_index_t)dec->index,
 				    0, NULL, NULL);
 	if (OCSD_DATA_RESP_IS_FATAL(resp)) {

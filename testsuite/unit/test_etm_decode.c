@@ -115,6 +115,9 @@ static enum etm_decode_status feed_all(struct etm_decoder *dec, const uint8_t *d
 	return st;
 }
 
+/* When not 0: decode only the first FEED_LIMIT bytes of the trace. */
+static size_t feed_limit;
+
 static int decode_snapshot(const char *dir, int only_id, struct log *log, size_t chunk)
 {
 	char err[512];
@@ -128,6 +131,8 @@ static int decode_snapshot(const char *dir, int only_id, struct log *log, size_t
 	size_t len = 0;
 	uint8_t *data = read_all(tpath, &len);
 	int rc = -1;
+	if (feed_limit && feed_limit < len)
+		len = feed_limit;
 	if (dec && data) {
 		etm_decoder_set_output(dec, log_elem, log);
 		rc = feed_all(dec, data, len, chunk) == ETM_DECODE_ERROR ? -1 : 0;
@@ -444,6 +449,37 @@ static struct etm_decoder *juno_decoder(void)
 	return dec;
 }
 
+/* A trace cut inside a 16-byte frame decodes as far as its whole frames
+ * go, whatever the feeding chunks (odd ones cut frames between calls), and
+ * says so once, at the byte where the whole frames end. */
+static void test_cut_mid_frame(void)
+{
+	const char *dir = path_of("opencsd-snapshots/snapshots/juno_r1_1");
+	struct log whole = {0}, cut = {0}, cut_odd = {0};
+	size_t at = 16 * 1000;
+
+	feed_limit = at;
+	CHECK(decode_snapshot(dir, -1, &whole, 1 << 20) == 0);
+	feed_limit = at + 9;
+	CHECK(decode_snapshot(dir, -1, &cut, 1 << 20) == 0);
+	CHECK(decode_snapshot(dir, -1, &cut_odd, 7) == 0);
+	feed_limit = 0;
+	CHECK(count_kind(&whole, ETM_ELEM_RANGE) > 100);
+	CHECK(same_ranges(&whole, &cut));
+	CHECK(same_ranges(&whole, &cut_odd));
+	size_t errs = count_kind(&whole, ETM_ELEM_ERROR);
+	CHECK(count_kind(&cut, ETM_ELEM_ERROR) == errs + 1);
+	CHECK(count_kind(&cut_odd, ETM_ELEM_ERROR) == errs + 1);
+	const struct etm_elem *last = NULL;
+	for (size_t i = 0; i < cut_odd.n; i++)
+		if (cut_odd.e[i].kind == ETM_ELEM_ERROR)
+			last = &cut_odd.e[i];
+	CHECK(last && last->index == at);
+	free(whole.e);
+	free(cut.e);
+	free(cut_odd.e);
+}
+
 static void test_memory_paths(void)
 {
 	const char *dump = path_of("opencsd-snapshots/snapshots/juno_r1_1/kernel_dump.bin");
@@ -747,6 +783,7 @@ int main(void)
 	test_snapshot_errors();
 	test_snapshot_model();
 	test_decode_juno();
+	test_cut_mid_frame();
 	test_memory_paths();
 	test_corrupt_input();
 	test_fatal_error();
