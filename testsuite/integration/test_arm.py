@@ -190,7 +190,7 @@ def test_arm_mode_breakpoints_and_software_step(t):
             "vCont? leaves out s/S (32-bit ARM Linux has no PTRACE_SINGLESTEP)", reply)
     t.check(not re.search(r"Sending packet: \$(vCont;s|s#)", res.stderr),
             "gdb never asked for a hardware single-step")
-    t.check("basic done 3 43" in srv.stdout.text(), "program output intact",
+    t.check(srv.stdout.wait_line(re.escape("basic done 3 43"), 5) is not None, "program output intact",
             srv.stdout.text()[-200:])
 
 
@@ -202,7 +202,7 @@ def test_thumb_mode_breakpoints_and_software_step(t):
     t.check(kinds and kinds <= {"2", "3"}, "Z0 kinds in the program are Thumb (2/3)", kinds)
     t.check(not re.search(r"Sending packet: \$(vCont;s|s#)", res.stderr),
             "gdb never asked for a hardware single-step")
-    t.check("basic done 3 43" in srv.stdout.text(), "program output intact",
+    t.check(srv.stdout.wait_line(re.escape("basic done 3 43"), 5) is not None, "program output intact",
             srv.stdout.text()[-200:])
 
 

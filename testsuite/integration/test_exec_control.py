@@ -1,3 +1,4 @@
+import re
 # break / step / next / finish / until / stepi / conditional breakpoints /
 # exit codes, in all-stop mode over `target remote`.
 
@@ -100,7 +101,7 @@ eq([e.get("exit_code") for e in exits()], [0], "exit code 0 in the exit event")
     t.check(srv.wait_exit(5) is not None, "server with --once exits after the "
             "inferior exits and gdb leaves")
     srv.stdout.wait_closed(5)   # its reader thread may still be behind the exit
-    t.check("basic done 3 43" in srv.stdout.text(),
+    t.check(srv.stdout.wait_line(re.escape("basic done 3 43"), 5) is not None,
             "inferior output on server stdout", srv.stdout.text()[-200:])
 
 

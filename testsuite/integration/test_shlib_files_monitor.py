@@ -1,6 +1,7 @@
 # Shared libraries (qXfer:libraries-svr4:read, pending breakpoints in a
 # dlopen'ed library), vFile (sysroot target:, remote get/put/delete),
 # monitor help / monitor exit.
+import re
 import os
 
 from harness import proc_state, wait_for
@@ -39,7 +40,7 @@ ex("delete")
 out = ex("continue")
 contains(out, "exited normally", "runs to the end")
 ''', port=srv.port, prog=t.prog("shlib"), system_debug_info=True)
-    t.check("cbrt=3 pid=" in srv.stdout.text(), "program output",
+    t.check(srv.stdout.wait_line(re.escape("cbrt=3 pid="), 5) is not None, "program output",
             srv.stdout.text()[-200:])
 
 

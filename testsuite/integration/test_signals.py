@@ -29,7 +29,7 @@ ex("delete")
 out = ex("continue")
 contains(out, "exited with code 01", "exit code counts handled signals")
 ''', port=srv.port, prog=t.prog("signals"))
-    t.check("usr1 count 1" in srv.stdout.text(), "inferior printed count 1",
+    t.check(srv.stdout.wait_line(re.escape("usr1 count 1"), 5) is not None, "inferior printed count 1",
             srv.stdout.text()[-200:])
 
 
