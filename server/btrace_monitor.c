@@ -116,11 +116,20 @@ static int parse_window(const char *args, uint64_t total, uint64_t def, uint64_t
 	return 0;
 }
 
+/* The decoded ranges of the thread a history command is about, or NULL
+ * with the reason in OUT. */
+static const struct trace_ranges *monitor_ranges(struct session *s, struct buf *out)
+{
+	struct bt_thread *t = bt_monitor_thread(s, out);
+	return t ? bt_held(t) : NULL;
+}
+
 int mon_etm_insn_history(struct session *s, const char *args, struct buf *out)
 {
 	struct bt_thread *t = bt_monitor_thread(s, out);
 	if (!t)
 		return -1;
+	/* insn_len below needs the thread, not only its ranges */
 	const struct trace_ranges *tr = bt_held(t);
 	size_t n = tr->n;
 	const struct trace_range *r = trace_ranges_first(tr);
@@ -170,10 +179,9 @@ struct segment {
 
 int mon_etm_call_history(struct session *s, const char *args, struct buf *out)
 {
-	struct bt_thread *t = bt_monitor_thread(s, out);
-	if (!t)
+	const struct trace_ranges *tr = monitor_ranges(s, out);
+	if (!tr)
 		return -1;
-	const struct trace_ranges *tr = bt_held(t);
 	size_t n = tr->n;
 	const struct trace_range *r = trace_ranges_first(tr);
 	struct segment *seg = NULL;
