@@ -1,6 +1,5 @@
 # --attach and detach; extended-remote (--multi): exec-file, run, kill,
 # re-run, attach, arguments/environment/cwd, monitor exit.
-import os
 import re
 import time
 
@@ -148,8 +147,8 @@ def test_run_when_startup_shell_forks_first(t):
     """The start-up shell forks before it execs the program (bash expands
     BASH_ENV with a command substitution): run still starts the program,
     and the server keeps answering."""
-    if not os.path.exists("/bin/bash"):
-        raise Skip("no /bin/bash to be the start-up shell")
+    if not t.target.exists("/bin/bash"):
+        raise Skip("no /bin/bash on the server's machine to be the start-up shell")
     srv = t.start_server(options=["--multi"], env={"SHELL": "/bin/bash"})
     res = t.gdb(r'''
 ex("set remote exec-file %s")
