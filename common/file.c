@@ -72,20 +72,10 @@ int file_open_regular(const char *path, struct stat *st, char *err, size_t errle
 
 int file_read(const char *path, size_t max, struct buf *out, char *err, size_t errlen)
 {
-	/* O_NONBLOCK: opening a FIFO must not wait for a writer */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	struct stat st;
+	int fd = file_open_regular(path, &st, err, errlen);
 	if (fd < 0)
-		return fail(errno, err, errlen, "%s: %s", path, strerror(errno));
-	if (fstat(fd, &st) < 0) {
-		int e = errno;
-		close(fd);
-		return fail(e, err, errlen, "%s: %s", path, strerror(e));
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		return fail(EINVAL, err, errlen, "%s: not a regular file", path);
-	}
+		return -1;
 	if ((uint64_t)st.st_size > max) {
 		close(fd);
 		return fail(EFBIG, err, errlen, "%s: larger than %zu bytes (%lld)", path, max,
