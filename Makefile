@@ -43,7 +43,7 @@ endif
 endif
 
 # One static library per layer; a layer links only the layers below it:
-# common <- protocol, arch <- etm <- server, cstrace. The two mains are
+# common <- protocol, arch, agent <- etm <- server, cstrace (agent: server only). The two mains are
 # left out.
 MAINS          := server/main.c cstrace/main.c
 COMMON_SRCS    := $(wildcard common/*.c)
@@ -54,6 +54,7 @@ PROTOCOL_SRCS  := $(wildcard protocol/*.c)
 ARCH_PURE_SRCS := arch/x86_xsave.c arch/aarch64-regfile.c arch/arch_desc.c arch/core-tdesc.c
 ARCH_SRCS      := arch/arch.c arch/$(ARCH).c \
 	$(filter-out $(ARCH_PURE_SRCS),$(wildcard arch/$(ARCH)-*.c)) arch/disasm.c $(ARCH_PURE_SRCS)
+AGENT_SRCS     := $(wildcard agent/*.c)
 ETM_SRCS       := $(filter-out $(MAINS),$(wildcard etm/*.c))
 SERVER_SRCS    := $(filter-out $(MAINS),$(wildcard server/*.c))
 CSTRACE_SRCS   := $(filter-out $(MAINS),$(wildcard cstrace/*.c))
@@ -63,6 +64,7 @@ LIBCOMMON      := $(BUILD)/libcommon.a
 LIBPROTOCOL    := $(BUILD)/libprotocol.a
 LIBARCH        := $(BUILD)/libarch.a
 LIBETM         := $(BUILD)/libetm.a
+LIBAGENT       := $(BUILD)/libagent.a
 LIBSERVER      := $(BUILD)/libserver.a
 LIBCSTRACE     := $(BUILD)/libcstrace.a
 UNIT_SRCS  := $(wildcard testsuite/unit/test_*.c)
@@ -87,13 +89,14 @@ $(LIBCOMMON): $(call objs,$(COMMON_SRCS))
 $(LIBPROTOCOL): $(call objs,$(PROTOCOL_SRCS))
 $(LIBARCH): $(call objs,$(ARCH_SRCS))
 $(LIBETM): $(call objs,$(ETM_SRCS))
+$(LIBAGENT): $(call objs,$(AGENT_SRCS))
 $(LIBSERVER): $(call objs,$(SERVER_SRCS))
 $(LIBCSTRACE): $(call objs,$(CSTRACE_SRCS))
 $(BUILD)/lib%.a:
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/csgdbserver: $(BUILD)/server/main.o $(LIBSERVER) $(LIBETM) $(LIBARCH) $(LIBPROTOCOL) $(LIBCOMMON)
+$(BUILD)/csgdbserver: $(BUILD)/server/main.o $(LIBSERVER) $(LIBAGENT) $(LIBETM) $(LIBARCH) $(LIBPROTOCOL) $(LIBCOMMON)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(SERVER_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/cstrace: $(call objs,cstrace/main.c) $(LIBCSTRACE) $(LIBETM) $(LIBARCH) $(LIBPROTOCOL) $(LIBCOMMON)
@@ -115,10 +118,13 @@ $(BUILD)/unit/test_protocol_%: $(BUILD)/testsuite/unit/test_protocol_%.o $(LIBPR
 $(BUILD)/unit/test_arch_%: $(BUILD)/testsuite/unit/test_arch_%.o $(LIBARCH) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/unit/test_agent_%: $(BUILD)/testsuite/unit/test_agent_%.o $(LIBAGENT) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BUILD)/unit/test_etm_%: $(BUILD)/testsuite/unit/test_etm_%.o $(LIBETM) $(LIBARCH) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-$(BUILD)/unit/test_server_%: $(BUILD)/testsuite/unit/test_server_%.o $(LIBSERVER) $(LIBETM) $(LIBARCH) $(LIBPROTOCOL) $(LIBCOMMON)
+$(BUILD)/unit/test_server_%: $(BUILD)/testsuite/unit/test_server_%.o $(LIBSERVER) $(LIBAGENT) $(LIBETM) $(LIBARCH) $(LIBPROTOCOL) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(SERVER_LDFLAGS) -o $@ $^ $(LDLIBS)
 

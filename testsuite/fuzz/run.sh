@@ -10,8 +10,8 @@ secs=${FUZZ_SECONDS:-60}
 out=build-fuzz
 flags="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -g -O1"
 make -s BUILD=$out CC=clang SANFLAGS="$flags" \
-	$out/libserver.a $out/libetm.a $out/libarch.a $out/libprotocol.a $out/libcommon.a
-libs="$out/libserver.a $out/libetm.a $out/libarch.a $out/libprotocol.a $out/libcommon.a -lopencsd_c_api -lopencsd -lexpat -lelf -lpthread"
+	$out/libserver.a $out/libagent.a $out/libetm.a $out/libarch.a $out/libprotocol.a $out/libcommon.a
+libs="$out/libserver.a $out/libagent.a $out/libetm.a $out/libarch.a $out/libprotocol.a $out/libcommon.a -lopencsd_c_api -lopencsd -lexpat -lelf -lpthread"
 status=0
 for src in testsuite/fuzz/fuzz_*.c; do
 	name=$(basename "$src" .c)
