@@ -18,6 +18,8 @@
 #define AX_MAX_CODE   4096      /* bytes of bytecode one expression may hold */
 #define AX_STACK_MAX  1024      /* values on the evaluation stack */
 #define AX_STEP_LIMIT 1000000u  /* opcodes executed before giving up (loops) */
+#define AX_PRINTF_MAX 4096      /* bytes of output one printf opcode may produce */
+#define AX_STRING_MAX 4096      /* bytes a %s or tracenz reads from the program */
 
 struct ax_expr {
 	uint8_t *code;
@@ -40,6 +42,7 @@ struct ax_env {
 	/* printf: TEXT is the formatted output */
 	int (*print)(void *ctx, const char *text, size_t len);
 	unsigned addr_bits;     /* target address size: 32 or 64 (masks addresses) */
+	unsigned long step_limit;  /* opcodes before giving up; 0: AX_STEP_LIMIT */
 };
 
 /* Parse LEN,HEX as sent in Z ;X, QTDP X and cmds: ("2,2601" form: the
@@ -49,7 +52,10 @@ int ax_parse_hex(const char *hex, size_t hexlen, size_t nbytes, struct ax_expr *
 void ax_expr_free(struct ax_expr *expr);
 
 /* Run EXPR. *RESULT gets the top of stack at `end` (0 if the stack is
- * empty). Returns 0, or -1 with ERR saying what went wrong and where. */
+ * empty). Returns 0, or -1 with ERR saying what went wrong and where.
+ * Values are 64-bit; memory (ref8..ref64) is read in little-endian order,
+ * the order of every target this server runs on (x86_64, aarch64, arm).
+ * Floating-point opcodes are refused, as gdbserver refuses them. */
 int ax_eval(const struct ax_expr *expr, const struct ax_env *env, int64_t *result,
 	    char *err, size_t errlen);
 
