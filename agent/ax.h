@@ -15,34 +15,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agent/ax_env.h"
+
 #define AX_MAX_CODE   4096      /* bytes of bytecode one expression may hold */
 #define AX_STACK_MAX  1024      /* values on the evaluation stack */
 #define AX_STEP_LIMIT 1000000u  /* opcodes executed before giving up (loops) */
-#define AX_PRINTF_MAX 4096      /* bytes of output one printf opcode may produce */
-#define AX_STRING_MAX 4096      /* bytes a %s or tracenz reads from the program */
 
 struct ax_expr {
 	uint8_t *code;
 	size_t len;
-};
-
-/* What an expression may touch. A NULL callback makes the opcodes needing it
- * fail with an error ("tracing not allowed here", "no trace state
- * variables"). Callbacks return 0 on success, -1 on failure. */
-struct ax_env {
-	void *ctx;
-	int (*read_mem)(void *ctx, uint64_t addr, void *buf, size_t len);
-	int (*read_reg)(void *ctx, unsigned regno, uint64_t *value);
-	/* trace / trace_quick / trace16 / tracenz: record memory in the frame */
-	int (*collect_mem)(void *ctx, uint64_t addr, uint64_t len);
-	/* tracev: record a trace state variable's value in the frame */
-	int (*collect_var)(void *ctx, unsigned num);
-	int (*get_var)(void *ctx, unsigned num, int64_t *value);
-	int (*set_var)(void *ctx, unsigned num, int64_t value);
-	/* printf: TEXT is the formatted output */
-	int (*print)(void *ctx, const char *text, size_t len);
-	unsigned addr_bits;     /* target address size: 32 or 64 (masks addresses) */
-	unsigned long step_limit;  /* opcodes before giving up; 0: AX_STEP_LIMIT */
 };
 
 /* Parse LEN,HEX as sent in Z ;X, QTDP X and cmds: ("2,2601" form: the

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "agent/ax.h"
+#include "agent/ax_env.h"
 
 #define AX_FORMAT_WIDTH_MAX 1024  /* largest width or precision accepted */
 
