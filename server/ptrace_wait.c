@@ -18,6 +18,7 @@
 
 #include "server/ptrace_lwp.h"
 #include "server/ptrace_status.h"
+#include "server/ptrace_stepover.h"
 #include "server/recorder.h"
 
 int sigchld_fd = -1;
@@ -77,6 +78,8 @@ bool ptrace_resume_all(void)
 		for (struct thread *t = p->threads; t; t = t->next) {
 			if (t->resume == RESUME_STOP || !t->has_pending)
 				continue;
+			if (stepover_recheck_pending(t))
+				continue;
 			if (pending_still_valid(t)) {
 				/* All-stop: nothing runs, this news is reported. */
 				for (struct process *q = processes; q; q = q->next)
@@ -88,8 +91,15 @@ bool ptrace_resume_all(void)
 		}
 	for (struct process *p = processes; p; p = p->next)
 		for (struct thread *t = p->threads; t; t = t->next) {
-			if (t->resume == RESUME_STOP || !t->stopped || ptrace_fork_unreported(p))
+			if (t->resume == RESUME_STOP || !t->stopped || t->held || ptrace_fork_unreported(p))
 				continue;
+			/* on a breakpoint gdb is not to hear of: its step over comes
+			 * (stepover_progress); asked otherwise, it meets it again */
+			if (t->step_over_wanted) {
+				if (t->resume == RESUME_CONTINUE && !t->resume_sig && !t->ndeferred)
+					continue;
+				t->step_over_wanted = 0;
+			}
 			/* Non-stop: a thread with news stays stopped to report it. */
 			if (t->has_pending && pending_still_valid(t)) {
 				defer_resume_signal(t);
@@ -243,6 +253,7 @@ void stop_threads(struct process *only)
 
 void ptrace_stop_all(void)
 {
+	stepover_drop_holds();
 	stop_threads(NULL);
 }
 
@@ -251,7 +262,7 @@ static bool take_pending(struct stop_event *ev)
 {
 	for (struct process *p = processes; p; p = p->next)
 		for (struct thread *t = p->threads; t; t = t->next)
-			if (t->has_pending && t->stopped) {
+			if (t->has_pending && t->stopped && !t->held) {
 				/* All-stop: a thread gdb left stopped keeps its news
 				 * until gdb resumes it (not the answer to another
 				 * thread's step); exits are news for everyone. */
@@ -262,6 +273,8 @@ static bool take_pending(struct stop_event *ev)
 					t->has_pending = false;
 					continue;
 				}
+				if (t->resume == RESUME_CONTINUE && stepover_recheck_pending(t))
+					continue;
 				*ev = t->pending;
 				t->has_pending = false;
 				return true;
@@ -276,7 +289,7 @@ static bool any_running(void)
 			return true;
 	for (struct process *p = processes; p; p = p->next)
 		for (struct thread *t = p->threads; t; t = t->next)
-			if (!t->stopped || t->parked)
+			if (!t->stopped || t->parked || t->step_over_wanted || stepover_pending_start(t))
 				return true;
 	return false;
 }
@@ -292,6 +305,7 @@ bool ptrace_next_event(struct stop_event *ev)
 	while (read(sigchld_fd, &si, sizeof si) > 0)
 		;
 	unpark_threads();
+	stepover_progress();
 	if (take_pending(ev))
 		return true;
 	enum poll_result pr;
@@ -313,6 +327,7 @@ bool ptrace_next_event(struct stop_event *ev)
 		return true;
 	}
 	unpark_threads();
+	stepover_progress();
 	return false;
 }
 
@@ -321,9 +336,16 @@ void ptrace_stop_thread(struct thread *t)
 	/* Already stopped: its stop is queued for gdb or on its way, and
 	 * that one answers gdb's request (a second would be spurious). */
 	debug("stop %d%s\n", t->tid, t->stopped ? ": already stopped" : "");
-	if (t->parked) {
+	if (t->held && t->has_pending) {
+		t->held = false;   /* its news is the stop */
+		return;
+	}
+	if (t->parked || t->held || t->step_over_wanted || stepover_pending_start(t)) {
 		/* Stopped, but gdb believes it runs: its stop is news. */
 		t->parked = false;
+		t->held = false;
+		t->step_over_wanted = 0;
+		stepover_cancel(t);
 		t->has_pending = true;
 		t->pending = (struct stop_event){.kind = STOP_SIGNAL, .pid = t->proc->pid, .tid = t->tid};
 		return;
@@ -362,6 +384,7 @@ enum wait_result ptrace_wait(int client_fd, struct stop_event *ev)
 				goto report;
 		}
 		unpark_threads();
+		stepover_progress();
 		drop_zombie_leaders();
 		if (!any_running() && !strays) {
 			memset(ev, 0, sizeof *ev);

@@ -145,6 +145,9 @@ void handle_qsupported(void *ctx, const char *a, size_t n, struct buf *reply)
 	if (target_regfile()->memtags)
 		buf_puts(reply, ";memory-tagging+");
 	btrace_qsupported(reply);   /* only when there is trace to serve */
+	/* target-side conditions and dprintf: where something executes */
+	if (!target_refuses(TREQ_AGENT))
+		buf_puts(reply, ";ConditionalBreakpoints+;BreakpointCommands+");
 }
 
 void handle_qrcmd(void *ctx, const char *a, size_t n, struct buf *reply)

@@ -50,6 +50,7 @@ enum target_request {
 	TREQ_LIBRARIES,
 	TREQ_SIGINFO,
 	TREQ_THREAD_DB,         /* libthread_db on its processes (qSymbol, qGetTLSAddr) */
+	TREQ_AGENT,             /* agent expressions: breakpoint conditions and commands, tracepoints */
 	TREQ_COUNT
 };
 
