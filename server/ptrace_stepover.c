@@ -177,6 +177,9 @@ static void release(struct thread *u)
 		stepover_recheck_pending(u);
 		return;
 	}
+	/* our SIGSTOP still in flight must not stop it for good */
+	if (u->stop_expected)
+		u->resumed_over_sigstop = true;
 	/* as after our SIGSTOP once gdb resumed it (sigstop_stop) */
 	if (u->bt || !u->last_request)
 		resume_as_asked(u, 0);
@@ -224,6 +227,7 @@ void stepover_cancel(struct thread *t)
 {
 	struct process *p = t->proc;
 	if (p->stepping_over == t && !p->step_over_started) {
+		t->step_over_wanted = (uint8_t)(p->step_over_type + 1);
 		p->stepping_over = NULL;
 		p->step_over_reinsert = false;
 	}
@@ -235,10 +239,8 @@ void stepover_drop_holds(void)
 		struct thread *t = p->stepping_over;
 		/* not started: it waits, stopped on the breakpoint, for gdb's
 		 * next resume */
-		if (t && !p->step_over_started) {
-			t->step_over_wanted = (uint8_t)(p->step_over_type + 1);
+		if (t)
 			stepover_cancel(t);
-		}
 		for (struct thread *u = p->threads; u; u = u->next)
 			u->held = false;
 	}

@@ -37,8 +37,8 @@ void stepover_progress(void);
  * stopped for good now). */
 void stepover_drop_holds(void);
 /* T waits, stopped, for the others to be held before its step over
- * starts (it counts as running); stepover_cancel drops that step over
- * (gdb wants T stopped: it meets the breakpoint again when resumed). */
+ * starts (it counts as running); stepover_cancel puts that step over off
+ * (gdb wants T stopped) till gdb resumes T again (step_over_wanted). */
 bool stepover_pending_start(const struct thread *t);
 void stepover_cancel(struct thread *t);
 

@@ -91,7 +91,8 @@ bool ptrace_resume_all(void)
 		}
 	for (struct process *p = processes; p; p = p->next)
 		for (struct thread *t = p->threads; t; t = t->next) {
-			if (t->resume == RESUME_STOP || !t->stopped || t->held || ptrace_fork_unreported(p))
+			if (t->resume == RESUME_STOP || !t->stopped || t->held || stepover_pending_start(t) ||
+			    ptrace_fork_unreported(p))
 				continue;
 			/* on a breakpoint gdb is not to hear of: its step over comes
 			 * (stepover_progress); asked otherwise, it meets it again */
@@ -106,6 +107,13 @@ bool ptrace_resume_all(void)
 				continue;
 			}
 			t->has_pending = false;
+			/* a breakpoint is out for another thread's step over: this
+			 * one waits with the held ones (it would run past it) */
+			if (p->stepping_over && !t->resume_sig && !t->ndeferred) {
+				t->held = true;
+				t->last_request = resume_request(t);
+				continue;
+			}
 			/* gdb resumes it: our SIGSTOP in flight must not stop it. */
 			if (t->stop_expected)
 				t->resumed_over_sigstop = true;
@@ -322,6 +330,9 @@ bool ptrace_next_event(struct stop_event *ev)
 			return true;
 		}
 		struct thread *t = find_thread(ev->tid);
+		/* held (ptrace_stepover.h): its news waits for its release */
+		if (t && t->held)
+			continue;
 		if (t)
 			t->has_pending = false;
 		return true;
@@ -340,12 +351,13 @@ void ptrace_stop_thread(struct thread *t)
 		t->held = false;   /* its news is the stop */
 		return;
 	}
-	if (t->parked || t->held || t->step_over_wanted || stepover_pending_start(t)) {
+	/* (on a breakpoint gdb is not to hear of, it stays so: resumed,
+	 * it steps over it unless gdb does) */
+	stepover_cancel(t);
+	if (t->parked || t->held || t->step_over_wanted) {
 		/* Stopped, but gdb believes it runs: its stop is news. */
 		t->parked = false;
 		t->held = false;
-		t->step_over_wanted = 0;
-		stepover_cancel(t);
 		t->has_pending = true;
 		t->pending = (struct stop_event){.kind = STOP_SIGNAL, .pid = t->proc->pid, .tid = t->tid};
 		return;
