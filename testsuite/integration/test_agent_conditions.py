@@ -8,7 +8,7 @@
 # them with its reason.
 import re
 
-from harness import ARCH, RSP, csgdbserver_only, need_shared, shared
+from harness import ARCH, RSP, csgdbserver_only, need_shared, require_hw_watchpoints, shared
 
 DEBUG_REMOTE = ["set debug remote 1"]
 TARGET_SIDE = ["set dprintf-style agent"]
@@ -57,6 +57,22 @@ contains(out, "exited normally", "no other stop: the program ends")
     t.check(z0, "gdb sends the condition as ;X with Z0", z0_packets(res.stderr)[:3])
     pc = res.values.get("pc")
     t.eq(stops_at(res.stderr, pc), 1, "one stop reply at hit's breakpoint for 100 hits")
+
+
+def test_condition_on_hardware_breakpoint(t):
+    require_hw_watchpoints()
+    srv = t.start_server(t.prog("condhits"), "30", options=["--once"])
+    res = t.gdb(TARGET_EVAL + r'''
+ex("hbreak hit if x == 17")
+out = ex("continue")
+eq(val("x"), 17, "the hardware breakpoint stops where its condition holds")
+report("pc", pc())
+out = ex("continue")
+contains(out, "exited normally", "and nowhere else")
+''', port=srv.port, prog=t.prog("condhits"), pre=DEBUG_REMOTE + TARGET_SIDE)
+    t.check([z for z in re.findall(r"Sending packet: \$(Z1,[^#]*)#", res.stderr) if ";X" in z],
+            "gdb sends the condition with Z1")
+    t.eq(stops_at(res.stderr, res.values.get("pc")), 1, "one stop reply for 30 hits")
 
 
 def test_conditions_ored_and_replaced(t):
