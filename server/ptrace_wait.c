@@ -297,7 +297,8 @@ static bool any_running(void)
 			return true;
 	for (struct process *p = processes; p; p = p->next)
 		for (struct thread *t = p->threads; t; t = t->next)
-			if (!t->stopped || t->parked || t->step_over_wanted || stepover_pending_start(t))
+			if (!t->stopped || t->parked || stepover_pending_start(t) ||
+			    (t->step_over_wanted && t->resume == RESUME_CONTINUE))
 				return true;
 	return false;
 }
