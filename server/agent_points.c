@@ -19,6 +19,17 @@ struct agent_point {
 
 static struct agent_point *points;
 static struct agent_point_stats stats;
+static size_t kept_bytes;   /* bytecode in POINTS, bounded by AGENT_POINTS_MAX_BYTES */
+
+static size_t opts_bytes(const struct agent_point_opts *o)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < o->nconds; i++)
+		n += o->conds[i].len;
+	for (size_t i = 0; i < o->ncmds; i++)
+		n += o->cmds[i].len;
+	return n;
+}
 
 static int parse_fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -95,6 +106,11 @@ int agent_point_parse(const char *opts, size_t n, struct agent_point_opts *out, 
 			return -1;
 		}
 	}
+	if (kept_bytes + opts_bytes(out) > AGENT_POINTS_MAX_BYTES) {
+		agent_point_opts_free(out);
+		return parse_fail(err, errlen, "breakpoint conditions and commands: more than %u bytes "
+				  "of them kept already", AGENT_POINTS_MAX_BYTES);
+	}
 	return 0;
 }
 
@@ -123,6 +139,7 @@ void agent_points_clear(pid_t pid, int type, uint64_t addr)
 	if (!ap)
 		return;
 	*pp = ap->next;
+	kept_bytes -= opts_bytes(&ap->opts);
 	agent_point_opts_free(&ap->opts);
 	free(ap);
 }
@@ -142,6 +159,7 @@ void agent_points_set(pid_t pid, int type, uint64_t addr, struct agent_point_opt
 		return;
 	}
 	*ap = (struct agent_point){pid, type, addr, *o, points};
+	kept_bytes += opts_bytes(o);
 	memset(o, 0, sizeof *o);
 	points = ap;
 }
@@ -155,6 +173,7 @@ void agent_points_forget(pid_t pid)
 			continue;
 		}
 		*pp = ap->next;
+		kept_bytes -= opts_bytes(&ap->opts);
 		agent_point_opts_free(&ap->opts);
 		free(ap);
 	}

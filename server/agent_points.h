@@ -16,6 +16,7 @@
 #include "server/threads.h"
 
 #define AGENT_POINT_MAX_EXPRS 64   /* conditions, and commands, on one breakpoint */
+#define AGENT_POINTS_MAX_BYTES (16u << 20)  /* bytecode kept for all breakpoints */
 
 /* What a Z packet asks for at its address, besides the breakpoint. */
 struct agent_point_opts {

@@ -109,6 +109,24 @@ static void test_table(void)
 	CHECK(!agent_point_here(100, 0, 0x3000) && agent_point_here(200, 0, 0x3000));
 	agent_points_forget(200);
 	CHECK(!agent_point_here(200, 0, 0x3000));
+	/* all breakpoints together keep at most AGENT_POINTS_MAX_BYTES */
+	static char cond[16 + 2 * 4096];
+	strcpy(cond, ";X1000,");
+	memset(cond + strlen(cond), '2', 2 * 4096);
+	cond[strlen(";X1000,") + 2 * 4095] = '2';
+	cond[strlen(";X1000,") + 2 * 4095 + 1] = '7';
+	unsigned kept = 0;
+	for (uint64_t a = 0; a < 8192; a++) {
+		if (!parses(cond, &o))
+			break;
+		agent_points_set(300, 0, 0x10000 + a, &o);
+		kept++;
+	}
+	CHECK(kept == AGENT_POINTS_MAX_BYTES / 4096);
+	CHECK(strstr(err, "bytes of them kept already") != NULL);
+	agent_points_forget(300);
+	CHECK(parses(cond, &o));   /* room again */
+	agent_point_opts_free(&o);
 }
 
 int main(void)
