@@ -159,7 +159,7 @@ void handle_vcont(void *ctx, const char *a, size_t n, struct buf *reply)
 			/* Non-stop: a running thread no action names keeps going as
 			 * it was told (a recorded one must not forget it was
 			 * continued, or its next recording step looks like gdb's). */
-			bool keep = s->non_stop && !t->stopped;
+			bool keep = s->non_stop && thread_runs_for_gdb(t);
 			enum resume_kind old_resume = t->resume;
 			int old_sig = t->resume_sig;
 			t->resume = RESUME_STOP;

@@ -22,11 +22,12 @@ static int point_kind(struct process *p, int type, uint64_t addr)
 	return -1;
 }
 
-/* The breakpoint type T's event EV is a hit of (0: Z0, 1: Z1), or -1. */
-static int hit_type(const struct thread *t, const struct stop_event *ev)
+/* The breakpoint type T's event EV is a hit of (0: Z0, 1: Z1), or -1;
+ * ANY_RESUME: even where gdb did not let T run (it asked it to stop). */
+static int hit_type(const struct thread *t, const struct stop_event *ev, bool any_resume)
 {
-	if (ev->kind != STOP_SIGNAL || ev->sig != SIGTRAP || t->resume != RESUME_CONTINUE ||
-	    t->stop_requested)
+	if (ev->kind != STOP_SIGNAL || ev->sig != SIGTRAP ||
+	    (!any_resume && (t->resume != RESUME_CONTINUE || t->stop_requested)))
 		return -1;
 	return ev->reason == REASON_SWBREAK ? 0 : ev->reason == REASON_HWBREAK ? 1 : -1;
 }
@@ -92,9 +93,10 @@ static void step_over_begin(struct thread *t, int type, uint64_t addr)
 
 /* The hit of EV is not news: the conditions are false or it ran commands
  * (evaluated once per hit). */
-static bool hit_is_silent(struct thread *t, struct stop_event *ev, int *type, uint64_t *pc)
+static bool hit_is_silent(struct thread *t, struct stop_event *ev, int *type, uint64_t *pc,
+			  bool any_resume)
 {
-	*type = hit_type(t, ev);
+	*type = hit_type(t, ev, any_resume);
 	if (*type < 0 || ev->agent_checked)
 		return false;
 	ev->agent_checked = true;
@@ -115,7 +117,19 @@ bool stepover_breakpoint_is_news(struct thread *t, struct stop_event *ev)
 		return true;
 	int type;
 	uint64_t pc;
-	if (!hit_is_silent(t, ev, &type, &pc))
+	if (t->stop_requested && t->resume == RESUME_STOP) {
+		/* gdb asked it to stop and it met such a breakpoint first: the
+		 * stop gdb asked for is the news, the step over comes when gdb
+		 * resumes it */
+		if (hit_is_silent(t, ev, &type, &pc, true)) {
+			ev->sig = 0;
+			ev->reason = REASON_NONE;
+			t->stop_requested = false;
+			t->step_over_wanted = (uint8_t)(type + 1);
+		}
+		return true;
+	}
+	if (!hit_is_silent(t, ev, &type, &pc, false))
 		return true;
 	step_over_begin(t, type, pc);
 	return false;
@@ -161,9 +175,20 @@ bool stepover_recheck_pending(struct thread *t)
 {
 	int type;
 	uint64_t pc;
-	if (!t->has_pending || t->proc->stepping_over || !hit_is_silent(t, &t->pending, &type, &pc))
+	if (!t->has_pending || t->proc->stepping_over || !hit_is_silent(t, &t->pending, &type, &pc, false))
 		return false;
 	t->has_pending = false;
+	t->step_over_wanted = (uint8_t)(type + 1);
+	return true;
+}
+
+bool stepover_settle_for_stop(struct thread *t)
+{
+	int type;
+	uint64_t pc;
+	if (!t->has_pending || !hit_is_silent(t, &t->pending, &type, &pc, true))
+		return false;
+	t->pending = (struct stop_event){.kind = STOP_SIGNAL, .pid = t->proc->pid, .tid = t->tid};
 	t->step_over_wanted = (uint8_t)(type + 1);
 	return true;
 }

@@ -41,6 +41,10 @@ void stepover_drop_holds(void);
  * (gdb wants T stopped) till gdb resumes T again (step_over_wanted). */
 bool stepover_pending_start(const struct thread *t);
 void stepover_cancel(struct thread *t);
+/* gdb asks T, held with a breakpoint hit not yet looked at, to stop: if
+ * gdb is not to hear of the hit, T's news becomes a plain stop (signal 0)
+ * and its step over waits for gdb's next resume. */
+bool stepover_settle_for_stop(struct thread *t);
 
 /* target_ops insert/remove_point: gdb inserting or removing the
  * breakpoint being stepped over changes only whether it goes back. */

@@ -31,8 +31,13 @@ enum poll_result { POLL_NONE, POLL_HANDLED, POLL_REPORT };
 bool pending_still_valid(struct thread *t)
 {
 	if (t->pending.reason == REASON_SWBREAK) {
+		struct process *p = t->proc;
 		uint8_t *regs = lwp_regs(t);
-		if (regs && !find_breakpoint(t->proc, the_arch.get_pc(regs)))
+		uint64_t pc = regs ? the_arch.get_pc(regs) : 0;
+		/* (one out for a step over is still there for gdb) */
+		bool stepped_over = p->stepping_over && p->step_over_reinsert &&
+				    p->step_over_type == 0 && p->step_over_addr == pc;
+		if (regs && !find_breakpoint(p, pc) && !stepped_over)
 			return false;
 	}
 	return true;
@@ -350,6 +355,7 @@ void ptrace_stop_thread(struct thread *t)
 	debug("stop %d%s\n", t->tid, t->stopped ? ": already stopped" : "");
 	if (t->held && t->has_pending) {
 		t->held = false;   /* its news is the stop */
+		stepover_settle_for_stop(t);
 		return;
 	}
 	/* (on a breakpoint gdb is not to hear of, it stays so: resumed,

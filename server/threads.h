@@ -160,6 +160,14 @@ struct process {
 
 extern struct process *processes;
 
+/* T runs as far as gdb knows, though it may be stopped for the target's
+ * own reasons (parked, held for a step over, waiting for its own). */
+static inline bool thread_runs_for_gdb(const struct thread *t)
+{
+	return !t->stopped || t->parked || t->held || t->proc->stepping_over == t ||
+	       (t->step_over_wanted && t->resume == RESUME_CONTINUE);
+}
+
 struct process *find_process(pid_t pid);
 struct thread *find_thread(pid_t tid);
 struct thread *first_thread(void);
