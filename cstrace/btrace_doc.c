@@ -43,6 +43,7 @@ struct etm_parse {
 	uint64_t fed, raw_chars;        /* document bytes, and those inside <raw> */
 	uint64_t raw_bytes;             /* trace bytes of this document */
 	uint64_t limit;                 /* of raw_bytes (btrace_doc_limit) */
+	bool over;                      /* the document went past it */
 	char why[200];                  /* why the read was stopped */
 	bool in_raw;
 	int nibble;             /* -1, or the first digit of a byte */
@@ -93,6 +94,11 @@ static void flush_raw(struct etm_parse *e)
 	struct cap *k = e->k;
 	size_t n = e->nout;
 	e->nout = 0;
+	if (e->raw_bytes + n > e->limit) {
+		/* past the document's limit: not a byte more (etm_chunk ends it) */
+		n = e->raw_bytes < e->limit ? (size_t)(e->limit - e->raw_bytes) : 0;
+		e->over = true;
+	}
 	e->raw_bytes += n;
 	if (k->o->max_size) {
 		uint64_t room = k->trace_bytes < k->o->max_size ? k->o->max_size - k->trace_bytes : 0;
@@ -193,7 +199,7 @@ static int etm_chunk(void *ctx, const char *data, size_t len)
 	if (XML_Parse(e->p, data, (int)len, 0) == XML_STATUS_ERROR || e->failed || e->bad_hex)
 		return -1;
 	e->fed += len;
-	if (e->raw_bytes > e->limit) {
+	if (e->over) {
 		snprintf(e->why, sizeof(e->why), "btrace document of thread %ld: more than %llu bytes of trace in "
 			 "one read (limit: twice the server's trace buffer of %llu bytes)", e->t->tid,
 			 (unsigned long long)e->limit, (unsigned long long)e->k->buffer_size);

@@ -338,28 +338,31 @@ int rsp_client_wait_notification(struct rsp_client *c, struct buf *out, int time
 
 static int reply_status(struct rsp_client *c, const char *what, const struct buf *reply);
 
-int rsp_client_command(struct rsp_client *c, const char *payload, struct buf *reply)
+/* The reply to a request, by DEADLINE: console output before it (qRcmd's,
+ * or a program's) is dropped and does not move the deadline. */
+static int recv_reply(struct rsp_client *c, struct buf *reply, double deadline, int timeout_ms)
 {
-	/* one deadline for the reply, console output before it included */
-	double deadline = deadline_of(c->timeout_ms);
 	unsigned long console = 0;
-	int rc = rsp_client_send(c, payload, strlen(payload));
-	if (rc != RSP_OK)
-		return rc;
 	for (;;) {
-		rc = recv_until(c, reply, deadline);
+		int rc = recv_until(c, reply, deadline);
 		if (rc == RSP_TIMEOUT)
-			return timed_out(c, c->timeout_ms, console, "reply");
-		if (rc != RSP_OK)
+			return timed_out(c, timeout_ms, console, "reply");
+		/* "OK" is no console output */
+		if (rc != RSP_OK || !rsp_is_console_output(reply->data, reply->len))
 			return rc;
-		/* console output (qRcmd's) precedes the reply; "OK" is not one */
-		if (!rsp_is_console_output(reply->data, reply->len))
-			break;
 		if (past(deadline))
-			return timed_out(c, c->timeout_ms, console + 1, "reply");
+			return timed_out(c, timeout_ms, console + 1, "reply");
 		console++;
 	}
-	return reply_status(c, payload, reply);
+}
+
+int rsp_client_command(struct rsp_client *c, const char *payload, struct buf *reply)
+{
+	double deadline = deadline_of(c->timeout_ms);
+	int rc = rsp_client_send(c, payload, strlen(payload));
+	if (rc == RSP_OK)
+		rc = recv_reply(c, reply, deadline, c->timeout_ms);
+	return rc == RSP_OK ? reply_status(c, payload, reply) : rc;
 }
 
 int rsp_client_commandf(struct rsp_client *c, struct buf *reply, const char *fmt, ...)
@@ -412,7 +415,7 @@ int rsp_client_xfer_read(struct rsp_client *c, const char *object, const char *a
 	xfer_request(&pkt, object, annex, 0, chunk);
 	rc = rsp_client_send(c, pkt.data, pkt.len);
 	while (rc == RSP_OK) {
-		rc = rsp_client_recv(c, &reply, c->timeout_ms);
+		rc = recv_reply(c, &reply, deadline_of(c->timeout_ms), c->timeout_ms);
 		if (rc != RSP_OK)
 			break;
 		if ((rc = reply_status(c, pkt.data, &reply)) != RSP_OK)
@@ -450,7 +453,7 @@ int rsp_client_xfer_read(struct rsp_client *c, const char *object, const char *a
 			snprintf(c->err, sizeof(c->err), "qXfer:%s:read: the data was refused", object);
 			rc = RSP_PROTOCOL;
 			if (ahead)      /* the reply already asked for is read and dropped */
-				rsp_client_recv(c, &reply, c->timeout_ms);
+				recv_reply(c, &reply, deadline_of(c->timeout_ms), c->timeout_ms);
 			break;
 		}
 		if (kind == 'l')

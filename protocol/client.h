@@ -91,7 +91,8 @@ int rsp_client_wait_notification(struct rsp_client *c, struct buf *out, int time
 bool rsp_is_console_output(const char *payload, size_t len);
 
 /* Read a whole qXfer object ("qXfer:OBJECT:read:ANNEX:off,len" until an
- * "l" reply), unescaped. Each chunk is also handed to SINK if not NULL
+ * "l" reply), unescaped; console output before a reply is dropped, as by
+ * rsp_client_command. Each chunk is also handed to SINK if not NULL
  * (then OUT may be NULL: the document is not kept). */
 typedef int (*rsp_chunk_fn)(void *ctx, const char *data, size_t len);
 int rsp_client_xfer_read(struct rsp_client *c, const char *object, const char *annex,
