@@ -132,6 +132,16 @@ $(BUILD)/unit/test_cstrace_%: $(BUILD)/testsuite/unit/test_cstrace_%.o $(LIBCSTR
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# Every fuzz harness (testsuite/fuzz/fuzz_NAME.c) also as replay_NAME: its
+# seed corpus (testsuite/fuzz/seeds/NAME/) replayed without libFuzzer by
+# testsuite/fuzz/replay_main.c, in check-unit (the normal and ASan builds).
+FUZZ_SRCS    := $(wildcard testsuite/fuzz/fuzz_*.c)
+FUZZ_REPLAYS := $(FUZZ_SRCS:testsuite/fuzz/%.c=$(BUILD)/unit/replay_%)
+$(BUILD)/testsuite/fuzz/replay_main.o: ALL_CFLAGS += -DFUZZ_SEEDS_DIR='"$(abspath $(CURDIR)/testsuite/fuzz/seeds)"'
+$(BUILD)/unit/replay_%: $(BUILD)/testsuite/fuzz/%.o $(BUILD)/testsuite/fuzz/replay_main.o $(LIBSERVER) $(LIBAGENT) $(LIBCSTRACE) $(LIBETM) $(LIBARCH) $(LIBPROTOCOL) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(SERVER_LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # Test inferiors: no optimisation so line stepping is predictable.
 $(BUILD)/progs/%: testsuite/progs/%.c
 	@mkdir -p $(dir $@)
@@ -139,8 +149,8 @@ $(BUILD)/progs/%: testsuite/progs/%.c
 
 progs: $(PROG_BINS)
 
-check-unit: $(UNIT_BINS) progs  # test_server_swfast records the test programs
-	@testsuite/run-unit.sh $(UNIT_BINS)
+check-unit: $(UNIT_BINS) $(FUZZ_REPLAYS) progs  # test_server_swfast records the test programs
+	@testsuite/run-unit.sh $(UNIT_BINS) $(FUZZ_REPLAYS)
 
 check-integration: all progs
 	@testsuite/run-integration.sh $(BUILD)

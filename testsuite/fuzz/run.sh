@@ -1,6 +1,7 @@
 #!/bin/sh
 # `make fuzz`: build the libFuzzer harnesses with clang (ASan + UBSan) and
-# run each for FUZZ_SECONDS (default 60) from the seed corpus.
+# run each for FUZZ_SECONDS (default 60) from the seed corpus (FUZZ_ONLY=NAME:
+# that harness only).
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
@@ -10,11 +11,12 @@ secs=${FUZZ_SECONDS:-60}
 out=build-fuzz
 flags="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -g -O1"
 make -s BUILD=$out CC=clang SANFLAGS="$flags" \
-	$out/libserver.a $out/libagent.a $out/libetm.a $out/libarch.a $out/libprotocol.a $out/libcommon.a
-libs="$out/libserver.a $out/libagent.a $out/libetm.a $out/libarch.a $out/libprotocol.a $out/libcommon.a -lopencsd_c_api -lopencsd -lexpat -lelf -lpthread"
+	$out/libserver.a $out/libagent.a $out/libcstrace.a $out/libetm.a $out/libarch.a $out/libprotocol.a $out/libcommon.a
+libs="$out/libserver.a $out/libagent.a $out/libcstrace.a $out/libetm.a $out/libarch.a $out/libprotocol.a $out/libcommon.a -lopencsd_c_api -lopencsd -lexpat -lelf -lpthread"
 status=0
 for src in testsuite/fuzz/fuzz_*.c; do
 	name=$(basename "$src" .c)
+	[ -z "${FUZZ_ONLY:-}" ] || [ "$name" = "$FUZZ_ONLY" ] || continue
 	clang -std=c17 -D_GNU_SOURCE -I. -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -g -O1 -o "$out/$name" "$src" $libs
 	corpus="$out/corpus-$name"
