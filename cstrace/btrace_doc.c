@@ -193,23 +193,31 @@ static void XMLCALL etm_text(void *ud, const XML_Char *s, int len)
 	}
 }
 
+/* The document so far within its limits; false with e->why set if not. */
+static bool etm_within_limits(struct etm_parse *e)
+{
+	if (e->over) {
+		snprintf(e->why, sizeof(e->why), "btrace document of thread %ld: more than %llu bytes of trace in "
+			 "one read (limit: twice the server's trace buffer of %llu bytes)", e->t->tid,
+			 (unsigned long long)e->limit, (unsigned long long)e->k->buffer_size);
+		return false;
+	}
+	if (e->fed - e->raw_chars > DOC_MARKUP_MAX) {
+		snprintf(e->why, sizeof(e->why), "btrace document of thread %ld: more than %u bytes outside <raw>",
+			 e->t->tid, DOC_MARKUP_MAX);
+		return false;
+	}
+	return true;
+}
+
 static int etm_chunk(void *ctx, const char *data, size_t len)
 {
 	struct etm_parse *e = ctx;
 	if (XML_Parse(e->p, data, (int)len, 0) == XML_STATUS_ERROR || e->failed || e->bad_hex)
 		return -1;
 	e->fed += len;
-	if (e->over) {
-		snprintf(e->why, sizeof(e->why), "btrace document of thread %ld: more than %llu bytes of trace in "
-			 "one read (limit: twice the server's trace buffer of %llu bytes)", e->t->tid,
-			 (unsigned long long)e->limit, (unsigned long long)e->k->buffer_size);
+	if (!etm_within_limits(e))
 		return -1;
-	}
-	if (e->fed - e->raw_chars > DOC_MARKUP_MAX) {
-		snprintf(e->why, sizeof(e->why), "btrace document of thread %ld: more than %u bytes outside <raw>",
-			 e->t->tid, DOC_MARKUP_MAX);
-		return -1;
-	}
 	return read_in_time(e->k, e->t, e->why, sizeof(e->why)) ? 0 : -1;
 }
 
@@ -235,6 +243,8 @@ int btrace_doc_read_coresight(struct cap *k, struct cthread *t, const char *anne
 	int rc = rsp_client_xfer_read(&k->c, "btrace", annex, NULL, etm_chunk, &e);
 	if (rc == RSP_OK && XML_Parse(e.p, "", 0, 1) == XML_STATUS_ERROR)
 		rc = RSP_PROTOCOL;
+	if (rc == RSP_OK && !etm_within_limits(&e))
+		rc = RSP_PROTOCOL;      /* its last bytes went past the limit */
 	if (rc == RSP_PROTOCOL && e.why[0])
 		snprintf(k->c.err, sizeof(k->c.err), "%s", e.why);
 	else if (rc == RSP_PROTOCOL && e.bad_hex)

@@ -47,16 +47,17 @@ enum run_end run_all_stop(struct cap *k, double deadline)
 				end = RUN_FINAL;
 				goto out;
 			}
-			if (rc == RSP_OK && !rsp_is_console_output(r.data, r.len))
-				break;
-			if (rc == RSP_OK && (console++, cap_now() < until))
-				continue;
-			if (rc == RSP_OK || rc == RSP_TIMEOUT) {
-				rc = RSP_TIMEOUT;
-				if (interrupted_by_us)
-					snprintf(k->c.err, sizeof(k->c.err), "no stop reply within %d ms of the interrupt%s",
-						 o->reply_timeout_ms, console ? ", only console output" : "");
+			if (rc == RSP_OK) {
+				if (!rsp_is_console_output(r.data, r.len))
+					break;
+				console++;
+				if (cap_now() < until)
+					continue;
+				rc = RSP_TIMEOUT;       /* only output until the time came */
 			}
+			if (rc == RSP_TIMEOUT && interrupted_by_us)
+				snprintf(k->c.err, sizeof(k->c.err), "no stop reply within %d ms of the interrupt%s",
+					 o->reply_timeout_ms, console ? ", only console output" : "");
 			if (rc != RSP_TIMEOUT || interrupted_by_us) {
 				cap_fail(k, rc, interrupted_by_us ? "waiting for the program to stop"
 								  : "waiting for the program");
