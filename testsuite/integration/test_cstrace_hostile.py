@@ -23,8 +23,9 @@ def local(t):
 
 
 def run_capture(t, srv, args, wait_s=60):
-    """`cstrace capture SRV ARGS` to its end: (returncode, stderr, out_dir,
-    seconds, its own peak RSS in MiB, from wait4)."""
+    """`cstrace capture SRV ARGS` to its end: (returncode, its output
+    (stdout and stderr), out_dir, seconds, its own peak RSS in MiB, from
+    wait4)."""
     out = os.path.join(t.tmp, "cap-%d" % srv.port)
     argv = [os.path.join(t.build, "cstrace"), "capture", srv.addr, "-o", out, "--no-memory"] + list(args)
     t.log.write("$ %s\n" % " ".join(argv))
@@ -63,8 +64,13 @@ def agrees_with_disk(t, rc, out, what):
     return j
 
 
+def summary_incomplete(t, err, what):
+    t.check(": INCOMPLETE: " in err, "%s: the summary line says INCOMPLETE" % what, err[-300:])
+
+
 def said(t, err, j, words, what):
-    t.check(words in err, "%s: stderr names the problem (%r)" % (what, words), err[-600:])
+    t.check(words in err, "%s: the message names the problem (%r)" % (what, words), err[-600:])
+    summary_incomplete(t, err, what)
     t.check(words in (j.get("error") or ""), "%s: capture.json's error too" % what, j.get("error"))
     t.check("Sanitizer" not in err and "runtime error" not in err, "%s: no sanitizer report" % what, err[-400:])
 
