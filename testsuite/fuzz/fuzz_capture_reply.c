@@ -70,6 +70,12 @@ static void empty_tmpdir(void)
 		closedir(d);
 }
 
+static void remove_tmpdir(void)
+{
+	empty_tmpdir();
+	rmdir(tmpdir);
+}
+
 static void free_cap(struct cap *k)
 {
 	for (size_t i = 0; i < k->nthreads; i++) {
@@ -143,6 +149,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		snprintf(tmpdir, sizeof(tmpdir), "/tmp/fuzz_capture_reply-XXXXXX");
 		if (!mkdtemp(tmpdir))
 			abort();
+		atexit(remove_tmpdir);
 	}
 	parse_text(data + 2, size - 2);
 
