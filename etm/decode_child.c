@@ -372,6 +372,9 @@ static _Noreturn void test_fault(void)
 	if (!strcmp(k, "hang"))
 		for (;;)
 			pause();
+	struct rlimit as;
+	if (!strcmp(k, "alloc") && (getrlimit(RLIMIT_AS, &as) < 0 || as.rlim_cur == RLIM_INFINITY))
+		abort();        /* no limit took (qemu-user ignores it): do not eat the machine */
 	if (!strcmp(k, "alloc"))
 		for (;;) {
 			void *p = malloc(1u << 20);
