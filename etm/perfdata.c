@@ -126,6 +126,57 @@ static int parse_info(struct perfdata *pd, const uint8_t *rec, size_t size, char
 	return 0;
 }
 
+/* PERF_RECORD_AUX at P (SIZE bytes; SID its sample_id), the record just
+ * added to pd->records. */
+static int parse_aux(struct perfdata *pd, const uint8_t *p, uint16_t size,
+		     const struct auxring_sample_id *sid, size_t *cap, char *err, size_t errlen)
+{
+	size_t at = (size_t)(p - pd->file);
+	if (size < 32)
+		return etm_fail(err, errlen, "PERF_RECORD_AUX too short at 0x%zx", at);
+	pd->aux = grow(pd->aux, cap, pd->n_aux, sizeof(*pd->aux));
+	struct perfdata_aux *a = &pd->aux[pd->n_aux++];
+	a->aux_offset = le64(p + 8);
+	a->aux_size = le64(p + 16);
+	a->flags = le64(p + 24);
+	if (a->aux_offset > PERFDATA_MAX_OFFSET || a->aux_size > PERFDATA_MAX_OFFSET - a->aux_offset)
+		return etm_fail(err, errlen, "PERF_RECORD_AUX at 0x%zx: offset 0x%" PRIx64 " + size 0x%" PRIx64
+				" is past 2^62", at, a->aux_offset, a->aux_size);
+	a->cpu = pd->records[pd->n_records - 1].cpu;
+	a->pid = sid->pid;
+	a->tid = sid->tid;
+	a->rec_index = pd->n_records - 1;
+	return 0;
+}
+
+/* PERF_RECORD_AUXTRACE at P (SIZE bytes, LEFT to the end of the data
+ * section); *DSIZE trace bytes follow it. */
+static int parse_auxtrace(struct perfdata *pd, const uint8_t *p, size_t left, uint16_t size,
+			  size_t *cap, uint64_t *dsize, char *err, size_t errlen)
+{
+	size_t pos = (size_t)(p - pd->file);
+	if (size < 48)
+		return etm_fail(err, errlen, "PERF_RECORD_AUXTRACE too short at 0x%zx", pos);
+	*dsize = le64(p + 8);
+	if (*dsize > left - size)
+		return etm_fail(err, errlen, "AUXTRACE data (0x%" PRIx64 " bytes) runs past the data section", *dsize);
+	pd->auxtrace = grow(pd->auxtrace, cap, pd->n_auxtrace, sizeof(*pd->auxtrace));
+	struct perfdata_auxtrace *at = &pd->auxtrace[pd->n_auxtrace++];
+	at->size = *dsize;
+	at->offset = le64(p + 16);
+	at->reference = le64(p + 24);
+	at->idx = le32(p + 32);
+	at->tid = le32(p + 36);
+	at->cpu = le32(p + 40);
+	at->data_pos = pos + size;
+	if (at->offset > PERFDATA_MAX_OFFSET || at->size > PERFDATA_MAX_OFFSET - at->offset ||
+	    (at->cpu >= PERFDATA_MAX_CPUS && at->cpu != UINT32_MAX))
+		return etm_fail(err, errlen, "PERF_RECORD_AUXTRACE at 0x%zx: CPU %u, offset 0x%" PRIx64
+				" (CPUs are 0-%d or -1, offsets below 2^62)", pos, at->cpu, at->offset,
+				PERFDATA_MAX_CPUS - 1);
+	return 0;
+}
+
 int perfdata_parse(const void *bytes, size_t len, struct perfdata *pd, char *err, size_t errlen)
 {
 	memset(pd, 0, sizeof(*pd));
@@ -194,24 +245,8 @@ int perfdata_parse(const void *bytes, size_t len, struct perfdata *pd, char *err
 		pd->n_records++;
 
 		if (type == PERF_RECORD_AUX) {
-			if (size < 32) {
-				etm_fail(err, errlen, "PERF_RECORD_AUX too short at 0x%zx", (size_t)(p - f));
+			if (parse_aux(pd, p, size, &sid, &cap_aux, err, errlen))
 				goto bad;
-			}
-			pd->aux = grow(pd->aux, &cap_aux, pd->n_aux, sizeof(*pd->aux));
-			struct perfdata_aux *a = &pd->aux[pd->n_aux++];
-			a->aux_offset = le64(p + 8);
-			a->aux_size = le64(p + 16);
-			a->flags = le64(p + 24);
-			if (a->aux_offset > PERFDATA_MAX_OFFSET || a->aux_size > PERFDATA_MAX_OFFSET - a->aux_offset) {
-				etm_fail(err, errlen, "PERF_RECORD_AUX at 0x%zx: offset 0x%" PRIx64 " + size 0x%" PRIx64
-					 " is past 2^62", (size_t)(p - f), a->aux_offset, a->aux_size);
-				goto bad;
-			}
-			a->cpu = rec->cpu;
-			a->pid = sid.pid;
-			a->tid = sid.tid;
-			a->rec_index = pd->n_records - 1;
 		} else if (type == PERF_RECORD_ITRACE_START) {
 			pd->n_itrace_start++;
 		} else if (type == PERF_RECORD_AUX_OUTPUT_HW_ID) {
@@ -226,31 +261,9 @@ int perfdata_parse(const void *bytes, size_t len, struct perfdata *pd, char *err
 			if (parse_info(pd, p, size, err, errlen))
 				goto bad;
 		} else if (type == PERF_RECORD_AUXTRACE) {
-			if (size < 48) {
-				etm_fail(err, errlen, "PERF_RECORD_AUXTRACE too short at 0x%zx", (size_t)(p - f));
+			uint64_t dsize = 0;
+			if (parse_auxtrace(pd, p, (size_t)(end - p), size, &cap_at, &dsize, err, errlen))
 				goto bad;
-			}
-			uint64_t dsize = le64(p + 8);
-			if (dsize > (size_t)(end - p) - size) {
-				etm_fail(err, errlen, "AUXTRACE data (0x%" PRIx64 " bytes) runs past the data section", dsize);
-				goto bad;
-			}
-			pd->auxtrace = grow(pd->auxtrace, &cap_at, pd->n_auxtrace, sizeof(*pd->auxtrace));
-			struct perfdata_auxtrace *at = &pd->auxtrace[pd->n_auxtrace++];
-			at->size = dsize;
-			at->offset = le64(p + 16);
-			at->reference = le64(p + 24);
-			at->idx = le32(p + 32);
-			at->tid = le32(p + 36);
-			at->cpu = le32(p + 40);
-			at->data_pos = (size_t)(p - f) + size;
-			if (at->offset > PERFDATA_MAX_OFFSET || at->size > PERFDATA_MAX_OFFSET - at->offset ||
-			    (at->cpu >= PERFDATA_MAX_CPUS && at->cpu != UINT32_MAX)) {
-				etm_fail(err, errlen, "PERF_RECORD_AUXTRACE at 0x%zx: CPU %u, offset 0x%" PRIx64
-					 " (CPUs are 0-%d or -1, offsets below 2^62)", (size_t)(p - f), at->cpu,
-					 at->offset, PERFDATA_MAX_CPUS - 1);
-				goto bad;
-			}
 			p += dsize;       /* the trace bytes follow the record */
 		}
 		p += size;
