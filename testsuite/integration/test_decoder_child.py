@@ -3,7 +3,8 @@
 # the bytes — never cstrace nor the server and its next client. Faults are
 # injected with the test-only CSG_TEST_DECODER_* variables the decoder
 # child reads; one real libopencsd 1.3.3 crash comes from
-# testsuite/fixtures/decoder-crash.
+# testsuite/fixtures/decoder-crash. Also what the trace path reads before
+# any decode: a perf.data with absurd CPU numbers is refused at start-up.
 import os
 import shutil
 import subprocess
@@ -139,3 +140,45 @@ def test_replay_startup_decode_crash(t):
     t.check(p.returncode == 1 and "trace decoder crashed (SIGSEGV) decoding buffer ETB_1 (session1.bin)"
             in p.stderr and "Exiting" in p.stderr, "refused with the crash named", (p.returncode, p.stderr[-400:]))
     no_sanitizer(t, "server", p.stderr)
+
+
+def perf_records(d):
+    """(offset, type, size) of each record of a perf.data image."""
+    import struct
+    off, size = struct.unpack_from("<QQ", d, 40)
+    p, out = off, []
+    while p < off + size:
+        rtype, _, rsize = struct.unpack_from("<IHH", d, p)
+        out.append((p, rtype, rsize))
+        extra = struct.unpack_from("<Q", d, p + 8)[0] if rtype == 71 else 0
+        p += rsize + extra
+    return out
+
+
+@csgdbserver_only
+def test_perfdata_absurd_cpu_numbers(t):
+    """--etm-perfdata whose AUXTRACE_INFO claims CPU 2^31-1, or 100000
+    CPUs: refused at start-up naming the number (before: an abort on a
+    huge allocation, or seconds per packet walking the CPUs)."""
+    import struct
+    if t.target.remote:
+        raise Skip("writes the mutated perf.data in this machine's temporary directory")
+    src = shared("simpleperf-etm-perfdata", "perf_etm.data")
+    need_shared(src)
+    with open(src, "rb") as f:
+        data = bytearray(f.read())
+    info = [p for p, ty, _ in perf_records(data) if ty == 70][0]
+    for what, at, value, says in (("CPU 2^31-1", info + 16 + 24 + 8, 0x7fffffff,
+                                   "CPU 2147483647, out of range (0-4095)"),
+                                  ("100000 CPUs", info + 16 + 8, (8 << 32) | 100000,
+                                   "100000 CPUs, more than 4096")):
+        bad = bytearray(data)
+        struct.pack_into("<Q", bad, at, value)
+        path = os.path.join(t.tmp, "perf-%d.data" % at)
+        with open(path, "wb") as f:
+            f.write(bad)
+        p = subprocess.run([t.server_path, "--once", "--etm-perfdata", path, ":0", t.prog("basic")],
+                           capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+        t.check(p.returncode == 1 and says in p.stderr, "%s: refused naming it" % what,
+                (p.returncode, p.stderr[-300:]))
+        no_sanitizer(t, what, p.stderr)
