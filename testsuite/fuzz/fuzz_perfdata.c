@@ -3,6 +3,7 @@
  * through small rings that wrap, and the trace source the server serves
  * from it. FUZZ_MAX_LEN=32768 (run.sh: the seeds are real files of up to
  * 24 KiB). `make fuzz` runs it. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,8 +16,15 @@ static char path[64];
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static bool ready;
+
+/* Also called from the first input: a driver other than libFuzzer
+ * (replaying the seeds) may not call it. */
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	if (ready)
+		return 0;
+	ready = true;
 	(void)argc, (void)argv;
 	snprintf(path, sizeof path, "/tmp/fuzz_perfdata.%d", (int)getpid());
 	return 0;
@@ -61,6 +69,7 @@ static void serve(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	LLVMFuzzerInitialize(NULL, NULL);
 	struct perfdata pd;
 	char err[256];
 	if (perfdata_parse(data, size, &pd, err, sizeof err) == 0) {

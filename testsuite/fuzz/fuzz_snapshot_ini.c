@@ -6,6 +6,7 @@
  * snapshot.ini, trace.ini, a.ini, b.ini and c.ini into a directory that
  * also holds t.bin (a trace) and m.bin (4 KiB of memory) for them to
  * name. A part is also parsed alone, as any ini. `make fuzz` runs it. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,8 +34,15 @@ static void write_file(const char *name, const void *data, size_t len)
 	}
 }
 
+static bool ready;
+
+/* Also called from the first input: a driver other than libFuzzer
+ * (replaying the seeds) may not call it. */
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	if (ready)
+		return 0;
+	ready = true;
 	(void)argc, (void)argv;
 	static uint8_t mem[4096], trace[64];
 	snprintf(dir, sizeof dir, "/tmp/fuzz_snapshot_ini.XXXXXX");
@@ -71,6 +79,7 @@ static void parse_alone(const uint8_t *text, size_t len)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	LLVMFuzzerInitialize(NULL, NULL);
 	size_t part = 0, start = 0;
 	for (size_t i = 0; i <= size && part < NFILES; i++) {
 		if (i < size && data[i] != 0)
