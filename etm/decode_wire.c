@@ -26,6 +26,16 @@ static void put64(struct wout *w, uint64_t v)
 		w->p[w->n++] = (uint8_t)(v >> (8 * i));
 }
 
+/* LEB128: small numbers (lengths, counts, offsets) in few bytes. */
+static void putv(struct wout *w, uint64_t v)
+{
+	do {
+		uint8_t b = v & 0x7f;
+		v >>= 7;
+		w->p[w->n++] = (uint8_t)(b | (v ? 0x80 : 0));
+	} while (v);
+}
+
 static void put_text(struct wout *w, const char *s)
 {
 	size_t len = s ? strnlen(s, WIRE_TEXT_MAX) : 0;
@@ -55,12 +65,13 @@ size_t wire_put_elem(uint8_t *out, const struct etm_elem *e)
 	struct wout w = begin(out, WIRE_ELEM);
 	put8(&w, (uint8_t)e->kind);
 	put8(&w, e->trace_id);
-	put64(&w, e->index);
+	putv(&w, e->index);
 	switch (e->kind) {
 	case ETM_ELEM_RANGE:
+		/* the end as a length: a range is most of what goes by */
 		put64(&w, e->start);
-		put64(&w, e->end);
-		put32(&w, e->num_insns);
+		putv(&w, e->end - e->start);
+		putv(&w, e->num_insns);
 		put8(&w, (uint8_t)e->last_class);
 		put8(&w, (uint8_t)(e->last_indirect | e->last_taken << 1 | e->last_cond << 2));
 		put8(&w, e->last_size);
@@ -136,6 +147,25 @@ static uint64_t getn(struct win *r, int bytes)
 	return v;
 }
 
+static uint64_t getv(struct win *r)
+{
+	uint64_t v = 0;
+	for (int shift = 0; shift < 64; shift += 7) {
+		uint8_t b = (uint8_t)getn(r, 1);
+		if (r->bad)
+			return 0;
+		if (shift == 63 && b > 1) {
+			r->bad = true;      /* more than 64 bits */
+			return 0;
+		}
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return v;
+	}
+	r->bad = true;
+	return 0;
+}
+
 static uint8_t get8(struct win *r) { return (uint8_t)getn(r, 1); }
 static uint32_t get32(struct win *r) { return (uint32_t)getn(r, 4); }
 static uint64_t get64(struct win *r) { return getn(r, 8); }
@@ -172,12 +202,15 @@ static void get_elem(struct win *r, struct wire_rec *rec)
 	memset(e, 0, sizeof *e);
 	e->kind = (enum etm_elem_kind)get_enum(r, ETM_ELEM_END);
 	e->trace_id = get8(r);
-	e->index = get64(r);
+	e->index = getv(r);
 	switch (e->kind) {
 	case ETM_ELEM_RANGE:
 		e->start = get64(r);
-		e->end = get64(r);
-		e->num_insns = get32(r);
+		e->end = e->start + getv(r);
+		uint64_t insns = getv(r);
+		if (insns > UINT32_MAX)
+			r->bad = true;
+		e->num_insns = (uint32_t)insns;
 		e->last_class = (enum etm_insn_class)get_enum(r, ETM_INSN_WAIT);
 		f = get_enum(r, 7);
 		e->last_indirect = f & 1, e->last_taken = f >> 1 & 1, e->last_cond = f >> 2 & 1;

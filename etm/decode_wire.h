@@ -1,7 +1,8 @@
 /* What the decoder child (decode_child.c) tells the process that asked
- * for the decode (decode.c), over a pipe: decoded elements, requests for
+ * for the decode (decode.c), over a socket: decoded elements, requests for
  * program memory, and the end of each command. Records are a type byte,
- * a 16-bit little-endian body length and the body; numbers little-endian,
+ * a 16-bit little-endian body length and the body; numbers little-endian
+ * (or LEB128 where mostly small: stream offsets, range lengths, counts),
  * an element carries only the fields its kind uses, a message is text of
  * at most WIRE_TEXT_MAX bytes. Both ends are the same program, but the
  * parent still checks every record: a child that went wrong must not be

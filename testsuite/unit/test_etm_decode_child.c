@@ -56,6 +56,7 @@ static void test_wire_roundtrip(void)
 		 .end = 0xffffffc000081040ull, .num_insns = 16, .last_class = ETM_INSN_WAIT,
 		 .last_indirect = true, .last_taken = false, .last_cond = true, .last_size = 2,
 		 .isa = ETM_ISA_THUMB},
+		{.kind = ETM_ELEM_RANGE, .index = ~0ull, .start = ~0ull - 15, .end = 16, .num_insns = UINT32_MAX},
 		{.kind = ETM_ELEM_GAP, .trace_id = 1, .index = 7, .gap = ETM_GAP_NO_PATH, .start = 5,
 		 .end = 9, .num_insns = 3},
 		{.kind = ETM_ELEM_ADDR_NACC, .index = 8, .start = 0x1234},
@@ -112,7 +113,9 @@ static void test_wire_malformed(void)
 	bad[3] = 42;                                    /* unknown element kind */
 	CHECK(wire_get(bad, n, &rec) == -1);
 	memcpy(bad, buf, n);
-	bad[3 + 10 + 8 + 8 + 4] = 200;                  /* last_class out of range */
+	/* body: kind, trace ID, index (LEB128, here 1 byte), start (8),
+	 * length (LEB128, 1), insns (LEB128, 1), then last_class */
+	bad[3 + 2 + 1 + 8 + 1 + 1] = 200;               /* last_class out of range */
 	CHECK(wire_get(bad, n, &rec) == -1);
 	memcpy(bad, buf, n);
 	bad[1]++;                                       /* body longer than the range holds */
@@ -130,8 +133,16 @@ static void test_wire_malformed(void)
 	bad[n - 2] = '\0';                              /* a NUL inside the text */
 	CHECK(wire_get(bad, n, &rec) == -1);
 	memcpy(bad, buf, n);
-	bad[3 + 10] = 0xff;                             /* text length past the body */
+	bad[3 + 2 + 1] = 0xff;                          /* text length past the body */
 	CHECK(wire_get(bad, n, &rec) == -1);
+
+	/* a LEB128 number of more than 64 bits: 11 bytes with the top bit */
+	uint8_t over[3 + 2 + 11] = {WIRE_ELEM, 13, 0, ETM_ELEM_END, 0};
+	memset(over + 5, 0xff, 10);
+	over[15] = 0x01;
+	CHECK(wire_get(over, sizeof over, &rec) == -1);
+	over[1] = 12, over[14] = 0x7f;                  /* 10 bytes, top bits past 64 */
+	CHECK(wire_get(over, sizeof over - 1, &rec) == -1);
 
 	n = wire_put_done(buf, 7, "");                  /* no such status */
 	CHECK(wire_get(buf, n, &rec) == -1);
