@@ -16,6 +16,11 @@
 #include "etm/config.h"
 #include "etm/source.h"
 
+/* Every number read from the file is checked against these: CPU numbers
+ * (perf's MAX_NR_CPUS), AUX stream offsets and sizes. */
+#define PERFDATA_MAX_CPUS 4096
+#define PERFDATA_MAX_OFFSET (1ull << 62)
+
 struct perfdata_aux {                 /* one PERF_RECORD_AUX */
 	uint64_t aux_offset, aux_size, flags;
 	int cpu;                          /* sample_id cpu, -1 unknown */

@@ -208,6 +208,12 @@ int etm_ranges_decode(const struct etm_cpu_regs *units, size_t n_units, bool for
 		etm_decoder_free(dec);
 		return -1;
 	}
+	char name[64];
+	if (formatted)
+		snprintf(name, sizeof name, "the formatted trace (%zu bytes)", len);
+	else
+		snprintf(name, sizeof name, "the raw trace of CPU %d (%zu bytes)", units[0].cpu, len);
+	etm_decoder_set_name(dec, name);
 	struct mem_trace trace = {data, len};
 	char derr[160];
 	if (etm_ranges_decode_stream(dec, read_mem_trace, &trace, len, out, derr, sizeof derr) < 0 &&
