@@ -177,16 +177,15 @@ static int parse_auxtrace(struct perfdata *pd, const uint8_t *p, size_t left, ui
 	return 0;
 }
 
-int perfdata_parse(const void *bytes, size_t len, struct perfdata *pd, char *err, size_t errlen)
+/* Parse PD->file (PD->len bytes), which PD owns (copy or mapping); on
+ * failure PD is freed. */
+static int parse_file(struct perfdata *pd, char *err, size_t errlen)
 {
-	memset(pd, 0, sizeof(*pd));
-	if (len < 104 || memcmp(bytes, "PERFILE2", 8))
-		return etm_fail(err, errlen, "not a perf.data file (no PERFILE2 header)");
-	pd->file = malloc(len);
-	if (!pd->file)
-		return etm_fail(err, errlen, "out of memory");
-	memcpy(pd->file, bytes, len);
-	pd->len = len;
+	size_t len = pd->len;
+	if (len < 104 || memcmp(pd->file, "PERFILE2", 8)) {
+		etm_fail(err, errlen, "not a perf.data file (no PERFILE2 header)");
+		goto bad;
+	}
 	const uint8_t *f = pd->file;
 	uint64_t hsize = le64(f + 8), attr_size = le64(f + 16);
 	uint64_t attrs_off = le64(f + 24), attrs_size = le64(f + 32);
@@ -277,6 +276,18 @@ bad:
 	return -1;
 }
 
+int perfdata_parse(const void *bytes, size_t len, struct perfdata *pd, char *err, size_t errlen)
+{
+	memset(pd, 0, sizeof(*pd));
+	pd->copy = malloc(len ? len : 1);
+	if (!pd->copy)
+		return etm_fail(err, errlen, "out of memory");
+	memcpy(pd->copy, bytes, len);
+	pd->file = pd->copy;
+	pd->len = len;
+	return parse_file(pd, err, errlen);
+}
+
 int perfdata_open(const char *path, struct perfdata *pd, char *err, size_t errlen)
 {
 	memset(pd, 0, sizeof(*pd));
@@ -292,14 +303,20 @@ int perfdata_open(const char *path, struct perfdata *pd, char *err, size_t errle
 		return etm_fail(err, errlen, "%s: too large to map here (%lld bytes)", path,
 				(long long)st.st_size);
 	}
-	const void *data = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0) : "";
+	if (len < 104) {
+		close(fd);
+		return etm_fail(err, errlen, "%s: not a perf.data file (no PERFILE2 header)", path);
+	}
+	/* Kept mapped while PD lives: the trace is read in place, never copied. */
+	void *data = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
 	int e = errno;
 	close(fd);
 	if (data == MAP_FAILED)
 		return etm_fail(err, errlen, "%s: %s", path, strerror(e));
-	int rc = perfdata_parse(data, len, pd, err, errlen);
-	if (len)
-		munmap((void *)data, len);
+	pd->map = data;
+	pd->file = data;
+	pd->len = len;
+	int rc = parse_file(pd, err, errlen);
 	if (rc && err && errlen) {
 		char msg[ETM_ERR_LEN];
 		snprintf(msg, sizeof(msg), "%s", err);
@@ -310,7 +327,9 @@ int perfdata_open(const char *path, struct perfdata *pd, char *err, size_t errle
 
 void perfdata_free(struct perfdata *pd)
 {
-	free(pd->file);
+	free(pd->copy);
+	if (pd->map)
+		munmap(pd->map, pd->len);
 	free(pd->cpus);
 	free(pd->aux);
 	free(pd->auxtrace);

@@ -43,8 +43,10 @@ struct perfdata_record {              /* any record of the data section */
 };
 
 struct perfdata {
-	uint8_t *file;
+	const uint8_t *file;
 	size_t len;
+	void *copy;                       /* perfdata_parse's copy of the bytes, or NULL */
+	void *map;                        /* perfdata_open's mapping of the file, or NULL */
 	uint64_t sample_type;
 	bool sample_id_all;
 	uint32_t attr_type;
