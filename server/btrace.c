@@ -276,9 +276,15 @@ static void decode_read(struct bt_thread *t, const struct etm_read *rd)
 					}
 			}
 			char derr[ETM_ERR_LEN];
-			if (nuse && etm_ranges_decode(use, nuse, !ch->raw, bytes, ch->size, mem_cache_read, &mc,
-						      &t->ranges, derr, sizeof derr) < 0 && debug_target)
+			int rc = nuse ? etm_ranges_decode(use, nuse, !ch->raw, bytes, ch->size, mem_cache_read,
+							  &mc, &t->ranges, derr, sizeof derr) : 0;
+			if (rc > 0) {
+				fprintf(stderr, "csgdbserver: thread %d: %s\n", (int)t->tid, derr);
+				if (!t->decode_failure[0])
+					snprintf(t->decode_failure, sizeof t->decode_failure, "%s", derr);
+			} else if (rc < 0 && debug_target) {
 				fprintf(stderr, "btrace: decode: %s\n", derr);
+			}
 		}
 		/* positions count every byte: the window is in trace bytes */
 		t->ranges.fed = fed;
@@ -323,6 +329,12 @@ static int collect(struct bt_thread *t, char *err, size_t errlen)
 			buf_consume(&t->raw, t->raw.len - (size_t)t->cfg.buffer_size);
 	}
 	etm_read_free(&rd);
+	if (t->decode_failure[0]) {
+		/* This read answers the failure; the next one serves what decoded. */
+		etm_fail(err, errlen, "%s (the trace decoded before it is kept)", t->decode_failure);
+		t->decode_failure[0] = '\0';
+		return -1;
+	}
 	return 0;
 }
 

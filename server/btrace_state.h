@@ -32,6 +32,9 @@ struct bt_thread {
 	bool changed;               /* trace grew since the last read */
 	bool overflow;              /* trace was lost since the last read */
 	uint64_t bytes_lost;
+	/* the decoder failed on trace read since the last read: the next read
+	 * answers it as an error, once (what decoded before it is kept) */
+	char decode_failure[ETM_ERR_LEN];
 	struct bt_thread *next;
 };
 
