@@ -24,6 +24,8 @@ static const char *const refusals[TREQ_COUNT] = {
 	[TREQ_LIBRARIES] = NO_OBJECT,
 	[TREQ_SIGINFO] = NO_OBJECT,
 	[TREQ_THREAD_DB] = "",
+	[TREQ_TRACEPOINTS] = "Replay target: tracepoints cannot collect, the recorded program does not "
+			     "run; walk the trace with record btrace.",
 };
 
 static const struct arch_core *core;

@@ -18,9 +18,11 @@
 
 #include "server/btrace.h"
 #include "server/ptrace_lwp.h"
+#include "server/ptrace_stepover.h"
 #include "server/recorder.h"
 #include "etm/swbtrace.h"
 #include "server/swfast.h"
+#include "server/trace_hit.h"
 
 struct stray *strays;
 
@@ -28,6 +30,7 @@ struct stray *strays;
 void remove_thread(struct thread *t)
 {
 	btrace_thread_gone(t);
+	trace_thread_gone(t);
 	if (!t->proc->gone)
 		fast_disarm(t, false);
 	swbtrace_free(t->bt);
@@ -123,6 +126,22 @@ static void classify_trap(struct thread *t, struct stop_event *ev)
 	if (t->stepping && (code == TRAP_BRKPT || code == TRAP_TRACE || code == SI_KERNEL ||
 			    code == SIGTRAP || (code == SI_USER && t->siginfo.si_pid == 0)))
 		ev->reason = REASON_STEP;
+}
+
+/* A SIGTRAP at a breakpoint or after a step: tracepoints there collect;
+ * their own breakpoints' stops never reach gdb. */
+static enum trace_verdict tracepoint_stop(struct thread *t, const struct stop_event *ev)
+{
+	if (ev->reason != REASON_SWBREAK && ev->reason != REASON_STEP)
+		return TRACE_PASS;
+	uint8_t *regs = lwp_gp_regs(t);
+	if (!regs)
+		return TRACE_PASS;
+	uint64_t pc = the_arch.get_pc(regs);
+	struct breakpoint *b = ev->reason == REASON_SWBREAK ? find_breakpoint(t->proc, pc) : NULL;
+	if (b && !b->by_trace)
+		return TRACE_PASS;
+	return trace_thread_stopped(t, pc, b != NULL, b && b->by_gdb);
 }
 
 static bool handle_status_of(struct thread *t, int status, struct stop_event *ev);
@@ -431,6 +450,16 @@ static bool signal_stop(struct thread *t, const struct stop_status *st, struct s
 			ev->reason = REASON_STEP;
 		else
 			classify_trap(t, ev);
+		switch (tracepoint_stop(t, ev)) {
+		case TRACE_STEP:
+			resume_thread(t, PTRACE_SINGLESTEP, 0);
+			return false;
+		case TRACE_RESUME:
+			resume_as_asked(t, 0);
+			return false;
+		case TRACE_PASS:
+			break;
+		}
 		if (t->bt && ev->reason == REASON_STEP) {
 			record_step(t);
 			if (st->syscall_returned >= 0) {
@@ -508,6 +537,11 @@ static bool handle_status_of(struct thread *t, int status, struct stop_event *ev
 	enum status_verdict v = recorder_stop(t, &st, ev);
 	if (v != STATUS_GO_ON)
 		return v == STATUS_REPORT;
+	int request;
+	if (step_over_finish(t, st.sig, st.event, &request)) {
+		resume_thread(t, request, 0);   /* off the tracepoint: on as asked */
+		return false;
+	}
 	if (st.event == PTRACE_EVENT_CLONE)
 		return clone_stop(t, ev);
 	if (st.event == PTRACE_EVENT_FORK || st.event == PTRACE_EVENT_VFORK)

@@ -31,7 +31,8 @@ bool pending_still_valid(struct thread *t)
 {
 	if (t->pending.reason == REASON_SWBREAK) {
 		uint8_t *regs = lwp_regs(t);
-		if (regs && !find_breakpoint(t->proc, the_arch.get_pc(regs)))
+		struct breakpoint *b = regs ? find_breakpoint(t->proc, the_arch.get_pc(regs)) : NULL;
+		if (regs && (!b || !b->by_gdb))   /* a tracepoint's is not gdb's news */
 			return false;
 	}
 	return true;

@@ -57,6 +57,8 @@ struct breakpoint {
 	int kind;
 	uint8_t len;
 	uint8_t saved[16];      /* memory under the breakpoint instruction */
+	bool by_gdb;            /* gdb's (Z0): its stops are news for gdb */
+	bool by_trace;          /* a tracepoint's: the server handles its stops */
 	struct breakpoint *next;
 };
 
@@ -123,6 +125,10 @@ struct thread {
 	bool regs_valid;
 	bool gp_valid;          /* only the general registers are in REGS */
 	unsigned hw_generation; /* proc->hw_generation applied to this thread */
+	/* Stepping over a tracepoint's breakpoint (ptrace_stepover.h): its
+	 * address, out of memory meanwhile, and the resume to go on with. */
+	uint64_t step_over_addr;
+	int step_over_request;
 };
 
 struct process {

@@ -1,0 +1,67 @@
+/* Tracepoint breakpoints and stepping over them: see ptrace_stepover.h. */
+#include "server/ptrace_stepover.h"
+
+#include <signal.h>
+#include <sys/ptrace.h>
+
+#include "server/ptrace_lwp.h"
+
+int lwp_insert_trace_bp(struct process *p, uint64_t addr, int kind)
+{
+	struct breakpoint *b = find_breakpoint(p, addr);
+	bool gdbs = b && b->by_gdb;
+	if (!b && lwp_insert_point(p, 0, addr, kind) < 0)
+		return -1;
+	b = find_breakpoint(p, addr);
+	if (!b)
+		return -1;
+	b->by_trace = true;
+	b->by_gdb = gdbs;
+	return 0;
+}
+
+int lwp_remove_trace_bp(struct process *p, uint64_t addr)
+{
+	struct breakpoint *b = find_breakpoint(p, addr);
+	if (!b || !b->by_trace)
+		return -1;
+	b->by_trace = false;
+	return b->by_gdb ? 0 : lwp_remove_point(p, 0, addr, b->kind);
+}
+
+static void put_back(struct thread *t)
+{
+	struct breakpoint *b = find_breakpoint(t->proc, t->step_over_addr);
+	const uint8_t *insn;
+	if (b && the_arch.sw_breakpoint(b->kind, &insn) == b->len)
+		raw_write(t->proc, b->addr, insn, b->len);
+	t->step_over_addr = 0;
+}
+
+int step_over_begin(struct thread *t, int request)
+{
+	uint8_t *regs = lwp_gp_regs(t);
+	uint64_t pc = regs ? the_arch.get_pc(regs) : 0;
+	if (t->step_over_addr && t->step_over_addr != pc)
+		put_back(t);   /* it went elsewhere (a signal handler) */
+	struct breakpoint *b = regs ? find_breakpoint(t->proc, pc) : NULL;
+	if (!t->step_over_addr) {
+		if (!b || !b->by_trace || b->by_gdb)
+			return request;
+		if (raw_write(t->proc, pc, b->saved, b->len) != b->len)
+			return request;
+		t->step_over_addr = pc;
+	}
+	t->step_over_request = request;
+	return PTRACE_SINGLESTEP;
+}
+
+bool step_over_finish(struct thread *t, int sig, int event, int *request)
+{
+	if (!t->step_over_addr)
+		return false;
+	put_back(t);
+	*request = t->step_over_request;
+	/* Done when the step's own trap came; gdb's step is its news. */
+	return sig == SIGTRAP && event == 0 && *request != PTRACE_SINGLESTEP;
+}
