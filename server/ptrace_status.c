@@ -539,6 +539,13 @@ static bool handle_status_of(struct thread *t, int status, struct stop_event *ev
 		return v == STATUS_REPORT;
 	int request;
 	if (step_over_finish(t, st.sig, st.event, &request)) {
+		/* The step's debug status is read (and so cleared: x86 DR6) as
+		 * for any trap, lest the next trap look like a step. */
+		siginfo_t si = {0};
+		uint64_t data_addr;
+		size_t which;
+		ptrace(PTRACE_GETSIGINFO, t->tid, 0, &si);
+		the_arch.trap_cause(t->tid, &si, p->hw, p->nhw, &data_addr, &which);
 		resume_thread(t, request, 0);   /* off the tracepoint: on as asked */
 		return false;
 	}

@@ -245,11 +245,8 @@ static struct tracepoint *new_tracepoint(struct tp_defs *d, const char *p, const
 	uint64_t addr, step, pass;
 	if (parse_number_addr(&p, end, ':', &number, &addr, err, errlen) < 0)
 		return NULL;
-	if (tp_find(d, number, addr)) {
-		fail(err, errlen, "tracepoint %u at %#" PRIx64 " already exists", number, addr);
-		return NULL;
-	}
-	if (d->count >= TP_MAX_TRACEPOINTS) {
+	struct tracepoint *old = tp_find(d, number, addr);
+	if (!old && d->count >= TP_MAX_TRACEPOINTS) {
 		fail(err, errlen, "more than %d tracepoints", TP_MAX_TRACEPOINTS);
 		return NULL;
 	}
@@ -273,6 +270,24 @@ static struct tracepoint *new_tracepoint(struct tp_defs *d, const char *p, const
 	if (parse_options(tp, p, end, done, err, errlen) < 0) {
 		free_tracepoint(tp);
 		return NULL;
+	}
+	if (old) {
+		/* gdb downloads a tracepoint again when its location was set
+		 * anew during the run (a library loaded, InstallInTrace): the
+		 * new definition replaces the old, the run's counts stay.
+		 * (gdbserver answers E01, which gdb shows in the middle of a
+		 * `continue`.) */
+		tp->hit_count = old->hit_count;
+		tp->usage = old->usage;
+		tp->installed_pid = old->installed_pid;
+		struct tracepoint **pp = &d->list;
+		while (*pp != old)
+			pp = &(*pp)->next;
+		*pp = old->next;
+		free_tracepoint(old);
+		d->count--;
+		if (d->up_tp == old)
+			d->up_tp = NULL;
 	}
 	/* After every tracepoint at the same address (gdbserver's order). */
 	struct tracepoint **at = &d->list;
