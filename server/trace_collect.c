@@ -2,6 +2,7 @@
  * tracepoint_was_hit / tracepoint_finished_step: the condition, the
  * actions into a frame, the pass count, while-stepping. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "agent/ax.h"
@@ -165,6 +166,23 @@ static bool condition_true(struct hit *h)
 	return value != 0;
 }
 
+/* The registers, laid out as the 'g' packet (trace_state.h). */
+static void collect_regs(const uint8_t *raw)
+{
+	static uint8_t *block;
+	static size_t block_size;
+	size_t size = trace_regblock_size();
+	if (block_size != size) {
+		free(block);
+		block = malloc(size ? size : 1);
+		block_size = block ? size : 0;
+	}
+	if (!block)
+		return;
+	trace_regs_to_block(raw, block);
+	tfb_regs(&frame, block, size);
+}
+
 static void do_actions(struct hit *h, const struct tp_action *acts, size_t n)
 {
 	struct ax_env env = env_of(h);
@@ -176,7 +194,7 @@ static void do_actions(struct hit *h, const struct tp_action *acts, size_t n)
 		switch (a->type) {
 		case 'R':
 			if (h->regs)
-				tfb_regs(&frame, h->regs, target_regfile()->size);
+				collect_regs(h->regs);
 			break;
 		case 'M':
 			if (a->basereg >= 0 && read_reg(h, (unsigned)a->basereg, &base) < 0)

@@ -44,6 +44,11 @@ extern struct trace_state trace_state;
 void trace_stop_run(const char *reason);
 /* Forget every thread's while-stepping (trace_collect.c). */
 void trace_forget_stepping(void);
+/* A frame's register block is laid out as the 'g' packet (the registers
+ * gdb reads with it, in order), which is what gdb's tfile reader takes
+ * from a `tsave`d buffer (its "R" size is the g packet's). */
+size_t trace_regblock_size(void);
+void trace_regs_to_block(const uint8_t *raw, uint8_t *block);
 /* The PC a frame was collected at: its registers', else its tracepoint's. */
 uint64_t trace_frame_pc(const struct trace_frame *f);
 

@@ -13,9 +13,54 @@
 #include "server/tracepoint.h"
 #include "server/xfer.h"
 
+size_t trace_regblock_size(void)
+{
+	const struct arch_regfile *rf = target_regfile();
+	size_t n = 0;
+	for (size_t i = 0; i < rf->nregs; i++)
+		if (rf->regs[i].in_g)
+			n += rf->regs[i].size;
+	return n;
+}
+
+void trace_regs_to_block(const uint8_t *raw, uint8_t *block)
+{
+	const struct arch_regfile *rf = target_regfile();
+	for (size_t i = 0; i < rf->nregs; i++)
+		if (rf->regs[i].in_g) {
+			memcpy(block, raw + rf->regs[i].offset, rf->regs[i].size);
+			block += rf->regs[i].size;
+		}
+}
+
+/* The raw register block (target_regfile's layout) of a frame's 'g'-laid
+ * block, in a buffer reused from call to call; registers outside 'g' are
+ * zero. NULL when out of memory. */
+static uint8_t *block_to_raw(const uint8_t *block)
+{
+	static uint8_t *raw;
+	static size_t raw_size;
+	const struct arch_regfile *rf = target_regfile();
+	if (raw_size != rf->size) {
+		free(raw);
+		raw = calloc(1, rf->size);
+		raw_size = raw ? rf->size : 0;
+	}
+	if (!raw)
+		return NULL;
+	memset(raw, 0, raw_size);
+	for (size_t i = 0; i < rf->nregs && block; i++)
+		if (rf->regs[i].in_g) {
+			memcpy(raw + rf->regs[i].offset, block, rf->regs[i].size);
+			block += rf->regs[i].size;
+		}
+	return raw;
+}
+
 uint64_t trace_frame_pc(const struct trace_frame *f)
 {
-	const uint8_t *regs = tframe_regs(f, trace_state.buf.regsize);
+	const uint8_t *block = tframe_regs(f, trace_state.buf.regsize);
+	const uint8_t *regs = block ? block_to_raw(block) : NULL;
 	if (regs)
 		return the_arch.get_pc(regs);
 	const struct tracepoint *tp = tp_find_number(&trace_state.defs, tframe_tpnum(f));
@@ -164,27 +209,19 @@ void handle_xfer_traceframe_info(void *ctx, const char *a, size_t n, struct buf 
 
 /* --- the selected frame answers g, p, m ----------------------------------- */
 
-/* The frame's register block; without one, every register unknown but
- * the PC, which is its tracepoint's address (gdbserver). NULL: none. */
+/* The frame's registers (raw layout) and which are known: all of 'g'
+ * from its block; without one, only the PC, its tracepoint's address
+ * (gdbserver). NULL: out of memory. */
 static const uint8_t *frame_regs(const struct trace_frame *f, bool *pc_only)
 {
-	static uint8_t *guess;
-	static size_t guess_size;
-	const struct arch_regfile *rf = target_regfile();
-	const uint8_t *regs = trace_state.buf.regsize == rf->size ? tframe_regs(f, rf->size) : NULL;
-	*pc_only = !regs;
-	if (regs)
-		return regs;
-	if (guess_size != rf->size) {
-		free(guess);
-		guess = calloc(1, rf->size);
-		guess_size = guess ? rf->size : 0;
-	}
-	if (!guess)
-		return NULL;
-	memset(guess, 0, guess_size);
-	the_arch.set_pc(guess, trace_frame_pc(f));
-	return guess;
+	const uint8_t *block = trace_state.buf.regsize == trace_regblock_size()
+			       ? tframe_regs(f, trace_state.buf.regsize) : NULL;
+	*pc_only = !block;
+	uint64_t pc = block ? 0 : trace_frame_pc(f);
+	uint8_t *raw = block_to_raw(block);
+	if (raw && !block)
+		the_arch.set_pc(raw, pc);
+	return raw;
 }
 
 static void put_reg(struct buf *reply, const uint8_t *regs, const struct arch_reg *r, bool known)
@@ -195,6 +232,11 @@ static void put_reg(struct buf *reply, const uint8_t *regs, const struct arch_re
 	}
 	for (size_t k = 0; k < 2u * r->size; k++)
 		buf_putc(reply, 'x');
+}
+
+static bool known(const struct arch_reg *r, int regno, bool pc_only)
+{
+	return r->in_g && (!pc_only || regno == the_arch.pc_regno);
 }
 
 static void frame_g(const struct trace_frame *f, struct buf *reply)
@@ -208,7 +250,7 @@ static void frame_g(const struct trace_frame *f, struct buf *reply)
 	}
 	for (size_t i = 0; i < rf->nregs; i++)
 		if (rf->regs[i].in_g && rf->regs[i].size)
-			put_reg(reply, regs, &rf->regs[i], !pc_only || (int)i == the_arch.pc_regno);
+			put_reg(reply, regs, &rf->regs[i], known(&rf->regs[i], (int)i, pc_only));
 }
 
 static void frame_p(const struct trace_frame *f, const char *a, size_t n, struct buf *reply)
@@ -223,7 +265,7 @@ static void frame_p(const struct trace_frame *f, const char *a, size_t n, struct
 		reply_error(reply, 1);
 		return;
 	}
-	put_reg(reply, regs, &rf->regs[regno], !pc_only || (int)regno == the_arch.pc_regno);
+	put_reg(reply, regs, &rf->regs[regno], known(&rf->regs[regno], (int)regno, pc_only));
 }
 
 static bool in_readonly(uint64_t addr, uint64_t len)
@@ -235,9 +277,32 @@ static bool in_readonly(uint64_t addr, uint64_t len)
 	return false;
 }
 
+/* [ADDR, ADDR+LEN) lies in one mapping of the traced process that cannot
+ * be written (code, constants): what the program has there now is what it
+ * had at any frame. gdb asks for code to unwind a frame, and its QTro
+ * list is of unrelocated sections in a PIE program, useless there. */
+static bool in_unwritable_mapping(uint64_t addr, uint64_t len)
+{
+	char path[64], line[512];
+	snprintf(path, sizeof path, "/proc/%d/maps", (int)trace_state.pid);
+	FILE *f = trace_state.pid > 0 ? fopen(path, "r") : NULL;
+	bool found = false;
+	while (f && !found && fgets(line, sizeof line, f)) {
+		unsigned long long lo, hi;
+		char perms[8];
+		if (sscanf(line, "%llx-%llx %7s", &lo, &hi, perms) == 3 && perms[1] == '-' &&
+		    perms[0] == 'r' && lo <= addr && addr < hi && len <= hi - addr)
+			found = true;
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
 /* m: what the frame holds from ADDR on (gdb asks again for the rest); an
- * error where it holds nothing, unless gdb said the memory is read-only
- * (QTro): then the program's (false: handle_m answers). */
+ * error where it holds nothing, unless the memory is read-only (QTro, or
+ * a mapping that cannot be written): then the program's (false:
+ * handle_m answers). */
 static bool frame_m(const struct trace_frame *f, const char *a, size_t n, struct buf *reply)
 {
 	const char *p = a, *end = a + n;
@@ -256,7 +321,7 @@ static bool frame_m(const struct trace_frame *f, const char *a, size_t n, struct
 	free(data);
 	if (got || !len)
 		return true;
-	if (in_readonly(addr, len) && processes)
+	if ((in_readonly(addr, len) || in_unwritable_mapping(addr, len)) && processes)
 		return false;
 	reply_error(reply, 1);
 	return true;

@@ -49,7 +49,7 @@ static void error_reply(struct buf *reply, const char *why)
 static void ensure_buffer(void)
 {
 	struct trace_buffer *b = &trace_state.buf;
-	size_t regsize = target_regfile()->size;
+	size_t regsize = trace_regblock_size();
 	if (!b->size)
 		tbuf_init(b, TRACE_BUFFER_DEFAULT, regsize);
 	b->regsize = regsize;
@@ -382,7 +382,7 @@ void handle_qtbuffer_size(void *ctx, const char *a, size_t n, struct buf *reply)
 	}
 	bool circular = ts->buf.circular;
 	tbuf_free(&ts->buf);
-	tbuf_init(&ts->buf, (size_t)size, target_regfile()->size);
+	tbuf_init(&ts->buf, (size_t)size, trace_regblock_size());
 	ts->buf.circular = circular;
 	ts->frame = -1;
 	ts->generation++;

@@ -156,17 +156,22 @@ def test_condition_on_target(t):
     t.gdb(CONDITION_TRUE, port=srv.port, prog=t.prog("traced"), timeout_s=60)
 
 
-# tsave reads the raw buffer (qTBuffer); gdb reads the file back.
+# tsave reads the raw buffer (qTBuffer); gdb reads the file back. Globals
+# and registers: gdb cannot unwind a PIE program's frame from a tfile (it
+# does not know where the program was loaded), so no locals.
 TSAVE = PRELUDE + r'''
 script("""trace traced
 actions
-collect n, *p@3
+collect $regs, g_hits, g_values[1]@3
 end
 """)
 ex("break %d" % line_of("main-done", "traced.c"))
 ex("tstart")
 ex("continue")
 ex("tstop")
+ex("tfind start")
+live_pc = pc()
+ex("tfind end")
 ex("tsave @PATH@")
 check(os.path.getsize("@PATH@") > 0, "tsave wrote the file")
 ex("kill")
@@ -174,11 +179,12 @@ out = ex("target tfile @PATH@")
 status = ex("tstatus")
 contains(status, "Collected 5 trace frames.", "the file holds the 5 frames")
 contains(ex("tfind start"), "Found trace frame 0, tracepoint 2", "tfind in the file")
-eq(val("n"), 0, "n read back from the file")
-contains(ex("print *p@3"), "{10, 20, 30}", "memory read back from the file")
+eq(int(gdb.parse_and_eval("$pc")), live_pc, "the register block read back: the PC")
+eq(val("g_hits"), 0, "g_hits read back from the file")
+contains(ex("print g_values[1]@3"), "{20, 30, 40}", "memory read back from the file")
 ex("tfind 4")
-eq(val("n"), 4, "last frame's n from the file")
-contains(ex("print *p@3"), "{50, 60, 70}", "last frame's memory from the file")
+eq(val("g_hits"), 4, "last frame's g_hits from the file")
+eq(int(gdb.parse_and_eval("$pc")), live_pc, "last frame's PC from the file")
 '''
 
 
