@@ -105,7 +105,7 @@ static int collect_var(void *ctx, unsigned num)
 {
 	(void)ctx;
 	struct trace_var *v = tp_var(&trace_state.defs, num);
-	tfb_var(&frame, (int32_t)num, v ? v->value : 0);
+	tfb_var(&frame, (int32_t)num, v ? trace_var_value(v) : 0);
 	return 0;
 }
 
@@ -113,7 +113,7 @@ static int get_var(void *ctx, unsigned num, int64_t *value)
 {
 	(void)ctx;
 	struct trace_var *v = tp_var(&trace_state.defs, num);
-	*value = v ? v->value : 0;   /* gdbserver: an unknown one reads 0 */
+	*value = v ? trace_var_value(v) : 0;   /* gdbserver: an unknown one reads 0 */
 	return 0;
 }
 

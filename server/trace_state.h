@@ -42,6 +42,9 @@ extern struct trace_state trace_state;
 /* End the run (QTStop, a pass count, a full buffer, an error, gdb gone):
  * REASON unless a hit set one. Tracepoints come out of the program. */
 void trace_stop_run(const char *reason);
+/* A variable's value now: the builtin $trace_timestamp (number 1, as
+ * gdbserver's) is the time in microseconds. */
+int64_t trace_var_value(const struct trace_var *v);
 /* Forget every thread's while-stepping (trace_collect.c). */
 void trace_forget_stepping(void);
 /* A frame's register block is laid out as the 'g' packet (the registers

@@ -109,8 +109,8 @@ void handle_qtframe(void *ctx, const char *a, size_t n, struct buf *reply)
 		ok = hex_parse_u64(&p, end, &lo) && p == end;
 		found = ok ? find_next(lo, lo, true, -1) : -1;
 	} else if (starts(&p, end, "tdp:")) {
-		ok = hex_parse_u64(&p, end, &v) && p == end && v <= 0xffff;
-		found = ok ? find_next(0, 0, true, (long)v) : -1;
+		ok = hex_parse_u64(&p, end, &v) && p == end;   /* ffffffff: gdb's -1 */
+		found = ok && v <= 0xffff ? find_next(0, 0, true, (long)v) : -1;
 	} else if (starts(&p, end, "range:") || starts(&p, end, "outside:")) {
 		bool inside = a[0] == 'r';
 		ok = hex_parse_u64_sep(&p, end, ':', &lo) && hex_parse_u64(&p, end, &hi) && p == end;

@@ -39,6 +39,22 @@ static int64_t now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* gdbserver's one predefined variable, kept through QTinit. */
+#define TIMESTAMP_VAR 1
+
+int64_t trace_var_value(const struct trace_var *v)
+{
+	return v->builtin && v->number == TIMESTAMP_VAR ? now_us() : v->value;
+}
+
+static void define_builtins(void)
+{
+	static const char def[] = "1:0:1:74726163655f74696d657374616d70";   /* trace_timestamp */
+	char err[160];
+	if (!tp_var(&trace_state.defs, TIMESTAMP_VAR))
+		tp_define_var(&trace_state.defs, def, sizeof def - 1, err, sizeof err);
+}
+
 static void error_reply(struct buf *reply, const char *why)
 {
 	/* "E." with the reason: gdb shows it ("Bogus reply from target: E.…"
@@ -135,6 +151,7 @@ void trace_stop_run(const char *reason)
 
 void tracepoint_client_gone(void)
 {
+	trace_state.frame = -1;   /* the next gdb starts on the live program */
 	if (!trace_state.disconnected_tracing)
 		trace_stop_run("tdisconnected");
 }
@@ -154,6 +171,7 @@ void handle_qtinit(void *ctx, const char *a, size_t n, struct buf *reply)
 	uninstall_all();
 	/* gdbserver keeps the variables with a target getter; we have none. */
 	tp_defs_clear(&ts->defs);
+	define_builtins();
 	ts->nro = 0;
 	ensure_buffer();
 	tbuf_clear(&ts->buf);
@@ -195,6 +213,7 @@ void handle_qtdv(void *ctx, const char *a, size_t n, struct buf *reply)
 {
 	(void)ctx;
 	char err[160];
+	define_builtins();
 	if (tp_define_var(&trace_state.defs, a, n, err, sizeof err) < 0)
 		error_reply(reply, err);
 	else
@@ -351,13 +370,19 @@ void handle_qtv(void *ctx, const char *a, size_t n, struct buf *reply)
 		return;
 	}
 	if (!f && v)
-		value = v->value;
+		value = trace_var_value(v);
 	buf_printf(reply, "V%" PRIx64, (uint64_t)value);
 }
 
 void handle_qtfp(void *ctx, const char *a, size_t n, struct buf *r) { (void)ctx; (void)a; (void)n; tp_upload_first(&trace_state.defs, r); }
 void handle_qtsp(void *ctx, const char *a, size_t n, struct buf *r) { (void)ctx; (void)a; (void)n; tp_upload_next(&trace_state.defs, r); }
-void handle_qtfv(void *ctx, const char *a, size_t n, struct buf *r) { (void)ctx; (void)a; (void)n; tp_upload_var_first(&trace_state.defs, r); }
+void handle_qtfv(void *ctx, const char *a, size_t n, struct buf *r)
+{
+	(void)ctx; (void)a; (void)n;
+	define_builtins();
+	tp_upload_var_first(&trace_state.defs, r);
+}
+
 void handle_qtsv(void *ctx, const char *a, size_t n, struct buf *r) { (void)ctx; (void)a; (void)n; tp_upload_var_next(&trace_state.defs, r); }
 
 /* --- settings ------------------------------------------------------------- */

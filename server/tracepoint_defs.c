@@ -386,10 +386,8 @@ int tp_define_var(struct tp_defs *d, const char *args, size_t n, char *err, size
 			return fail(err, errlen, "out of memory");
 		}
 		v->number = (unsigned)num;
-		struct trace_var **tail = &d->vars;
-		while (*tail)
-			tail = &(*tail)->next;
-		*tail = v;
+		v->next = d->vars;   /* newest first, as gdbserver uploads them */
+		d->vars = v;
 		d->nvars++;
 	}
 	free(v->name);

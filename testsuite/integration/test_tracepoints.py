@@ -218,7 +218,7 @@ def test_malformed_packets(t):
         "QTDP:1:401000:E:ffffffffffffffffff:0",
         "QTDP:-1:401000:M0,0", "QTDP:-7:401000:R1",       # no such tracepoint yet
         "QTDPsrc:1:401000:at:0:4:61626364", "QTDV:", "QTDV:1:zz:0:", "QTDV:1:0:0:6",
-        "QTFrame:", "QTFrame:zz", "QTFrame:pc:", "QTFrame:range:1", "QTFrame:tdp:10000",
+        "QTFrame:", "QTFrame:zz", "QTFrame:pc:", "QTFrame:range:1", "QTFrame:tdp:",
         "qTBuffer:", "qTBuffer:10,", "qTBuffer:ffffffff,10", "QTBuffer:size:zz",
         "QTBuffer:circular:", "QTNotes:user:6", "QTNotes:bogus:00;", "QTro:1",
         "QTro:5,1", "QTEnable:1:401000", "QTDisable:", "qTP:1:401000", "qTV:zz",
@@ -249,6 +249,7 @@ def test_malformed_packets(t):
     t.eq(rsp.command("qTsP"), b"l", "upload: the end again")
     t.eq(rsp.command("qTBuffer:0,10"), b"l", "an empty buffer: l at offset 0")
     t.eq(rsp.command("QTFrame:0"), b"F-1", "no frame 0 in an empty buffer")
+    t.eq(rsp.command("QTFrame:tdp:ffffffff"), b"F-1", "tdp -1 (gdb's tfind tracepoint -1): none")
     still_serves(t, rsp, "after %d malformed packets" % len(bad))
     rsp.close()
 

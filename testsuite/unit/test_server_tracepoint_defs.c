@@ -137,11 +137,11 @@ static void test_variables(void)
 	const char *v1b = "1:0000000000000009:0:68";
 	CHECK(tp_define_var(&d, v1b, strlen(v1b), err, sizeof err) == 0);
 	CHECK(d.nvars == 2 && tp_var(&d, 1)->initial == 9 && !strcmp(tp_var(&d, 1)->name, "h"));
-	tp_upload_var_first(&d, &b);
-	CHECK_STR(b.data, "1:9:0:68");
+	tp_upload_var_first(&d, &b);   /* newest first (gdbserver's order) */
+	CHECK_STR(b.data, "2:ffffffffffffffff:1:");
 	buf_reset(&b);
 	tp_upload_var_next(&d, &b);
-	CHECK_STR(b.data, "2:ffffffffffffffff:1:");
+	CHECK_STR(b.data, "1:9:0:68");
 	buf_reset(&b);
 	tp_upload_var_next(&d, &b);
 	CHECK_STR(b.data, "l");
