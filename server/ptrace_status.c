@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,8 @@ void remove_thread(struct thread *t)
 {
 	btrace_thread_gone(t);
 	trace_thread_gone(t);
+	if (!t->proc->gone)
+		step_over_forget(t);
 	if (!t->proc->gone)
 		fast_disarm(t, false);
 	swbtrace_free(t->bt);
@@ -128,6 +131,108 @@ static void classify_trap(struct thread *t, struct stop_event *ev)
 		ev->reason = REASON_STEP;
 }
 
+/* T collected at a tracepoint: on as gdb asked, stepping over the
+ * breakpoint with the other threads of the process stopped meanwhile
+ * (gdbserver's step-over), lest they pass the address unseen. They are
+ * stopped with SIGSTOP and each waited for; one that had news instead
+ * keeps it for after the step (our SIGSTOP then still to come, as
+ * stop_threads leaves it). Not while threads are being stopped already,
+ * nor without single-step (arm steps by breakpoints: the window stays). */
+static void settle_step_over(struct thread *t);
+
+/* O, being stopped for another thread's step-over, trapped on a
+ * tracepoint's breakpoint instead: the trap is undone (the PC back on the
+ * breakpoint, which it meets again once resumed) and O let go into our
+ * SIGSTOP, which comes before any instruction. True: wait for O again. */
+static bool cancel_tracepoint_trap(struct thread *o, int status)
+{
+	if (!o || !WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP || status >> 16)
+		return false;
+	siginfo_t si;
+	o->stopped = true;
+	o->regs_valid = o->gp_valid = false;
+	uint8_t *regs = lwp_gp_regs(o);
+	if (!regs || ptrace(PTRACE_GETSIGINFO, o->tid, 0, &si) < 0 ||
+	    (si.si_code != SI_KERNEL && si.si_code != TRAP_BRKPT))
+		return false;
+	uint64_t at = the_arch.get_pc(regs) - the_arch.decr_pc_after_break;
+	struct breakpoint *b = find_breakpoint(o->proc, at);
+	if (!b || !b->by_trace || b->by_gdb)
+		return false;
+	if (the_arch.decr_pc_after_break) {
+		the_arch.set_pc(regs, at);
+		if (lwp_store_gp_regs(o) < 0)
+			return false;
+	}
+	debug("%d: tracepoint trap undone while stopping it\n", o->tid);
+	lwp_resume(o, PTRACE_CONT, 0, false);
+	return true;
+}
+
+static void resume_off_tracepoint(struct thread *t)
+{
+	struct process *p = t->proc;
+	struct frozen { pid_t tid; int status; bool news; int request; bool stepping; } fz[64];
+	size_t n = 0;
+	bool freeze = the_arch.can_single_step && !t->stop_expected;
+	for (struct thread *o = p->threads; o && freeze; o = o->next) {
+		if (o == t || o->stopped)
+			continue;
+		if (o->stop_expected || o->parked || n == sizeof fz / sizeof fz[0])
+			freeze = false;
+		else
+			fz[n++] = (struct frozen){o->tid, 0, false, o->last_request, o->stepping};
+	}
+	if (!freeze || !n) {
+		resume_as_asked(t, 0);
+		settle_step_over(t);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		send_tgkill(p->pid, fz[i].tid, SIGSTOP);
+	for (size_t i = 0; i < n; i++) {
+		int st;
+		pid_t got;
+		do {
+			while ((got = waitpid(fz[i].tid, &st, __WALL)) < 0 && errno == EINTR)
+				;
+		} while (got > 0 && cancel_tracepoint_trap(find_thread(fz[i].tid), st));
+		struct thread *o = find_thread(fz[i].tid);
+		fz[i].status = st;
+		fz[i].news = !(WIFSTOPPED(st) && WSTOPSIG(st) == SIGSTOP && st >> 16 == 0);
+		if (got < 0 || !o) {
+			fz[i].tid = 0;   /* gone */
+			continue;
+		}
+		o->stopped = true;
+		o->regs_valid = o->gp_valid = false;
+	}
+	resume_as_asked(t, 0);
+	settle_step_over(t);
+	for (size_t i = 0; i < n; i++) {
+		struct thread *o = fz[i].tid ? find_thread(fz[i].tid) : NULL;
+		if (!o)
+			continue;
+		if (!fz[i].news) {
+			/* the same resume again: the SIGSTOP came before it did anything */
+			lwp_resume(o, fz[i].request, 0, fz[i].stepping);
+			continue;
+		}
+		o->stop_expected = true;
+		o->resumed_over_sigstop = true;
+		o->last_request = fz[i].request;
+		struct stop_event ev;
+		if (handle_status(o, fz[i].status, &ev)) {
+			struct thread *r = find_thread(ev.tid);
+			if (r) {
+				r->stopped = true;
+				r->has_pending = true;
+				r->pending = ev;
+			}
+		}
+	}
+}
+
 /* A SIGTRAP at a breakpoint or after a step: tracepoints there collect;
  * their own breakpoints' stops never reach gdb. */
 static enum trace_verdict tracepoint_stop(struct thread *t, const struct stop_event *ev)
@@ -145,6 +250,40 @@ static enum trace_verdict tracepoint_stop(struct thread *t, const struct stop_ev
 }
 
 static bool handle_status_of(struct thread *t, int status, struct stop_event *ev);
+
+/* T was resumed off a tracepoint's breakpoint, with the breakpoint out for
+ * one step: other threads pass the address unseen meanwhile. Wait for
+ * that step here, a moment, rather than in the event loop, so that the
+ * breakpoint is back at once (a step over a blocking system call is left
+ * to the event loop). Another event of T becomes pending, as in
+ * stop_threads. */
+static void settle_step_over(struct thread *t)
+{
+	pid_t tid = t->tid;
+	for (int spin = 0; spin < 1000; spin++) {
+		t = find_thread(tid);
+		if (!t || !t->step_over_addr || t->stopped || !the_arch.can_single_step)
+			return;
+		int status;
+		pid_t got = waitpid(tid, &status, WNOHANG | __WALL);
+		if (got < 0)
+			return;
+		if (got == 0) {
+			sched_yield();
+			continue;
+		}
+		struct stop_event ev;
+		if (!handle_status(t, status, &ev))
+			continue;   /* the step: done, T runs on as asked */
+		struct thread *r = find_thread(ev.tid);
+		if (r) {
+			r->stopped = true;
+			r->has_pending = true;
+			r->pending = ev;
+		}
+		return;
+	}
+}
 
 bool handle_status(struct thread *t, int status, struct stop_event *ev)
 {
@@ -455,7 +594,7 @@ static bool signal_stop(struct thread *t, const struct stop_status *st, struct s
 			resume_thread(t, PTRACE_SINGLESTEP, 0);
 			return false;
 		case TRACE_RESUME:
-			resume_as_asked(t, 0);
+			resume_off_tracepoint(t);
 			return false;
 		case TRACE_PASS:
 			break;

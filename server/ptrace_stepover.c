@@ -2,6 +2,7 @@
 #include "server/ptrace_stepover.h"
 
 #include <signal.h>
+#include <stdio.h>
 #include <sys/ptrace.h>
 
 #include "server/ptrace_lwp.h"
@@ -29,13 +30,22 @@ int lwp_remove_trace_bp(struct process *p, uint64_t addr)
 	return b->by_gdb ? 0 : lwp_remove_point(p, 0, addr, b->kind);
 }
 
+/* The breakpoint goes back in once no thread of the process is stepping
+ * over it any more (a second one may have started meanwhile: it would trap
+ * on it in the middle of its step). */
 static void put_back(struct thread *t)
 {
-	struct breakpoint *b = find_breakpoint(t->proc, t->step_over_addr);
+	uint64_t addr = t->step_over_addr;
+	t->step_over_addr = 0;
+	for (struct thread *o = t->proc->threads; o; o = o->next)
+		if (o->step_over_addr == addr)
+			return;
+	struct breakpoint *b = find_breakpoint(t->proc, addr);
 	const uint8_t *insn;
+	debug("%d: tracepoint breakpoint at %#llx back in%s\n", t->tid, (unsigned long long)addr,
+	      b ? "" : ": gone meanwhile");
 	if (b && the_arch.sw_breakpoint(b->kind, &insn) == b->len)
 		raw_write(t->proc, b->addr, insn, b->len);
-	t->step_over_addr = 0;
 }
 
 int step_over_begin(struct thread *t, int request)
@@ -48,9 +58,14 @@ int step_over_begin(struct thread *t, int request)
 	if (!t->step_over_addr) {
 		if (!b || !b->by_trace || b->by_gdb)
 			return request;
-		if (raw_write(t->proc, pc, b->saved, b->len) != b->len)
+		bool out = false;   /* another thread is stepping over it */
+		for (struct thread *o = t->proc->threads; o && !out; o = o->next)
+			out = o->step_over_addr == pc;
+		if (!out && raw_write(t->proc, pc, b->saved, b->len) != b->len)
 			return request;
 		t->step_over_addr = pc;
+		debug("%d: stepping over the tracepoint breakpoint at %#llx\n", t->tid,
+		      (unsigned long long)pc);
 	}
 	t->step_over_request = request;
 	return PTRACE_SINGLESTEP;
@@ -62,6 +77,15 @@ bool step_over_finish(struct thread *t, int sig, int event, int *request)
 		return false;
 	put_back(t);
 	*request = t->step_over_request;
+	/* Resumed again later (after our SIGSTOP, say): as gdb asked, not
+	 * with the step that was cut short. */
+	t->last_request = *request;
 	/* Done when the step's own trap came; gdb's step is its news. */
 	return sig == SIGTRAP && event == 0 && *request != PTRACE_SINGLESTEP;
+}
+
+void step_over_forget(struct thread *t)
+{
+	if (t->step_over_addr)
+		put_back(t);
 }

@@ -23,4 +23,7 @@ int step_over_begin(struct thread *t, int request);
  * (what it was resumed with), nothing for gdb. */
 bool step_over_finish(struct thread *t, int sig, int event, int *request);
 
+/* T is going away: the breakpoint it is stepping over goes back in. */
+void step_over_forget(struct thread *t);
+
 #endif

@@ -311,3 +311,31 @@ def test_replay_refuses_tracepoints(t):
             "QTStart refused with the reason", reply[:120])
     t.eq(rsp.command("QTFrame:0"), b"F-1", "no frames")
     rsp.close()
+
+
+# Four threads through one tracepoint 200 times each, at once: every hit
+# collected (the other threads stop while one steps over the breakpoint),
+# none reaches gdb, and the program computes what it computes untraced.
+THREADS = r'''
+ex("break main")
+ex("continue")
+ex("trace hit")
+ex("break %d" % line_of("tracethreads-done", "tracethreads.c"))
+ex("tstart")
+out = ex("continue")
+contains(out, "Breakpoint 3, main", "the threads ran through to the breakpoint")
+check("SIGTRAP" not in out and "SIGSTOP" not in out, "no stop of a tracepoint reached gdb", out[-300:])
+contains(ex("tstatus"), "Collected 800 trace frames.", "every one of the 800 hits collected")
+ex("tstop")
+ex("tfind start")
+contains(ex("info symbol $pc"), "hit", "a frame in hit()")
+ex("tfind end")
+contains(ex("continue"), "exited normally", "the program ends")
+'''
+
+
+def test_threads_every_hit(t):
+    srv = t.start_server(t.prog("tracethreads"), options=["--once"])
+    t.gdb(THREADS, port=srv.port, prog=t.prog("tracethreads"), timeout_s=120)
+    t.check(srv.stdout.wait_line(r"tracethreads done 1279600", 30) is not None,
+            "the program's sum is right: every step-over ran its instruction once")
