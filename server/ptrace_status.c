@@ -136,8 +136,8 @@ static void classify_trap(struct thread *t, struct stop_event *ev)
  * (gdbserver's step-over), lest they pass the address unseen. They are
  * stopped with SIGSTOP and each waited for; one that had news instead
  * keeps it for after the step (our SIGSTOP then still to come, as
- * stop_threads leaves it). Not while threads are being stopped already,
- * nor without single-step (arm steps by breakpoints: the window stays). */
+ * stop_threads leaves it). Not while threads are being stopped already.
+ * (Without single-step, arm, the step is the recorder's breakpoints.) */
 static void settle_step_over(struct thread *t);
 
 /* O, being stopped for another thread's step-over, trapped on a
@@ -174,7 +174,7 @@ static void resume_off_tracepoint(struct thread *t)
 	struct process *p = t->proc;
 	struct frozen { pid_t tid; int status; bool news; int request; bool stepping; } fz[64];
 	size_t n = 0;
-	bool freeze = the_arch.can_single_step && !t->stop_expected;
+	bool freeze = !t->stop_expected;
 	for (struct thread *o = p->threads; o && freeze; o = o->next) {
 		if (o == t || o->stopped)
 			continue;
@@ -262,7 +262,7 @@ static void settle_step_over(struct thread *t)
 	pid_t tid = t->tid;
 	for (int spin = 0; spin < 1000; spin++) {
 		t = find_thread(tid);
-		if (!t || !t->step_over_addr || t->stopped || !the_arch.can_single_step)
+		if (!t || !t->step_over_addr || t->stopped)
 			return;
 		int status;
 		pid_t got = waitpid(tid, &status, WNOHANG | __WALL);
