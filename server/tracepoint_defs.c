@@ -28,6 +28,16 @@ static char *copy(const char *s, size_t n)
 	return c;
 }
 
+/* Room for N more bytes of definitions? They are counted (a rough
+ * budget: what gdb sent, not the allocator's overhead). */
+static int take_bytes(struct tp_defs *d, size_t n, char *err, size_t errlen)
+{
+	if (n > TP_MAX_BYTES - d->bytes)
+		return fail(err, errlen, "tracepoint definitions over %u MiB", TP_MAX_BYTES >> 20);
+	d->bytes += n;
+	return 0;
+}
+
 static void free_actions(struct tp_action *a, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -162,8 +172,8 @@ static int parse_action(const char **p, const char *end, struct tp_action *a, ch
 }
 
 /* The actions of a "QTDP:-" packet; appended only if all of them parse. */
-static int add_actions(struct tracepoint *tp, const char *p, const char *end, bool *done,
-		       char *err, size_t errlen)
+static int add_actions(struct tp_defs *d, struct tracepoint *tp, const char *p, const char *end,
+		       bool *done, char *err, size_t errlen)
 {
 	bool step = tp->in_step_actions;
 	if (p < end && *p == 'S') {
@@ -190,6 +200,8 @@ static int add_actions(struct tracepoint *tp, const char *p, const char *end, bo
 	struct tp_action **list = step ? &tp->step_actions : &tp->actions;
 	if (rc == 0 && *count + n > TP_MAX_ACTIONS)
 		rc = fail(err, errlen, "more than %d actions", TP_MAX_ACTIONS);
+	if (rc == 0 && take_bytes(d, (size_t)(end - p) + n * sizeof parsed[0], err, errlen) < 0)
+		rc = -1;
 	struct tp_action *grown = rc == 0 && n ? realloc(*list, (*count + n) * sizeof **list) : *list;
 	if (rc == 0 && n && !grown)
 		rc = fail(err, errlen, "out of memory");
@@ -260,6 +272,8 @@ static struct tracepoint *new_tracepoint(struct tp_defs *d, const char *p, const
 		fail(err, errlen, "bad step or pass count");
 		return NULL;
 	}
+	if (take_bytes(d, (size_t)(end - p) + sizeof(struct tracepoint), err, errlen) < 0)
+		return NULL;
 	struct tracepoint *tp = calloc(1, sizeof *tp);
 	if (!tp) {
 		fail(err, errlen, "out of memory");
@@ -315,7 +329,7 @@ struct tracepoint *tp_define(struct tp_defs *d, const char *args, size_t n, bool
 		fail(err, errlen, "no tracepoint %u at %#" PRIx64, number, addr);
 		return NULL;
 	}
-	return add_actions(tp, p, end, done, err, errlen) < 0 ? NULL : tp;
+	return add_actions(d, tp, p, end, done, err, errlen) < 0 ? NULL : tp;
 }
 
 int tp_define_source(struct tp_defs *d, const char *args, size_t n, char *err, size_t errlen)
@@ -340,6 +354,8 @@ int tp_define_source(struct tp_defs *d, const char *args, size_t n, char *err, s
 	size_t hexlen = (size_t)(end - p);
 	if (tp->nsources >= TP_MAX_SOURCES)
 		return fail(err, errlen, "more than %d source strings", TP_MAX_SOURCES);
+	if (take_bytes(d, hexlen / 2 + typelen, err, errlen) < 0)
+		return -1;
 	char *text = malloc(hexlen / 2 + 1);
 	if (!text || hex_decode(p, hexlen, text) < 0 || hexlen / 2 > slen) {
 		free(text);
@@ -375,6 +391,10 @@ int tp_define_var(struct tp_defs *d, const char *args, size_t n, char *err, size
 	}
 	name[hexlen / 2] = '\0';
 	struct trace_var *v = tp_var(d, (unsigned)num);
+	if (take_bytes(d, hexlen / 2 + sizeof *v, err, errlen) < 0) {
+		free(name);
+		return -1;
+	}
 	if (!v && d->nvars >= TP_MAX_VARIABLES) {
 		free(name);
 		return fail(err, errlen, "more than %d trace state variables", TP_MAX_VARIABLES);

@@ -17,6 +17,7 @@
 #define TP_MAX_ACTIONS     1024     /* per tracepoint, stepping ones apart */
 #define TP_MAX_SOURCES     1024
 #define TP_MAX_VARIABLES   4096
+#define TP_MAX_BYTES       (16u << 20)  /* of actions, expressions, sources, names */
 
 struct tp_action {
 	char type;              /* 'R' registers, 'M' memory, 'X' expression */
@@ -63,6 +64,7 @@ struct tp_defs {
 	size_t count;
 	struct trace_var *vars;
 	size_t nvars;
+	size_t bytes;                   /* held against TP_MAX_BYTES */
 	/* qTsP / qTsV walk */
 	struct tracepoint *up_tp;
 	size_t up_action, up_step, up_source;

@@ -149,10 +149,34 @@ static void test_variables(void)
 	tp_defs_clear(&d);
 }
 
+/* Definitions are bounded as a whole: sources of 60 KB each are refused
+ * once 16 MiB are held, and QTinit (tp_defs_clear) gives it all back. */
+static void test_budget(void)
+{
+	struct tp_defs d = {0};
+	char err[160];
+	bool done;
+	CHECK(define(&d, "1:1000:E:0:0", &done, err) != NULL);
+	static char pkt[32 + 120000];
+	int n = snprintf(pkt, 32, "1:1000:cmd:0:%x:", 60000);
+	memset(pkt + n, '4', 120000);
+	int accepted = 0;
+	while (accepted < 1000 && tp_define_source(&d, pkt, (size_t)n + 120000, err, sizeof err) == 0)
+		accepted++;
+	CHECK(accepted > 200 && accepted < 300);
+	CHECK(strstr(err, "16 MiB") != NULL);
+	tp_defs_clear(&d);
+	CHECK(d.bytes == 0);
+	CHECK(define(&d, "1:1000:E:0:0", &done, err) != NULL);
+	CHECK(tp_define_source(&d, pkt, (size_t)n + 120000, err, sizeof err) == 0);
+	tp_defs_clear(&d);
+}
+
 int main(void)
 {
 	test_define_and_upload();
 	test_malformed();
 	test_variables();
+	test_budget();
 	return check_done("test_server_tracepoint_defs");
 }
