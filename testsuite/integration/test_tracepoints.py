@@ -339,3 +339,11 @@ def test_threads_every_hit(t):
     t.gdb(THREADS, port=srv.port, prog=t.prog("tracethreads"), timeout_s=120)
     t.check(srv.stdout.wait_line(r"tracethreads done 1279600", 30) is not None,
             "the program's sum is right: every step-over ran its instruction once")
+
+
+def test_threads_every_hit_non_stop(t):
+    srv = t.start_server(t.prog("tracethreads"), options=["--once"])
+    t.gdb(THREADS, port=srv.port, prog=t.prog("tracethreads"), timeout_s=120,
+          pre=["set non-stop on"])
+    t.check(srv.stdout.wait_line(r"tracethreads done 1279600", 30) is not None,
+            "non-stop: the program's sum is right")
