@@ -13,6 +13,7 @@
 #define READ_ONLY "Replay target: recorded memory and registers are read-only."
 #define NO_RUN "Replay target: the recorded program cannot run; walk the trace with record btrace (reverse-step, record goto)."
 #define NO_OBJECT "Replay target: no such object."
+#define NO_TRACE "Replay target: tracepoints cannot collect, the recorded program does not run; walk the trace with record btrace."
 
 /* What the recording cannot do, and the reply that says so. */
 static const char *const refusals[TREQ_COUNT] = {
@@ -24,8 +25,7 @@ static const char *const refusals[TREQ_COUNT] = {
 	[TREQ_LIBRARIES] = NO_OBJECT,
 	[TREQ_SIGINFO] = NO_OBJECT,
 	[TREQ_THREAD_DB] = "",
-	[TREQ_TRACEPOINTS] = "Replay target: tracepoints cannot collect, the recorded program does not "
-			     "run; walk the trace with record btrace.",
+	[TREQ_TRACEPOINTS] = NO_TRACE,
 };
 
 static const struct arch_core *core;

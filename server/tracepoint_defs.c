@@ -213,7 +213,8 @@ static int add_actions(struct tp_defs *d, struct tracepoint *tp, const char *p, 
 		return -1;
 	}
 	*list = grown;
-	memcpy(*list + *count, parsed, n * sizeof parsed[0]);
+	if (n)   /* a packet of no action: nothing to add (*list may be NULL) */
+		memcpy(*list + *count, parsed, n * sizeof parsed[0]);
 	*count += n;
 	tp->in_step_actions = step;
 	return 0;

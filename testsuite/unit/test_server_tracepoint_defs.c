@@ -92,6 +92,8 @@ static void test_malformed(void)
 	}
 	struct tracepoint *tp = tp_find(&d, 1, 0x1000);
 	CHECK(d.count == 1 && tp && tp->nactions == 0 && tp->nstep_actions == 0);
+	/* a piece with no action at all (found by fuzzing: no list yet) */
+	CHECK(define(&d, "-1:1000:", &done, err) == tp && done && tp->nactions == 0);
 	/* one bad action in a packet: none of its actions is kept */
 	CHECK(define(&d, "-1:1000:R1M-1,10,4Q", &done, err) == NULL);
 	CHECK(tp->nactions == 0);
