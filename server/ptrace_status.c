@@ -19,7 +19,7 @@
 
 #include "server/btrace.h"
 #include "server/ptrace_lwp.h"
-#include "server/ptrace_stepover.h"
+#include "server/ptrace_tracestep.h"
 #include "server/recorder.h"
 #include "etm/swbtrace.h"
 #include "server/swfast.h"
@@ -33,7 +33,7 @@ void remove_thread(struct thread *t)
 	btrace_thread_gone(t);
 	trace_thread_gone(t);
 	if (!t->proc->gone)
-		step_over_forget(t);
+		tracestep_forget(t);
 	if (!t->proc->gone)
 		fast_disarm(t, false);
 	swbtrace_free(t->bt);
@@ -138,7 +138,7 @@ static void classify_trap(struct thread *t, struct stop_event *ev)
  * keeps it for after the step (our SIGSTOP then still to come, as
  * stop_threads leaves it). Not while threads are being stopped already.
  * (Without single-step, arm, the step is the recorder's breakpoints.) */
-static void settle_step_over(struct thread *t);
+static void settle_tracestep(struct thread *t);
 
 /* O, being stopped for another thread's step-over, trapped on a
  * tracepoint's breakpoint instead: the trap is undone (the PC back on the
@@ -185,7 +185,7 @@ static void resume_off_tracepoint(struct thread *t)
 	}
 	if (!freeze || !n) {
 		resume_as_asked(t, 0);
-		settle_step_over(t);
+		settle_tracestep(t);
 		return;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -208,7 +208,7 @@ static void resume_off_tracepoint(struct thread *t)
 		o->regs_valid = o->gp_valid = false;
 	}
 	resume_as_asked(t, 0);
-	settle_step_over(t);
+	settle_tracestep(t);
 	for (size_t i = 0; i < n; i++) {
 		struct thread *o = fz[i].tid ? find_thread(fz[i].tid) : NULL;
 		if (!o)
@@ -257,12 +257,12 @@ static bool handle_status_of(struct thread *t, int status, struct stop_event *ev
  * breakpoint is back at once (a step over a blocking system call is left
  * to the event loop). Another event of T becomes pending, as in
  * stop_threads. */
-static void settle_step_over(struct thread *t)
+static void settle_tracestep(struct thread *t)
 {
 	pid_t tid = t->tid;
 	for (int spin = 0; spin < 1000; spin++) {
 		t = find_thread(tid);
-		if (!t || !t->step_over_addr || t->stopped)
+		if (!t || !t->tracestep_addr || t->stopped)
 			return;
 		int status;
 		pid_t got = waitpid(tid, &status, WNOHANG | __WALL);
@@ -677,7 +677,7 @@ static bool handle_status_of(struct thread *t, int status, struct stop_event *ev
 	if (v != STATUS_GO_ON)
 		return v == STATUS_REPORT;
 	int request;
-	if (step_over_finish(t, st.sig, st.event, &request)) {
+	if (tracestep_finish(t, st.sig, st.event, &request)) {
 		/* The step's debug status is read (and so cleared: x86 DR6) as
 		 * for any trap, lest the next trap look like a step. */
 		siginfo_t si = {0};

@@ -18,7 +18,7 @@
 
 #include "common/buf.h"
 #include "server/ptrace_lwp.h"
-#include "server/ptrace_stepover.h"
+#include "server/ptrace_tracestep.h"
 #include "server/ptrace_status.h"
 #include "server/ptrace_wait.h"
 #include "server/recorder.h"

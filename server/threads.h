@@ -125,10 +125,10 @@ struct thread {
 	bool regs_valid;
 	bool gp_valid;          /* only the general registers are in REGS */
 	unsigned hw_generation; /* proc->hw_generation applied to this thread */
-	/* Stepping over a tracepoint's breakpoint (ptrace_stepover.h): its
+	/* Stepping over a tracepoint's breakpoint (ptrace_tracestep.h): its
 	 * address, out of memory meanwhile, and the resume to go on with. */
-	uint64_t step_over_addr;
-	int step_over_request;
+	uint64_t tracestep_addr;
+	int tracestep_request;
 };
 
 struct process {

@@ -1,5 +1,5 @@
-/* Tracepoint breakpoints and stepping over them: see ptrace_stepover.h. */
-#include "server/ptrace_stepover.h"
+/* Tracepoint breakpoints and stepping over them: see ptrace_tracestep.h. */
+#include "server/ptrace_tracestep.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -35,10 +35,10 @@ int lwp_remove_trace_bp(struct process *p, uint64_t addr)
  * on it in the middle of its step). */
 static void put_back(struct thread *t)
 {
-	uint64_t addr = t->step_over_addr;
-	t->step_over_addr = 0;
+	uint64_t addr = t->tracestep_addr;
+	t->tracestep_addr = 0;
 	for (struct thread *o = t->proc->threads; o; o = o->next)
-		if (o->step_over_addr == addr)
+		if (o->tracestep_addr == addr)
 			return;
 	struct breakpoint *b = find_breakpoint(t->proc, addr);
 	const uint8_t *insn;
@@ -48,35 +48,35 @@ static void put_back(struct thread *t)
 		raw_write(t->proc, b->addr, insn, b->len);
 }
 
-int step_over_begin(struct thread *t, int request)
+int tracestep_begin(struct thread *t, int request)
 {
 	uint8_t *regs = lwp_gp_regs(t);
 	uint64_t pc = regs ? the_arch.get_pc(regs) : 0;
-	if (t->step_over_addr && t->step_over_addr != pc)
+	if (t->tracestep_addr && t->tracestep_addr != pc)
 		put_back(t);   /* it went elsewhere (a signal handler) */
 	struct breakpoint *b = regs ? find_breakpoint(t->proc, pc) : NULL;
-	if (!t->step_over_addr) {
+	if (!t->tracestep_addr) {
 		if (!b || !b->by_trace || b->by_gdb)
 			return request;
 		bool out = false;   /* another thread is stepping over it */
 		for (struct thread *o = t->proc->threads; o && !out; o = o->next)
-			out = o->step_over_addr == pc;
+			out = o->tracestep_addr == pc;
 		if (!out && raw_write(t->proc, pc, b->saved, b->len) != b->len)
 			return request;
-		t->step_over_addr = pc;
+		t->tracestep_addr = pc;
 		debug("%d: stepping over the tracepoint breakpoint at %#llx\n", t->tid,
 		      (unsigned long long)pc);
 	}
-	t->step_over_request = request;
+	t->tracestep_request = request;
 	return PTRACE_SINGLESTEP;
 }
 
-bool step_over_finish(struct thread *t, int sig, int event, int *request)
+bool tracestep_finish(struct thread *t, int sig, int event, int *request)
 {
-	if (!t->step_over_addr)
+	if (!t->tracestep_addr)
 		return false;
 	put_back(t);
-	*request = t->step_over_request;
+	*request = t->tracestep_request;
 	/* Resumed again later (after our SIGSTOP, say): as gdb asked, not
 	 * with the step that was cut short. */
 	t->last_request = *request;
@@ -84,8 +84,8 @@ bool step_over_finish(struct thread *t, int sig, int event, int *request)
 	return sig == SIGTRAP && event == 0 && *request != PTRACE_SINGLESTEP;
 }
 
-void step_over_forget(struct thread *t)
+void tracestep_forget(struct thread *t)
 {
-	if (t->step_over_addr)
+	if (t->tracestep_addr)
 		put_back(t);
 }

@@ -4,8 +4,8 @@
  * then the breakpoint is put back and the thread goes on as asked
  * (gdbserver's step-over; other threads run meanwhile and may pass the
  * address unseen during that one step). */
-#ifndef SERVER_PTRACE_STEPOVER_H
-#define SERVER_PTRACE_STEPOVER_H
+#ifndef SERVER_PTRACE_TRACESTEP_H
+#define SERVER_PTRACE_TRACESTEP_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -17,13 +17,13 @@ int lwp_remove_trace_bp(struct process *p, uint64_t addr);
 
 /* T is about to be resumed with ptrace REQUEST: at a tracepoint's
  * breakpoint, it is taken out and the request becomes a single step. */
-int step_over_begin(struct thread *t, int request);
+int tracestep_begin(struct thread *t, int request);
 /* T stopped (SIG, ptrace EVENT) while stepping over: the breakpoint goes
  * back in. True when the step is done and T is to go on with *REQUEST
  * (what it was resumed with), nothing for gdb. */
-bool step_over_finish(struct thread *t, int sig, int event, int *request);
+bool tracestep_finish(struct thread *t, int sig, int event, int *request);
 
 /* T is going away: the breakpoint it is stepping over goes back in. */
-void step_over_forget(struct thread *t);
+void tracestep_forget(struct thread *t);
 
 #endif
