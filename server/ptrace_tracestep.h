@@ -2,8 +2,10 @@
  * beside gdb's (struct breakpoint.by_trace), and a thread resumed from one
  * steps over it first: the instruction goes back under it for one step,
  * then the breakpoint is put back and the thread goes on as asked
- * (gdbserver's step-over; other threads run meanwhile and may pass the
- * address unseen during that one step). */
+ * (gdbserver's step-over). After a hit the other threads of the process
+ * are stopped meanwhile (ptrace_status.c, resume_off_tracepoint); when gdb
+ * resumes a thread sitting on one they run on, and may pass the address
+ * unseen during that one step. */
 #ifndef SERVER_PTRACE_TRACESTEP_H
 #define SERVER_PTRACE_TRACESTEP_H
 
