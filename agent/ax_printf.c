@@ -237,6 +237,19 @@ static int put_argument(struct fmt_out *o, const struct directive *d, const stru
 	}
 }
 
+/* The escape after a backslash at *P. */
+static int escape(const char **p, const char *end, struct fmt_out *o)
+{
+	static const char from[] = "\\abefnrtv\"", to[] = "\\\a\b\033\f\n\r\t\v\"";
+	if (*p >= end)
+		return (int)fmt_fail(o, "printf: format ends with a backslash");
+	const char *at = **p ? strchr(from, **p) : NULL;
+	if (!at)
+		return (int)fmt_fail(o, "printf: unknown escape \\x%02x in the format", (unsigned char)**p);
+	(*p)++;
+	return put_bytes(o, &to[at - from], 1);
+}
+
 long ax_format(const char *format, size_t format_len, const uint64_t *args, size_t nargs,
 	       const struct ax_env *env, char *out, size_t out_size, char *err, size_t errlen)
 {
@@ -248,13 +261,21 @@ long ax_format(const char *format, size_t format_len, const uint64_t *args, size
 		return fmt_fail(&o, "printf: no room for output");
 	out[0] = '\0';
 	while (p < end) {
-		const char *pct = memchr(p, '%', (size_t)(end - p));
-		const char *lit_end = pct ? pct : end;
-		if (put_bytes(&o, p, (size_t)(lit_end - p)) < 0)
+		const char *special = p;
+		while (special < end && *special != '%' && *special != '\\')
+			special++;
+		if (put_bytes(&o, p, (size_t)(special - p)) < 0)
 			return -1;
-		if (!pct)
+		if (special == end)
 			break;
-		p = pct + 1;
+		p = special + 1;
+		if (*special == '\\') {
+			/* gdb leaves the escapes of the dprintf format to the
+			 * agent (gdbsupport/format.cc handles the same set) */
+			if (escape(&p, end, &o) < 0)
+				return -1;
+			continue;
+		}
 		if (p < end && *p == '%') {
 			if (put_bytes(&o, "%", 1) < 0)
 				return -1;

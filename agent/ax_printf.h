@@ -15,8 +15,9 @@
  * AX_PRINTF_MAX used). %s reads the program's memory through ENV.
  * Returns the length written, or -1 with ERR. Accepted: %d %i %u %x %X %o
  * %c %s %p %%, flags - + space # 0, width, precision, and the length
- * modifiers hh h l ll z; floating point, wide characters and `*` widths
- * are refused. */
+ * modifiers hh h l ll z, and the backslash escapes gdb leaves in dprintf
+ * formats (\\ \a \b \e \f \n \r \t \v \"); floating point, wide
+ * characters and `*` widths are refused. */
 long ax_format(const char *format, size_t format_len, const uint64_t *args, size_t nargs,
 	       const struct ax_env *env, char *out, size_t out_size, char *err, size_t errlen);
 

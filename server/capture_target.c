@@ -26,6 +26,9 @@ static const char *const refusals[TREQ_COUNT] = {
 	[TREQ_SIGINFO] = NO_OBJECT,
 	[TREQ_THREAD_DB] = "",
 	[TREQ_TRACEPOINTS] = NO_TRACE,
+	[TREQ_AGENT] = "Replay target: nothing executes here, so no agent expression runs "
+		       "(breakpoint conditions and commands, tracepoints); let gdb evaluate "
+		       "conditions (set breakpoint condition-evaluation host).",
 };
 
 static const struct arch_core *core;

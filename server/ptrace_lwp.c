@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "server/agent_points.h"
 #include "server/btrace.h"
 #include "server/ptrace_mem.h"
 #include "server/swfast.h"
@@ -45,6 +46,7 @@ struct thread *add_thread(struct process *p, pid_t tid)
 
 void free_breakpoints(struct process *p)
 {
+	agent_points_forget(p->pid);
 	while (p->breakpoints) {
 		struct breakpoint *b = p->breakpoints;
 		p->breakpoints = b->next;

@@ -20,6 +20,7 @@
 #include "server/btrace.h"
 #include "server/ptrace_lwp.h"
 #include "server/ptrace_tracestep.h"
+#include "server/ptrace_stepover.h"
 #include "server/recorder.h"
 #include "etm/swbtrace.h"
 #include "server/swfast.h"
@@ -30,6 +31,7 @@ struct stray *strays;
 
 void remove_thread(struct thread *t)
 {
+	stepover_thread_gone(t);
 	btrace_thread_gone(t);
 	trace_thread_gone(t);
 	if (!t->proc->gone)
@@ -305,6 +307,7 @@ struct stop_status {
 	int event;
 	bool sw_step_done;      /* a software step got where it goes */
 	long syscall_returned;  /* a caught call's return ended the step, or -1 */
+	bool stepped_over;      /* the end of a step over a breakpoint (ptrace_stepover.h) */
 };
 
 enum status_verdict { STATUS_HANDLED, STATUS_REPORT, STATUS_GO_ON };
@@ -324,11 +327,12 @@ static enum status_verdict recorder_stop(struct thread *t, struct stop_status *s
 				lwp_store_gp_regs(t);
 			uint64_t at = t->tbp[0].addr;
 			if (find_breakpoint(p, at)) {
-				/* gdb's breakpoint is here too: that is the news. */
+				/* gdb's breakpoint is here too: that is the news
+				 * (unless its conditions say it is not). */
 				ev->kind = STOP_SIGNAL;
 				ev->sig = SIGTRAP;
 				ev->reason = REASON_SWBREAK;
-				return STATUS_REPORT;
+				return stepover_breakpoint_is_news(t, ev) ? STATUS_REPORT : STATUS_HANDLED;
 			}
 			/* Step the branch itself and record where it went. */
 			if (t->bt && t->resume == RESUME_CONTINUE)
@@ -423,7 +427,10 @@ static bool clone_stop(struct thread *t, struct stop_event *ev)
 		return true;
 	}
 	resume_as_asked(t, 0);
-	if (nt->resume != RESUME_STOP)
+	/* born while a breakpoint is out for a step over: held too */
+	if (p->stepping_over)
+		nt->held = true;
+	else if (nt->resume != RESUME_STOP)
 		resume_as_asked(nt, 0);
 	return false;
 }
@@ -599,6 +606,22 @@ static bool signal_stop(struct thread *t, const struct stop_status *st, struct s
 		case TRACE_PASS:
 			break;
 		}
+		/* a breakpoint whose conditions are false, or a dprintf */
+		if (!stepover_breakpoint_is_news(t, ev))
+			return false;
+		/* the step over one: the thread goes on as gdb asked */
+		if (st->stepped_over && ev->reason == REASON_STEP && !t->bt) {
+			if (t->stop_requested) {
+				t->stop_requested = false;
+				ev->sig = 0;
+				ev->reason = REASON_NONE;
+				return true;
+			}
+			if (t->resume == RESUME_CONTINUE) {
+				resume_as_asked(t, 0);
+				return false;
+			}
+		}
 		if (t->bt && ev->reason == REASON_STEP) {
 			record_step(t);
 			if (st->syscall_returned >= 0) {
@@ -651,6 +674,7 @@ static bool handle_status_of(struct thread *t, int status, struct stop_event *ev
 	memset(ev, 0, sizeof *ev);
 	ev->pid = p->pid;
 	ev->tid = t->tid;
+	bool stepped_over = stepover_status(t, status);
 
 	if (WIFEXITED(status) || WIFSIGNALED(status)) {
 		if (t->tid != p->pid) {
@@ -671,7 +695,10 @@ static bool handle_status_of(struct thread *t, int status, struct stop_event *ev
 	t->stopped = true;
 	t->regs_valid = false;
 	t->gp_valid = false;
-	struct stop_status st = {.sig = WSTOPSIG(status), .event = status >> 16, .syscall_returned = -1};
+	if (stepped_over)
+		stepover_cut_short(t);
+	struct stop_status st = {.sig = WSTOPSIG(status), .event = status >> 16, .syscall_returned = -1,
+				 .stepped_over = stepped_over};
 
 	enum status_verdict v = recorder_stop(t, &st, ev);
 	if (v != STATUS_GO_ON)

@@ -147,6 +147,9 @@ void handle_qsupported(void *ctx, const char *a, size_t n, struct buf *reply)
 		buf_puts(reply, ";memory-tagging+");
 	btrace_qsupported(reply);   /* only when there is trace to serve */
 	tracepoint_qsupported(reply);
+	/* target-side conditions and dprintf: where something executes */
+	if (!target_refuses(TREQ_AGENT))
+		buf_puts(reply, ";ConditionalBreakpoints+;BreakpointCommands+");
 }
 
 void handle_qrcmd(void *ctx, const char *a, size_t n, struct buf *reply)

@@ -48,6 +48,7 @@ void resume_thread(struct thread *t, int request, int sig)
 	else if (step && (!the_arch.can_single_step || (t->bt && the_arch.step_targets)))
 		request = sw_step_begin(t);
 	t->step_interrupted = false;
+	t->step_over_wanted = 0;   /* it runs: whatever it meets is news again */
 	t->bt_sig = sig;
 	lwp_resume(t, request, sig, step || (t->sw_stepping && request == PTRACE_SYSCALL));
 }

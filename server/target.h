@@ -51,6 +51,7 @@ enum target_request {
 	TREQ_SIGINFO,
 	TREQ_THREAD_DB,         /* libthread_db on its processes (qSymbol, qGetTLSAddr) */
 	TREQ_TRACEPOINTS,       /* a tracepoint run (QTStart) */
+	TREQ_AGENT,             /* agent expressions: breakpoint conditions and commands, tracepoints */
 	TREQ_COUNT
 };
 

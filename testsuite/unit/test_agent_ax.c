@@ -458,6 +458,10 @@ static void test_printf(void)
 	PRINTS("100%", "100%%", 0, (uint64_t)0);
 	PRINTS("", "", 0, (uint64_t)0);
 	PRINTS("[0x1000   ]", "[%-9p]", 1, (uint64_t)MEM_BASE);
+	/* escapes, as gdb leaves them in a dprintf format */
+	PRINTS("a\n\tb\\c\"\033", "a\\n\\tb\\\\c\\\"\\e", 0, (uint64_t)0);
+	PRINT_FAILS("unknown escape \\x71", "\\q", 0, (uint64_t)0);
+	PRINT_FAILS("format ends with a backslash", "x\\", 0, (uint64_t)0);
 	/* the printf pops exactly its arguments, function and channel */
 	{
 		uint8_t code[512];
