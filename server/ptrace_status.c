@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -257,12 +258,24 @@ static bool handle_status_of(struct thread *t, int status, struct stop_event *ev
  * one step: other threads pass the address unseen meanwhile. Wait for
  * that step here, a moment, rather than in the event loop, so that the
  * breakpoint is back at once (a step over a blocking system call is left
- * to the event loop). Another event of T becomes pending, as in
+ * to the event loop after 100 ms). Another event of T becomes pending, as in
  * stop_threads. */
 static void settle_tracestep(struct thread *t)
 {
 	pid_t tid = t->tid;
-	for (int spin = 0; spin < 1000; spin++) {
+	/* 100 ms: a step takes microseconds, but an emulated machine (a QEMU
+	 * guest) may take thousands of them; a blocking call takes longer */
+	struct timespec now, end;
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_nsec += 100000000;
+	if (end.tv_nsec >= 1000000000) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000;
+	}
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
+			return;
 		t = find_thread(tid);
 		if (!t || !t->tracestep_addr || t->stopped)
 			return;
