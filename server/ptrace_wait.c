@@ -18,6 +18,7 @@
 
 #include "server/ptrace_lwp.h"
 #include "server/ptrace_status.h"
+#include "server/ptrace_stepover.h"
 #include "server/recorder.h"
 
 int sigchld_fd = -1;
@@ -31,7 +32,8 @@ bool pending_still_valid(struct thread *t)
 {
 	if (t->pending.reason == REASON_SWBREAK) {
 		uint8_t *regs = lwp_regs(t);
-		if (regs && !find_breakpoint(t->proc, the_arch.get_pc(regs)))
+		struct breakpoint *b = regs ? find_breakpoint(t->proc, the_arch.get_pc(regs)) : NULL;
+		if (regs && (!b || !b->by_gdb))   /* a tracepoint's is not gdb's news */
 			return false;
 	}
 	return true;
@@ -77,6 +79,8 @@ bool ptrace_resume_all(void)
 		for (struct thread *t = p->threads; t; t = t->next) {
 			if (t->resume == RESUME_STOP || !t->has_pending)
 				continue;
+			if (stepover_recheck_pending(t))
+				continue;
 			if (pending_still_valid(t)) {
 				/* All-stop: nothing runs, this news is reported. */
 				for (struct process *q = processes; q; q = q->next)
@@ -88,14 +92,29 @@ bool ptrace_resume_all(void)
 		}
 	for (struct process *p = processes; p; p = p->next)
 		for (struct thread *t = p->threads; t; t = t->next) {
-			if (t->resume == RESUME_STOP || !t->stopped || ptrace_fork_unreported(p))
+			if (t->resume == RESUME_STOP || !t->stopped || t->held || stepover_pending_start(t) ||
+			    ptrace_fork_unreported(p))
 				continue;
+			/* on a breakpoint gdb is not to hear of: its step over comes
+			 * (stepover_progress); asked otherwise, it meets it again */
+			if (t->step_over_wanted) {
+				if (t->resume == RESUME_CONTINUE && !t->resume_sig && !t->ndeferred)
+					continue;
+				t->step_over_wanted = 0;
+			}
 			/* Non-stop: a thread with news stays stopped to report it. */
 			if (t->has_pending && pending_still_valid(t)) {
 				defer_resume_signal(t);
 				continue;
 			}
 			t->has_pending = false;
+			/* a breakpoint is out for another thread's step over: this
+			 * one waits with the held ones (it would run past it) */
+			if (p->stepping_over && !t->resume_sig && !t->ndeferred) {
+				t->held = true;
+				t->last_request = resume_request(t);
+				continue;
+			}
 			/* gdb resumes it: our SIGSTOP in flight must not stop it. */
 			if (t->stop_expected)
 				t->resumed_over_sigstop = true;
@@ -243,6 +262,7 @@ void stop_threads(struct process *only)
 
 void ptrace_stop_all(void)
 {
+	stepover_drop_holds();
 	stop_threads(NULL);
 }
 
@@ -251,7 +271,7 @@ static bool take_pending(struct stop_event *ev)
 {
 	for (struct process *p = processes; p; p = p->next)
 		for (struct thread *t = p->threads; t; t = t->next)
-			if (t->has_pending && t->stopped) {
+			if (t->has_pending && t->stopped && !t->held) {
 				/* All-stop: a thread gdb left stopped keeps its news
 				 * until gdb resumes it (not the answer to another
 				 * thread's step); exits are news for everyone. */
@@ -262,6 +282,8 @@ static bool take_pending(struct stop_event *ev)
 					t->has_pending = false;
 					continue;
 				}
+				if (t->resume == RESUME_CONTINUE && stepover_recheck_pending(t))
+					continue;
 				*ev = t->pending;
 				t->has_pending = false;
 				return true;
@@ -276,7 +298,7 @@ static bool any_running(void)
 			return true;
 	for (struct process *p = processes; p; p = p->next)
 		for (struct thread *t = p->threads; t; t = t->next)
-			if (!t->stopped || t->parked)
+			if (!t->stopped || t->parked || t->step_over_wanted || stepover_pending_start(t))
 				return true;
 	return false;
 }
@@ -292,6 +314,7 @@ bool ptrace_next_event(struct stop_event *ev)
 	while (read(sigchld_fd, &si, sizeof si) > 0)
 		;
 	unpark_threads();
+	stepover_progress();
 	if (take_pending(ev))
 		return true;
 	enum poll_result pr;
@@ -308,11 +331,15 @@ bool ptrace_next_event(struct stop_event *ev)
 			return true;
 		}
 		struct thread *t = find_thread(ev->tid);
+		/* held (ptrace_stepover.h): its news waits for its release */
+		if (t && t->held)
+			continue;
 		if (t)
 			t->has_pending = false;
 		return true;
 	}
 	unpark_threads();
+	stepover_progress();
 	return false;
 }
 
@@ -321,9 +348,17 @@ void ptrace_stop_thread(struct thread *t)
 	/* Already stopped: its stop is queued for gdb or on its way, and
 	 * that one answers gdb's request (a second would be spurious). */
 	debug("stop %d%s\n", t->tid, t->stopped ? ": already stopped" : "");
-	if (t->parked) {
+	if (t->held && t->has_pending) {
+		t->held = false;   /* its news is the stop */
+		return;
+	}
+	/* (on a breakpoint gdb is not to hear of, it stays so: resumed,
+	 * it steps over it unless gdb does) */
+	stepover_cancel(t);
+	if (t->parked || t->held || t->step_over_wanted) {
 		/* Stopped, but gdb believes it runs: its stop is news. */
 		t->parked = false;
+		t->held = false;
 		t->has_pending = true;
 		t->pending = (struct stop_event){.kind = STOP_SIGNAL, .pid = t->proc->pid, .tid = t->tid};
 		return;
@@ -362,6 +397,7 @@ enum wait_result ptrace_wait(int client_fd, struct stop_event *ev)
 				goto report;
 		}
 		unpark_threads();
+		stepover_progress();
 		drop_zombie_leaders();
 		if (!any_running() && !strays) {
 			memset(ev, 0, sizeof *ev);

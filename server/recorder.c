@@ -19,6 +19,7 @@
 #include "server/ptrace_lwp.h"
 #include "etm/source.h"
 #include "etm/swbtrace.h"
+#include "server/ptrace_tracestep.h"
 #include "server/swfast.h"
 
 bool target_btrace_per_insn;
@@ -31,6 +32,8 @@ static bool recorded_step_over_syscall(struct thread *t);
  * stop where the hardware cannot step it. */
 void resume_thread(struct thread *t, int request, int sig)
 {
+	/* Off a tracepoint's breakpoint first (one step without it). */
+	request = tracestep_begin(t, request);
 	/* A step cut short by an event goes on from where it began. */
 	if (t->bt && !t->step_interrupted) {
 		uint8_t *regs = lwp_gp_regs(t);
@@ -45,6 +48,7 @@ void resume_thread(struct thread *t, int request, int sig)
 	else if (step && (!the_arch.can_single_step || (t->bt && the_arch.step_targets)))
 		request = sw_step_begin(t);
 	t->step_interrupted = false;
+	t->step_over_wanted = 0;   /* it runs: whatever it meets is news again */
 	t->bt_sig = sig;
 	lwp_resume(t, request, sig, step || (t->sw_stepping && request == PTRACE_SYSCALL));
 }

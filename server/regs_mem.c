@@ -13,6 +13,7 @@
 #include "common/hex.h"
 #include "protocol/escape.h"
 #include "protocol/packet.h"
+#include "server/agent_points.h"
 #include "server/reply.h"
 #include "server/session.h"
 
@@ -231,8 +232,31 @@ void handle_point(struct session *s, bool insert, const char *a, size_t n, struc
 		reply_error(reply, 1);
 		return;
 	}
+	/* ;X conditions and ;cmds: (agent_points.h), on breakpoints only */
+	struct agent_point_opts opts = {0};
+	if (insert && p != end) {
+		char err[160];
+		if (reply_refused(TREQ_AGENT, reply))
+			return;
+		if (type > 1) {
+			reply_error_msg(reply, "conditions and commands apply to breakpoints (Z0, Z1) only");
+			return;
+		}
+		if (agent_point_parse(p, (size_t)(end - p), &opts, err, sizeof err) < 0) {
+			reply_error_msg(reply, err);
+			return;
+		}
+	}
 	int rc = insert ? target_insert_point(proc, (int)type, addr, (int)kind)
 			: target_remove_point(proc, (int)type, addr, (int)kind);
+	/* gdb re-sends Z with the whole list: it replaces the old one */
+	if (rc == 0 && type <= 1) {
+		if (insert)
+			agent_points_set(proc->pid, (int)type, addr, &opts);
+		else
+			agent_points_clear(proc->pid, (int)type, addr);
+	}
+	agent_point_opts_free(&opts);
 	if (rc == 0)
 		reply_ok(reply);
 	else if (rc > 0)

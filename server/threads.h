@@ -48,6 +48,7 @@ struct stop_event {
 	pid_t child_pid;        /* fork/vfork */
 	long syscall;
 	pid_t pid, tid;         /* who reported */
+	bool agent_checked;     /* a breakpoint hit whose conditions were evaluated */
 };
 
 enum resume_kind { RESUME_STOP, RESUME_CONTINUE, RESUME_STEP, RESUME_RANGE };
@@ -57,6 +58,8 @@ struct breakpoint {
 	int kind;
 	uint8_t len;
 	uint8_t saved[16];      /* memory under the breakpoint instruction */
+	bool by_gdb;            /* gdb's (Z0): its stops are news for gdb */
+	bool by_trace;          /* a tracepoint's: the server handles its stops */
 	struct breakpoint *next;
 };
 
@@ -106,6 +109,12 @@ struct thread {
 	bool sw_step_syscall;   /* ... a system call, with PTRACE_SYSCALL */
 	int last_request;       /* PTRACE_CONT / SINGLESTEP / SYSCALL */
 	bool resumed_over_sigstop; /* resumed while our SIGSTOP was in flight */
+	/* Stepping over a breakpoint whose conditions were false or that ran
+	 * commands (ptrace_stepover.h): HELD, stopped while another thread
+	 * steps over one (gdb believes it runs); STEP_OVER_WANTED, stopped on
+	 * such a breakpoint (type + 1), its step over still to come. */
+	bool held;
+	uint8_t step_over_wanted;
 
 	enum resume_kind resume;
 	int resume_sig;
@@ -123,6 +132,10 @@ struct thread {
 	bool regs_valid;
 	bool gp_valid;          /* only the general registers are in REGS */
 	unsigned hw_generation; /* proc->hw_generation applied to this thread */
+	/* Stepping over a tracepoint's breakpoint (ptrace_tracestep.h): its
+	 * address, out of memory meanwhile, and the resume to go on with. */
+	uint64_t tracestep_addr;
+	int tracestep_request;
 };
 
 struct process {
@@ -140,6 +153,14 @@ struct process {
 	bool vfork_parent;      /* waiting for vfork-done */
 	pid_t fork_parent_tid;  /* the thread whose fork made this process */
 	struct swfast *fast;    /* blocks decoded for the recorder's fast path */
+	/* The thread stepping over the breakpoint of STEP_OVER_TYPE at
+	 * STEP_OVER_ADDR, taken out meanwhile (ptrace_stepover.h); put back
+	 * after unless gdb removed it in between. */
+	struct thread *stepping_over;
+	int step_over_type, step_over_kind;
+	uint64_t step_over_addr;
+	bool step_over_reinsert;
+	bool step_over_started;    /* taken out, the step under way */
 	struct process *next;
 };
 
