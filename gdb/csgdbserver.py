@@ -440,7 +440,7 @@ def _arrive(calls, target, from_tty):
     if target == cur:
         gdb.execute("frame", to_string=False)
         return
-    if target == calls.end:
+    if target == calls.end and calls._item(target - 1) is None:
         gdb.execute("record goto end", from_tty=from_tty)
         return
     if target < cur and calls._item(target + 1) is not None:
@@ -481,6 +481,13 @@ def _builtin_reverse(cmd, arg, from_tty):
     finally:
         _in_builtin[0] = False
         gdb.execute("set exec-direction forward")
+
+
+def _foreground(arg):
+    """ARG without MI's trailing "&" (-exec-next --reverse under mi-async
+    sends "reverse-next&"): the walk itself runs in the foreground."""
+    arg = arg.strip()
+    return arg[:-1].strip() if arg.endswith("&") else arg
 
 
 def _count(arg):
@@ -544,7 +551,7 @@ else this is gdb's own reverse-next.  See `help csgdbserver`."""
         calls = _replaying_ours()
         if calls is None:
             return _builtin_reverse("next", arg, from_tty)
-        _do_next(calls, arg, from_tty, False)
+        _do_next(calls, _foreground(arg), from_tty, False)
 
 
 class _ReverseFinish(gdb.Command):
