@@ -214,7 +214,8 @@ class _Calls:
                 if kind == "g":
                     seg(g + off, level)
                 elif kind == "x":
-                    level += 1
+                    if off:          # at offset 0 the block's level has it
+                        level += 1
                     seg(g + off, level)
                 elif kind == "c":
                     level += 1
