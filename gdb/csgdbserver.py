@@ -141,11 +141,14 @@ class _Calls:
             return None
 
     def _map(self, blocks, rec):
-        """[(gdb number of the first instruction, instructions gdb has)]
-        per block, None for blocks gdb's history does not hold. gdb numbers
-        from the blocks it got; its own decode may end a block early with a
-        gap (instruction sizes by the ELF's mapping symbols disagreeing
-        with the trace): then the numbers are re-found from the end."""
+        """Per block, where gdb has it: (gdb number of its first
+        instruction, instructions gdb has, how): how 0 = as the server
+        counts, 1 = another count but the same end (gdb decoded Thumb
+        where the trace says ARM or back, by the ELF's mapping symbols),
+        2 = cut short by a gap in gdb's decode; None when gdb's history
+        does not hold it. gdb numbers from the blocks it got, so without a
+        gap in its decode the numbers are direct; else they are re-found
+        block by block from the end."""
         off = self.end - self.total
         info = gdb.execute("info record", to_string=True)
         m = re.search(r"\((\d+) gaps\)", info)
@@ -153,7 +156,7 @@ class _Calls:
             _STATS["map"] = "direct (gdb has no gap)"
             res, n = [], 1 + off
             for b in blocks:
-                res.append((n, b[2]))
+                res.append((n, b[2], 0))
                 n += b[2]
             if blocks and (res[0][0] < self.hist_first or self._item(res[0][0]) == blocks[0][0]):
                 return res
@@ -167,27 +170,35 @@ class _Calls:
             pc = self._item(cursor)
             if pc == last or (cursor == self.end and k == len(blocks) - 1):
                 g = cursor - count + 1
-                if g >= self.hist_first and self._item(g) != begin:
+                if g >= self.hist_first and self._item(g) == begin:
+                    res[k] = (g, count, 0)
+                else:
+                    g = self._find_begin(begin, cursor, count)
+                    if g is None:
+                        break
+                    res[k] = (g, cursor - g + 1, 1)
+            elif pc is None:
+                g = self._find_begin(begin, cursor - 1, count)
+                if g is None:
                     break
-                res[k] = (g, count)
-                cursor = g - 1
-                continue
-            if pc is not None:
+                res[k] = (g, cursor - g, 2)
+            else:
                 break          # neither the block's end nor a gap: lost track
-            g, n = None, cursor - 1
-            while n >= self.hist_first and n > cursor - 2 * count - 4:
-                p = self._item(n)
-                if p is None or p < begin:
-                    break
-                if p == begin:
-                    g = n
-                    break
-                n -= 1
-            if g is None:
-                break
-            res[k] = (g, cursor - g)
-            cursor = g - 1
+            cursor = res[k][0] - 1
         return res
+
+    def _find_begin(self, begin, n, count):
+        """The number of BEGIN going back from N through one block of gdb's
+        decode (addresses fall going back), or None."""
+        stop = n - 2 * count - 4
+        while n >= self.hist_first and n > stop:
+            p = self._item(n)
+            if p is None or p < begin:
+                return None
+            if p == begin:
+                return n
+            n -= 1
+        return None
 
     # -- segments ----------------------------------------------------------
 
@@ -204,12 +215,15 @@ class _Calls:
         for b, where in zip(blocks, starts):
             if where is None:
                 continue
-            g, have = where
+            g, have, how = where
             level = b[3]
             if not lv or lv[-1] != level:
                 seg(g, level)
             for off, kind in b[4]:
-                if off >= have:
+                if how == 1:
+                    # gdb's instructions differ in size: the block's ends match
+                    off = have - 1 if off == b[2] - 1 else min(off, have - 1)
+                if off >= have or (how == 2 and off == b[2] - 1):
                     break
                 if kind == "g":
                     seg(g + off, level)
@@ -420,12 +434,20 @@ def _frame_line():
     return out[0] if out else ""
 
 
-def _frame_function():
-    try:
-        f = gdb.selected_frame().function()
-        return f.print_name if f else None
-    except gdb.error:
-        return None
+_single_step = {}         # connection number -> the stub steps (vCont;s)
+
+
+def _can_step_forward():
+    """gdb steps 32-bit arm in software when the stub cannot single-step
+    (no vCont;s: Linux has no PTRACE_SINGLESTEP there), reading the CPSR,
+    which a btrace replay does not give: forward steps fail then."""
+    if not gdb.selected_frame().architecture().name().startswith("arm"):
+        return True
+    conn = gdb.selected_inferior().connection
+    if conn.num not in _single_step:
+        reply = _packet("vCont?") or ""
+        _single_step[conn.num] = ";s" in reply or ";S" in reply
+    return _single_step[conn.num]
 
 
 def _goto(n):
@@ -448,7 +470,7 @@ def _arrive(calls, target, from_tty):
         if target + 1 != cur:
             _goto(target + 1)
         gdb.execute("reverse-stepi", from_tty=from_tty)
-    elif target > cur and calls._item(target - 1) is not None:
+    elif target > cur and calls._item(target - 1) is not None and _can_step_forward():
         if target - 1 != cur:
             _goto(target - 1)
         gdb.execute("stepi", from_tty=from_tty)
@@ -517,10 +539,9 @@ def _do_finish(calls, from_tty, forward):
     rec = gdb.current_recording()
     cur = _position(rec)
     target = _target_finish(calls, cur, forward)
-    if forward:
-        gdb.write("Run till exit from %s\n" % _frame_line())
-    else:
-        gdb.write("Run back to call of %s\n" % _frame_line())
+    if from_tty:     # as gdb's finish says it
+        gdb.write("%s %s\n" % ("Run till exit from" if forward else "Run back to call of",
+                                _frame_line()))
     if target is None:
         # the call (return) is before (after) the recorded trace
         _arrive(calls, calls.end if forward else calls.lo, from_tty)
@@ -581,7 +602,6 @@ class _StopAt(gdb.Breakpoint):
         super().__init__("*0x%x" % pc, gdb.BP_BREAKPOINT, internal=True)
         self.silent = True
         self.wanted = number
-        self.function = None
 
     def stop(self):
         rec = gdb.current_recording()
@@ -594,13 +614,8 @@ _stoppers = []
 def _drop_stoppers(event=None):
     ours = [b for b in getattr(event, "breakpoints", ()) if b in _stoppers]
     if ours:
-        # a silent breakpoint prints nothing: say where `next` stopped, as
-        # gdb does after a step (the line; the frame too in another function)
-        lines = gdb.execute("frame", to_string=True).split("\n")
-        if ours[0].function != _frame_function():
-            gdb.write(re.sub(r"^#0\s+", "", lines[0]) + "\n")
-        if len(lines) > 1 and lines[1]:
-            gdb.write(lines[1] + "\n")
+        # a silent breakpoint prints nothing: say where `next` stopped
+        gdb.write(gdb.execute("frame", to_string=True))
     while _stoppers:
         bp = _stoppers.pop()
         if bp.is_valid():
@@ -620,25 +635,27 @@ class _HookNext(gdb.Command):
         if calls is None:
             return
         # gdb's `next` runs after this hook: stand one instruction before
-        # the target and stop it there with a silent breakpoint.
+        # the target (the start of a line) and let gdb step onto it; it
+        # stops there as after any step. A silent breakpoint one further
+        # bounds it should gdb not see a new line there.
         _drop_stoppers()
         forward = gdb.parameter("exec-direction") != "reverse"
         rec = gdb.current_recording()
         cur = _position(rec)
         target, why = _target_next(calls, cur, forward)
-        for _ in range(_count(arg) - 1):
-            if why:
-                break
-            target, why = _target_next(calls, target, forward)
         before = target - 1 if forward else target + 1
         if target == cur or calls._item(before) is None or calls._item(target) is None:
             return
-        function = _frame_function()
+        if forward and not _can_step_forward():
+            # 32-bit arm replay without CPSR: gdb cannot step forward at all
+            _arrive(calls, target, from_tty)
+            raise gdb.GdbError("(next done over the trace by csgdbserver's extension: "
+                               "gdb cannot step forward here)")
         if before != cur:
             _goto(before)
-        bp = _StopAt(calls._item(target), target)
-        bp.function = function
-        _stoppers.append(bp)
+        beyond = target + 1 if forward else target - 1
+        if calls.lo <= beyond < calls.end and calls._item(beyond) is not None:
+            _stoppers.append(_StopAt(calls._item(beyond), beyond))
 
 
 class _HookFinish(gdb.Command):
