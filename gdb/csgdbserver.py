@@ -24,7 +24,7 @@ try:
 except ImportError:  # a gdb built without its Python library
     FrameDecorator = object
 
-_CHUNK = 0x20000          # qXfer chunk asked for: a 10^6-insn trace is ~40 of them
+_CHUNK = 0x3f000          # qXfer chunk asked for (the server's packets go to 256 KiB)
 _MAX_DEPTH = 64           # callers shown in a backtrace
 _STATS = {"fetches": 0, "fetch_s": 0.0, "map": "", "last_move_s": 0.0}
 
@@ -78,7 +78,9 @@ def _packet(text):
     if i < 0:
         return None
     j = out.find('"\n', i + 11)
-    reply = out[i + 11:j if j >= 0 else len(out)]
+    reply = out[i + 11:j if j >= 0 else len(out)].replace("\\x0a", "\n")
+    if "\\x" not in reply:
+        return reply
     return re.sub(r"\\x([0-9a-fA-F]{2})", lambda m: chr(int(m.group(1), 16)), reply)
 
 
@@ -116,12 +118,15 @@ class _Calls:
         if len(head) != 4 or head[0] != "btrace-calls" or head[1] != "1":
             raise gdb.GdbError("csgdbserver: unknown call classification format: %r" % lines[0][:60])
         self.total = int(head[2], 16)
+        # (begin, last, count, level, events); the addresses stay text
+        # until the numbers must be re-found (a million-instruction trace
+        # is some 300000 lines)
         blocks = []
         for ln in lines[1:]:
             if ln:
-                f = ln.split()
-                ev = [(int(e[:-2], 16), e[-1]) for e in f[4:]]
-                blocks.append((int(f[0], 16), int(f[1], 16), int(f[2], 16), int(f[3]), ev))
+                f = ln.split(" ")
+                ev = [(int(e[:-2], 16), e[-1]) for e in f[4:]] if len(f) > 4 else ()
+                blocks.append((f[0], f[1], int(f[2], 16), int(f[3]), ev))
         self.nblocks = len(blocks)
         self.end = rec.end.number
         self.hist = rec.instruction_history
@@ -158,13 +163,13 @@ class _Calls:
             for b in blocks:
                 res.append((n, b[2], 0))
                 n += b[2]
-            if blocks and (res[0][0] < self.hist_first or self._item(res[0][0]) == blocks[0][0]):
+            if blocks and (res[0][0] < self.hist_first or self._item(res[0][0]) == int(blocks[0][0], 16)):
                 return res
         _STATS["map"] = "re-found block by block (gdb's decode has gaps)"
         res = [None] * len(blocks)
         cursor = self.end
         for k in range(len(blocks) - 1, -1, -1):
-            begin, last, count = blocks[k][0], blocks[k][1], blocks[k][2]
+            begin, last, count = int(blocks[k][0], 16), int(blocks[k][1], 16), blocks[k][2]
             if cursor < self.hist_first:
                 break
             pc = self._item(cursor)
@@ -274,16 +279,17 @@ def _arch_classifies(arch):
     return arch.startswith("i386") or arch.startswith("x86")
 
 
-def _replaying_ours():
+def _replaying_ours(at_end=False):
     """The classification of the selected thread's trace while gdb replays
-    it from a csgdbserver and we are to step over it; else None."""
+    it from a csgdbserver (or, AT_END, records it: a reverse command starts
+    replaying from the end) and we are to step over it; else None."""
     if _engage.value == "off":
         return None
     try:
         rec = gdb.current_recording()
     except gdb.error:
         return None
-    if rec is None or rec.method != "btrace" or rec.replay_position is None:
+    if rec is None or rec.method != "btrace" or (rec.replay_position is None and not at_end):
         return None
     inf = gdb.selected_inferior()
     conn = getattr(inf, "connection", None)
@@ -295,6 +301,9 @@ def _replaying_ours():
         return None
     thread = gdb.selected_thread()
     pid, lwp, _ = thread.ptid
+    if rec.replay_position is None:
+        gdb.execute("info record", to_string=True)   # gdb reads the new trace first
+        rec = gdb.current_recording()
     end = rec.end
     key = (conn.num, thread.global_num, end.number, end.pc, rec.begin.number)
     if _cache["key"] == key:
@@ -454,9 +463,20 @@ def _goto(n):
     gdb.execute("record goto %d" % n, to_string=True)
 
 
+_moving = [False]
+
+
 def _arrive(calls, target, from_tty):
     """Move the replay to TARGET with one real (reverse-)stepi, so CLI and
     MI see an ordinary stop: record goto next to it, then step onto it."""
+    _moving[0] = True
+    try:
+        _arrive_1(calls, target, from_tty)
+    finally:
+        _moving[0] = False
+
+
+def _arrive_1(calls, target, from_tty):
     rec = gdb.current_recording()
     cur = _position(rec)
     t0 = time.time()
@@ -526,7 +546,7 @@ def _count(arg):
 def _do_next(calls, arg, from_tty, forward):
     for _ in range(_count(arg)):
         rec = gdb.current_recording()
-        if rec.replay_position is None:
+        if forward and rec.replay_position is None:
             break
         target, why = _target_next(calls, _position(rec), forward)
         _arrive(calls, target, from_tty)
@@ -570,7 +590,7 @@ else this is gdb's own reverse-next.  See `help csgdbserver`."""
         super().__init__("reverse-next", gdb.COMMAND_RUNNING)
 
     def invoke(self, arg, from_tty):
-        calls = _replaying_ours()
+        calls = _replaying_ours(at_end=True)
         if calls is None:
             return _builtin_reverse("next", arg, from_tty)
         _do_next(calls, _foreground(arg), from_tty, False)
@@ -588,7 +608,7 @@ reverse-stepi.  Everywhere else this is gdb's own reverse-finish."""
         super().__init__("reverse-finish", gdb.COMMAND_RUNNING)
 
     def invoke(self, arg, from_tty):
-        calls = _replaying_ours()
+        calls = _replaying_ours(at_end=True)
         if calls is None:
             return _builtin_reverse("finish", arg, from_tty)
         _do_finish(calls, from_tty, False)
@@ -782,10 +802,10 @@ class _Status(gdb.Command):
         super().__init__("csgdbserver status", gdb.COMMAND_STATUS)
 
     def invoke(self, arg, from_tty):
-        calls = _replaying_ours()
+        calls = _replaying_ours(at_end=True)
         if calls is None:
             gdb.write("csgdbserver's extension: not engaged (engage %s; it engages while "
-                      "replaying btrace from a csgdbserver that serves qXfer:btrace-calls).\n"
+                      "recording btrace from a csgdbserver that serves qXfer:btrace-calls).\n"
                       % _engage.value)
             return
         gdb.write("csgdbserver's extension: engaged. Trace: %d blocks, %d instructions "
@@ -882,9 +902,17 @@ def _install():
     except gdb.error:
         pass      # the user has an rf already
     gdb.events.stop.connect(_drop_stoppers)
-    gdb.events.cont.connect(lambda e: None if _replaying_now() else _forget())
+    gdb.events.cont.connect(_resumed)
     if hasattr(gdb.events, "connection_removed"):
         gdb.events.connection_removed.connect(_connection_gone)
+
+
+def _resumed(event):
+    """The trace changes when the thread runs live (not replaying); our
+    own steps only replay (a reverse-stepi from the end starts replaying,
+    which gdb does not tell yet when it resumes)."""
+    if not _moving[0] and not _replaying_now():
+        _forget()
 
 
 def _replaying_now():
