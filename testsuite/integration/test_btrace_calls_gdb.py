@@ -353,3 +353,99 @@ def test_calls_install_destdir(t):
                          capture_output=True, text=True, timeout=60)
     t.check("csgdbserver's extension" in out.stdout, "gdb loads it at start-up",
             (out.stdout + out.stderr)[-300:])
+
+
+LIVE = r'''
+ARM32 = @ARM32@
+ex("break compute")
+ex("continue")
+ex("record btrace")
+ex("next")
+ex("next")
+at("compute", "compute-return", "two lines recorded live (gdb's own next)")
+contains(ex("csgdbserver status"), "engaged", "the extension engages on the emulated ETMv4's trace")
+ex("reverse-next")
+at("compute", "compute-add", "reverse-next from the live end steps back over add()")
+ex("reverse-next")
+at("compute", "compute-square", "reverse-next steps back over square()")
+if ARM32:
+    # gdb steps 32-bit arm in software (no PTRACE_SINGLESTEP), which needs
+    # the CPSR a replay lacks: the extension moves itself and says so
+    out = ex_error("next")
+    contains(out, "done over the trace", "next forward on arm: the extension's own move")
+else:
+    ex("next")
+at("compute", "compute-add", "next forward while replaying steps over square()")
+ex("reverse-step")
+at("square", "square-return", "gdb's own reverse-step enters square() from its end")
+contains(ex("bt"), "compute", "the backtrace shows the caller from the trace")
+hist = ex("csgdbserver function-call-history /c")
+check(re.search(r"\tcompute\n\d+\t  square\n", hist), "the call history nests square under compute", hist)
+ex("reverse-finish")
+at("compute", "compute-square", "reverse-finish out of square() lands in compute()")
+contains(ex("x/i $pc"), "bl", "on the call instruction (bl)")
+ex("record goto end")
+eq(line(), line_of("compute-return"), "record goto end: the live position again")
+out = ex("next")
+check(func() == "main", "live execution goes on after replay (next out of compute)", out)
+'''
+
+
+@csgdbserver_only
+@timeout(240)
+def test_calls_live_emulated_etm(t):
+    """Live, the emulated ETMv4 source in the aarch64 and arm guests:
+    reverse-next over calls from the live end, next over a call while
+    replaying, reverse-finish to the call, the trace's callers in bt."""
+    if ARCH == "x86_64":
+        raise Skip("the emulated ETMv4 serves ARM code (x86: test_calls_untouched_elsewhere)")
+    srv = t.start_server(t.prog("basic"), options=["--once"])
+    t.gdb(LIVE.replace("@ARM32@", str(ARCH == "arm")), port=srv.port, prog=t.prog("basic"),
+          pre=["source " + EXTENSION], timeout_s=120)
+
+
+@csgdbserver_only
+@timeout(240)
+def test_calls_live_eclipse_mi(t):
+    """Live in the ARM guests, as Eclipse CDT sends them: Reverse Step
+    Over, Reverse Step Return, Reverse Resume."""
+    if ARCH == "x86_64":
+        raise Skip("the emulated ETMv4 serves ARM code")
+    srv = t.start_server(t.prog("basic"), options=["--once"])
+    mi = MI(t, interpreter="mi2")
+    try:
+        for c in ("-gdb-set mi-async on", "-interpreter-exec console \"source %s\"" % EXTENSION,
+                  "-file-exec-and-symbols --thread-group i1 %s" % t.prog("basic"),
+                  "-break-insert -f compute"):
+            mi.command(c)
+        mi.command("-target-select remote 127.0.0.1:%d" % srv.port, seconds=60)
+        mi.command("-exec-continue", seconds=60)
+        mi.wait_stopped(seconds=60)
+        mi.command('-interpreter-exec --thread 1 console "record btrace"', seconds=60)
+        for _ in range(2):
+            mi.command("-exec-next", seconds=60)
+            mi.wait_stopped(seconds=60)
+        stop = cdt_stop(t, mi, '-interpreter-exec --thread 1 console "reverse-next 1"',
+                        "Reverse Step Over")
+        t.eq(stop["frame"].get("func"), "compute", "Reverse Step Over stays in compute")
+        t.eq(int(stop["frame"].get("line", 0)), line_of_basic("compute-add"),
+             "Reverse Step Over: back over add() to its line")
+        stop = cdt_stop(t, mi, '-interpreter-exec --thread 1 console "reverse-step 1"', "Reverse Step Into")
+        t.eq(stop["frame"].get("func"), "square", "Reverse Step Into enters square() from its end")
+        stop = cdt_stop(t, mi, '-interpreter-exec --thread 1 --frame 0 console "reverse-finish"',
+                        "Reverse Step Return")
+        t.eq(stop["frame"].get("func"), "compute", "Reverse Step Return: back in compute()")
+        t.eq(int(stop["frame"].get("line", 0)), line_of_basic("compute-square"),
+             "Reverse Step Return: on the call's line")
+        stop = cdt_stop(t, mi, '-interpreter-exec --thread 1 console "reverse-continue"', "Reverse Resume")
+        t.eq(stop["frame"].get("func"), "compute", "Reverse Resume: to the trace's start in compute()")
+    finally:
+        mi.exit()
+
+
+def line_of_basic(marker):
+    with open(os.path.join(harness.PROGS_SRC, "basic.c")) as f:
+        for number, text in enumerate(f, 1):
+            if "@%s " % marker in text or text.rstrip().endswith("@%s */" % marker):
+                return number
+    raise KeyError(marker)
