@@ -360,9 +360,9 @@ ARM32 = @ARM32@
 ex("break compute")
 ex("continue")
 ex("record btrace")
-ex("next")
-ex("next")
-at("compute", "compute-return", "two lines recorded live (gdb's own next)")
+for _ in range(3):
+    ex("next")
+at("compute", "compute-return", "three lines recorded live (gdb's own next)")
 contains(ex("csgdbserver status"), "engaged", "the extension engages on the emulated ETMv4's trace")
 ex("reverse-next")
 at("compute", "compute-add", "reverse-next from the live end steps back over add()")
@@ -376,18 +376,21 @@ if ARM32:
 else:
     ex("next")
 at("compute", "compute-add", "next forward while replaying steps over square()")
-ex("reverse-step")
-at("square", "square-return", "gdb's own reverse-step enters square() from its end")
+for _ in range(6):
+    ex("reverse-stepi")
+    if func() == "square":
+        break
+at("square", None, "reverse-stepi back into square() from its end")
 contains(ex("bt"), "compute", "the backtrace shows the caller from the trace")
-hist = ex("csgdbserver function-call-history /c")
+hist = ex("csgdbserver function-call-history /c 1,20")
 check(re.search(r"\tcompute\n\d+\t  square\n", hist), "the call history nests square under compute", hist)
 ex("reverse-finish")
 at("compute", "compute-square", "reverse-finish out of square() lands in compute()")
 contains(ex("x/i $pc"), "bl", "on the call instruction (bl)")
 ex("record goto end")
 eq(line(), line_of("compute-return"), "record goto end: the live position again")
-out = ex("next")
-check(func() == "main", "live execution goes on after replay (next out of compute)", out)
+out = ex("finish")
+check(func() == "main", "gdb's own finish live after replay (out of compute)", out)
 '''
 
 
@@ -419,19 +422,23 @@ def test_calls_live_eclipse_mi(t):
                   "-break-insert -f compute"):
             mi.command(c)
         mi.command("-target-select remote 127.0.0.1:%d" % srv.port, seconds=60)
-        mi.command("-exec-continue", seconds=60)
-        mi.wait_stopped(seconds=60)
+        mi.wait_stopped(seconds=60)      # the connection's stop
+        stop = cdt_stop(t, mi, "-exec-continue", "to compute()")
+        t.eq(stop["frame"].get("func"), "compute", "at the breakpoint in compute()")
         mi.command('-interpreter-exec --thread 1 console "record btrace"', seconds=60)
-        for _ in range(2):
-            mi.command("-exec-next", seconds=60)
-            mi.wait_stopped(seconds=60)
+        for _ in range(3):
+            cdt_stop(t, mi, "-exec-next", "Step Over (live)")
         stop = cdt_stop(t, mi, '-interpreter-exec --thread 1 console "reverse-next 1"',
                         "Reverse Step Over")
         t.eq(stop["frame"].get("func"), "compute", "Reverse Step Over stays in compute")
         t.eq(int(stop["frame"].get("line", 0)), line_of_basic("compute-add"),
              "Reverse Step Over: back over add() to its line")
-        stop = cdt_stop(t, mi, '-interpreter-exec --thread 1 console "reverse-step 1"', "Reverse Step Into")
-        t.eq(stop["frame"].get("func"), "square", "Reverse Step Into enters square() from its end")
+        for _ in range(6):
+            stop = cdt_stop(t, mi, '-interpreter-exec --thread 1 console "reverse-stepi 1"',
+                            "Reverse Step Into (instruction mode)")
+            if stop["frame"].get("func") == "square":
+                break
+        t.eq(stop["frame"].get("func"), "square", "reverse-stepi back into square() from its end")
         stop = cdt_stop(t, mi, '-interpreter-exec --thread 1 --frame 0 console "reverse-finish"',
                         "Reverse Step Return")
         t.eq(stop["frame"].get("func"), "compute", "Reverse Step Return: back in compute()")
