@@ -11,6 +11,7 @@
 #include "arch/disasm.h"
 #include "etm/calls.h"
 #include "etm/swbtrace.h"
+#include "protocol/packet.h"
 #include "protocol/qxfer.h"
 #include "server/btrace.h"
 #include "server/btrace_state.h"
@@ -164,5 +165,14 @@ void handle_xfer_btrace_calls(void *ctx, const char *a, size_t n, struct buf *re
 	}
 	struct thread *th = general_thread(s);
 	snprintf(key, sizeof key, "btrace-calls:%.24s:%d", annex, th ? (int)th->tid : 0);
+	/* A length beyond one packet (the document can be megabytes) is
+	 * served as one packet's worth: the text needs no escaping. */
+	unsigned long long offset, length;
+	char capped[64];
+	if (xfer_parse_range(range, range_len, &offset, &length) == 0 && length > RSP_PACKET_SIZE - 64) {
+		snprintf(capped, sizeof capped, "%llx,%x", offset, RSP_PACKET_SIZE - 64);
+		range = capped;
+		range_len = strlen(capped);
+	}
 	xfer_cache_serve(s, key, range, range_len, &calls_object, annex, reply);
 }

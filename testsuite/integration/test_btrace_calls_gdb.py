@@ -456,3 +456,54 @@ def line_of_basic(marker):
             if "@%s " % marker in text or text.rstrip().endswith("@%s */" % marker):
                 return number
     raise KeyError(marker)
+
+
+@csgdbserver_only
+@timeout(120)
+def test_calls_packet_hostile(t):
+    """qXfer:btrace-calls:read over raw packets: advertised; refused with
+    the reason before recording, for a bad or absurd annex, a chunk past 0
+    not read from 0; absurd offsets and lengths answered in bounds; the
+    document read in pieces equals one read whole; the server serves on."""
+    import socket
+    srv, elf = replay(t, "freertos")
+    rsp = harness.RSP(srv.port, timeout_s=30)
+    rsp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sup = rsp.command("qSupported:multiprocess+;swbreak+")
+    t.check(b"qXfer:btrace-calls:read+" in sup, "qSupported advertises qXfer:btrace-calls:read+")
+    q = lambda annex, rng: rsp.command("qXfer:btrace-calls:read:%s:%s" % (annex, rng))
+    t.eq(q("", "0,100"), b"E.Btrace not enabled.", "before Qbtrace: not enabled")
+    t.eq(rsp.command("Qbtrace:bts"), b"OK", "Qbtrace:bts")
+    for annex in ("zz", "p1", "p1.", "0", "-1", "p1.1x", "1" * 31, "p%x.%x" % (1, 0x80000000)):
+        t.check(q(annex, "0,100").startswith(b"E.Bad annex"), "annex %r refused as bad" % annex[:12])
+    t.check(q("9" * 40, "0,100").startswith(b"E."), "an annex longer than any thread id refused")
+    t.eq(q("2", "0,100"), b"E.Btrace not enabled.", "another thread: not traced")
+    t.check(q("", "100,100").startswith(b"E.Bad offset"), "a chunk past 0 first: read from 0 first")
+    for rng in ("zz", "0", "0,", ",5", "1,2,3"):
+        t.check(q("", rng).startswith(b"E"), "bad range %r refused" % rng)
+
+    def read_all(annex, chunk):
+        data, off = b"", 0
+        while True:
+            reply = q(annex, "%x,%x" % (off, chunk))
+            t.check(reply[:1] in (b"m", b"l"), "chunk at %#x served" % off, reply[:60])
+            if reply[:1] not in (b"m", b"l"):
+                return None
+            data += reply[1:]
+            off += len(reply) - 1
+            if reply[:1] == b"l":
+                return data
+    whole = read_all("", 0x3ffff)
+    pieces = read_all("p1.1", 0x1234)
+    t.check(whole and whole == pieces, "in pieces (thread p1.1) = whole (general thread)",
+            (len(whole or b""), len(pieces or b"")))
+    head = (whole or b"").split(b"\n", 1)[0].split()
+    t.check(len(head) == 4 and head[0] == b"btrace-calls" and int(head[2], 16) > 200000,
+            "the header counts the capture's instructions", head)
+    t.check(all(c not in (whole or b"") for c in b"#$}*"), "no character the binary escape changes")
+    q("", "0,10")
+    t.eq(q("", "ffffffffffff,100"), b"l", "an offset past the end: empty last chunk")
+    big = q("", "0,ffffffffffffffff")
+    t.check(big[:1] in (b"m", b"l") and len(big) <= 0x40000 + 16, "an absurd length: one packet's worth",
+            len(big))
+    t.eq(rsp.command("qXfer:btrace-conf:read::0,fff")[:1], b"l", "the server serves on")
