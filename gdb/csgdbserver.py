@@ -312,7 +312,10 @@ def _replaying_ours(at_end=False):
     _supported[conn.num] = doc is not None
     if doc is None:
         return None
-    calls = _Calls(doc, rec)
+    try:
+        calls = _Calls(doc, rec)
+    except (ValueError, IndexError) as e:
+        raise gdb.GdbError("csgdbserver: cannot read the call classification: %s" % e)
     _cache["key"], _cache["calls"] = key, calls
     return calls
 
@@ -730,7 +733,7 @@ call depth), from csgdbserver's classification of calls and returns
             rec = None
         if rec is None or rec.method != "btrace":
             raise gdb.GdbError("No btrace record is active.")
-        calls = _replaying_ours() if rec.replay_position is not None else _any_calls(rec)
+        calls = _replaying_ours(at_end=True)
         if calls is None:
             raise gdb.GdbError("csgdbserver: this target does not serve qXfer:btrace-calls.")
         mods, arg = "", arg.strip()
@@ -739,7 +742,10 @@ call depth), from csgdbserver's classification of calls and returns
             mods += word[1:]
             arg = arg.strip()
         nseg = len(calls.seg_start)
-        if not arg:
+        if not arg and self.next_from is None and rec.replay_position is None:
+            last = nseg - 1          # at the live end: the last ten, as gdb
+            first = last - 9
+        elif not arg:
             first = self.next_from if self.next_from is not None else max(0, calls.seg_of(_position(rec)))
             last = first + 9
         elif arg == "+":
@@ -773,26 +779,6 @@ call depth), from csgdbserver's classification of calls and returns
             if "i" in mods:
                 text += "\tinst %d,%d" % (calls.seg_start[i], calls.seg_last(i))
             gdb.write(text + "\n")
-
-
-def _any_calls(rec):
-    """The classification when not replaying (call history at the end)."""
-    gdb.execute("record goto end", to_string=True)
-    inf = gdb.selected_inferior()
-    conn = getattr(inf, "connection", None)
-    if conn is None or _supported.get(conn.num) is False:
-        return None
-    thread = gdb.selected_thread()
-    pid, lwp, _ = thread.ptid
-    end = rec.end
-    key = (conn.num, thread.global_num, end.number, end.pc, rec.begin.number)
-    if _cache["key"] != key:
-        doc = _fetch("p%x.%x" % (pid, lwp or pid))
-        _supported[conn.num] = doc is not None
-        if doc is None:
-            return None
-        _cache["key"], _cache["calls"] = key, _Calls(doc, rec)
-    return _cache["calls"]
 
 
 class _Status(gdb.Command):

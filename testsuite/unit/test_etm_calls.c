@@ -51,7 +51,13 @@ static char *served_blocks(const struct trace_range *r, size_t n, uint64_t pc)
 	/* newest first in the XML: collect, then reverse */
 	size_t cap = 16, k = 0;
 	char **each = malloc(cap * sizeof *each);
-	for (const char *p = xml.data; (p = strstr(p, "<block begin=\"0x")); p++) {
+	/* a plain scan: a sanitizer's strstr measures the whole rest of the
+	 * string at every call (quadratic over a million blocks) */
+	static const char tag[] = "<block begin=\"0x";
+	const char *end = xml.data + xml.len - 1;
+	for (const char *p = xml.data; p + sizeof tag - 1 < end; p++) {
+		if (*p != '<' || memcmp(p, tag, sizeof tag - 1) != 0)
+			continue;
 		/* strtoull, not sscanf: glibc's sscanf measures the whole rest
 		 * of the string each call (quadratic over a million blocks) */
 		char *q;
