@@ -42,8 +42,9 @@ run() {
 	wait "$spid" 2>/dev/null
 }
 
-# median of KEY over the runs in FILE
-med() { awk -v k="$1" '$1 == k {print $2}' "$2" | sort -g | awk '{v[NR]=$1} END {if (NR) print v[int((NR+1)/2)]; else print "?"}'; }
+# median of KEY over the runs in FILE (seconds to 4 places; counts as they are)
+med() { awk -v k="$1" '$1 == k {print $2}' "$2" | sort -g |
+	awk '{v[NR]=$1} END {if (!NR) print "?"; else if (v[int((NR+1)/2)] ~ /\./) printf "%.4f\n", v[int((NR+1)/2)]; else print v[int((NR+1)/2)]}'; }
 
 if [ "$(uname -m)" = x86_64 ]; then
 	: >"$tmp/x86"
