@@ -57,7 +57,7 @@ if [ "$(uname -m)" = x86_64 ]; then
 		g=$(med gdb_$k "$f") o=$(med ours_$k "$f")
 		same=$([ "$(med gdb_${k}_at "$f")" = "$(med ours_${k}_at "$f")" ] && echo "same place" || echo "place differs")
 		case $k in rf_short) what="reverse-finish out of done()        " ;;
-		rn) what="reverse-next over middle() (~10^6)  " ;;
+		rn) what="reverse-next over middle()          " ;;
 		rf_long) what="reverse-finish from mid-trace       " ;;
 		esac
 		[ "$k" = rf_short ] && same=""
