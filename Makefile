@@ -207,6 +207,12 @@ install: all
 	install -m 755 $(BUILD)/csgdbserver $(BUILD)/cstrace $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 doc/csgdbserver.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	[ ! -f doc/cstrace.1 ] || install -m 644 doc/cstrace.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	@# gdb/csgdbserver.py where every gdb loads it at start-up: gdb's data
+	@# directory (GDB_DATADIR, else as gdb says it), python/gdb/command/
+	d="$(GDB_DATADIR)"; [ -n "$$d" ] || d=$$(gdb -nx -batch -ex 'show data-directory' 2>/dev/null | \
+		sed -n 's/.*"\(.*\)".*/\1/p'); [ -n "$$d" ] || d=/usr/share/gdb; \
+	install -d "$(DESTDIR)$$d/python/gdb/command" && \
+	install -m 644 gdb/csgdbserver.py "$(DESTDIR)$$d/python/gdb/command/"
 
 clean:
 	rm -rf build build-asan build-aarch64 build-arm build-fuzz

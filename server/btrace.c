@@ -121,11 +121,11 @@ void btrace_qsupported(struct buf *reply)
 		return;
 	if (source->ops->read_blocks) {
 		buf_puts(reply, ";Qbtrace:bts+;Qbtrace-conf:bts:size+;Qbtrace:off+;"
-			 "qXfer:btrace:read+;qXfer:btrace-conf:read+");
+			 "qXfer:btrace:read+;qXfer:btrace-conf:read+;qXfer:btrace-calls:read+");
 		return;
 	}
 	buf_puts(reply, ";Qbtrace:bts+;Qbtrace-conf:bts:size+;Qbtrace:off+;qXfer:btrace:read+;"
-		 "qXfer:btrace-conf:read+;Qbtrace:CoreSight+;Qbtrace:etm+;Qbtrace-conf:etm:size+;"
+		 "qXfer:btrace-conf:read+;qXfer:btrace-calls:read+;Qbtrace:CoreSight+;Qbtrace:etm+;Qbtrace-conf:etm:size+;"
 		 "Qbtrace-conf:etm:sink+;Qbtrace-conf:CoreSight:size+;Qbtrace-conf:CoreSight:core+;"
 		 "Qbtrace-conf:CoreSight:id+;Qbtrace-conf:CoreSight:filter:context+;"
 		 "Qbtrace-conf:CoreSight:filter:start-address+;"
@@ -379,11 +379,21 @@ size_t bt_read_memory(struct bt_thread *t, uint64_t addr, void *buf, size_t len)
 	return got > 0 ? (size_t)got : 0;
 }
 
+bool bt_thread_pc(struct bt_thread *t, uint64_t *pc)
+{
+	return thread_pc(t, pc);
+}
+
 struct bt_thread *bt_monitor_thread(struct session *s, struct buf *out)
 {
-	pid_t pid, tid;
+	return bt_trace_thread(s, 0, out);
+}
+
+struct bt_thread *bt_trace_thread(struct session *s, pid_t want, struct buf *out)
+{
+	pid_t pid, tid = want;
 	struct buf dummy = BUF_INIT;
-	bool ok = current_tid(s, &pid, &tid, &dummy);
+	bool ok = want || current_tid(s, &pid, &tid, &dummy);
 	buf_free(&dummy);
 	struct bt_thread *t = ok ? find_bt(tid) : NULL;
 	if (!t) {

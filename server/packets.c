@@ -114,6 +114,7 @@ static const struct packet_handler handlers[] = {
 	{"qXfer:features:read:", false, 0, handle_xfer_features},
 	{"qXfer:btrace:read:", false, 0, handle_xfer_btrace},
 	{"qXfer:btrace-conf:read:", false, 0, handle_xfer_btrace_conf},
+	{"qXfer:btrace-calls:read:", false, 0, handle_xfer_btrace_calls},
 	{"Qbtrace:", false, 0, handle_qbtrace},
 	{"Qbtrace-conf:", false, 0, handle_qbtrace_conf},
 	{"qXfer:threads:read:", false, 0, handle_xfer_threads},
