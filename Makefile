@@ -132,6 +132,16 @@ $(BUILD)/unit/test_cstrace_%: $(BUILD)/testsuite/unit/test_cstrace_%.o $(LIBCSTR
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# Every fuzz harness (testsuite/fuzz/fuzz_NAME.c) also as replay_NAME: its
+# seed corpus (testsuite/fuzz/seeds/NAME/) replayed without libFuzzer by
+# testsuite/fuzz/replay_main.c, in check-unit (the normal and ASan builds).
+FUZZ_SRCS    := $(wildcard testsuite/fuzz/fuzz_*.c)
+FUZZ_REPLAYS := $(FUZZ_SRCS:testsuite/fuzz/%.c=$(BUILD)/unit/replay_%)
+$(BUILD)/testsuite/fuzz/replay_main.o: ALL_CFLAGS += -DFUZZ_SEEDS_DIR='"$(abspath $(CURDIR)/testsuite/fuzz/seeds)"'
+$(BUILD)/unit/replay_%: $(BUILD)/testsuite/fuzz/%.o $(BUILD)/testsuite/fuzz/replay_main.o $(LIBSERVER) $(LIBAGENT) $(LIBCSTRACE) $(LIBETM) $(LIBARCH) $(LIBPROTOCOL) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(SERVER_LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # Test inferiors: no optimisation so line stepping is predictable.
 $(BUILD)/progs/%: testsuite/progs/%.c
 	@mkdir -p $(dir $@)
@@ -139,8 +149,8 @@ $(BUILD)/progs/%: testsuite/progs/%.c
 
 progs: $(PROG_BINS)
 
-check-unit: $(UNIT_BINS) progs  # test_server_swfast records the test programs
-	@testsuite/run-unit.sh $(UNIT_BINS)
+check-unit: $(UNIT_BINS) $(FUZZ_REPLAYS) progs  # test_server_swfast records the test programs
+	@testsuite/run-unit.sh $(UNIT_BINS) $(FUZZ_REPLAYS)
 
 check-integration: all progs
 	@testsuite/run-integration.sh $(BUILD)
@@ -197,6 +207,12 @@ install: all
 	install -m 755 $(BUILD)/csgdbserver $(BUILD)/cstrace $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 doc/csgdbserver.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	[ ! -f doc/cstrace.1 ] || install -m 644 doc/cstrace.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	@# gdb/csgdbserver.py where every gdb loads it at start-up: gdb's data
+	@# directory (GDB_DATADIR, else as gdb says it), python/gdb/command/
+	d="$(GDB_DATADIR)"; [ -n "$$d" ] || d=$$(gdb -nx -batch -ex 'show data-directory' 2>/dev/null | \
+		sed -n 's/.*"\(.*\)".*/\1/p'); [ -n "$$d" ] || d=/usr/share/gdb; \
+	install -d "$(DESTDIR)$$d/python/gdb/command" && \
+	install -m 644 gdb/csgdbserver.py "$(DESTDIR)$$d/python/gdb/command/"
 
 clean:
 	rm -rf build build-asan build-aarch64 build-arm build-fuzz

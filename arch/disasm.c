@@ -98,6 +98,12 @@ static void classify_x86(const cs_insn *in, struct disasm_insn *out)
 	}
 	out->syscall = in->id == X86_INS_SYSCALL || in->id == X86_INS_SYSENTER ||
 		       in->id == X86_INS_INT;
+	if (in_group(d, CS_GRP_CALL))
+		out->kind = DISASM_KIND_CALL;
+	else if (in_group(d, CS_GRP_RET) || in_group(d, CS_GRP_IRET))
+		out->kind = DISASM_KIND_RETURN;
+	else if (out->flow)
+		out->kind = DISASM_KIND_JUMP;
 	const cs_x86 *x = &d->x86;
 	if (out->flow && in_group(d, CS_GRP_BRANCH_RELATIVE) && x->op_count >= 1 &&
 	    x->operands[0].type == X86_OP_IMM) {
@@ -132,6 +138,12 @@ static void classify_a64(const cs_insn *in, struct disasm_insn *out)
 	default:
 		break;
 	}
+	if (in->id == ARM64_INS_BL || in->id == ARM64_INS_BLR)
+		out->kind = DISASM_KIND_CALL;
+	else if (in->id == ARM64_INS_RET || in->id == ARM64_INS_ERET)
+		out->kind = DISASM_KIND_RETURN;
+	else if (out->flow)
+		out->kind = DISASM_KIND_JUMP;
 	const cs_arm64 *a = &d->arm64;
 	if (out->flow && a->op_count >= 1 && a->operands[a->op_count - 1].type == ARM64_OP_IMM &&
 	    (in->id == ARM64_INS_B || in->id == ARM64_INS_BL || in->id == ARM64_INS_CBZ ||
@@ -139,6 +151,31 @@ static void classify_a64(const cs_insn *in, struct disasm_insn *out)
 		out->has_target = true;
 		out->target = (uint64_t)a->operands[a->op_count - 1].imm;
 	}
+}
+
+/* A32/T32 call or return by the usual idioms (as OpenCSD classes them:
+ * bl/blx; bx lr, mov pc lr, pop or ldm sp! or ldr pc [sp] loading the PC). */
+static enum disasm_kind arm_kind(const cs_insn *in)
+{
+	const cs_arm *a = &in->detail->arm;
+	if (in->id == ARM_INS_BL || in->id == ARM_INS_BLX)
+		return DISASM_KIND_CALL;
+	if (in->id == ARM_INS_ERET ||
+	    ((in->id == ARM_INS_BX || in->id == ARM_INS_MOV) && a->op_count >= 1 &&
+	     a->operands[a->op_count - 1].type == ARM_OP_REG && a->operands[a->op_count - 1].reg == ARM_REG_LR))
+		return DISASM_KIND_RETURN;
+	bool loads_pc = false, from_sp = false;
+	for (unsigned i = 0; i < a->op_count; i++) {
+		if (a->operands[i].type == ARM_OP_REG && a->operands[i].reg == ARM_REG_PC)
+			loads_pc = true;
+		if ((a->operands[i].type == ARM_OP_REG && a->operands[i].reg == ARM_REG_SP) ||
+		    (a->operands[i].type == ARM_OP_MEM && a->operands[i].mem.base == ARM_REG_SP))
+			from_sp = true;
+	}
+	if (loads_pc && (in->id == ARM_INS_POP ||
+			 ((in->id == ARM_INS_LDM || in->id == ARM_INS_LDR) && from_sp)))
+		return DISASM_KIND_RETURN;
+	return DISASM_KIND_JUMP;
 }
 
 /* A32/T32: besides the branch groups, anything that writes the PC
@@ -183,6 +220,7 @@ static void classify_arm(const cs_insn *in, struct disasm_insn *out)
 		out->it_count = mask & 1 ? 4 : mask & 2 ? 3 : mask & 4 ? 2 : 1;
 		out->flow = true;
 	}
+	out->kind = out->flow ? arm_kind(in) : DISASM_KIND_OTHER;
 	if (out->flow && a->op_count >= 1 && a->operands[a->op_count - 1].type == ARM_OP_IMM &&
 	    (in->id == ARM_INS_B || in->id == ARM_INS_BL || in->id == ARM_INS_BLX ||
 	     in->id == ARM_INS_CBZ || in->id == ARM_INS_CBNZ)) {

@@ -14,8 +14,17 @@ enum disasm_isa {
 	DISASM_T32,
 };
 
+/* What a control-flow instruction is, for call histories. */
+enum disasm_kind {
+	DISASM_KIND_OTHER,
+	DISASM_KIND_JUMP,
+	DISASM_KIND_CALL,      /* x86 call, A64 bl/blr, A32/T32 bl/blx */
+	DISASM_KIND_RETURN,    /* ret, bx lr, pop {..pc}, ldm sp!, {..pc}, eret/iret */
+};
+
 struct disasm_insn {
 	unsigned size;
+	enum disasm_kind kind;
 	/* Execution may not go on at the next instruction: jumps, calls,
 	 * returns, system calls, traps, anything that writes the PC. When in
 	 * doubt, true (the recorder then single-steps it, which is always

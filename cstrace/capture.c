@@ -187,9 +187,17 @@ static int write_outputs(struct cap *k, int exit_code)
 	return exit_code;
 }
 
-/* The one-line summary on stdout. */
-static void print_summary(struct cap *k)
+/* What capture.json's "complete" says: the capture ended as asked (the
+ * program's end, a limit, Ctrl-C), with nothing cut short. */
+static bool capture_complete(int exit_code)
 {
+	return exit_code == CAPTURE_OK || exit_code == CAPTURE_OVERFLOW;
+}
+
+/* The one-line summary on stdout. */
+static void print_summary(struct cap *k, int exit_code)
+{
+	const char *cut = capture_complete(exit_code) ? "" : "INCOMPLETE: ";
 	const struct capture_opts *o = k->o;
 	char sz[32], mem[32];
 	size_t nblocks = 0;
@@ -198,9 +206,9 @@ static void print_summary(struct cap *k)
 	human_size(k->coresight ? k->trace_bytes : (uint64_t)nblocks, sz, sizeof(sz));
 	human_size(k->dumped_bytes, mem, sizeof(mem));
 	if (k->coresight)
-		printf("%s: %s%s of CoreSight trace", o->out_dir, k->conn_lost ? "INCOMPLETE: " : "", sz);
+		printf("%s: %s%s of CoreSight trace", o->out_dir, cut, sz);
 	else
-		printf("%s: %s%zu bts blocks", o->out_dir, k->conn_lost ? "INCOMPLETE: " : "", nblocks);
+		printf("%s: %s%zu bts blocks", o->out_dir, cut, nblocks);
 	printf(" from %zu thread%s of pid %ld at %s, %zu memory dump%s (%s), %u overflow%s, %.2f s (%s)\n",
 	       k->nthreads, k->nthreads == 1 ? "" : "s", k->pid, o->target, k->ndumps,
 	       k->ndumps == 1 ? "" : "s", mem, k->overflows, k->overflows == 1 ? "" : "s",
@@ -214,13 +222,11 @@ static int capture_connected(struct cap *k)
 {
 	int exit_code = CAPTURE_OK;
 	k->t_traced = cap_now();
+	/* Cut short: by the disk (1), else by the server or the link (4:
+	 * 5 says nothing was written, and here something is). */
 	if (run_capture(k) < 0) {
-		if (k->conn_lost)
-			exit_code = CAPTURE_CONNECT;
-		else if (k->error[0] && strstr(k->error, "write failed"))
-			exit_code = CAPTURE_BAD;
-		else
-			exit_code = CAPTURE_TARGET;
+		exit_code = !k->conn_lost && strstr(k->error, "write failed") ? CAPTURE_BAD : CAPTURE_CONNECT;
+		k->end_reason = NULL;   /* "error": what the run was ending for did not happen */
 	}
 	if (!k->conn_lost)
 		finish(k);
@@ -238,7 +244,7 @@ static int capture_connected(struct cap *k)
 		cap_msg(k, "trace overflowed %u time%s: trace was lost there (see capture.json)", k->overflows,
 			k->overflows == 1 ? "" : "s");
 	if (!k->o->quiet)
-		print_summary(k);
+		print_summary(k, exit_code);
 	return exit_code;
 }
 

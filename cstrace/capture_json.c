@@ -137,7 +137,7 @@ int capture_json_write(struct cap *k, int exit_code)
 {
 	struct buf b = BUF_INIT;
 	buf_printf(&b, "{\n  \"version\": 1,\n  \"complete\": %s,\n  \"exit_code\": %d,\n  \"end_reason\": ",
-		   k->conn_lost ? "false" : "true", exit_code);
+		   exit_code == CAPTURE_OK || exit_code == CAPTURE_OVERFLOW ? "true" : "false", exit_code);
 	json_str(&b, k->end_reason ? k->end_reason : "error");
 	buf_puts(&b, ",\n  \"error\": ");
 	if (k->error[0])

@@ -5,8 +5,8 @@
 
 #include "cstrace/session.h"
 
-/* Write capture.json for a capture ending with EXIT_CODE; 0, or -1 with
- * k->error set. */
+/* Write capture.json for a capture ending with EXIT_CODE ("complete":
+ * true for 0 and 6 only); 0, or -1 with k->error set. */
 int capture_json_write(struct cap *k, int exit_code);
 
 #endif

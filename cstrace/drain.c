@@ -44,7 +44,7 @@ int drain_thread(struct cap *k, struct cthread *t, bool final)
 	} else {
 		struct buf doc = BUF_INIT;
 		if (t->read_once) {
-			rc = rsp_client_xfer_read(&k->c, "btrace", "delta", &doc, NULL, NULL);
+			rc = btrace_doc_read_bts(k, t, "delta", &doc);
 		} else {
 			/* The first read: one byte of a delta fails if the ring
 			 * wrapped before it (an overflow too); the document comes
@@ -52,16 +52,16 @@ int drain_thread(struct cap *k, struct cthread *t, bool final)
 			 * (gdb stitches it to its own first PC). */
 			rc = rsp_client_command(&k->c, "qXfer:btrace:read:delta:0,1", &doc);
 			if (rc == RSP_OK || (rc == RSP_ERROR_REPLY && strcmp(k->c.err, "Overflow.") != 0)) {
-				buf_reset(&doc);
-				rc = rsp_client_xfer_read(&k->c, "btrace", "all", &doc, NULL, NULL);
+				rc = btrace_doc_read_bts(k, t, "all", &doc);
 			}
 		}
 		if (rc == RSP_ERROR_REPLY && !strcmp(k->c.err, "Overflow.")) {
 			record_gap(k, t);
-			rc = rsp_client_xfer_read(&k->c, "btrace", "new", &doc, NULL, NULL);
+			rc = btrace_doc_read_bts(k, t, "new", &doc);
 		}
+		if (rc == RSP_OK && btrace_doc_take_blocks(k, t, &doc) < 0)
+			rc = RSP_PROTOCOL;
 		if (rc == RSP_OK) {
-			btrace_doc_take_blocks(k, t, &doc);
 			t->read_once = true;
 			t->reads++;
 		}
@@ -74,8 +74,11 @@ int drain_thread(struct cap *k, struct cthread *t, bool final)
 		t->gone = true;     /* the thread exited meanwhile */
 		return 0;
 	}
-	if (rc != RSP_OK)
-		return cap_fail(k, rc, "reading the trace");
+	if (rc != RSP_OK) {
+		char what[64];
+		snprintf(what, sizeof(what), "reading the trace of thread %ld", t->tid);
+		return cap_fail(k, rc, what);
+	}
 	return 0;
 }
 
@@ -121,10 +124,23 @@ int drain_update_threads(struct cap *k)
 	buf_free(&r);
 	if (cap_link_failed(rc))
 		return cap_fail(k, rc, "listing threads");
-	/* not listed: exited (their trace went with them) */
-	for (size_t i = 0; complete && i < k->nthreads; i++)
-		if (!k->threads[i].listed)
-			k->threads[i].gone = true, k->threads[i].running = false;
+	/* Not listed: exited (their trace went with them). But a thread is
+	 * read before it exits where its exit is caught (a live process of a
+	 * known architecture; in a replay nothing exits), so one never read
+	 * that leaves the list is the server's mistake, not an empty trace. */
+	bool exits_read = (!k->live || k->ad) && !(k->coresight && k->no_delta) && !k->exited;
+	for (size_t i = 0; complete && i < k->nthreads; i++) {
+		struct cthread *t = &k->threads[i];
+		if (t->listed || t->gone)
+			continue;
+		if (t->traced && !t->reads && exits_read) {
+			snprintf(k->error, sizeof(k->error), "the server's thread list omits thread %ld, which is "
+				 "traced and whose trace was never read", t->tid);
+			k->conn_lost = k->bad_reply = true;
+			return -1;
+		}
+		t->gone = true, t->running = false;
+	}
 	return 0;
 }
 

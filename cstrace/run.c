@@ -30,24 +30,34 @@ enum run_end run_all_stop(struct cap *k, double deadline)
 		}
 		sig = 0;
 		/* Every drain_ms (and on Ctrl-C, or at the time limit) the
-		 * program is interrupted so the trace can be read. */
+		 * program is interrupted so the trace can be read; the program's
+		 * output meanwhile (O packets, dropped) moves neither time on. */
 		bool interrupted_by_us = false;
+		double until = cap_now() + o->drain_ms / 1000.0;
+		unsigned long console = 0;
 		for (;;) {
+			int left = (int)((until - cap_now()) * 1000);
 			k->waiting_stop = !interrupted_by_us;
-			rc = rsp_client_recv(&k->c, &r, interrupted_by_us ? o->reply_timeout_ms : o->drain_ms);
+			rc = rsp_client_recv(&k->c, &r, left > 0 ? left : 0);
 			k->waiting_stop = false;
-			if (rc == RSP_OK) {
-				if (r.data[0] == 'E') {
-					/* a replayed capture cannot run: what it holds is all */
-					k->cannot_run = true;
-					k->end_reason = "target cannot run (a recorded trace)";
-					end = RUN_FINAL;
-					goto out;
-				}
-				if (r.data[0] == 'O' && r.len > 1 && strcmp(r.data, "OK") != 0)
-					continue;       /* the program's output */
-				break;
+			if (rc == RSP_OK && r.data[0] == 'E') {
+				/* a replayed capture cannot run: what it holds is all */
+				k->cannot_run = true;
+				k->end_reason = "target cannot run (a recorded trace)";
+				end = RUN_FINAL;
+				goto out;
 			}
+			if (rc == RSP_OK) {
+				if (!rsp_is_console_output(r.data, r.len))
+					break;
+				console++;
+				if (cap_now() < until)
+					continue;
+				rc = RSP_TIMEOUT;       /* only output until the time came */
+			}
+			if (rc == RSP_TIMEOUT && interrupted_by_us)
+				snprintf(k->c.err, sizeof(k->c.err), "no stop reply within %d ms of the interrupt%s",
+					 o->reply_timeout_ms, console ? ", only console output" : "");
 			if (rc != RSP_TIMEOUT || interrupted_by_us) {
 				cap_fail(k, rc, interrupted_by_us ? "waiting for the program to stop"
 								  : "waiting for the program");
@@ -60,6 +70,7 @@ enum run_end run_all_stop(struct cap *k, double deadline)
 			}
 			interrupted_by_us = true;
 			sigint_owed = true;
+			until = cap_now() + o->reply_timeout_ms / 1000.0;
 		}
 		struct stop st;
 		stop_reply_parse(r.data, k->pid, &st);
@@ -186,16 +197,19 @@ static struct cthread *stopped_thread(struct cap *k, const struct stop *st)
 static int wait_stops(struct cap *k, int timeout_ms, struct stop **stops, size_t *n)
 {
 	struct buf note = BUF_INIT;
+	double until = cap_now() + timeout_ms / 1000.0;
 	int rc;
 	*stops = NULL;
 	*n = 0;
 	for (;;) {
+		int left = (int)((until - cap_now()) * 1000);
 		k->waiting_stop = true;
-		rc = rsp_client_wait_notification(&k->c, &note, timeout_ms);
+		rc = rsp_client_wait_notification(&k->c, &note, left > 0 ? left : 0);
 		k->waiting_stop = false;
 		if (rc != RSP_OK || !strncmp(note.data, "Stop:", 5))
 			break;
-		/* another kind of notification: none is known, skip it */
+		/* another kind of notification: none is known, skip it (within
+		 * the same wait) */
 	}
 	if (rc == RSP_OK)
 		rc = stop_batch(k, note.data, stops, n);

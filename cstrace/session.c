@@ -37,7 +37,8 @@ int cap_fail(struct cap *k, int rc, const char *what)
 		snprintf(k->error, sizeof(k->error), "%s: bad reply from the server: %s", what, k->c.err);
 	} else if (rc == RSP_EOF || rc == RSP_IO_ERROR || rc == RSP_TIMEOUT) {
 		k->conn_lost = true;
-		snprintf(k->error, sizeof(k->error), "%s: connection lost: %s", what, rsp_status_name(rc));
+		snprintf(k->error, sizeof(k->error), "%s: connection lost: %s", what,
+			 k->c.err[0] ? k->c.err : rsp_status_name(rc));
 	} else {
 		snprintf(k->error, sizeof(k->error), "%s: %s", what, k->c.err);
 	}

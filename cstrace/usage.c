@@ -42,6 +42,7 @@ const char usage_text[] =
 	"      --conf NAME=VALUE       any Qbtrace-conf:CoreSight option (repeatable)\n"
 	"      --time SECONDS          end the capture after this long\n"
 	"      --max-size BYTES        end it when this much trace has been read\n"
+	"                              (CoreSight trace files stop at exactly this)\n"
 	"      --drain-interval MS     read the trace this often while it runs (100)\n"
 	"      --all-stop              stop the program for each read (default: read it\n"
 	"                              running, in non-stop mode, if the server offers it)\n"
@@ -53,11 +54,12 @@ const char usage_text[] =
 	"  help, --help                this text\n"
 	"\n"
 	"Exit status: 0 done, 1 bad input or decode errors, 2 usage error,\n"
-	"3 nothing to decode (no instruction-trace source); capture: 4 connection\n"
-	"failed or lost, or a corrupt reply (what was captured is kept, marked\n"
-	"incomplete), 5 the target\n"
-	"refused (program, attach or trace options), 6 trace overflowed with\n"
-	"--fail-on-overflow.\n";
+	"3 nothing to decode (no instruction-trace source); capture: 4 cannot\n"
+	"connect, or cut short by the server or the connection (lost, a corrupt\n"
+	"reply, a reply past a limit, a refusal mid-run: what was captured is\n"
+	"kept, marked incomplete), 5 the target refused while setting up\n"
+	"(program, attach or trace options; nothing written), 6 trace overflowed\n"
+	"with --fail-on-overflow.\n";
 
 void usage_error(const char *fmt, const char *arg)
 {

@@ -1,88 +1,42 @@
-/* OpenCSD C API wrapper: see decode.h. */
+/* The decoder API (decode.h): the OpenCSD engine (decode_engine.c) in a
+ * child process (decode_child.c), or in this one when CSG_DECODER_INPROCESS
+ * is set (benchmarks and debugging only: a crash in OpenCSD is then ours).
+ * The caller's element callback runs here, in the caller's process, with
+ * its pauses; memory callbacks too, at the child's request. */
 #include "etm/decode.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <gelf.h>
-#include <libelf.h>
-#include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <opencsd/c_api/opencsd_c_api.h>
-#include <opencsd/etmv3/trc_pkt_types_etmv3.h>
-#include <opencsd/etmv4/trc_pkt_types_etmv4.h>
-#include <opencsd/ete/trc_pkt_types_ete.h>
-#include <opencsd/ptm/trc_pkt_types_ptm.h>
+#include "etm/decode_child.h"
+#include "etm/decode_engine.h"
 
-/* Something the decoder keeps alive for OpenCSD: a mapped file, an open
- * ELF, or a memory callback's context. */
-struct etm_resource {
-	struct etm_resource *next;
-	void *map;
-	size_t map_len;
-	Elf *elf;
-	int fd;
-	etm_mem_read_fn read_fn;
-	void *read_ctx;
+/* A memory callback as the engine sees it: in the child, a request to
+ * the parent, which calls the real one. */
+struct mem_slot {
+	uint32_t index;
+	etm_mem_read_fn fn;
+	void *ctx;
 };
 
 struct etm_decoder {
-	dcd_tree_handle_t tree;
-	enum etm_stream_format format;
-	unsigned num_sources;
+	struct etm_engine *eng;
+	bool contained;
+	struct etm_child *child;
+	bool dead;              /* the child died: decode stopped until a reset */
+	bool err_set;           /* err holds the last failure (else the engine's) */
+	enum etm_child_op inflight;     /* command given and not yet done, 0 none */
+	size_t inflight_len;    /* trace bytes of an inflight feed */
+	uint64_t sent;          /* stream offset: bytes given to the child */
+	uint64_t taken;
 	etm_elem_fn out_fn;
 	void *out_ctx;
-	bool recover;
-	bool need_flush;        /* a callback returned WAIT: flush before more data */
-	bool eot_sent;
-	bool failed;            /* stopped on a fatal error (recover off) */
-	bool started;           /* output attached; no more sources */
-	bool has_memory;
-	bool last_err_valid;
-	uint64_t last_err_index;        /* OpenCSD index of the last error reported */
-	uint64_t index;         /* bytes fed so far */
-	/* Formatted streams go to OpenCSD in whole 16-byte frames (it refuses
-	 * the rest): the bytes of a frame not yet whole wait here, CARRY_OFF of
-	 * them already fed (a pause inside the frame). */
-	uint8_t carry[16];
-	size_t ncarry, carry_off;
-	uint64_t taken;         /* bytes callers fed, a cut frame's included */
-	struct etm_resource *resources;
-	char err[256];
+	struct mem_slot **slots;
+	uint32_t nslots;
+	char name[160];
+	char err[WIRE_TEXT_MAX + 256];
 };
-
-/* OpenCSD 1.3.3's ocsd_destroy_dcd_tree does not free the 32-byte callback
- * object that ocsd_dt_set_gen_elem_outfn allocates (one per tree, inside
- * the library): tell LeakSanitizer, so that ASan runs still catch ours. */
-const char *__lsan_default_suppressions(void);
-__attribute__((used)) const char *__lsan_default_suppressions(void)
-{
-	return "leak:ocsd_dt_set_gen_elem_outfn\n";
-}
-
-static pthread_once_t ocsd_init_once = PTHREAD_ONCE_INIT;
-
-static void ocsd_init(void)
-{
-	/* Collect errors for ocsd_get_last_err without printing them. */
-	ocsd_def_errlog_init(OCSD_ERR_SEV_ERROR, 0);
-	elf_version(EV_CURRENT);
-}
-
-/* The decoder's last failure, for etm_decoder_error(). */
-#define set_err(dec, ...) etm_fail((dec)->err, sizeof((dec)->err), __VA_ARGS__)
-
-static const char *ocsd_err_text(ocsd_err_t e, char *buf, int len)
-{
-	ocsd_err_str(e, buf, len);
-	return buf;
-}
 
 /* The core names OpenCSD 1.3.3 knows (trc_core_arch_map.cpp). */
 static const struct {
@@ -178,162 +132,20 @@ const char *etm_gap_reason_name(enum etm_gap_reason r)
 	return "?";
 }
 
-static enum etm_isa map_isa(ocsd_isa isa)
-{
-	switch (isa) {
-	case ocsd_isa_arm: return ETM_ISA_ARM;
-	case ocsd_isa_thumb2: return ETM_ISA_THUMB;
-	case ocsd_isa_aarch64: return ETM_ISA_A64;
-	default: return ETM_ISA_OTHER;
-	}
-}
-
-static void classify(const ocsd_generic_trace_elem *e, struct etm_elem *out)
-{
-	out->last_indirect = e->last_i_type == OCSD_INSTR_BR_INDIRECT;
-	switch (e->last_i_type) {
-	case OCSD_INSTR_BR:
-	case OCSD_INSTR_BR_INDIRECT:
-		switch (e->last_i_subtype) {
-		case OCSD_S_INSTR_BR_LINK: out->last_class = ETM_INSN_CALL; break;
-		case OCSD_S_INSTR_V8_RET:
-		case OCSD_S_INSTR_V7_IMPLIED_RET: out->last_class = ETM_INSN_RETURN; break;
-		case OCSD_S_INSTR_V8_ERET: out->last_class = ETM_INSN_EXCEPTION_RETURN; break;
-		default: out->last_class = ETM_INSN_JUMP; break;
-		}
-		break;
-	case OCSD_INSTR_ISB:
-	case OCSD_INSTR_DSB_DMB: out->last_class = ETM_INSN_BARRIER; break;
-	case OCSD_INSTR_WFI_WFE: out->last_class = ETM_INSN_WAIT; break;
-	default: out->last_class = ETM_INSN_OTHER; break;
-	}
-}
-
-static enum etm_gap_reason unsync_reason(unsync_info_t u)
-{
-	switch (u) {
-	case UNSYNC_RESET_DECODER: return ETM_GAP_RESET;
-	case UNSYNC_OVERFLOW: return ETM_GAP_OVERFLOW;
-	case UNSYNC_DISCARD: return ETM_GAP_DISCARD;
-	case UNSYNC_BAD_PACKET: return ETM_GAP_BAD_PACKET;
-	default: return ETM_GAP_NO_SYNC;
-	}
-}
-
-static ocsd_datapath_resp_t elem_in(const void *ctx, const ocsd_trc_index_t index_sop,
-				    const uint8_t trc_chan_id, const ocsd_generic_trace_elem *e)
-{
-	struct etm_decoder *dec = (struct etm_decoder *)ctx;
-	struct etm_elem out;
-
-	if (!dec->out_fn)
-		return OCSD_RESP_CONT;
-	memset(&out, 0, sizeof(out));
-	out.trace_id = trc_chan_id;
-	out.index = index_sop;
-	switch (e->elem_type) {
-	case OCSD_GEN_TRC_ELEM_INSTR_RANGE:
-		out.kind = ETM_ELEM_RANGE;
-		out.start = e->st_addr;
-		out.end = e->en_addr;
-		out.num_insns = e->num_instr_range;
-		out.isa = map_isa(e->isa);
-		out.last_taken = e->last_instr_exec;
-		out.last_cond = e->last_instr_cond;
-		out.last_size = e->last_instr_sz;
-		classify(e, &out);
-		break;
-	case OCSD_GEN_TRC_ELEM_NO_SYNC:
-		out.kind = ETM_ELEM_GAP;
-		out.gap = unsync_reason(e->unsync_eot_info);
-		break;
-	case OCSD_GEN_TRC_ELEM_TRACE_ON:
-		out.kind = ETM_ELEM_GAP;
-		out.gap = e->trace_on_reason == TRACE_ON_OVERFLOW ? ETM_GAP_OVERFLOW :
-			  e->trace_on_reason == TRACE_ON_EX_DEBUG ? ETM_GAP_DEBUG : ETM_GAP_TRACE_ON;
-		break;
-	case OCSD_GEN_TRC_ELEM_I_RANGE_NOPATH:
-		out.kind = ETM_ELEM_GAP;
-		out.gap = ETM_GAP_NO_PATH;
-		out.start = e->st_addr;
-		out.end = e->en_addr;
-		out.num_insns = e->num_instr_range;
-		break;
-	case OCSD_GEN_TRC_ELEM_ADDR_UNKNOWN:
-		out.kind = ETM_ELEM_GAP;
-		out.gap = ETM_GAP_ADDR_UNKNOWN;
-		break;
-	case OCSD_GEN_TRC_ELEM_ADDR_NACC:
-		out.kind = ETM_ELEM_ADDR_NACC;
-		out.start = e->st_addr;
-		break;
-	case OCSD_GEN_TRC_ELEM_EXCEPTION:
-		out.kind = ETM_ELEM_EXCEPTION;
-		out.exception_number = e->exception_number;
-		out.has_return_addr = e->excep_ret_addr;
-		out.return_addr = e->en_addr;
-		break;
-	case OCSD_GEN_TRC_ELEM_EXCEPTION_RET:
-		out.kind = ETM_ELEM_EXCEPTION_RETURN;
-		break;
-	case OCSD_GEN_TRC_ELEM_PE_CONTEXT:
-		out.kind = ETM_ELEM_CONTEXT;
-		out.isa = map_isa(e->isa);
-		out.el = e->context.exception_level < 0 ? 0 : (uint8_t)e->context.exception_level;
-		out.el_valid = e->context.el_valid;
-		out.aarch64 = e->context.bits64;
-		out.context_id_valid = e->context.ctxt_id_valid;
-		out.context_id = e->context.context_id;
-		out.vmid_valid = e->context.vmid_valid;
-		out.vmid = e->context.vmid;
-		break;
-	case OCSD_GEN_TRC_ELEM_EO_TRACE:
-		out.kind = ETM_ELEM_END;
-		break;
-	default:
-		/* Timestamps, cycle counts, events, markers: not used. */
-		return OCSD_RESP_CONT;
-	}
-	return dec->out_fn(dec->out_ctx, &out) ? OCSD_RESP_WAIT : OCSD_RESP_CONT;
-}
-
 struct etm_decoder *etm_decoder_new(enum etm_stream_format format, char *err, size_t errlen)
 {
-	struct etm_decoder *dec;
-	ocsd_dcd_tree_src_t src = OCSD_TRC_SRC_FRAME_FORMATTED;
-	uint32_t flags = 0;
-
-	pthread_once(&ocsd_init_once, ocsd_init);
-	switch (format) {
-	case ETM_STREAM_FRAMED:
-		flags = OCSD_DFRMTR_FRAME_MEM_ALIGN;
-		break;
-	case ETM_STREAM_FRAMED_FSYNC:
-		flags = OCSD_DFRMTR_HAS_FSYNCS;
-		break;
-	case ETM_STREAM_RAW:
-		src = OCSD_TRC_SRC_SINGLE;
-		break;
-	default:
-		if (err && errlen)
-			snprintf(err, errlen, "unknown trace format %d", (int)format);
-		return NULL;
-	}
-	dec = calloc(1, sizeof(*dec));
+	struct etm_decoder *dec = calloc(1, sizeof *dec);
 	if (!dec) {
-		if (err && errlen)
-			snprintf(err, errlen, "out of memory");
+		etm_fail(err, errlen, "out of memory");
 		return NULL;
 	}
-	dec->format = format;
-	dec->recover = true;
-	dec->tree = ocsd_create_dcd_tree(src, flags);
-	if (dec->tree == C_API_INVALID_TREE_HANDLE) {
-		if (err && errlen)
-			snprintf(err, errlen, "OpenCSD could not create a decode tree");
+	dec->eng = etm_engine_new(format, err, errlen);
+	if (!dec->eng) {
 		free(dec);
 		return NULL;
 	}
+	const char *inproc = getenv("CSG_DECODER_INPROCESS");
+	dec->contained = !(inproc && *inproc && strcmp(inproc, "0"));
 	return dec;
 }
 
@@ -341,575 +153,317 @@ void etm_decoder_free(struct etm_decoder *dec)
 {
 	if (!dec)
 		return;
-	/* The tree first: its accessors point into our mappings. */
-	ocsd_destroy_dcd_tree(dec->tree);
-	while (dec->resources) {
-		struct etm_resource *r = dec->resources;
-		dec->resources = r->next;
-		if (r->elf)
-			elf_end(r->elf);
-		if (r->map)
-			munmap(r->map, r->map_len);
-		if (r->fd >= 0)
-			close(r->fd);
-		free(r);
-	}
+	etm_child_stop(dec->child);
+	etm_engine_free(dec->eng);
+	for (uint32_t i = 0; i < dec->nslots; i++)
+		free(dec->slots[i]);
+	free(dec->slots);
 	free(dec);
+}
+
+void etm_decoder_set_name(struct etm_decoder *dec, const char *name)
+{
+	snprintf(dec->name, sizeof dec->name, "%s", name ? name : "");
+}
+
+/* The failure for etm_decoder_error(). */
+static void fail(struct etm_decoder *dec, const char *msg)
+{
+	snprintf(dec->err, sizeof dec->err, "%s", msg);
+	dec->err_set = true;
+}
+
+/* Setup must be complete when the child starts: it takes a copy. */
+static int too_late(struct etm_decoder *dec, const char *what)
+{
+	if (!dec->child && !dec->dead)
+		return 0;
+	char msg[120];
+	snprintf(msg, sizeof msg, "%s must be added before decoding starts", what);
+	fail(dec, msg);
+	return -1;
+}
+
+int etm_decoder_add_source(struct etm_decoder *dec, const struct etm_cpu_regs *regs)
+{
+	dec->err_set = false;
+	if (too_late(dec, "sources"))
+		return -1;
+	return etm_engine_add_source(dec->eng, regs);
+}
+
+int etm_decoder_add_mem_buffer(struct etm_decoder *dec, uint64_t addr, const void *data, size_t len)
+{
+	dec->err_set = false;
+	if (too_late(dec, "memory"))
+		return -1;
+	return etm_engine_add_mem_buffer(dec->eng, addr, data, len);
+}
+
+int etm_decoder_add_mem_file(struct etm_decoder *dec, uint64_t addr, const char *path,
+			     uint64_t offset, uint64_t len)
+{
+	dec->err_set = false;
+	if (too_late(dec, "memory"))
+		return -1;
+	return etm_engine_add_mem_file(dec->eng, addr, path, offset, len);
+}
+
+int etm_decoder_add_elf(struct etm_decoder *dec, const char *path, uint64_t bias)
+{
+	dec->err_set = false;
+	if (too_late(dec, "memory"))
+		return -1;
+	return etm_engine_add_elf(dec->eng, path, bias);
+}
+
+static uint32_t slot_read(void *ctx, uint64_t addr, uint8_t trace_id, uint32_t len, uint8_t *buf)
+{
+	const struct mem_slot *s = ctx;
+	if (etm_child_active())
+		return etm_child_mem_read(s->index, addr, trace_id, len, buf);
+	return s->fn(s->ctx, addr, trace_id, len, buf);
+}
+
+int etm_decoder_add_mem_callback(struct etm_decoder *dec, uint64_t start, uint64_t end,
+				 etm_mem_read_fn fn, void *ctx)
+{
+	dec->err_set = false;
+	if (too_late(dec, "memory"))
+		return -1;
+	struct mem_slot **grown = realloc(dec->slots, (dec->nslots + 1) * sizeof *grown);
+	struct mem_slot *s = malloc(sizeof *s);
+	if (grown)
+		dec->slots = grown;
+	if (!grown || !s) {
+		free(s);
+		fail(dec, "out of memory");
+		return -1;
+	}
+	*s = (struct mem_slot){dec->nslots, fn, ctx};
+	dec->slots[dec->nslots++] = s;
+	return etm_engine_add_mem_callback(dec->eng, start, end, slot_read, s);
 }
 
 void etm_decoder_set_output(struct etm_decoder *dec, etm_elem_fn fn, void *ctx)
 {
 	dec->out_fn = fn;
 	dec->out_ctx = ctx;
-}
-
-void etm_decoder_set_recover(struct etm_decoder *dec, bool recover)
-{
-	dec->recover = recover;
+	if (!dec->contained)
+		etm_engine_set_output(dec->eng, fn, ctx);
 }
 
 const char *etm_decoder_error(const struct etm_decoder *dec)
 {
-	return dec->err;
+	return dec->err_set ? dec->err : etm_engine_error(dec->eng);
 }
 
 uint64_t etm_decoder_bytes(const struct etm_decoder *dec)
 {
-	return dec->taken;
+	return dec->contained ? dec->taken : etm_engine_bytes(dec->eng);
 }
 
 unsigned etm_decoder_num_sources(const struct etm_decoder *dec)
 {
-	return dec->num_sources;
+	return etm_engine_num_sources(dec->eng);
 }
 
-int etm_decoder_add_source(struct etm_decoder *dec, const struct etm_cpu_regs *cfg)
+/* ---- decoding in the child ------------------------------------------------- */
+
+/* The child is gone (or must go): one error naming the bytes it was
+ * decoding, to the output and for etm_decoder_error; decode stops. */
+static enum etm_decode_status child_lost(struct etm_decoder *dec, const char *why)
 {
-	const char *name;
-	const void *ocfg;
-	ocsd_etmv3_cfg v3;
-	ocsd_ptm_cfg ptm;
-	ocsd_etmv4_cfg v4;
-	ocsd_ete_cfg ete;
-	unsigned char csid = 0;
-	ocsd_err_t e;
-	char ebuf[128];
-	uint8_t id = etm_trace_id(cfg);
-	ocsd_core_profile_t core_prof = cfg->profile ? (ocsd_core_profile_t)cfg->profile : profile_CortexA;
-	ocsd_arch_version_t arch_ver = (ocsd_arch_version_t)cfg->core_arch;
-	if (!cfg->core_arch)
-		arch_ver = cfg->unit == ETM_UNIT_ETE ? ARCH_AA64 : cfg->unit == ETM_UNIT_ETMV4 ? ARCH_V8 : ARCH_V7;
-
-	if (dec->started) {
-		set_err(dec, "sources must be added before decoding starts");
-		return -1;
-	}
-	if (dec->format == ETM_STREAM_RAW && dec->num_sources) {
-		set_err(dec, "a raw (unformatted) trace stream carries one source only");
-		return -1;
-	}
-	if (dec->format != ETM_STREAM_RAW && (id == 0 || id >= 0x70)) {
-		set_err(dec, "trace ID 0x%x is reserved (valid: 0x01-0x6f)", id);
-		return -1;
-	}
-	switch (cfg->unit) {
-	case ETM_UNIT_ETMV3:
-		v3 = (ocsd_etmv3_cfg){
-			.reg_idr = cfg->etmidr, .reg_ctrl = cfg->etmcr,
-			.reg_ccer = cfg->etmccer, .reg_trc_id = cfg->etmtraceidr,
-			.arch_ver = arch_ver,
-			.core_prof = core_prof,
-		};
-		name = OCSD_BUILTIN_DCD_ETMV3;
-		ocfg = &v3;
-		break;
-	case ETM_UNIT_PTM:
-		ptm = (ocsd_ptm_cfg){
-			.reg_idr = cfg->etmidr, .reg_ctrl = cfg->etmcr,
-			.reg_ccer = cfg->etmccer, .reg_trc_id = cfg->etmtraceidr,
-			.arch_ver = arch_ver,
-			.core_prof = core_prof,
-		};
-		name = OCSD_BUILTIN_DCD_PTM;
-		ocfg = &ptm;
-		break;
-	case ETM_UNIT_ETMV4:
-		v4 = (ocsd_etmv4_cfg){
-			.reg_idr0 = cfg->trcidr[0], .reg_idr1 = cfg->trcidr[1],
-			.reg_idr2 = cfg->trcidr[2], .reg_idr8 = cfg->trcidr[8],
-			.reg_idr9 = cfg->trcidr[9], .reg_idr10 = cfg->trcidr[10],
-			.reg_idr11 = cfg->trcidr[11], .reg_idr12 = cfg->trcidr[12],
-			.reg_idr13 = cfg->trcidr[13], .reg_configr = cfg->trcconfigr,
-			.reg_traceidr = cfg->trctraceidr,
-			.arch_ver = arch_ver,
-			.core_prof = core_prof,
-		};
-		name = OCSD_BUILTIN_DCD_ETMV4I;
-		ocfg = &v4;
-		break;
-	case ETM_UNIT_ETE:
-		ete = (ocsd_ete_cfg){
-			.reg_idr0 = cfg->trcidr[0], .reg_idr1 = cfg->trcidr[1],
-			.reg_idr2 = cfg->trcidr[2], .reg_idr8 = cfg->trcidr[8],
-			.reg_devarch = cfg->trcdevarch,
-			.reg_configr = cfg->trcconfigr,
-			.reg_traceidr = cfg->trctraceidr,
-			.arch_ver = arch_ver,
-			.core_prof = core_prof,
-		};
-		name = OCSD_BUILTIN_DCD_ETE;
-		ocfg = &ete;
-		break;
-	default:
-		set_err(dec, "unknown trace protocol %d", (int)cfg->unit);
-		return -1;
-	}
-	e = ocsd_dt_create_decoder(dec->tree, name, OCSD_CREATE_FLG_FULL_DECODER, ocfg, &csid);
-	if (e != OCSD_OK) {
-		set_err(dec, "cannot create %s decoder for trace ID 0x%x: %s",
-			etm_unit_name(cfg->unit), id, ocsd_err_text(e, ebuf, sizeof(ebuf)));
-		return -1;
-	}
-	dec->num_sources++;
-	return 0;
-}
-
-static struct etm_resource *new_resource(struct etm_decoder *dec)
-{
-	struct etm_resource *r = calloc(1, sizeof(*r));
-	if (!r) {
-		set_err(dec, "out of memory");
-		return NULL;
-	}
-	r->fd = -1;
-	r->next = dec->resources;
-	dec->resources = r;
-	return r;
-}
-
-/* OpenCSD takes 32-bit buffer lengths: split larger images. */
-static int add_buffer(struct etm_decoder *dec, uint64_t addr, const uint8_t *data, size_t len)
-{
-	const size_t max_chunk = (size_t)1 << 30;
-	char ebuf[128];
-
-	if (len == 0) {
-		set_err(dec, "empty memory image at 0x%llx", (unsigned long long)addr);
-		return -1;
-	}
-	if (addr + (len - 1) < addr) {
-		set_err(dec, "memory image at 0x%llx wraps the address space",
-			(unsigned long long)addr);
-		return -1;
-	}
-	while (len) {
-		size_t n = len < max_chunk ? len : max_chunk;
-		ocsd_err_t e = ocsd_dt_add_buffer_mem_acc(dec->tree, addr, OCSD_MEM_SPACE_ANY,
-							  data, (uint32_t)n);
-		if (e == OCSD_OK)
-			dec->has_memory = true;
-		if (e != OCSD_OK) {
-			set_err(dec, "memory image 0x%llx-0x%llx: %s", (unsigned long long)addr,
-				(unsigned long long)(addr + n - 1),
-				e == OCSD_ERR_MEM_ACC_OVERLAP ? "overlaps an earlier image"
-							      : ocsd_err_text(e, ebuf, sizeof(ebuf)));
-			return -1;
-		}
-		addr += n;
-		data += n;
-		len -= n;
-	}
-	return 0;
-}
-
-int etm_decoder_add_mem_buffer(struct etm_decoder *dec, uint64_t addr, const void *data, size_t len)
-{
-	return add_buffer(dec, addr, data, len);
-}
-
-int etm_decoder_add_mem_file(struct etm_decoder *dec, uint64_t addr, const char *path,
-			     uint64_t offset, uint64_t len)
-{
-	struct stat st;
-	struct etm_resource *r;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0) {
-		set_err(dec, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		set_err(dec, "%s: not a regular file", path);
-		close(fd);
-		return -1;
-	}
-	if (offset >= (uint64_t)st.st_size) {
-		set_err(dec, "%s: offset 0x%llx is beyond the end of the file (%lld bytes)",
-			path, (unsigned long long)offset, (long long)st.st_size);
-		close(fd);
-		return -1;
-	}
-	/* A length past the end of the file is cut to the file, as OpenCSD does. */
-	if (len == 0 || len > (uint64_t)st.st_size - offset)
-		len = (uint64_t)st.st_size - offset;
-	r = new_resource(dec);
-	if (!r) {
-		close(fd);
-		return -1;
-	}
-	r->map_len = (size_t)st.st_size;
-	r->map = mmap(NULL, r->map_len, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (r->map == MAP_FAILED) {
-		r->map = NULL;
-		set_err(dec, "%s: mmap: %s", path, strerror(errno));
-		return -1;
-	}
-	return add_buffer(dec, addr, (const uint8_t *)r->map + offset, (size_t)len);
-}
-
-int etm_decoder_add_elf(struct etm_decoder *dec, const char *path, uint64_t bias)
-{
-	struct etm_resource *r;
-	size_t nphdr, raw_size, added = 0;
-	const char *raw;
-
-	pthread_once(&ocsd_init_once, ocsd_init);
-	r = new_resource(dec);
-	if (!r)
-		return -1;
-	r->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (r->fd < 0) {
-		set_err(dec, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	r->elf = elf_begin(r->fd, ELF_C_READ_MMAP, NULL);
-	if (!r->elf || elf_kind(r->elf) != ELF_K_ELF) {
-		set_err(dec, "%s: not an ELF file%s%s", path, r->elf ? "" : ": ",
-			r->elf ? "" : elf_errmsg(-1));
-		return -1;
-	}
-	raw = elf_rawfile(r->elf, &raw_size);
-	if (!raw || elf_getphdrnum(r->elf, &nphdr) != 0) {
-		set_err(dec, "%s: cannot read program headers: %s", path, elf_errmsg(-1));
-		return -1;
-	}
-	for (size_t i = 0; i < nphdr; i++) {
-		GElf_Phdr ph;
-		if (!gelf_getphdr(r->elf, (int)i, &ph)) {
-			set_err(dec, "%s: program header %zu: %s", path, i, elf_errmsg(-1));
-			return -1;
-		}
-		if (ph.p_type != PT_LOAD || ph.p_filesz == 0)
-			continue;
-		if (ph.p_offset > raw_size || ph.p_filesz > raw_size - ph.p_offset) {
-			set_err(dec, "%s: segment %zu lies beyond the end of the file", path, i);
-			return -1;
-		}
-		if (add_buffer(dec, ph.p_vaddr + bias, (const uint8_t *)raw + ph.p_offset,
-			       (size_t)ph.p_filesz) < 0) {
-			char msg[sizeof(dec->err) * 4];
-			snprintf(msg, sizeof(msg), "%s: segment %zu: %s", path, i, dec->err);
-			set_err(dec, "%s", msg);
-			return -1;
-		}
-		added++;
-	}
-	if (!added) {
-		set_err(dec, "%s: no loadable segment with contents", path);
-		return -1;
-	}
-	return 0;
-}
-
-static uint32_t mem_cb(const void *ctx, const ocsd_vaddr_t address,
-		       const ocsd_mem_space_acc_t mem_space, const uint8_t trc_id,
-		       const uint32_t req, uint8_t *buf)
-{
-	const struct etm_resource *r = ctx;
-	(void)mem_space;
-	return r->read_fn(r->read_ctx, address, trc_id, req, buf);
-}
-
-int etm_decoder_add_mem_callback(struct etm_decoder *dec, uint64_t start, uint64_t end,
-				 etm_mem_read_fn fn, void *ctx)
-{
-	struct etm_resource *r;
-	ocsd_err_t e;
-	char ebuf[128];
-
-	if (end <= start) {
-		set_err(dec, "empty memory callback range 0x%llx-0x%llx",
-			(unsigned long long)start, (unsigned long long)end);
-		return -1;
-	}
-	r = new_resource(dec);
-	if (!r)
-		return -1;
-	r->read_fn = fn;
-	r->read_ctx = ctx;
-	e = ocsd_dt_add_callback_trcid_mem_acc(dec->tree, start, end - 1, OCSD_MEM_SPACE_ANY,
-					       mem_cb, r);
-	if (e == OCSD_OK)
-		dec->has_memory = true;
-	if (e != OCSD_OK) {
-		set_err(dec, "memory callback 0x%llx-0x%llx: %s", (unsigned long long)start,
-			(unsigned long long)end,
-			e == OCSD_ERR_MEM_ACC_OVERLAP ? "overlaps an earlier image"
-						      : ocsd_err_text(e, ebuf, sizeof(ebuf)));
-		return -1;
-	}
-	return 0;
-}
-
-static uint32_t no_memory(const void *ctx, const ocsd_vaddr_t address,
-			  const ocsd_mem_space_acc_t mem_space, const uint32_t req, uint8_t *buf)
-{
-	(void)ctx, (void)address, (void)mem_space, (void)req, (void)buf;
-	return 0;
-}
-
-/* Report OpenCSD's last error as an element and in dec->err. */
-static void report_fatal(struct etm_decoder *dec, ocsd_datapath_resp_t resp)
-{
-	char msg[200] = "";
-	ocsd_trc_index_t idx = 0;
-	uint8_t chan = 0;
-	ocsd_err_t e = ocsd_get_last_err(&idx, &chan, msg, (int)sizeof(msg));
-	struct etm_elem el;
-
-	/* OpenCSD keeps the last error until a new one: do not repeat a stale one. */
-	if (e == OCSD_OK || !msg[0] || (dec->last_err_valid && idx == dec->last_err_index))
-		snprintf(msg, sizeof(msg), "fatal decoder error (data path response %d)", (int)resp);
-	else {
-		dec->last_err_valid = true;
-		dec->last_err_index = idx;
-	}
-	set_err(dec, "trace byte %llu: %s", (unsigned long long)dec->index, msg);
+	uint64_t lo, hi;
+	char range[80];
+	etm_child_progress(dec->child, &lo, &hi);
+	if (hi > lo)
+		snprintf(range, sizeof range, "bytes %llu-%llu", (unsigned long long)lo,
+			 (unsigned long long)hi - 1);
+	else
+		snprintf(range, sizeof range, "at byte %llu, the end of the trace", (unsigned long long)lo);
+	snprintf(dec->err, sizeof dec->err, "trace decoder %s decoding %s %s; decode of this trace stopped",
+		 why, dec->name[0] ? dec->name : "the trace", range);
+	dec->err_set = true;
+	etm_child_stop(dec->child);
+	dec->child = NULL;
+	dec->dead = true;
+	dec->inflight = 0;
 	if (dec->out_fn) {
-		memset(&el, 0, sizeof(el));
-		el.kind = ETM_ELEM_ERROR;
-		el.trace_id = chan;
-		el.index = dec->index;
-		el.message = dec->err;
-		dec->out_fn(dec->out_ctx, &el);  /* cannot pause here */
+		struct etm_elem el = {.kind = ETM_ELEM_ERROR, .index = lo, .message = dec->err};
+		dec->out_fn(dec->out_ctx, &el);         /* cannot pause here */
 	}
+	return ETM_DECODE_ERROR;
 }
 
-/* Finish elements held back by an earlier WAIT. */
-static enum etm_decode_status flush_pending(struct etm_decoder *dec)
+/* A memory callback, at the child's request. */
+static enum etm_decode_status answer(struct etm_decoder *dec, const struct wire_rec *rec)
 {
-	ocsd_datapath_resp_t resp;
-
-	if (!dec->need_flush)
-		return ETM_DECODE_OK;
-	resp = ocsd_dt_process_data(dec->tree, OCSD_OP_FLUSH, 0, 0, NULL, NULL);
-	if (OCSD_DATA_RESP_IS_WAIT(resp))
-		return ETM_DECODE_PAUSED;
-	dec->need_flush = false;
-	if (OCSD_DATA_RESP_IS_FATAL(resp)) {
-		report_fatal(dec, resp);
-		if (!dec->recover) {
-			dec->failed = true;
-			return ETM_DECODE_ERROR;
-		}
-		ocsd_dt_process_data(dec->tree, OCSD_OP_RESET, (ocsd_trc_index_t)dec->index, 0, NULL, NULL);
-	}
+	static uint8_t buf[ETM_CHILD_MEM_REPLY_MAX];
+	char why[160];
+	if (rec->slot >= dec->nslots || rec->len > sizeof buf)
+		return child_lost(dec, "asked for memory it was not given");
+	const struct mem_slot *s = dec->slots[rec->slot];
+	uint32_t n = s->fn(s->ctx, rec->addr, rec->trace_id, rec->len, buf);
+	if (n > rec->len)
+		n = rec->len;
+	if (etm_child_send(dec->child, CHILD_MEM_REPLY, 0, buf, n, why, sizeof why) < 0)
+		return child_lost(dec, why);
 	return ETM_DECODE_OK;
 }
 
-/* Everything the first feed does once: the output and the memory map. */
-static enum etm_decode_status start_feeding(struct etm_decoder *dec)
+/* Deliver what the child sends until the command in flight is done: OK or
+ * ERROR as it ended, PAUSED when the callback asks, ERROR when the child
+ * is lost. DISCARD drops the elements (a reset). */
+static enum etm_decode_status pump(struct etm_decoder *dec, bool discard)
 {
-	enum etm_decode_status st;
-
-	if (dec->failed)
-		return ETM_DECODE_ERROR;
-	if (!dec->num_sources) {
-		set_err(dec, "no trace source configured");
-		return ETM_DECODE_ERROR;
-	}
-	/* OpenCSD attaches the output only to decoders that exist when it is
-	 * set, so set it once all sources are in. */
-	if (!dec->started) {
-		ocsd_dt_set_gen_elem_outfn(dec->tree, elem_in, dec);
-		/* OpenCSD makes its memory map with the first image; with none,
-		 * decoders fail instead of reporting unreadable addresses. An
-		 * empty callback at the top byte creates the map. */
-		if (!dec->has_memory)
-			ocsd_dt_add_callback_mem_acc(dec->tree, UINT64_MAX, UINT64_MAX,
-						     OCSD_MEM_SPACE_ANY, no_memory, NULL);
-		dec->started = true;
-	}
-	st = flush_pending(dec);
-	if (st != ETM_DECODE_OK)
-		return st;
-	dec->eot_sent = false;
-	return ETM_DECODE_OK;
-}
-
-/* LEN bytes to OpenCSD as they are; *CONSUMED of them taken. */
-static enum etm_decode_status feed_bytes(struct etm_decoder *dec, const uint8_t *data,
-					 size_t len, size_t *consumed)
-{
-	size_t done = 0;
-	while (done < len) {
-		uint32_t used = 0;
-		size_t chunk = len - done;
-		ocsd_datapath_resp_t resp;
-
-		if (chunk > 0x40000000u)
-			chunk = 0x40000000u;
-		resp = ocsd_dt_process_data(dec->tree, OCSD_OP_DATA, (ocsd_trc_index_t)dec->index,
-					    (uint32_t)chunk, data + done, &used);
-		if (used > chunk)
-			used = (uint32_t)chunk;
-		done += used;
-		dec->index += used;
-		if (OCSD_DATA_RESP_IS_FATAL(resp)) {
-			report_fatal(dec, resp);
-			if (!dec->recover) {
-				dec->failed = true;
-				if (consumed)
-					*consumed = done;
+	struct wire_rec rec;
+	char why[160];
+	for (;;) {
+		if (etm_child_next(dec->child, &rec, why, sizeof why) < 0)
+			return child_lost(dec, why);
+		switch (rec.type) {
+		case WIRE_ELEM:
+			if (!discard && dec->out_fn && dec->out_fn(dec->out_ctx, &rec.elem))
+				return ETM_DECODE_PAUSED;
+			break;
+		case WIRE_MEMREQ:
+			if (answer(dec, &rec) != ETM_DECODE_OK)
+				return ETM_DECODE_ERROR;
+			break;
+		case WIRE_DONE:
+			dec->inflight = 0;
+			if (rec.status == ETM_DECODE_ERROR) {
+				fail(dec, rec.text);
 				return ETM_DECODE_ERROR;
 			}
-			ocsd_dt_process_data(dec->tree, OCSD_OP_RESET, (ocsd_trc_index_t)dec->index,
-					     0, NULL, NULL);
-			if (used == 0) {
-				/* Step over the byte (or frame) it choked on. */
-				size_t skip = dec->format == ETM_STREAM_RAW ? 1 : 16;
-				if (skip > len - done)
-					skip = len - done;
-				done += skip;
-				dec->index += skip;
-			}
-			continue;
+			return ETM_DECODE_OK;
 		}
-		if (OCSD_DATA_RESP_IS_WAIT(resp)) {
-			dec->need_flush = true;
-			if (consumed)
-				*consumed = done;
-			return ETM_DECODE_PAUSED;
+	}
+}
+
+/* Give the child command OP, starting it first if need be. */
+static enum etm_decode_status command(struct etm_decoder *dec, enum etm_child_op op, uint64_t arg,
+				      const uint8_t *data, size_t len)
+{
+	char why[160];
+	if (dec->dead)
+		return ETM_DECODE_ERROR;
+	if (!dec->child && !etm_engine_num_sources(dec->eng)) {
+		fail(dec, "no trace source configured");
+		return ETM_DECODE_ERROR;
+	}
+	if (!dec->child) {
+		dec->child = etm_child_start(dec->eng, why, sizeof why);
+		if (!dec->child) {
+			fail(dec, why);
+			return ETM_DECODE_ERROR;
 		}
+	}
+	if (etm_child_send(dec->child, op, arg, data, len, why, sizeof why) < 0)
+		return child_lost(dec, why);
+	dec->inflight = op;
+	dec->inflight_len = op == CHILD_FEED ? len : 0;
+	return ETM_DECODE_OK;
+}
+
+/* Finish a feed in flight (the caller paused in it). */
+static enum etm_decode_status finish_inflight(struct etm_decoder *dec, bool discard)
+{
+	if (!dec->inflight)
+		return ETM_DECODE_OK;
+	enum etm_child_op op = dec->inflight;
+	size_t len = dec->inflight_len;
+	enum etm_decode_status st = pump(dec, discard);
+	if (st != ETM_DECODE_PAUSED && op == CHILD_FEED)
+		dec->taken += len;
+	return st;
+}
+
+/* Pieces of at most ETM_CHILD_PIECE; a pause leaves one in flight, and
+ * the caller's next call (with the rest, from that piece on) finishes it. */
+static enum etm_decode_status contained_feed(struct etm_decoder *dec, const uint8_t *data,
+					     size_t len, size_t *consumed)
+{
+	size_t done = 0;
+	enum etm_decode_status st = ETM_DECODE_OK;
+	if (dec->dead)
+		st = ETM_DECODE_ERROR;
+	while (st == ETM_DECODE_OK) {
+		if (!dec->inflight) {
+			if (done == len)
+				break;
+			size_t n = len - done < ETM_CHILD_PIECE ? len - done : ETM_CHILD_PIECE;
+			st = command(dec, CHILD_FEED, dec->sent, data + done, n);
+			if (st != ETM_DECODE_OK)
+				break;
+			dec->sent += n;
+		}
+		size_t piece = dec->inflight == CHILD_FEED ? dec->inflight_len : 0;
+		st = finish_inflight(dec, false);
+		if (st == ETM_DECODE_OK)
+			done = done + piece < len ? done + piece : len;
 	}
 	if (consumed)
 		*consumed = done;
-	return ETM_DECODE_OK;
+	return st;
 }
 
-static enum etm_decode_status feed_frames(struct etm_decoder *dec, const uint8_t *data,
-					  size_t len, size_t *consumed)
+static enum etm_decode_status contained_end(struct etm_decoder *dec)
 {
-	size_t taken = 0, used = 0;
-	if (consumed)
-		*consumed = 0;
-	enum etm_decode_status st = start_feeding(dec);
-	if (st != ETM_DECODE_OK || dec->format == ETM_STREAM_RAW)
-		return st == ETM_DECODE_OK ? feed_bytes(dec, data, len, consumed) : st;
-	/* complete the waiting frame first */
-	if (dec->ncarry) {
-		taken = 16 - dec->ncarry < len ? 16 - dec->ncarry : len;
-		memcpy(dec->carry + dec->ncarry, data, taken);
-		dec->ncarry += taken;
-		if (dec->ncarry < 16) {
-			if (consumed)
-				*consumed = taken;
-			return ETM_DECODE_OK;
-		}
-		st = feed_bytes(dec, dec->carry + dec->carry_off, 16 - dec->carry_off, &used);
-		dec->carry_off += used;
-		if (st != ETM_DECODE_OK) {
-			if (consumed)
-				*consumed = taken;
+	if (dec->dead)
+		return ETM_DECODE_ERROR;
+	if (!dec->child)
+		return ETM_DECODE_OK;   /* nothing was fed */
+	if (dec->inflight != CHILD_END) {
+		enum etm_decode_status st = finish_inflight(dec, false);
+		if (st != ETM_DECODE_OK)
 			return st;
-		}
-		dec->ncarry = dec->carry_off = 0;
+		st = command(dec, CHILD_END, dec->sent, NULL, 0);
+		if (st != ETM_DECODE_OK)
+			return st;
 	}
-	size_t rest = len - taken, whole = rest & ~(size_t)15;
-	st = feed_bytes(dec, data + taken, whole, &used);
-	if (st != ETM_DECODE_OK) {
-		if (consumed)
-			*consumed = taken + used;
-		return st;
+	return pump(dec, false);
+}
+
+static enum etm_decode_status contained_reset(struct etm_decoder *dec)
+{
+	dec->err_set = false;
+	if (dec->dead) {
+		/* A new child starts from the setup, which no decode touched. */
+		dec->dead = false;
+		return ETM_DECODE_OK;
 	}
-	memcpy(dec->carry, data + taken + whole, rest - whole);
-	dec->ncarry = rest - whole;
-	if (consumed)
-		*consumed = len;
-	return ETM_DECODE_OK;
+	if (!dec->child)
+		return ETM_DECODE_OK;
+	enum etm_decode_status st = finish_inflight(dec, true);
+	if (st == ETM_DECODE_OK)
+		st = command(dec, CHILD_RESET, 0, NULL, 0);
+	return st == ETM_DECODE_OK ? pump(dec, false) : st;
 }
 
 enum etm_decode_status etm_decoder_feed(struct etm_decoder *dec, const uint8_t *data,
 					size_t len, size_t *consumed)
 {
-	size_t used = 0;
-	enum etm_decode_status st = feed_frames(dec, data, len, &used);
-	dec->taken += used;
-	if (consumed)
-		*consumed = used;
-	return st;
-}
-
-/* The trace ended inside a frame: said once, where, and what is left out. */
-static void report_cut(struct etm_decoder *dec)
-{
-	if (!dec->ncarry)
-		return;
-	set_err(dec, "trace ends inside a frame at byte %llu: the last %zu bytes are not a whole "
-		"16-byte frame and are not decoded", (unsigned long long)dec->index, dec->ncarry);
-	dec->ncarry = dec->carry_off = 0;
-	if (dec->out_fn) {
-		struct etm_elem el;
-		memset(&el, 0, sizeof el);
-		el.kind = ETM_ELEM_ERROR;
-		el.index = dec->index;
-		el.message = dec->err;
-		dec->out_fn(dec->out_ctx, &el);
-	}
+	if (!dec->contained)
+		return etm_engine_feed(dec->eng, data, len, consumed);
+	return contained_feed(dec, data, len, consumed);
 }
 
 enum etm_decode_status etm_decoder_end(struct etm_decoder *dec)
 {
-	enum etm_decode_status st;
-	ocsd_datapath_resp_t resp;
-
-	if (dec->failed)
-		return ETM_DECODE_ERROR;
-	if (!dec->started)
-		return ETM_DECODE_OK;   /* nothing was fed */
-	st = flush_pending(dec);
-	if (st != ETM_DECODE_OK)
-		return st;
-	if (dec->eot_sent)
-		return ETM_DECODE_OK;
-	report_cut(dec);
-	dec->eot_sent = true;
-	resp = ocsd_dt_process_data(dec->tree, OCSD_OP_EOT, 0, 0, NULL, NULL);
-	if (OCSD_DATA_RESP_IS_WAIT(resp)) {
-		dec->need_flush = true;
-		return ETM_DECODE_PAUSED;
-	}
-	if (OCSD_DATA_RESP_IS_FATAL(resp)) {
-		report_fatal(dec, resp);
-		return ETM_DECODE_ERROR;
-	}
-	return ETM_DECODE_OK;
+	return dec->contained ? contained_end(dec) : etm_engine_end(dec->eng);
 }
 
 enum etm_decode_status etm_decoder_reset(struct etm_decoder *dec)
 {
-	ocsd_datapath_resp_t resp;
+	return dec->contained ? contained_reset(dec) : etm_engine_reset(dec->eng);
+}
 
-	dec->need_flush = false;
-	dec->failed = false;
-	dec->eot_sent = false;
-	dec->ncarry = dec->carry_off = 0;   /* a new stream starts on a frame */
-	resp = ocsd_dt_process_data(dec->tree, OCSD_OP_RESET, (ocsd_trc_index_t)dec->index,
-				    0, NULL, NULL);
-	if (OCSD_DATA_RESP_IS_FATAL(resp)) {
-		report_fatal(dec, resp);
-		return ETM_DECODE_ERROR;
-	}
-	return ETM_DECODE_OK;
+void etm_decoder_set_recover(struct etm_decoder *dec, bool recover)
+{
+	etm_engine_set_recover(dec->eng, recover);
+	/* A running child has its own copy: tell it between commands. */
+	if (dec->child && !dec->inflight && command(dec, CHILD_RECOVER, recover, NULL, 0) == ETM_DECODE_OK)
+		pump(dec, true);
 }

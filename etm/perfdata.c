@@ -24,6 +24,7 @@
 #define CS_ETMV4_MAGIC 0x4040404040404040ull
 #define CS_ETE_MAGIC   0x5050505050505050ull
 
+static void index_auxtrace(struct perfdata *pd);
 
 static void *grow(void *p, size_t *cap, size_t n, size_t elem)
 {
@@ -56,8 +57,9 @@ static int parse_info(struct perfdata *pd, const uint8_t *rec, size_t size, char
 	p += 24;
 	if (pd->info_version > 2)
 		return etm_fail(err, errlen, "cs_etm AUXTRACE_INFO version %" PRIu64 " unknown", pd->info_version);
-	if (pd->nr_cpus > 4096)
-		return etm_fail(err, errlen, "cs_etm AUXTRACE_INFO: %u CPUs is not plausible", pd->nr_cpus);
+	if (pd->nr_cpus > PERFDATA_MAX_CPUS)
+		return etm_fail(err, errlen, "cs_etm AUXTRACE_INFO: %u CPUs, more than %d", pd->nr_cpus,
+				PERFDATA_MAX_CPUS);
 	pd->cpus = calloc(pd->nr_cpus ? pd->nr_cpus : 1, sizeof(*pd->cpus));
 	if (!pd->cpus)
 		return etm_fail(err, errlen, "out of memory");
@@ -73,6 +75,11 @@ static int parse_info(struct perfdata *pd, const uint8_t *rec, size_t size, char
 		p += hdr * 8;
 		if (n > 64 || (size_t)(end - p) < n * 8)
 			return etm_fail(err, errlen, "AUXTRACE_INFO: CPU block %u claims %" PRIu64 " parameters", i, n);
+		if (cpu >= PERFDATA_MAX_CPUS)
+			return etm_fail(err, errlen, "AUXTRACE_INFO: CPU block %u is for CPU %" PRIu64
+					", out of range (0-%d)", i, cpu, PERFDATA_MAX_CPUS - 1);
+		if (perfdata_cpu(pd, (int)cpu))
+			return etm_fail(err, errlen, "AUXTRACE_INFO: CPU %" PRIu64 " has two blocks", cpu);
 		uint64_t v[64] = { 0 };
 		for (uint64_t k = 0; k < n; k++)
 			v[k] = le64(p + 8 * k);
@@ -119,16 +126,66 @@ static int parse_info(struct perfdata *pd, const uint8_t *rec, size_t size, char
 	return 0;
 }
 
-int perfdata_parse(const void *bytes, size_t len, struct perfdata *pd, char *err, size_t errlen)
+/* PERF_RECORD_AUX at P (SIZE bytes; SID its sample_id), the record just
+ * added to pd->records. */
+static int parse_aux(struct perfdata *pd, const uint8_t *p, uint16_t size,
+		     const struct auxring_sample_id *sid, size_t *cap, char *err, size_t errlen)
 {
-	memset(pd, 0, sizeof(*pd));
-	if (len < 104 || memcmp(bytes, "PERFILE2", 8))
-		return etm_fail(err, errlen, "not a perf.data file (no PERFILE2 header)");
-	pd->file = malloc(len);
-	if (!pd->file)
-		return etm_fail(err, errlen, "out of memory");
-	memcpy(pd->file, bytes, len);
-	pd->len = len;
+	size_t at = (size_t)(p - pd->file);
+	if (size < 32)
+		return etm_fail(err, errlen, "PERF_RECORD_AUX too short at 0x%zx", at);
+	pd->aux = grow(pd->aux, cap, pd->n_aux, sizeof(*pd->aux));
+	struct perfdata_aux *a = &pd->aux[pd->n_aux++];
+	a->aux_offset = le64(p + 8);
+	a->aux_size = le64(p + 16);
+	a->flags = le64(p + 24);
+	if (a->aux_offset > PERFDATA_MAX_OFFSET || a->aux_size > PERFDATA_MAX_OFFSET - a->aux_offset)
+		return etm_fail(err, errlen, "PERF_RECORD_AUX at 0x%zx: offset 0x%" PRIx64 " + size 0x%" PRIx64
+				" is past 2^62", at, a->aux_offset, a->aux_size);
+	a->cpu = pd->records[pd->n_records - 1].cpu;
+	a->pid = sid->pid;
+	a->tid = sid->tid;
+	a->rec_index = pd->n_records - 1;
+	return 0;
+}
+
+/* PERF_RECORD_AUXTRACE at P (SIZE bytes, LEFT to the end of the data
+ * section); *DSIZE trace bytes follow it. */
+static int parse_auxtrace(struct perfdata *pd, const uint8_t *p, size_t left, uint16_t size,
+			  size_t *cap, uint64_t *dsize, char *err, size_t errlen)
+{
+	size_t pos = (size_t)(p - pd->file);
+	if (size < 48)
+		return etm_fail(err, errlen, "PERF_RECORD_AUXTRACE too short at 0x%zx", pos);
+	*dsize = le64(p + 8);
+	if (*dsize > left - size)
+		return etm_fail(err, errlen, "AUXTRACE data (0x%" PRIx64 " bytes) runs past the data section", *dsize);
+	pd->auxtrace = grow(pd->auxtrace, cap, pd->n_auxtrace, sizeof(*pd->auxtrace));
+	struct perfdata_auxtrace *at = &pd->auxtrace[pd->n_auxtrace++];
+	at->size = *dsize;
+	at->offset = le64(p + 16);
+	at->reference = le64(p + 24);
+	at->idx = le32(p + 32);
+	at->tid = le32(p + 36);
+	at->cpu = le32(p + 40);
+	at->data_pos = pos + size;
+	if (at->offset > PERFDATA_MAX_OFFSET || at->size > PERFDATA_MAX_OFFSET - at->offset ||
+	    (at->cpu >= PERFDATA_MAX_CPUS && at->cpu != UINT32_MAX))
+		return etm_fail(err, errlen, "PERF_RECORD_AUXTRACE at 0x%zx: CPU %u, offset 0x%" PRIx64
+				" (CPUs are 0-%d or -1, offsets below 2^62)", pos, at->cpu, at->offset,
+				PERFDATA_MAX_CPUS - 1);
+	return 0;
+}
+
+/* Parse PD->file (PD->len bytes), which PD owns (copy or mapping); on
+ * failure PD is freed. */
+static int parse_file(struct perfdata *pd, char *err, size_t errlen)
+{
+	size_t len = pd->len;
+	if (len < 104 || memcmp(pd->file, "PERFILE2", 8)) {
+		etm_fail(err, errlen, "not a perf.data file (no PERFILE2 header)");
+		goto bad;
+	}
 	const uint8_t *f = pd->file;
 	uint64_t hsize = le64(f + 8), attr_size = le64(f + 16);
 	uint64_t attrs_off = le64(f + 24), attrs_size = le64(f + 32);
@@ -177,24 +234,18 @@ int perfdata_parse(const void *bytes, size_t len, struct perfdata *pd, char *err
 		rec->pos = (size_t)(p - f);
 		rec->type = type;
 		rec->size = size;
+		if (have_sid && sid.has_cpu && sid.cpu >= PERFDATA_MAX_CPUS) {
+			etm_fail(err, errlen, "record of type %u at file offset 0x%zx is for CPU %u, out of range (0-%d)",
+				 type, (size_t)(p - f), sid.cpu, PERFDATA_MAX_CPUS - 1);
+			goto bad;
+		}
 		rec->cpu = have_sid && sid.has_cpu ? (int)sid.cpu : -1;
 		rec->tid = have_sid && sid.has_tid ? sid.tid : 0;
 		pd->n_records++;
 
 		if (type == PERF_RECORD_AUX) {
-			if (size < 32) {
-				etm_fail(err, errlen, "PERF_RECORD_AUX too short at 0x%zx", (size_t)(p - f));
+			if (parse_aux(pd, p, size, &sid, &cap_aux, err, errlen))
 				goto bad;
-			}
-			pd->aux = grow(pd->aux, &cap_aux, pd->n_aux, sizeof(*pd->aux));
-			struct perfdata_aux *a = &pd->aux[pd->n_aux++];
-			a->aux_offset = le64(p + 8);
-			a->aux_size = le64(p + 16);
-			a->flags = le64(p + 24);
-			a->cpu = rec->cpu;
-			a->pid = sid.pid;
-			a->tid = sid.tid;
-			a->rec_index = pd->n_records - 1;
 		} else if (type == PERF_RECORD_ITRACE_START) {
 			pd->n_itrace_start++;
 		} else if (type == PERF_RECORD_AUX_OUTPUT_HW_ID) {
@@ -209,34 +260,32 @@ int perfdata_parse(const void *bytes, size_t len, struct perfdata *pd, char *err
 			if (parse_info(pd, p, size, err, errlen))
 				goto bad;
 		} else if (type == PERF_RECORD_AUXTRACE) {
-			if (size < 48) {
-				etm_fail(err, errlen, "PERF_RECORD_AUXTRACE too short at 0x%zx", (size_t)(p - f));
+			uint64_t dsize = 0;
+			if (parse_auxtrace(pd, p, (size_t)(end - p), size, &cap_at, &dsize, err, errlen))
 				goto bad;
-			}
-			uint64_t dsize = le64(p + 8);
-			if (dsize > (size_t)(end - p) - size) {
-				etm_fail(err, errlen, "AUXTRACE data (0x%" PRIx64 " bytes) runs past the data section", dsize);
-				goto bad;
-			}
-			pd->auxtrace = grow(pd->auxtrace, &cap_at, pd->n_auxtrace, sizeof(*pd->auxtrace));
-			struct perfdata_auxtrace *at = &pd->auxtrace[pd->n_auxtrace++];
-			at->size = dsize;
-			at->offset = le64(p + 16);
-			at->reference = le64(p + 24);
-			at->idx = le32(p + 32);
-			at->tid = le32(p + 36);
-			at->cpu = le32(p + 40);
-			at->data_pos = (size_t)(p - f) + size;
 			p += dsize;       /* the trace bytes follow the record */
 		}
 		p += size;
 	}
+	index_auxtrace(pd);
 	return 0;
 bad_header:
 	etm_fail(err, errlen, "perf.data header sections point outside the file");
 bad:
 	perfdata_free(pd);
 	return -1;
+}
+
+int perfdata_parse(const void *bytes, size_t len, struct perfdata *pd, char *err, size_t errlen)
+{
+	memset(pd, 0, sizeof(*pd));
+	pd->copy = malloc(len ? len : 1);
+	if (!pd->copy)
+		return etm_fail(err, errlen, "out of memory");
+	memcpy(pd->copy, bytes, len);
+	pd->file = pd->copy;
+	pd->len = len;
+	return parse_file(pd, err, errlen);
 }
 
 int perfdata_open(const char *path, struct perfdata *pd, char *err, size_t errlen)
@@ -254,14 +303,20 @@ int perfdata_open(const char *path, struct perfdata *pd, char *err, size_t errle
 		return etm_fail(err, errlen, "%s: too large to map here (%lld bytes)", path,
 				(long long)st.st_size);
 	}
-	const void *data = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0) : "";
+	if (len < 104) {
+		close(fd);
+		return etm_fail(err, errlen, "%s: not a perf.data file (no PERFILE2 header)", path);
+	}
+	/* Kept mapped while PD lives: the trace is read in place, never copied. */
+	void *data = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
 	int e = errno;
 	close(fd);
 	if (data == MAP_FAILED)
 		return etm_fail(err, errlen, "%s: %s", path, strerror(e));
-	int rc = perfdata_parse(data, len, pd, err, errlen);
-	if (len)
-		munmap((void *)data, len);
+	pd->map = data;
+	pd->file = data;
+	pd->len = len;
+	int rc = parse_file(pd, err, errlen);
 	if (rc && err && errlen) {
 		char msg[ETM_ERR_LEN];
 		snprintf(msg, sizeof(msg), "%s", err);
@@ -272,7 +327,9 @@ int perfdata_open(const char *path, struct perfdata *pd, char *err, size_t errle
 
 void perfdata_free(struct perfdata *pd)
 {
-	free(pd->file);
+	free(pd->copy);
+	if (pd->map)
+		munmap(pd->map, pd->len);
 	free(pd->cpus);
 	free(pd->aux);
 	free(pd->auxtrace);
@@ -288,14 +345,45 @@ const struct etm_cpu_regs *perfdata_cpu(const struct perfdata *pd, int cpu)
 	return NULL;
 }
 
+static int auxtrace_cmp(const void *a, const void *b)
+{
+	const struct perfdata_auxtrace *x = a, *y = b;
+	if (x->cpu != y->cpu)
+		return x->cpu < y->cpu ? -1 : 1;
+	if (x->offset != y->offset)
+		return x->offset < y->offset ? -1 : 1;
+	return x->data_pos < y->data_pos ? -1 : x->data_pos > y->data_pos;
+}
+
+/* By CPU and offset (file order among equals): a lookup is a binary
+ * search, not a walk of every record (a file can hold 10^5 of each). */
+static void index_auxtrace(struct perfdata *pd)
+{
+	if (pd->n_auxtrace > 1)
+		qsort(pd->auxtrace, pd->n_auxtrace, sizeof *pd->auxtrace, auxtrace_cmp);
+}
+
 const uint8_t *perfdata_aux_bytes(const struct perfdata *pd, int cpu, uint64_t offset, uint64_t size)
 {
-	for (size_t i = 0; i < pd->n_auxtrace; i++) {
+	uint32_t c = (uint32_t)cpu;
+	size_t lo = 0, hi = pd->n_auxtrace;
+	/* the first record past (CPU, OFFSET) */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct perfdata_auxtrace *at = &pd->auxtrace[mid];
+		if (at->cpu < c || (at->cpu == c && at->offset <= offset))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* Records starting at or before OFFSET, nearest first; overlapping
+	 * ones (never written by perf) are looked at only so far. */
+	for (size_t i = lo, looked = 0; i-- > 0 && looked < 64; looked++) {
 		const struct perfdata_auxtrace *at = &pd->auxtrace[i];
-		if ((int)at->cpu != cpu || offset < at->offset || offset - at->offset > at->size ||
-		    size > at->size - (offset - at->offset))
-			continue;
-		return pd->file + at->data_pos + (offset - at->offset);
+		if (at->cpu != c)
+			break;
+		if (offset - at->offset <= at->size && size <= at->size - (offset - at->offset))
+			return pd->file + at->data_pos + (offset - at->offset);
 	}
 	return NULL;
 }
@@ -345,18 +433,19 @@ int perfdata_replay(const struct perfdata *pd, int cpu, uint64_t data_ring, uint
 		const uint8_t *rec = pd->file + r->pos;
 		if (r->type == PERF_RECORD_AUX) {
 			uint64_t off = le64(rec + 8), size = le64(rec + 16);
-			if (size > aux_ring) {
+			/* Data not in the file needs no room: it shows as lost. */
+			const uint8_t *bytes = perfdata_aux_bytes(pd, cpu, off, size);
+			if (bytes && size > aux_ring) {
 				rc = etm_fail(err, errlen, "AUX record of 0x%" PRIx64 " bytes exceeds the 0x%" PRIx64 " ring", size, aux_ring);
 				break;
 			}
 			/* The reader must have freed room, as a live reader would. */
-			if (sim.aux_size - (sim.aux_head - sim.aux_tail) < size)
+			if (bytes && sim.aux_size - (sim.aux_head - sim.aux_tail) < size)
 				rc = drain(pd, &sim, ring, out, err, errlen);
 			if (off > sim.aux_head) {
 				/* Data the recorder never stored: the ring moved on without it. */
 				sim.aux_head = sim.aux_tail = off;
 			}
-			const uint8_t *bytes = perfdata_aux_bytes(pd, cpu, off, size);
 			if (size && off == sim.aux_head) {
 				if (!bytes) {
 					/* The recorder dropped this data (e.g. its user
@@ -560,11 +649,16 @@ struct etm_source *etm_perfdata_source_new(const char *path, char *err, size_t e
 		etm_fail(err, errlen, "%s: no cs_etm AUXTRACE_INFO record", path);
 		goto bad;
 	}
-	/* Rings large enough for the biggest AUX record of the file. */
+	/* Rings large enough for the biggest AUX record whose data the file
+	 * holds (at most twice the file): what it lacks is lost, not stored. */
 	uint64_t max = 4096;
-	for (size_t i = 0; i < rs->pd.n_aux; i++)
-		while (max < rs->pd.aux[i].aux_size && max < (1ull << 34))
+	for (size_t i = 0; i < rs->pd.n_aux; i++) {
+		const struct perfdata_aux *a = &rs->pd.aux[i];
+		if (!perfdata_aux_bytes(&rs->pd, a->cpu, a->aux_offset, a->aux_size))
+			continue;
+		while (max < a->aux_size)
 			max <<= 1;
+	}
 	for (unsigned i = 0; i < rs->pd.n_cpus; i++) {
 		struct auxring ring;
 		int cpu = rs->pd.cpus[i].cpu;

@@ -16,6 +16,11 @@
 #include "etm/config.h"
 #include "etm/source.h"
 
+/* Every number read from the file is checked against these: CPU numbers
+ * (perf's MAX_NR_CPUS), AUX stream offsets and sizes. */
+#define PERFDATA_MAX_CPUS 4096
+#define PERFDATA_MAX_OFFSET (1ull << 62)
+
 struct perfdata_aux {                 /* one PERF_RECORD_AUX */
 	uint64_t aux_offset, aux_size, flags;
 	int cpu;                          /* sample_id cpu, -1 unknown */
@@ -38,8 +43,10 @@ struct perfdata_record {              /* any record of the data section */
 };
 
 struct perfdata {
-	uint8_t *file;
+	const uint8_t *file;
 	size_t len;
+	void *copy;                       /* perfdata_parse's copy of the bytes, or NULL */
+	void *map;                        /* perfdata_open's mapping of the file, or NULL */
 	uint64_t sample_type;
 	bool sample_id_all;
 	uint32_t attr_type;

@@ -208,13 +208,23 @@ int etm_ranges_decode(const struct etm_cpu_regs *units, size_t n_units, bool for
 		etm_decoder_free(dec);
 		return -1;
 	}
+	char name[64];
+	if (formatted)
+		snprintf(name, sizeof name, "the formatted trace (%zu bytes)", len);
+	else
+		snprintf(name, sizeof name, "the raw trace of CPU %d (%zu bytes)", units[0].cpu, len);
+	etm_decoder_set_name(dec, name);
 	struct mem_trace trace = {data, len};
-	char derr[160];
-	if (etm_ranges_decode_stream(dec, read_mem_trace, &trace, len, out, derr, sizeof derr) < 0 &&
-	    !out->nerrors++)
-		snprintf(out->first_error, sizeof out->first_error, "%s", derr);
+	char derr[ETM_ERR_LEN];
+	int rc = 0;
+	if (etm_ranges_decode_stream(dec, read_mem_trace, &trace, len, out, derr, sizeof derr) < 0) {
+		if (!out->nerrors++)
+			snprintf(out->first_error, sizeof out->first_error, "%.*s", (int)sizeof out->first_error - 1, derr);
+		etm_fail(err, errlen, "%s", derr);
+		rc = 1;
+	}
 	etm_decoder_free(dec);
-	return 0;
+	return rc;
 }
 
 int etm_ranges_decode_stream(struct etm_decoder *dec, etm_trace_read_fn read, void *read_ctx, uint64_t len,

@@ -91,8 +91,9 @@ typedef uint32_t (*etm_ranges_mem_fn)(void *ctx, uint64_t addr, uint32_t len, ui
  * UNITS[0]) with the trace units UNITS (core architecture unknown: as the
  * decoder defaults it), adding ranges to OUT (positions
  * continue from OUT->fed; the window drops older ones as it goes). Decoder
- * errors resynchronise and are counted in OUT. Returns 0, or -1 with ERR
- * when no decoder could be set up. */
+ * errors resynchronise and are counted in OUT. Returns 0; 1 with ERR when
+ * decoding stopped part way (the decoder itself failed: the ranges before
+ * it are kept); -1 with ERR when no decoder could be set up. */
 int etm_ranges_decode(const struct etm_cpu_regs *units, size_t n_units, bool formatted,
 		const uint8_t *data, size_t len, etm_ranges_mem_fn mem, void *mem_ctx,
 		struct trace_ranges *out, char *err, size_t errlen);

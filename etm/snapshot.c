@@ -918,6 +918,8 @@ struct etm_decoder *etm_snapshot_decoder(const struct etm_snapshot *ss, size_t b
 		goto fail;
 	}
 	free(cores_done);
+	snprintf(why, sizeof why, "buffer %s (%s)", buf->name, buf->file);
+	etm_decoder_set_name(dec, why);
 	return dec;
 fail:
 	free(cores_done);

@@ -51,6 +51,16 @@ void swbtrace_add(struct swbtrace *bt, uint64_t from, uint64_t to)
 bool swbtrace_ranges(struct swbtrace *bt, bool since_last, uint64_t pc,
 		     struct btrace_range **out, size_t *n)
 {
+	if (!swbtrace_peek(bt, since_last, pc, out, n))
+		return false;
+	bt->read_total = bt->total;
+	bt->lost_since_read = false;
+	return true;
+}
+
+bool swbtrace_peek(const struct swbtrace *bt, bool since_last, uint64_t pc,
+		   struct btrace_range **out, size_t *n)
+{
 	*out = NULL;
 	*n = 0;
 	if (since_last && bt->lost_since_read)
@@ -79,7 +89,5 @@ bool swbtrace_ranges(struct swbtrace *bt, bool since_last, uint64_t pc,
 		r[want++] = (struct btrace_range){tail, pc + 1, pc};
 	*out = r;
 	*n = want;
-	bt->read_total = bt->total;
-	bt->lost_since_read = false;
 	return true;
 }

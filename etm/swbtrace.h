@@ -38,5 +38,9 @@ void swbtrace_add(struct swbtrace *bt, uint64_t from, uint64_t to);
  * re-reads everything). Marks the buffer as read. */
 bool swbtrace_ranges(struct swbtrace *bt, bool since_last, uint64_t pc,
 		     struct btrace_range **out, size_t *n);
+/* The same ranges without marking them read (a second reader: the call
+ * classification must not take gdb's next delta away). */
+bool swbtrace_peek(const struct swbtrace *bt, bool since_last, uint64_t pc,
+		   struct btrace_range **out, size_t *n);
 
 #endif

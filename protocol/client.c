@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/hex.h"
 #include "protocol/escape.h"
@@ -51,16 +52,48 @@ const char *rsp_status_name(int status)
 }
 
 /* More input into c->in; RSP_OK or a failure status. */
-static int fill(struct rsp_client *c, int timeout_ms)
+static double now_ms(void)
 {
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000 + (double)ts.tv_nsec / 1e6;
+}
+
+/* The end of a wait of TIMEOUT_MS from now (-1: none, waits forever). */
+static double deadline_of(int timeout_ms)
+{
+	return timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+}
+
+static bool past(double deadline)
+{
+	return deadline >= 0 && now_ms() >= deadline;
+}
+
+/* More input into c->in, waiting until DEADLINE (a reply's whole time,
+ * however it trickles in); RSP_OK or a failure status, said in c->err. */
+static int fill(struct rsp_client *c, double deadline)
+{
+	int wait = -1;
+	if (deadline >= 0) {
+		double left = deadline - now_ms();
+		/* past it: what is already there is still taken */
+		wait = left > 0 ? (int)left + 1 : 0;
+	}
 	buf_reserve(&c->in, READ_PIECE);
-	long n = c->read(c->ctx, c->in.data + c->in.len, READ_PIECE, timeout_ms);
-	if (n == RSP_IO_TIMEOUT)
+	long n = c->read(c->ctx, c->in.data + c->in.len, READ_PIECE, wait);
+	if (n == RSP_IO_TIMEOUT) {
+		snprintf(c->err, sizeof(c->err), "nothing from the server in time");
 		return RSP_TIMEOUT;
-	if (n == 0)
+	}
+	if (n == 0) {
+		snprintf(c->err, sizeof(c->err), "%s", rsp_status_name(RSP_EOF));
 		return RSP_EOF;
-	if (n < 0)
+	}
+	if (n < 0) {
+		snprintf(c->err, sizeof(c->err), "%s", rsp_status_name(RSP_IO_ERROR));
 		return RSP_IO_ERROR;
+	}
 	c->in.len += (size_t)n;
 	c->in.data[c->in.len] = '\0';
 	c->bytes_in += (uint64_t)n;
@@ -69,14 +102,23 @@ static int fill(struct rsp_client *c, int timeout_ms)
 
 static int put(struct rsp_client *c, const char *data, size_t len)
 {
-	if (c->write(c->ctx, data, len) < 0)
+	if (c->write(c->ctx, data, len) < 0) {
+		snprintf(c->err, sizeof(c->err), "%s (sending)", rsp_status_name(RSP_IO_ERROR));
 		return RSP_IO_ERROR;
+	}
 	c->bytes_out += len;
 	return RSP_OK;
 }
 
-static void queue_note(struct rsp_client *c, const char *payload, size_t len)
+/* Queue a notification; false (said in c->err) when RSP_MAX_NOTES wait
+ * already: a server sends the next one only after vStopped's "OK". */
+static bool queue_note(struct rsp_client *c, const char *payload, size_t len)
 {
+	if (c->nnotes >= RSP_MAX_NOTES) {
+		snprintf(c->err, sizeof(c->err), "notification flood: more than %d notifications sent "
+			 "without waiting for vStopped", RSP_MAX_NOTES);
+		return false;
+	}
 	if (c->nnotes == c->notes_cap) {
 		c->notes_cap = c->notes_cap ? 2 * c->notes_cap : 8;
 		c->notes = realloc(c->notes, c->notes_cap * sizeof(*c->notes));
@@ -90,11 +132,13 @@ static void queue_note(struct rsp_client *c, const char *payload, size_t len)
 	n[len] = '\0';
 	c->notes[c->nnotes++] = n;
 	c->notifications_in++;
+	return true;
 }
 
 /* A notification "%NAME:...#cs" at the start of the input: queued (a
  * corrupt one is dropped: notifications are never acked or resent).
- * Returns the bytes it took, 0 when it is not complete yet. */
+ * Returns the bytes it took, 0 when it is not complete yet, or
+ * (size_t)-1 when the queue is full. */
 static size_t take_note(struct rsp_client *c)
 {
 	const char *hash = memchr(c->in.data, '#', c->in.len);
@@ -107,21 +151,24 @@ static size_t take_note(struct rsp_client *c)
 	c->in.data[0] = '$';
 	size_t used = rsp_parse(c->in.data, n, &c->ev);
 	c->in.data[0] = '%';
-	if (used == n && c->ev.kind == RSP_PACKET)
-		queue_note(c, c->ev.payload.data ? c->ev.payload.data : "", c->ev.payload.len);
+	if (used == n && c->ev.kind == RSP_PACKET &&
+	    !queue_note(c, c->ev.payload.data ? c->ev.payload.data : "", c->ev.payload.len))
+		return (size_t)-1;
 	return n;
 }
 
 /* Next event from the input (reading more as needed). *NOISE counts the
  * bytes of events that are not packets. A notification is queued and
  * returned as RSP_NEED_MORE (callers skip it, waiters look at the queue). */
-static int next_event(struct rsp_client *c, int timeout_ms, size_t *noise)
+static int next_event(struct rsp_client *c, double deadline, size_t *noise)
 {
 	for (;;) {
 		const char *in = c->in.data ? c->in.data : "";
 		size_t len = c->in.len, used;
 		if (len && in[0] == '%') {
-			if ((used = take_note(c)) != 0) {
+			if ((used = take_note(c)) == (size_t)-1)
+				return RSP_PROTOCOL;
+			if (used != 0) {
 				buf_consume(&c->in, used);
 				c->ev.kind = RSP_NEED_MORE;
 				return RSP_OK;
@@ -144,7 +191,7 @@ static int next_event(struct rsp_client *c, int timeout_ms, size_t *noise)
 				return RSP_OK;
 			}
 		}
-		int rc = fill(c, timeout_ms);
+		int rc = fill(c, deadline);
 		if (rc != RSP_OK)
 			return rc;
 	}
@@ -162,8 +209,9 @@ int rsp_client_send(struct rsp_client *c, const char *payload, size_t len)
 		if (c->noack)
 			return RSP_OK;
 		size_t noise = 0;
+		double deadline = deadline_of(c->timeout_ms);
 		for (;;) {
-			rc = next_event(c, c->timeout_ms, &noise);
+			rc = next_event(c, deadline, &noise);
 			if (rc != RSP_OK)
 				return rc;
 			if (c->ev.kind == RSP_ACK)
@@ -179,12 +227,15 @@ int rsp_client_send(struct rsp_client *c, const char *payload, size_t len)
 	}
 }
 
-int rsp_client_recv(struct rsp_client *c, struct buf *out, int timeout_ms)
+static int timed_out(struct rsp_client *c, int timeout_ms, unsigned long console, const char *what);
+
+/* The next packet, by DEADLINE (see rsp_client_recv). */
+static int recv_until(struct rsp_client *c, struct buf *out, double deadline)
 {
 	unsigned bad = 0;
 	size_t noise = 0;
 	for (;;) {
-		int rc = next_event(c, timeout_ms, &noise);
+		int rc = next_event(c, deadline, &noise);
 		if (rc != RSP_OK)
 			return rc;
 		switch (c->ev.kind) {
@@ -211,6 +262,12 @@ int rsp_client_recv(struct rsp_client *c, struct buf *out, int timeout_ms)
 	}
 }
 
+int rsp_client_recv(struct rsp_client *c, struct buf *out, int timeout_ms)
+{
+	int rc = recv_until(c, out, deadline_of(timeout_ms));
+	return rc == RSP_TIMEOUT ? timed_out(c, timeout_ms, 0, "reply") : rc;
+}
+
 int rsp_client_interrupt(struct rsp_client *c)
 {
 	return put(c, "\x03", 1);
@@ -228,30 +285,49 @@ bool rsp_client_take_notification(struct rsp_client *c, struct buf *out)
 	return true;
 }
 
-/* Console output: "O" and an even number of hex digits. */
-static bool is_console_output(const struct buf *p)
+bool rsp_is_console_output(const char *p, size_t len)
 {
-	if (p->len < 3 || p->data[0] != 'O' || (p->len - 1) % 2)
+	if (len < 3 || p[0] != 'O' || (len - 1) % 2)
 		return false;
-	for (size_t i = 1; i < p->len; i++)
-		if (hex_value((unsigned char)p->data[i]) < 0)
+	for (size_t i = 1; i < len; i++)
+		if (hex_value((unsigned char)p[i]) < 0)
 			return false;
 	return true;
+}
+
+/* A wait that ended at its deadline: said in c->err, with the console
+ * output that came meanwhile (it does not make a wait longer). */
+static int timed_out(struct rsp_client *c, int timeout_ms, unsigned long console, const char *what)
+{
+	if (console)
+		snprintf(c->err, sizeof(c->err), "no %s within %d ms, only console output (%lu O packets)", what,
+			 timeout_ms, console);
+	else
+		snprintf(c->err, sizeof(c->err), "no %s within %d ms", what, timeout_ms);
+	return RSP_TIMEOUT;
 }
 
 int rsp_client_wait_notification(struct rsp_client *c, struct buf *out, int timeout_ms)
 {
 	size_t noise = 0;
+	unsigned long console = 0;
+	double deadline = deadline_of(timeout_ms);
 	while (!c->nnotes) {
-		int rc = next_event(c, timeout_ms, &noise);
+		int rc = next_event(c, deadline, &noise);
+		if (rc == RSP_TIMEOUT)
+			return timed_out(c, timeout_ms, console, "notification");
 		if (rc != RSP_OK)
 			return rc;
 		if (c->ev.kind == RSP_PACKET) {
 			c->packets_in++;
 			if (!c->noack && (rc = put(c, "+", 1)) != RSP_OK)
 				return rc;
-			if (is_console_output(&c->ev.payload))
+			if (rsp_is_console_output(c->ev.payload.data, c->ev.payload.len)) {
+				if (!c->nnotes && past(deadline))
+					return timed_out(c, timeout_ms, console + 1, "notification");
+				console++;
 				continue;
+			}
 			snprintf(c->err, sizeof(c->err), "unexpected packet \"%.40s\" while no request was made",
 				 c->ev.payload.data ? c->ev.payload.data : "");
 			return RSP_PROTOCOL;
@@ -262,26 +338,31 @@ int rsp_client_wait_notification(struct rsp_client *c, struct buf *out, int time
 
 static int reply_status(struct rsp_client *c, const char *what, const struct buf *reply);
 
+/* The reply to a request, by DEADLINE: console output before it (qRcmd's,
+ * or a program's) is dropped and does not move the deadline. */
+static int recv_reply(struct rsp_client *c, struct buf *reply, double deadline, int timeout_ms)
+{
+	unsigned long console = 0;
+	for (;;) {
+		int rc = recv_until(c, reply, deadline);
+		if (rc == RSP_TIMEOUT)
+			return timed_out(c, timeout_ms, console, "reply");
+		/* "OK" is no console output */
+		if (rc != RSP_OK || !rsp_is_console_output(reply->data, reply->len))
+			return rc;
+		if (past(deadline))
+			return timed_out(c, timeout_ms, console + 1, "reply");
+		console++;
+	}
+}
+
 int rsp_client_command(struct rsp_client *c, const char *payload, struct buf *reply)
 {
+	double deadline = deadline_of(c->timeout_ms);
 	int rc = rsp_client_send(c, payload, strlen(payload));
-	if (rc != RSP_OK)
-		return rc;
-	for (;;) {
-		rc = rsp_client_recv(c, reply, c->timeout_ms);
-		if (rc != RSP_OK)
-			return rc;
-		/* console output of qRcmd precedes the reply; "OK" is not one */
-		if (reply->len > 1 && reply->data[0] == 'O' && strcmp(reply->data, "OK") != 0) {
-			bool all_hex = true;
-			for (size_t i = 1; i < reply->len && all_hex; i++)
-				all_hex = hex_value((unsigned char)reply->data[i]) >= 0;
-			if (all_hex && (reply->len - 1) % 2 == 0)
-				continue;
-		}
-		break;
-	}
-	return reply_status(c, payload, reply);
+	if (rc == RSP_OK)
+		rc = recv_reply(c, reply, deadline, c->timeout_ms);
+	return rc == RSP_OK ? reply_status(c, payload, reply) : rc;
 }
 
 int rsp_client_commandf(struct rsp_client *c, struct buf *reply, const char *fmt, ...)
@@ -334,7 +415,7 @@ int rsp_client_xfer_read(struct rsp_client *c, const char *object, const char *a
 	xfer_request(&pkt, object, annex, 0, chunk);
 	rc = rsp_client_send(c, pkt.data, pkt.len);
 	while (rc == RSP_OK) {
-		rc = rsp_client_recv(c, &reply, c->timeout_ms);
+		rc = recv_reply(c, &reply, deadline_of(c->timeout_ms), c->timeout_ms);
 		if (rc != RSP_OK)
 			break;
 		if ((rc = reply_status(c, pkt.data, &reply)) != RSP_OK)
@@ -372,7 +453,7 @@ int rsp_client_xfer_read(struct rsp_client *c, const char *object, const char *a
 			snprintf(c->err, sizeof(c->err), "qXfer:%s:read: the data was refused", object);
 			rc = RSP_PROTOCOL;
 			if (ahead)      /* the reply already asked for is read and dropped */
-				rsp_client_recv(c, &reply, c->timeout_ms);
+				recv_reply(c, &reply, deadline_of(c->timeout_ms), c->timeout_ms);
 			break;
 		}
 		if (kind == 'l')

@@ -20,6 +20,10 @@ typedef int (*rsp_write_fn)(void *ctx, const void *buf, size_t len);
 
 #define RSP_IO_TIMEOUT (-2)
 
+/* Notifications received and not yet taken: past this many the server is
+ * flooding (it sends the next one only after vStopped's "OK"), an error. */
+#define RSP_MAX_NOTES 64
+
 enum rsp_status {
 	RSP_OK = 0,
 	RSP_TIMEOUT = -1,     /* nothing within the timeout: the link may be fine */
@@ -57,13 +61,15 @@ void rsp_client_free(struct rsp_client *c);
 int rsp_client_send(struct rsp_client *c, const char *payload, size_t len);
 /* Next packet's payload into OUT (RLE expanded, still binary-escaped),
  * acked unless in no-ack mode; a bad checksum is NAKed and waited for
- * again. TIMEOUT_MS -1 waits forever. */
+ * again. TIMEOUT_MS (-1: forever) bounds the whole packet, however slowly
+ * it trickles in. Failures are said in c->err. */
 int rsp_client_recv(struct rsp_client *c, struct buf *out, int timeout_ms);
 /* Send 0x03 (interrupt the running target). */
 int rsp_client_interrupt(struct rsp_client *c);
 
 /* Send PAYLOAD (NUL-terminated, needs no escaping) and read the reply into
- * REPLY. Console output ("O" + hex) sent before the reply is skipped.
+ * REPLY within c->timeout_ms. Console output ("O" + hex) sent before the
+ * reply is dropped; it does not extend the wait.
  * "E..." replies return RSP_ERROR_REPLY with the text in c->err
  * ("E.Overflow." -> "Overflow."), the empty reply RSP_UNSUPPORTED. */
 int rsp_client_command(struct rsp_client *c, const char *payload, struct buf *reply);
@@ -76,12 +82,17 @@ int rsp_client_commandf(struct rsp_client *c, struct buf *reply, const char *fmt
 bool rsp_client_take_notification(struct rsp_client *c, struct buf *out);
 /* Wait up to TIMEOUT_MS (-1: forever) for a notification (one already
  * received is taken at once): RSP_OK with it in OUT, RSP_TIMEOUT, or a
- * failure. Console output packets meanwhile are skipped; any other packet
- * (no request is outstanding) is a protocol error. */
+ * failure. Console output packets meanwhile are dropped (they do not
+ * extend the wait); any other packet (no request is outstanding) is a
+ * protocol error, and so are more than RSP_MAX_NOTES notifications. */
 int rsp_client_wait_notification(struct rsp_client *c, struct buf *out, int timeout_ms);
 
+/* PAYLOAD is console output: "O" and an even number of hex digits. */
+bool rsp_is_console_output(const char *payload, size_t len);
+
 /* Read a whole qXfer object ("qXfer:OBJECT:read:ANNEX:off,len" until an
- * "l" reply), unescaped. Each chunk is also handed to SINK if not NULL
+ * "l" reply), unescaped; console output before a reply is dropped, as by
+ * rsp_client_command. Each chunk is also handed to SINK if not NULL
  * (then OUT may be NULL: the document is not kept). */
 typedef int (*rsp_chunk_fn)(void *ctx, const char *data, size_t len);
 int rsp_client_xfer_read(struct rsp_client *c, const char *object, const char *annex,

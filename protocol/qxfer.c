@@ -5,6 +5,7 @@
 
 #include "common/hex.h"
 #include "protocol/escape.h"
+#include "protocol/packet.h"
 
 bool xfer_split_annex(const char *args, size_t len, char *annex, size_t annex_size,
 		      const char **range, size_t *range_len)
@@ -44,6 +45,10 @@ int xfer_reply(struct buf *reply, const char *doc, size_t doc_len,
 		buf_putc(reply, 'l');
 		return 0;
 	}
+	/* A length beyond what one packet holds gets one packet's worth, as
+	 * gdbserver does, however much the client asked for. */
+	if (n > RSP_PACKET_SIZE - 1)
+		n = RSP_PACKET_SIZE - 1;
 	size_t avail = doc_len - (size_t)off;
 	size_t take = bin_escape_fit(doc + off, avail, n);
 	buf_putc(reply, take < avail ? 'm' : 'l');

@@ -121,11 +121,11 @@ void btrace_qsupported(struct buf *reply)
 		return;
 	if (source->ops->read_blocks) {
 		buf_puts(reply, ";Qbtrace:bts+;Qbtrace-conf:bts:size+;Qbtrace:off+;"
-			 "qXfer:btrace:read+;qXfer:btrace-conf:read+");
+			 "qXfer:btrace:read+;qXfer:btrace-conf:read+;qXfer:btrace-calls:read+");
 		return;
 	}
 	buf_puts(reply, ";Qbtrace:bts+;Qbtrace-conf:bts:size+;Qbtrace:off+;qXfer:btrace:read+;"
-		 "qXfer:btrace-conf:read+;Qbtrace:CoreSight+;Qbtrace:etm+;Qbtrace-conf:etm:size+;"
+		 "qXfer:btrace-conf:read+;qXfer:btrace-calls:read+;Qbtrace:CoreSight+;Qbtrace:etm+;Qbtrace-conf:etm:size+;"
 		 "Qbtrace-conf:etm:sink+;Qbtrace-conf:CoreSight:size+;Qbtrace-conf:CoreSight:core+;"
 		 "Qbtrace-conf:CoreSight:id+;Qbtrace-conf:CoreSight:filter:context+;"
 		 "Qbtrace-conf:CoreSight:filter:start-address+;"
@@ -276,9 +276,15 @@ static void decode_read(struct bt_thread *t, const struct etm_read *rd)
 					}
 			}
 			char derr[ETM_ERR_LEN];
-			if (nuse && etm_ranges_decode(use, nuse, !ch->raw, bytes, ch->size, mem_cache_read, &mc,
-						      &t->ranges, derr, sizeof derr) < 0 && debug_target)
+			int rc = nuse ? etm_ranges_decode(use, nuse, !ch->raw, bytes, ch->size, mem_cache_read,
+							  &mc, &t->ranges, derr, sizeof derr) : 0;
+			if (rc > 0) {
+				fprintf(stderr, "csgdbserver: thread %d: %s\n", (int)t->tid, derr);
+				if (!t->decode_failure[0])
+					snprintf(t->decode_failure, sizeof t->decode_failure, "%s", derr);
+			} else if (rc < 0 && debug_target) {
 				fprintf(stderr, "btrace: decode: %s\n", derr);
+			}
 		}
 		/* positions count every byte: the window is in trace bytes */
 		t->ranges.fed = fed;
@@ -323,6 +329,12 @@ static int collect(struct bt_thread *t, char *err, size_t errlen)
 			buf_consume(&t->raw, t->raw.len - (size_t)t->cfg.buffer_size);
 	}
 	etm_read_free(&rd);
+	if (t->decode_failure[0]) {
+		/* This read answers the failure; the next one serves what decoded. */
+		etm_fail(err, errlen, "%s (the trace decoded before it is kept)", t->decode_failure);
+		t->decode_failure[0] = '\0';
+		return -1;
+	}
 	return 0;
 }
 
@@ -367,11 +379,21 @@ size_t bt_read_memory(struct bt_thread *t, uint64_t addr, void *buf, size_t len)
 	return got > 0 ? (size_t)got : 0;
 }
 
+bool bt_thread_pc(struct bt_thread *t, uint64_t *pc)
+{
+	return thread_pc(t, pc);
+}
+
 struct bt_thread *bt_monitor_thread(struct session *s, struct buf *out)
 {
-	pid_t pid, tid;
+	return bt_trace_thread(s, 0, out);
+}
+
+struct bt_thread *bt_trace_thread(struct session *s, pid_t want, struct buf *out)
+{
+	pid_t pid, tid = want;
 	struct buf dummy = BUF_INIT;
-	bool ok = current_tid(s, &pid, &tid, &dummy);
+	bool ok = want || current_tid(s, &pid, &tid, &dummy);
 	buf_free(&dummy);
 	struct bt_thread *t = ok ? find_bt(tid) : NULL;
 	if (!t) {

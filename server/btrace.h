@@ -1,6 +1,6 @@
 /* Branch tracing over the remote protocol from CoreSight ETM trace:
  * Qbtrace:{bts,CoreSight,etm,off}, Qbtrace-conf:*, qXfer:btrace:read,
- * qXfer:btrace-conf:read, and the `monitor etm` commands. The trace comes
+ * qXfer:btrace-conf:read, qXfer:btrace-calls:read, and the `monitor etm` commands. The trace comes
  * from one trace source (etm/source.h): perf cs_etm, a perf.data
  * recording (--etm-perfdata), the software recorder (bts, or an emulated
  * ETMv4 on Arm) or a --replay capture. doc/protocol.md describes
@@ -42,6 +42,8 @@ void handle_qbtrace(void *ctx, const char *args, size_t len, struct buf *reply);
 void handle_qbtrace_conf(void *ctx, const char *args, size_t len, struct buf *reply);
 void handle_xfer_btrace(void *ctx, const char *args, size_t len, struct buf *reply);
 void handle_xfer_btrace_conf(void *ctx, const char *args, size_t len, struct buf *reply);
+/* qXfer:btrace-calls:read (btrace_calls.c). */
+void handle_xfer_btrace_calls(void *ctx, const char *args, size_t len, struct buf *reply);
 
 /* monitor etm status | config [NAME=VALUE...] | call-history [N|FROM,TO] |
  * instruction-history [N|FROM,TO] (rows of monitor.c's table). */

@@ -32,6 +32,9 @@ struct bt_thread {
 	bool changed;               /* trace grew since the last read */
 	bool overflow;              /* trace was lost since the last read */
 	uint64_t bytes_lost;
+	/* the decoder failed on trace read since the last read: the next read
+	 * answers it as an error, once (what decoded before it is kept) */
+	char decode_failure[ETM_ERR_LEN];
 	struct bt_thread *next;
 };
 
@@ -43,6 +46,10 @@ struct bt_thread *bt_threads(void);
 /* The traced general thread of S with its trace read; NULL with a line on
  * OUT saying why not. */
 struct bt_thread *bt_monitor_thread(struct session *s, struct buf *out);
+/* The same for thread TID (0: the general thread). */
+struct bt_thread *bt_trace_thread(struct session *s, pid_t tid, struct buf *out);
+/* Where T stands, as the blocks end (false: unknown). */
+bool bt_thread_pc(struct bt_thread *t, uint64_t *pc);
 /* The ranges T holds. */
 const struct trace_ranges *bt_held(struct bt_thread *t);
 /* T's process memory (a capture: recorded memory): bytes read. */

@@ -13,6 +13,7 @@
 #define READ_ONLY "Replay target: recorded memory and registers are read-only."
 #define NO_RUN "Replay target: the recorded program cannot run; walk the trace with record btrace (reverse-step, record goto)."
 #define NO_OBJECT "Replay target: no such object."
+#define NO_TRACE "Replay target: tracepoints cannot collect, the recorded program does not run; walk the trace with record btrace."
 
 /* What the recording cannot do, and the reply that says so. */
 static const char *const refusals[TREQ_COUNT] = {
@@ -24,6 +25,7 @@ static const char *const refusals[TREQ_COUNT] = {
 	[TREQ_LIBRARIES] = NO_OBJECT,
 	[TREQ_SIGINFO] = NO_OBJECT,
 	[TREQ_THREAD_DB] = "",
+	[TREQ_TRACEPOINTS] = NO_TRACE,
 	[TREQ_AGENT] = "Replay target: nothing executes here, so no agent expression runs "
 		       "(breakpoint conditions and commands, tracepoints); let gdb evaluate "
 		       "conditions (set breakpoint condition-evaluation host).",

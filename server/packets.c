@@ -17,6 +17,7 @@
 #include "server/settings.h"
 #include "server/stop_reply.h"
 #include "server/thread_db.h"
+#include "server/tracepoint.h"
 #include "server/xfer.h"
 
 /* Handler flags. */
@@ -113,6 +114,7 @@ static const struct packet_handler handlers[] = {
 	{"qXfer:features:read:", false, 0, handle_xfer_features},
 	{"qXfer:btrace:read:", false, 0, handle_xfer_btrace},
 	{"qXfer:btrace-conf:read:", false, 0, handle_xfer_btrace_conf},
+	{"qXfer:btrace-calls:read:", false, 0, handle_xfer_btrace_calls},
 	{"Qbtrace:", false, 0, handle_qbtrace},
 	{"Qbtrace-conf:", false, 0, handle_qbtrace_conf},
 	{"qXfer:threads:read:", false, 0, handle_xfer_threads},
@@ -145,6 +147,31 @@ static const struct packet_handler handlers[] = {
 	{"qMemTags:", false, NEEDS_PROCESS, handle_qmemtags},
 	{"QMemTags:", false, NEEDS_PROCESS, handle_Qmemtags},
 	{"vMustReplyEmpty", true, 0, handle_empty},
+	/* Tracepoints (tracepoint.c, trace_view.c). */
+	{"QTinit", true, NEEDS_PROCESS, handle_qtinit},
+	{"QTDP:", false, 0, handle_qtdp},
+	{"QTDPsrc:", false, 0, handle_qtdpsrc},
+	{"QTDV:", false, 0, handle_qtdv},
+	{"QTro", false, 0, handle_qtro},
+	{"QTStart", true, 0, handle_qtstart},
+	{"QTStop", true, 0, handle_qtstop},
+	{"qTStatus", true, 0, handle_qtstatus},
+	{"QTFrame:", false, 0, handle_qtframe},
+	{"qTfP", true, 0, handle_qtfp},
+	{"qTsP", true, 0, handle_qtsp},
+	{"qTfV", true, 0, handle_qtfv},
+	{"qTsV", true, 0, handle_qtsv},
+	{"qTV:", false, 0, handle_qtv},
+	{"qTP:", false, 0, handle_qtp},
+	{"QTBuffer:size:", false, 0, handle_qtbuffer_size},
+	{"QTBuffer:circular:", false, 0, handle_qtbuffer_circular},
+	{"qTBuffer:", false, 0, handle_qtbuffer_read},
+	{"QTNotes:", false, 0, handle_qtnotes},
+	{"QTDisconnected:", false, 0, handle_qtdisconnected},
+	{"QTEnable:", false, 0, handle_qtenable},
+	{"QTDisable:", false, 0, handle_qtdisable},
+	{"QAllow:", false, 0, handle_qallow},
+	{"qXfer:traceframe-info:read:", false, 0, handle_xfer_traceframe_info},
 };
 
 static bool packet_disabled(struct session *s, const struct packet_handler *h)
@@ -171,6 +198,8 @@ void session_dispatch(struct session *s, const char *pkt, size_t len, struct buf
 		dispatch_find(handlers, sizeof handlers / sizeof handlers[0], pkt, len, &args);
 	if (!h || packet_disabled(s, h) || packet_absent(h))
 		return;   /* unknown packet: empty reply */
+	if (traceframe_serves(s, pkt, len, reply))
+		return;   /* gdb looks at a trace frame (tfind) */
 	if ((h->flags & NEEDS_PROCESS) && !processes) {
 		reply_error(reply, 1);
 		return;
@@ -202,6 +231,7 @@ void session_begin(struct session *s)
 /* The client is gone. */
 void session_end(struct session *s)
 {
+	tracepoint_client_gone();
 	remote_close(&s->remote);
 	hostio_reset(&s->hostio);
 }

@@ -264,6 +264,7 @@ int lwp_insert_point(struct process *p, int type, uint64_t addr, int kind)
 				if (raw_write(p, addr, insn, b->len) != b->len)
 					return -1;
 			}
+			b->by_gdb = true;
 			return 0;   /* one z0 removes it, however many Z0s (gdbserver) */
 		}
 		b = calloc(1, sizeof *b);
@@ -272,6 +273,7 @@ int lwp_insert_point(struct process *p, int type, uint64_t addr, int kind)
 		b->addr = addr;
 		b->kind = kind;
 		b->len = (uint8_t)len;
+		b->by_gdb = true;
 		/* Masked: a temporary breakpoint of the recorder may be there. */
 		if (lwp_read_memory(p, addr, b->saved, (size_t)len) != len ||
 		    raw_write(p, addr, insn, (size_t)len) != len) {
@@ -302,6 +304,10 @@ int lwp_remove_point(struct process *p, int type, uint64_t addr, int kind)
 		struct breakpoint *b = *pp;
 		if (!b)
 			return -1;
+		if (b->by_trace) {
+			b->by_gdb = false;   /* a tracepoint's still: it stays in */
+			return 0;
+		}
 		*pp = b->next;
 		unsigned removed_len = b->len;
 		int rc = raw_write(p, addr, b->saved, b->len) == b->len ? 0 : -1;

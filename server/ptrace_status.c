@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,10 +20,12 @@
 
 #include "server/btrace.h"
 #include "server/ptrace_lwp.h"
+#include "server/ptrace_tracestep.h"
 #include "server/ptrace_stepover.h"
 #include "server/recorder.h"
 #include "etm/swbtrace.h"
 #include "server/swfast.h"
+#include "server/trace_hit.h"
 
 struct stray *strays;
 
@@ -30,6 +34,9 @@ void remove_thread(struct thread *t)
 {
 	stepover_thread_gone(t);
 	btrace_thread_gone(t);
+	trace_thread_gone(t);
+	if (!t->proc->gone)
+		tracestep_forget(t);
 	if (!t->proc->gone)
 		fast_disarm(t, false);
 	swbtrace_free(t->bt);
@@ -127,7 +134,171 @@ static void classify_trap(struct thread *t, struct stop_event *ev)
 		ev->reason = REASON_STEP;
 }
 
+/* T collected at a tracepoint: on as gdb asked, stepping over the
+ * breakpoint with the other threads of the process stopped meanwhile
+ * (gdbserver's step-over), lest they pass the address unseen. They are
+ * stopped with SIGSTOP and each waited for; one that had news instead
+ * keeps it for after the step (our SIGSTOP then still to come, as
+ * stop_threads leaves it). Not while threads are being stopped already.
+ * (Without single-step, arm, the step is the recorder's breakpoints.) */
+static void settle_tracestep(struct thread *t);
+
+/* O, being stopped for another thread's step-over, trapped on a
+ * tracepoint's breakpoint instead: the trap is undone (the PC back on the
+ * breakpoint, which it meets again once resumed) and O let go into our
+ * SIGSTOP, which comes before any instruction. True: wait for O again. */
+static bool cancel_tracepoint_trap(struct thread *o, int status)
+{
+	if (!o || !WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP || status >> 16)
+		return false;
+	siginfo_t si;
+	o->stopped = true;
+	o->regs_valid = o->gp_valid = false;
+	uint8_t *regs = lwp_gp_regs(o);
+	if (!regs || ptrace(PTRACE_GETSIGINFO, o->tid, 0, &si) < 0 ||
+	    (si.si_code != SI_KERNEL && si.si_code != TRAP_BRKPT))
+		return false;
+	uint64_t at = the_arch.get_pc(regs) - the_arch.decr_pc_after_break;
+	struct breakpoint *b = find_breakpoint(o->proc, at);
+	if (!b || !b->by_trace || b->by_gdb)
+		return false;
+	if (the_arch.decr_pc_after_break) {
+		the_arch.set_pc(regs, at);
+		if (lwp_store_gp_regs(o) < 0)
+			return false;
+	}
+	debug("%d: tracepoint trap undone while stopping it\n", o->tid);
+	lwp_resume(o, PTRACE_CONT, 0, false);
+	return true;
+}
+
+static void resume_off_tracepoint(struct thread *t)
+{
+	struct process *p = t->proc;
+	struct frozen { pid_t tid; int status; bool news; int request; bool stepping; } fz[64];
+	size_t n = 0;
+	bool freeze = !t->stop_expected;
+	for (struct thread *o = p->threads; o && freeze; o = o->next) {
+		if (o == t || o->stopped)
+			continue;
+		if (o->stop_expected || o->parked || n == sizeof fz / sizeof fz[0])
+			freeze = false;
+		else
+			fz[n++] = (struct frozen){o->tid, 0, false, o->last_request, o->stepping};
+	}
+	if (!freeze || !n) {
+		resume_as_asked(t, 0);
+		settle_tracestep(t);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		send_tgkill(p->pid, fz[i].tid, SIGSTOP);
+	for (size_t i = 0; i < n; i++) {
+		int st;
+		pid_t got;
+		do {
+			while ((got = waitpid(fz[i].tid, &st, __WALL)) < 0 && errno == EINTR)
+				;
+		} while (got > 0 && cancel_tracepoint_trap(find_thread(fz[i].tid), st));
+		struct thread *o = find_thread(fz[i].tid);
+		fz[i].status = st;
+		fz[i].news = !(WIFSTOPPED(st) && WSTOPSIG(st) == SIGSTOP && st >> 16 == 0);
+		if (got < 0 || !o) {
+			fz[i].tid = 0;   /* gone */
+			continue;
+		}
+		o->stopped = true;
+		o->regs_valid = o->gp_valid = false;
+	}
+	resume_as_asked(t, 0);
+	settle_tracestep(t);
+	for (size_t i = 0; i < n; i++) {
+		struct thread *o = fz[i].tid ? find_thread(fz[i].tid) : NULL;
+		if (!o)
+			continue;
+		if (!fz[i].news) {
+			/* the same resume again: the SIGSTOP came before it did anything */
+			lwp_resume(o, fz[i].request, 0, fz[i].stepping);
+			continue;
+		}
+		o->stop_expected = true;
+		o->resumed_over_sigstop = true;
+		o->last_request = fz[i].request;
+		struct stop_event ev;
+		if (handle_status(o, fz[i].status, &ev)) {
+			struct thread *r = find_thread(ev.tid);
+			if (r) {
+				r->stopped = true;
+				r->has_pending = true;
+				r->pending = ev;
+			}
+		}
+	}
+}
+
+/* A SIGTRAP at a breakpoint or after a step: tracepoints there collect;
+ * their own breakpoints' stops never reach gdb. */
+static enum trace_verdict tracepoint_stop(struct thread *t, const struct stop_event *ev)
+{
+	if (ev->reason != REASON_SWBREAK && ev->reason != REASON_STEP)
+		return TRACE_PASS;
+	uint8_t *regs = lwp_gp_regs(t);
+	if (!regs)
+		return TRACE_PASS;
+	uint64_t pc = the_arch.get_pc(regs);
+	struct breakpoint *b = ev->reason == REASON_SWBREAK ? find_breakpoint(t->proc, pc) : NULL;
+	if (b && !b->by_trace)
+		return TRACE_PASS;
+	return trace_thread_stopped(t, pc, b != NULL, b && b->by_gdb);
+}
+
 static bool handle_status_of(struct thread *t, int status, struct stop_event *ev);
+
+/* T was resumed off a tracepoint's breakpoint, with the breakpoint out for
+ * one step: other threads pass the address unseen meanwhile. Wait for
+ * that step here, a moment, rather than in the event loop, so that the
+ * breakpoint is back at once (a step over a blocking system call is left
+ * to the event loop after 100 ms). Another event of T becomes pending, as in
+ * stop_threads. */
+static void settle_tracestep(struct thread *t)
+{
+	pid_t tid = t->tid;
+	/* 100 ms: a step takes microseconds, but an emulated machine (a QEMU
+	 * guest) may take thousands of them; a blocking call takes longer */
+	struct timespec now, end;
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_nsec += 100000000;
+	if (end.tv_nsec >= 1000000000) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000;
+	}
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
+			return;
+		t = find_thread(tid);
+		if (!t || !t->tracestep_addr || t->stopped)
+			return;
+		int status;
+		pid_t got = waitpid(tid, &status, WNOHANG | __WALL);
+		if (got < 0)
+			return;
+		if (got == 0) {
+			sched_yield();
+			continue;
+		}
+		struct stop_event ev;
+		if (!handle_status(t, status, &ev))
+			continue;   /* the step: done, T runs on as asked */
+		struct thread *r = find_thread(ev.tid);
+		if (r) {
+			r->stopped = true;
+			r->has_pending = true;
+			r->pending = ev;
+		}
+		return;
+	}
+}
 
 bool handle_status(struct thread *t, int status, struct stop_event *ev)
 {
@@ -438,6 +609,16 @@ static bool signal_stop(struct thread *t, const struct stop_status *st, struct s
 			ev->reason = REASON_STEP;
 		else
 			classify_trap(t, ev);
+		switch (tracepoint_stop(t, ev)) {
+		case TRACE_STEP:
+			resume_thread(t, PTRACE_SINGLESTEP, 0);
+			return false;
+		case TRACE_RESUME:
+			resume_off_tracepoint(t);
+			return false;
+		case TRACE_PASS:
+			break;
+		}
 		/* a breakpoint whose conditions are false, or a dprintf */
 		if (!stepover_breakpoint_is_news(t, ev))
 			return false;
@@ -535,6 +716,18 @@ static bool handle_status_of(struct thread *t, int status, struct stop_event *ev
 	enum status_verdict v = recorder_stop(t, &st, ev);
 	if (v != STATUS_GO_ON)
 		return v == STATUS_REPORT;
+	int request;
+	if (tracestep_finish(t, st.sig, st.event, &request)) {
+		/* The step's debug status is read (and so cleared: x86 DR6) as
+		 * for any trap, lest the next trap look like a step. */
+		siginfo_t si = {0};
+		uint64_t data_addr;
+		size_t which;
+		ptrace(PTRACE_GETSIGINFO, t->tid, 0, &si);
+		the_arch.trap_cause(t->tid, &si, p->hw, p->nhw, &data_addr, &which);
+		resume_thread(t, request, 0);   /* off the tracepoint: on as asked */
+		return false;
+	}
 	if (st.event == PTRACE_EVENT_CLONE)
 		return clone_stop(t, ev);
 	if (st.event == PTRACE_EVENT_FORK || st.event == PTRACE_EVENT_VFORK)

@@ -50,6 +50,18 @@ static void step_over_start(struct thread *t)
 						 .reason = p->step_over_type ? REASON_HWBREAK : REASON_SWBREAK};
 		return;
 	}
+	if (p->step_over_type == 0 && find_breakpoint(p, p->step_over_addr)) {
+		/* a tracepoint's instruction stays there: gdb hears of the hit
+		 * and steps over it its way (the tracepoint's step over) */
+		lwp_insert_point(p, 0, p->step_over_addr, p->step_over_kind);
+		p->stepping_over = NULL;
+		p->step_over_reinsert = false;
+		t->has_pending = true;
+		t->pending = (struct stop_event){.kind = STOP_SIGNAL, .sig = SIGTRAP, .pid = p->pid,
+						 .tid = t->tid, .reason = REASON_SWBREAK,
+						 .agent_checked = true};
+		return;
+	}
 	debug("%d: steps over the breakpoint at %#llx\n", t->tid, (unsigned long long)p->step_over_addr);
 	resume_thread(t, PTRACE_SINGLESTEP, 0);
 }

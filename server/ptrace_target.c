@@ -18,6 +18,7 @@
 
 #include "common/buf.h"
 #include "server/ptrace_lwp.h"
+#include "server/ptrace_tracestep.h"
 #include "server/ptrace_stepover.h"
 #include "server/ptrace_status.h"
 #include "server/ptrace_wait.h"
@@ -457,6 +458,8 @@ static const struct target_ops ptrace_target = {
 	.write_memory = lwp_write_memory,
 	.insert_point = stepover_insert_point,
 	.remove_point = stepover_remove_point,
+	.insert_trace_bp = lwp_insert_trace_bp,
+	.remove_trace_bp = lwp_remove_trace_bp,
 	.resume_all = ptrace_resume_all,
 	.wait = ptrace_wait,
 	.event_fd = ptrace_event_fd,

@@ -34,10 +34,12 @@ bool pending_still_valid(struct thread *t)
 		struct process *p = t->proc;
 		uint8_t *regs = lwp_regs(t);
 		uint64_t pc = regs ? the_arch.get_pc(regs) : 0;
+		struct breakpoint *b = regs ? find_breakpoint(p, pc) : NULL;
 		/* (one out for a step over is still there for gdb) */
 		bool stepped_over = p->stepping_over && p->step_over_reinsert &&
 				    p->step_over_type == 0 && p->step_over_addr == pc;
-		if (regs && !find_breakpoint(p, pc) && !stepped_over)
+		/* a tracepoint's is not gdb's news */
+		if (regs && (!b || !b->by_gdb) && !stepped_over)
 			return false;
 	}
 	return true;

@@ -19,6 +19,7 @@
 #include "server/reply.h"
 #include "server/session.h"
 #include "server/thread_db.h"
+#include "server/tracepoint.h"
 
 
 void handle_qattached(void *ctx, const char *a, size_t n, struct buf *reply)
@@ -145,6 +146,7 @@ void handle_qsupported(void *ctx, const char *a, size_t n, struct buf *reply)
 	if (target_regfile()->memtags)
 		buf_puts(reply, ";memory-tagging+");
 	btrace_qsupported(reply);   /* only when there is trace to serve */
+	tracepoint_qsupported(reply);
 	/* target-side conditions and dprintf: where something executes */
 	if (!target_refuses(TREQ_AGENT))
 		buf_puts(reply, ";ConditionalBreakpoints+;BreakpointCommands+");

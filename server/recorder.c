@@ -19,6 +19,7 @@
 #include "server/ptrace_lwp.h"
 #include "etm/source.h"
 #include "etm/swbtrace.h"
+#include "server/ptrace_tracestep.h"
 #include "server/swfast.h"
 
 bool target_btrace_per_insn;
@@ -31,6 +32,8 @@ static bool recorded_step_over_syscall(struct thread *t);
  * stop where the hardware cannot step it. */
 void resume_thread(struct thread *t, int request, int sig)
 {
+	/* Off a tracepoint's breakpoint first (one step without it). */
+	request = tracestep_begin(t, request);
 	/* A step cut short by an event goes on from where it began. */
 	if (t->bt && !t->step_interrupted) {
 		uint8_t *regs = lwp_gp_regs(t);

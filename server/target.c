@@ -92,6 +92,16 @@ int target_remove_point(struct process *p, int type, uint64_t addr, int kind)
 	return the_target->remove_point(p, type, addr, kind);
 }
 
+int target_insert_trace_bp(struct process *p, uint64_t addr, int kind)
+{
+	return the_target->insert_trace_bp ? the_target->insert_trace_bp(p, addr, kind) : -1;
+}
+
+int target_remove_trace_bp(struct process *p, uint64_t addr)
+{
+	return the_target->remove_trace_bp ? the_target->remove_trace_bp(p, addr) : -1;
+}
+
 const char *target_exec_file(pid_t pid, struct buf *path)
 {
 	return the_target->exec_file(pid, path);

@@ -50,6 +50,7 @@ enum target_request {
 	TREQ_LIBRARIES,
 	TREQ_SIGINFO,
 	TREQ_THREAD_DB,         /* libthread_db on its processes (qSymbol, qGetTLSAddr) */
+	TREQ_TRACEPOINTS,       /* a tracepoint run (QTStart) */
 	TREQ_AGENT,             /* agent expressions: breakpoint conditions and commands, tracepoints */
 	TREQ_COUNT
 };
@@ -81,6 +82,10 @@ struct target_ops {
 	ssize_t (*write_memory)(struct process *p, uint64_t addr, const void *buf, size_t len);
 	int (*insert_point)(struct process *p, int type, uint64_t addr, int kind);
 	int (*remove_point)(struct process *p, int type, uint64_t addr, int kind);
+	/* A tracepoint's breakpoint: the server's own, gdb never hears of
+	 * its stops (NULL: the target has none). 0 ok, -1 error. */
+	int (*insert_trace_bp)(struct process *p, uint64_t addr, int kind);
+	int (*remove_trace_bp)(struct process *p, uint64_t addr);
 
 	bool (*resume_all)(void);
 	enum wait_result (*wait)(int client_fd, struct stop_event *ev);
@@ -166,6 +171,9 @@ ssize_t target_write_memory(struct process *p, uint64_t addr, const void *buf, s
 /* Z/z packets. Return 0 ok, 1 unsupported (empty reply), -1 error. */
 int target_insert_point(struct process *p, int type, uint64_t addr, int kind);
 int target_remove_point(struct process *p, int type, uint64_t addr, int kind);
+/* Tracepoint breakpoints (target_ops.insert_trace_bp): 0 ok, -1 error. */
+int target_insert_trace_bp(struct process *p, uint64_t addr, int kind);
+int target_remove_trace_bp(struct process *p, uint64_t addr);
 
 /* Kill what we started, detach what we attached. */
 void target_cleanup_all(void);

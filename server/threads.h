@@ -58,6 +58,8 @@ struct breakpoint {
 	int kind;
 	uint8_t len;
 	uint8_t saved[16];      /* memory under the breakpoint instruction */
+	bool by_gdb;            /* gdb's (Z0): its stops are news for gdb */
+	bool by_trace;          /* a tracepoint's: the server handles its stops */
 	struct breakpoint *next;
 };
 
@@ -130,6 +132,10 @@ struct thread {
 	bool regs_valid;
 	bool gp_valid;          /* only the general registers are in REGS */
 	unsigned hw_generation; /* proc->hw_generation applied to this thread */
+	/* Stepping over a tracepoint's breakpoint (ptrace_tracestep.h): its
+	 * address, out of memory meanwhile, and the resume to go on with. */
+	uint64_t tracestep_addr;
+	int tracestep_request;
 };
 
 struct process {

@@ -8,6 +8,9 @@
 #                    juno_r1_1)
 #   ETM_BENCH_SCALE  repeat counts for the peak-memory-vs-size check (default "1 4 16")
 # Ratios > 1 mean cstrace is faster / smaller. No pass/fail: figures only.
+# cstrace decodes in a child process (etm/decode_child.c); each table also
+# shows it decoding in its own process (CSG_DECODER_INPROCESS=1, for such
+# comparisons only) and contained/in-process time, the containment's cost.
 set -u
 build=${1:?usage: $0 BUILD_DIR}
 cstrace=$build/cstrace
@@ -33,29 +36,49 @@ run() {
 median() { sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
 
 echo "ETMv4 decode: cstrace decode --ranges vs trc_pkt_lister -decode (output to /dev/null), $runs alternating runs each"
-printf '%-20s %9s %8s | %10s %9s | %10s %9s | %6s %6s\n' snapshot "trace KiB" ranges \
-	"cst MB/s" "cst KiB" "tpl MB/s" "tpl KiB" speed mem
+printf '%-20s %9s %8s | %10s %9s | %10s %9s | %6s %6s | %10s %7s\n' snapshot "trace KiB" ranges \
+	"cst MB/s" "cst KiB" "tpl MB/s" "tpl KiB" speed mem "inproc MB/s" contain
 for s in $sets; do
 	d=$snaps/$s
 	[ -d "$d" ] || { echo "$s: not found"; continue; }
 	trace=$d/$("$cstrace" info "$d" | awk '/^buffer /{sub("file=","",$3); print $3; exit}')
 	bytes=$(stat -c %s "$trace")
 	nranges=$("$cstrace" decode -q "$d" --ranges | wc -l)
-	: > "$tmp/c" ; : > "$tmp/t"
+	: > "$tmp/c" ; : > "$tmp/t"; : > "$tmp/i"
 	i=0
 	while [ $i -lt "$runs" ]; do
 		run "$tmp/one" "$cstrace" decode -q "$d" --ranges; cat "$tmp/one" >> "$tmp/c"
 		run "$tmp/one" trc_pkt_lister -ss_dir "$d" -decode -logstdout; cat "$tmp/one" >> "$tmp/t"
+		run "$tmp/one" env CSG_DECODER_INPROCESS=1 "$cstrace" decode -q "$d" --ranges; cat "$tmp/one" >> "$tmp/i"
 		i=$((i + 1))
 	done
 	ct=$(cut -d' ' -f1 "$tmp/c" | median); cm=$(cut -d' ' -f2 "$tmp/c" | median)
 	tt=$(cut -d' ' -f1 "$tmp/t" | median); tm=$(cut -d' ' -f2 "$tmp/t" | median)
-	awk -v s="$s" -v b="$bytes" -v n="$nranges" -v ct="$ct" -v cm="$cm" -v tt="$tt" -v tm="$tm" 'BEGIN {
+	it=$(cut -d' ' -f1 "$tmp/i" | median)
+	awk -v s="$s" -v b="$bytes" -v n="$nranges" -v ct="$ct" -v cm="$cm" -v tt="$tt" -v tm="$tm" -v it="$it" 'BEGIN {
 		ct = ct < 0.01 ? 0.01 : ct; tt = tt < 0.01 ? 0.01 : tt    # /usr/bin/time resolution
-		printf "%-20s %9d %8d | %10.2f %9d | %10.2f %9d | %5.1fx %5.2fx\n",
-			s, b / 1024, n, b / ct / 1e6, cm, b / tt / 1e6, tm, tt / ct, tm / cm }'
+		it = it < 0.01 ? 0.01 : it
+		printf "%-20s %9d %8d | %10.2f %9d | %10.2f %9d | %5.1fx %5.2fx | %10.2f %6.2fx\n",
+			s, b / 1024, n, b / ct / 1e6, cm, b / tt / 1e6, tm, tt / ct, tm / cm, b / it / 1e6, ct / it }'
 done
-echo "(speed = trc_pkt_lister time / cstrace time; mem = trc_pkt_lister peak RSS / cstrace peak RSS; medians)"
+echo "(speed = trc_pkt_lister time / cstrace time; mem = trc_pkt_lister peak RSS / cstrace peak RSS;"
+echo " contain = cstrace time / in-process cstrace time; medians)"
+
+# What a decode in a child costs when there is little to decode: the fork,
+# the socket, the wait (the server pays it once per trace read).
+ete=$shared/testdata/opencsd-snapshots/snapshots-ete/ete_spec_1
+if [ -d "$ete" ]; then
+	n=50
+	for mode in contained in-process; do
+		env=; [ $mode = in-process ] && env=CSG_DECODER_INPROCESS=1
+		s0=$(date +%s%N)
+		i=0; while [ $i -lt $n ]; do env $env "$cstrace" decode -q "$ete" > /dev/null; i=$((i + 1)); done
+		echo "$mode $(( ($(date +%s%N) - s0) / n / 1000 ))"
+	done > "$tmp/small"
+	awk '{us[$1] = $2} END {
+		printf "decode of a 174-byte trace (ete_spec_1), whole cstrace run: contained %.2f ms, in-process %.2f ms (+%.2f ms per decode)\n",
+			us["contained"] / 1000, us["in-process"] / 1000, (us["contained"] - us["in-process"]) / 1000 }' "$tmp/small"
+fi
 
 # Peak memory against trace size: the first set's trace repeated N times
 # (concatenated frames; the decoder resynchronises at each seam). cstrace
@@ -74,8 +97,11 @@ if [ -d "$d" ]; then
 		i=0; while [ $i -lt "$n" ]; do cat "$d/$tracefile" >> "$tmp/big/$tracefile"; i=$((i + 1)); done
 		run "$tmp/one" "$cstrace" decode -q "$tmp/big" --ranges
 		read -r t m < "$tmp/one"
-		awk -v n="$n" -v b="$(stat -c %s "$tmp/big/$tracefile")" -v t="$t" -v m="$m" 'BEGIN {
-			t = t < 0.01 ? 0.01 : t
-			printf "  x%-3d %8.1f MiB trace: %6.2f s, %6.2f MB/s, peak RSS %6d KiB\n", n, b / 1048576, t, b / t / 1e6, m }'
+		run "$tmp/one" env CSG_DECODER_INPROCESS=1 "$cstrace" decode -q "$tmp/big" --ranges
+		read -r it im < "$tmp/one"
+		awk -v n="$n" -v b="$(stat -c %s "$tmp/big/$tracefile")" -v t="$t" -v m="$m" -v it="$it" -v im="$im" 'BEGIN {
+			t = t < 0.01 ? 0.01 : t; it = it < 0.01 ? 0.01 : it
+			printf "  x%-3d %8.1f MiB trace: %6.2f s, %6.2f MB/s, peak RSS %6d KiB | in-process %6.2f MB/s, %6d KiB\n",
+				n, b / 1048576, t, b / t / 1e6, m, b / it / 1e6, im }'
 	done
 fi

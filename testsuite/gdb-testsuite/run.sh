@@ -7,7 +7,7 @@
 #
 # Environment:
 #   SETS="gdb.server gdb.base"   sets to run (default: gdb.server gdb.base gdb.btrace
-#                                gdb.threads gdb.mi gdb.python gdb.reverse)
+#                                gdb.threads gdb.mi gdb.python gdb.reverse gdb.trace)
 #   TESTS="gdb.base/break.exp gdb.server/*.exp"   only these tests (globs ok);
 #                                sets default to the directories named here
 #   JOBS=2                       make -j for each run
@@ -43,7 +43,7 @@ if [ -z "${SETS:-}" ]; then
 		SETS=$(for t in $TESTS; do echo "${t%%/*}"; done | sort -u | tr '\n' ' ')
 		SETS=${SETS% }
 	else
-		SETS="gdb.server gdb.base gdb.btrace gdb.threads gdb.mi gdb.python gdb.reverse"
+		SETS="gdb.server gdb.base gdb.btrace gdb.threads gdb.mi gdb.python gdb.reverse gdb.trace"
 	fi
 fi
 

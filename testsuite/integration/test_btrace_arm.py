@@ -99,3 +99,36 @@ def test_emulated_etm_reverse_demo(t):
                    "(test_btrace_software)")
     srv = t.start_server(t.prog("basic"), options=["--once"])
     t.gdb(DEMO.replace("@ARM32@", str(ARCH == "arm")), port=srv.port, prog=t.prog("basic"))
+
+
+CRASH = r'''
+ex("break compute")
+ex("continue")
+ex("record btrace")
+seen = []
+for cmd in ("next", "maint packet qXfer:btrace:read:all:0,fff",
+            "maint packet qXfer:btrace:read:all:0,fff"):
+    try:
+        seen.append(gdb.execute(cmd, to_string=True))
+    except gdb.error as e:
+        seen.append("error: " + str(e))
+text = "\n".join(seen)
+check(text.count("trace decoder crashed") == 1,
+      "the client hears of the decoder crash once, with its reason", text)
+contains(text, "bytes ", "the message names the byte range")
+contains(seen[-1], "<btrace", "the read after it serves the trace")
+ex("record stop")
+out = ex("continue")
+contains(out, "exited normally", "the server went on serving the program")
+'''
+
+
+@csgdbserver_only
+def test_emulated_etm_decoder_crash_costs_one_read(t):
+    """A decoder child that crashes on live emulated ETMv4 trace: that read
+    answers an error naming the bytes, the next serves, the server goes on."""
+    if ARCH == "x86_64":
+        raise Skip("the emulated ETMv4 source encodes ARM code; x86_64 records bts")
+    srv = t.start_server(t.prog("basic"), options=["--once"],
+                         env={"CSG_TEST_DECODER_CRASH": "0"})
+    t.gdb(CRASH, port=srv.port, prog=t.prog("basic"))

@@ -331,6 +331,50 @@ static void test_arm_step_targets(void)
 	      out[0] == (STACK_BASE + 0xe) + 1 && out[1] == (STACK_BASE + 0x10) + 1);
 }
 
+/* What a control-flow instruction is for call histories (the software
+ * recorder's blocks in qXfer:btrace-calls). */
+static void test_kinds(void)
+{
+	static const struct {
+		enum disasm_isa isa;
+		uint8_t code[8];
+		enum disasm_kind kind;
+	} k[] = {
+		{DISASM_X86_64, {0xe8, 0, 1, 0, 0}, DISASM_KIND_CALL},           /* call */
+		{DISASM_X86_64, {0xff, 0xd0}, DISASM_KIND_CALL},                 /* call *%rax */
+		{DISASM_X86_64, {0xc3}, DISASM_KIND_RETURN},                     /* ret */
+		{DISASM_X86_64, {0x75, 0x10}, DISASM_KIND_JUMP},                 /* jne */
+		{DISASM_X86_64, {0x48, 0x89, 0xe5}, DISASM_KIND_OTHER},          /* mov */
+		{DISASM_A64, {0x04, 0x00, 0x00, 0x94}, DISASM_KIND_CALL},        /* bl */
+		{DISASM_A64, {0x20, 0x00, 0x3f, 0xd6}, DISASM_KIND_CALL},        /* blr x1 */
+		{DISASM_A64, {0xc0, 0x03, 0x5f, 0xd6}, DISASM_KIND_RETURN},      /* ret */
+		{DISASM_A64, {0x01, 0x01, 0x00, 0x54}, DISASM_KIND_JUMP},        /* b.ne */
+		{DISASM_A64, {0x00, 0x04, 0x00, 0x91}, DISASM_KIND_OTHER},       /* add */
+		{DISASM_A32, {0x1e, 0xff, 0x2f, 0xe1}, DISASM_KIND_RETURN},      /* bx lr */
+		{DISASM_A32, {0x10, 0x80, 0xbd, 0xe8}, DISASM_KIND_RETURN},      /* pop {r4, pc} */
+		{DISASM_A32, {0x04, 0xf0, 0x9d, 0xe4}, DISASM_KIND_RETURN},      /* ldr pc, [sp], #4 */
+		{DISASM_A32, {0x0e, 0xf0, 0xa0, 0xe1}, DISASM_KIND_RETURN},      /* mov pc, lr */
+		{DISASM_A32, {0x02, 0x00, 0x00, 0xeb}, DISASM_KIND_CALL},        /* bl */
+		{DISASM_A32, {0x33, 0xff, 0x2f, 0xe1}, DISASM_KIND_CALL},        /* blx r3 */
+		{DISASM_A32, {0x02, 0x00, 0x00, 0x1a}, DISASM_KIND_JUMP},        /* bne */
+		{DISASM_A32, {0x03, 0xf1, 0x8f, 0xe0}, DISASM_KIND_JUMP},        /* add pc, pc, r3, lsl #2 */
+		{DISASM_A32, {0x04, 0xe0, 0x2d, 0xe5}, DISASM_KIND_OTHER},       /* push {lr} */
+		{DISASM_T32, {0x70, 0x47}, DISASM_KIND_RETURN},                  /* bx lr */
+		{DISASM_T32, {0x10, 0xbd}, DISASM_KIND_RETURN},                  /* pop {r4, pc} */
+		{DISASM_T32, {0x00, 0xf0, 0x08, 0xf8}, DISASM_KIND_CALL},        /* bl */
+		{DISASM_T32, {0x98, 0x47}, DISASM_KIND_CALL},                    /* blx r3 */
+		{DISASM_T32, {0x10, 0xb1}, DISASM_KIND_JUMP},                    /* cbz */
+		{DISASM_T32, {0x01, 0x30}, DISASM_KIND_OTHER},                   /* adds */
+	};
+	for (size_t i = 0; i < sizeof k / sizeof k[0]; i++) {
+		struct disasm_insn in;
+		int n = disasm_one(k[i].isa, k[i].code, sizeof k[i].code, 0x1000, &in);
+		if (n <= 0 || in.kind != k[i].kind)
+			fprintf(stderr, "kind %zu: got %d for %s\n", i, (int)in.kind, in.text);
+		CHECK(n > 0 && in.kind == k[i].kind);
+	}
+}
+
 int main(void)
 {
 	CHECK(arch_init() == 0);
@@ -344,5 +388,6 @@ int main(void)
 	test_x86_emulation();
 	test_a64_emulation();
 	test_arm_step_targets();
+	test_kinds();
 	return check_done("test_arch_disasm");
 }

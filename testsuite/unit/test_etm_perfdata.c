@@ -221,6 +221,126 @@ static void test_damaged(void)
 	CHECK(1);   /* reaching here under ASan is the assertion */
 }
 
+/* ---- absurd numbers: each mutation of a real file is refused naming the
+ * field, or parses into something bounded (issue 16 item 5) ---- */
+
+static uint8_t *real_file(const char *name, size_t *len)
+{
+	char path[400];
+	path_of(path, sizeof(path), name);
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	uint8_t *b = malloc(1 << 16);
+	*len = fread(b, 1, 1 << 16, f);
+	fclose(f);
+	return b;
+}
+
+static void put_le(uint8_t *p, uint64_t v, int bytes)
+{
+	for (int i = 0; i < bytes; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* The first record of TYPE in the parsed file, or NULL. */
+static const struct perfdata_record *find_record(const struct perfdata *pd, uint32_t type)
+{
+	for (size_t i = 0; i < pd->n_records; i++)
+		if (pd->records[i].type == type)
+			return &pd->records[i];
+	return NULL;
+}
+
+/* Parse B with the LE value V (BYTES wide) at OFF: 0/-1 as perfdata_parse. */
+static int parse_with(const uint8_t *b, size_t len, size_t off, uint64_t v, int bytes)
+{
+	struct perfdata pd;
+	uint8_t *c = malloc(len);
+	memcpy(c, b, len);
+	put_le(c + off, v, bytes);
+	int rc = perfdata_parse(c, len, &pd, err, sizeof(err));
+	if (rc == 0)
+		perfdata_free(&pd);
+	free(c);
+	return rc;
+}
+
+static void test_absurd_numbers(void)
+{
+	size_t len;
+	uint8_t *b = real_file("perf_etm.data", &len);
+	struct perfdata pd;
+	CHECK(b && perfdata_parse(b, len, &pd, err, sizeof(err)) == 0);
+	if (!b || !pd.file)
+		return;
+	const struct perfdata_record *info = find_record(&pd, 70);
+	const struct perfdata_record *aux = find_record(&pd, 11);     /* PERF_RECORD_AUX */
+	const struct perfdata_record *at = find_record(&pd, 71);
+	CHECK(info && aux && at);
+	if (!info || !aux || !at) {
+		perfdata_free(&pd);
+		free(b);
+		return;
+	}
+	/* AUXTRACE_INFO v1: 16 header, 24 priv, then per CPU magic, cpu, n. */
+	size_t cpu0 = info->pos + 16 + 24 + 8;
+	CHECK(parse_with(b, len, cpu0, 0x7fffffff, 8) == -1);
+	CHECK(strstr(err, "CPU 2147483647, out of range (0-4095)") != NULL);
+	/* a 64-bit number that truncates to a real CPU is not that CPU */
+	CHECK(parse_with(b, len, cpu0, (1ull << 32) | 3, 8) == -1);
+	CHECK(strstr(err, "out of range") != NULL);
+	/* CPU 1 twice (block 0 claims CPU 1 too) */
+	CHECK(parse_with(b, len, cpu0, 1, 8) == -1);
+	CHECK(strstr(err, "CPU 1 has two blocks") != NULL);
+	/* nr_cpus in priv[1] (pmu type << 32 | nr) */
+	CHECK(parse_with(b, len, info->pos + 16 + 8, (8ull << 32) | 100000, 8) == -1);
+	CHECK(strstr(err, "100000 CPUs, more than 4096") != NULL);
+	/* the sample_id CPU of an AUX record: u32 cpu, u32 res, then
+	 * IDENTIFIER when the sample type has it */
+	size_t sid_cpu = aux->pos + aux->size - 8 - ((pd.sample_type & (1u << 16)) ? 8 : 0);
+	CHECK(parse_with(b, len, sid_cpu, 0x80000000u, 4) == -1);
+	CHECK(strstr(err, "is for CPU 2147483648, out of range") != NULL);
+	/* AUX offset + size past 2^62 */
+	CHECK(parse_with(b, len, aux->pos + 8, ~0ull - 16, 8) == -1);
+	CHECK(strstr(err, "past 2^62") != NULL);
+	/* AUXTRACE: cpu 70000 refused, -1 (per-thread) taken; offset huge */
+	CHECK(parse_with(b, len, at->pos + 40, 70000, 4) == -1);
+	CHECK(strstr(err, "CPU 70000") != NULL);
+	CHECK(parse_with(b, len, at->pos + 40, 0xffffffffu, 4) == 0);
+	CHECK(parse_with(b, len, at->pos + 16, 1ull << 63, 8) == -1);
+
+	/* An AUX record claiming 2^40 bytes the file does not hold: the
+	 * source opens without a ring that large, and shows the bytes lost. */
+	char path[400];
+	snprintf(path, sizeof(path), "/tmp/test_etm_perfdata.%d", (int)getpid());
+	uint8_t *c = malloc(len);
+	memcpy(c, b, len);
+	put_le(c + aux->pos + 16, 1ull << 40, 8);
+	FILE *f = fopen(path, "wb");
+	CHECK(f && fwrite(c, 1, len, f) == len);
+	if (f)
+		fclose(f);
+	struct etm_source *src = etm_perfdata_source_new(path, err, sizeof(err));
+	CHECK(src != NULL);
+	if (src) {
+		struct etm_config cfg;
+		struct etm_read out;
+		etm_config_init(&cfg);
+		etm_read_init(&out);
+		CHECK(src->ops->enable(src, 1, &cfg, err, sizeof(err)) == 0);
+		CHECK(src->ops->read_new(src, 1, &out, err, sizeof(err)) == 0);
+		CHECK(out.overflow && out.bytes_lost >= (1ull << 40));
+		CHECK(src->ops->nr_cpus(src) == 8);
+		etm_read_free(&out);
+		etm_source_free(src);
+	}
+	unlink(path);
+	free(c);
+	perfdata_free(&pd);
+	free(b);
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof(dir), "%s", check_shared("simpleperf-etm-perfdata"));
@@ -231,5 +351,6 @@ int main(void)
 	test_missing_aux();
 	test_replay_source();
 	test_damaged();
+	test_absurd_numbers();
 	return check_done("test_etm_perfdata");
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "check.h"
 #include "protocol/client.h"
@@ -26,6 +27,7 @@ struct fake {
 	uint64_t mem_addr;
 	size_t mem_len;
 	bool silent;            /* never answer */
+	bool console_forever;   /* console output whenever nothing else is due */
 };
 
 static void reply(struct fake *f, const char *payload, size_t len, bool rle)
@@ -149,6 +151,8 @@ static long fake_read(void *ctx, void *data, size_t len, int timeout_ms)
 {
 	struct fake *f = ctx;
 	(void)timeout_ms;
+	if (!f->to_client.len && f->console_forever)
+		rsp_frame(&f->to_client, '$', "O6869", 5, false);
 	if (!f->to_client.len)
 		return f->closed ? 0 : RSP_IO_TIMEOUT;
 	size_t n = f->to_client.len < len ? f->to_client.len : len;
@@ -368,6 +372,81 @@ static void test_notifications(size_t piece)
 	fake_free(&f);
 }
 
+static double mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Console output for ever: every wait still ends at its deadline, and
+ * says why; nothing of it is kept. */
+static void test_endless_console_output(void)
+{
+	struct fake f = {.silent = true, .console_forever = true};
+	struct rsp_client c;
+	struct buf r = BUF_INIT, n = BUF_INIT;
+	rsp_client_init(&c, fake_read, fake_write, &f);
+	c.timeout_ms = 100;
+	double t0 = mono_ms();
+	CHECK(rsp_client_command(&c, "ok", &r) == RSP_TIMEOUT);
+	CHECK(mono_ms() - t0 < 2000);
+	CHECK(strstr(c.err, "no reply within 100 ms, only console output") != NULL);
+	CHECK(c.in.cap < (4u << 20));       /* the output is dropped as it comes */
+	t0 = mono_ms();
+	CHECK(rsp_client_wait_notification(&c, &n, 100) == RSP_TIMEOUT);
+	CHECK(mono_ms() - t0 < 2000);
+	CHECK(strstr(c.err, "no notification within 100 ms, only console output") != NULL);
+	t0 = mono_ms();
+	CHECK(rsp_client_xfer_read(&c, "obj", "annex", &r, NULL, NULL) == RSP_TIMEOUT);
+	CHECK(mono_ms() - t0 < 2000);
+	/* before a reply that does come, console output is skipped */
+	struct fake g = {0};
+	char doc[] = "a document";
+	g.doc = doc;
+	g.doc_len = strlen(doc);
+	struct rsp_client d;
+	rsp_client_init(&d, fake_read, fake_write, &g);
+	d.timeout_ms = 1000;
+	rsp_frame(&g.to_client, '$', "O6869", 5, false);
+	CHECK(rsp_client_xfer_read(&d, "obj", "annex", &r, NULL, NULL) == RSP_OK);
+	CHECK_STR(r.data, "a document");
+	buf_free(&r);
+	buf_free(&n);
+	rsp_client_free(&c);
+	rsp_client_free(&d);
+	fake_free(&f);
+	fake_free(&g);
+}
+
+/* Notifications sent without waiting for vStopped: at most RSP_MAX_NOTES
+ * are held, then it is an error. */
+static void test_notification_flood(void)
+{
+	struct fake f = {.silent = true, .noack = true};
+	struct rsp_client c;
+	struct buf r = BUF_INIT, n = BUF_INIT;
+	rsp_client_init(&c, fake_read, fake_write, &f);
+	c.timeout_ms = 100;
+	c.noack = true;
+	for (int i = 0; i < RSP_MAX_NOTES; i++)
+		rsp_frame(&f.to_client, '%', "Stop:T05thread:p1.1;", 20, false);
+	rsp_frame(&f.to_client, '$', "OK", 2, false);
+	CHECK(rsp_client_command(&c, "ok", &r) == RSP_OK);      /* 64 held: fine */
+	CHECK(c.nnotes == RSP_MAX_NOTES);
+	CHECK(rsp_client_take_notification(&c, &n));
+	for (int i = 0; i < 2; i++)
+		rsp_frame(&f.to_client, '%', "Stop:T05thread:p1.1;", 20, false);
+	rsp_frame(&f.to_client, '$', "OK", 2, false);
+	CHECK(rsp_client_command(&c, "ok", &r) == RSP_PROTOCOL);
+	CHECK(strstr(c.err, "notification flood: more than 64") != NULL);
+	CHECK(c.nnotes == RSP_MAX_NOTES);
+	buf_free(&r);
+	buf_free(&n);
+	rsp_client_free(&c);
+	fake_free(&f);
+}
+
 static void test_features(void)
 {
 	const char *q = "PacketSize=40000;QStartNoAckMode+;Qbtrace:bts+;Qbtrace-conf:bts:size+;"
@@ -398,6 +477,8 @@ int main(void)
 	test_timeout_and_eof();
 	test_notifications(0);
 	test_notifications(1);
+	test_endless_console_output();
+	test_notification_flood();
 	test_features();
 	return check_done("test_protocol_client");
 }

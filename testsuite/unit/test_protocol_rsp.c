@@ -181,6 +181,15 @@ static void test_xml_and_xfer(void)
 	args = "a-very-long-annex-name:0,1";
 	CHECK(!xfer_split_annex(args, strlen(args), annex, sizeof annex, &range, &range_len));
 	CHECK(xfer_reply(&b, doc, 10, "0,", 2) == -1);
+	/* an absurd length gets one packet's worth, not the whole object */
+	size_t big_len = 3 * RSP_PACKET_SIZE;
+	char *big = malloc(big_len);
+	CHECK(big != NULL);
+	memset(big, 'x', big_len);
+	buf_reset(&b);
+	CHECK(xfer_reply(&b, big, big_len, "0,ffffffffffffffff", 18) == 0);
+	CHECK(b.len == RSP_PACKET_SIZE && b.data[0] == 'm');
+	free(big);
 	buf_free(&b);
 }
 
