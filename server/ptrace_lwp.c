@@ -286,6 +286,13 @@ int lwp_insert_point(struct process *p, int type, uint64_t addr, int kind)
 	}
 	if (type < 1 || type > 4 || !the_arch.hw_points_apply)
 		return 1;
+	/* gdb re-sends Z for a point it has inserted when its target-side
+	 * conditions change: the same point, not a second one (one z removes
+	 * it, as gdbserver) */
+	for (size_t i = 0; i < p->nhw; i++)
+		if (p->hw[i].type == (enum hw_point_type)type && p->hw[i].addr == addr &&
+		    p->hw[i].len == (uint32_t)kind)
+			return 0;
 	if (p->nhw == sizeof p->hw / sizeof p->hw[0])
 		return -1;
 	p->hw[p->nhw] = (struct hw_point){(enum hw_point_type)type, addr, (uint32_t)kind};

@@ -206,3 +206,22 @@ contains(out, "exited normally", "exits after deleting the hbreak")
             "T replies carry hwbreak:", replies[-4:])
     sent = re.findall(r"Sending packet: \$(Z1,[0-9a-f]+,[0-9a-f]+)#", res.stderr)
     t.check(bool(sent), "gdb used Z1 (not a software fallback)")
+
+
+def test_hbreak_condition_resent(t):
+    """gdb re-sends Z1 for an inserted hbreak when its target-side condition
+    changes: it is the same point, and one z1 removes it."""
+    require_hw_watchpoints()
+    srv = t.start_server(t.prog("basic"), options=["--once"])
+    t.gdb(r'''
+ex("set breakpoint condition-evaluation target")
+ex("hbreak add")
+out = ex("continue")
+contains(out, "Breakpoint 1, add (a=3, b=1)", "hardware breakpoint hit")
+ex("condition 1 b == 40")
+out = ex("continue")
+contains(out, "Breakpoint 1, add (a=3, b=40)", "the condition holds at the second call")
+ex("delete")
+out = ex("continue")
+contains(out, "exited normally", "deleted: nothing of it is left in the debug registers")
+''', port=srv.port, prog=t.prog("basic"))
