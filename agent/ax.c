@@ -8,19 +8,9 @@
 #include <string.h>
 
 #include "agent/ax_printf.h"
+#include "common/err.h"
 #include "common/hex.h"
 #include "common/le.h"
-
-static int ax_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 int ax_parse_hex(const char *hex, size_t hexlen, size_t nbytes, struct ax_expr *out,
 		 char *err, size_t errlen)
@@ -28,19 +18,19 @@ int ax_parse_hex(const char *hex, size_t hexlen, size_t nbytes, struct ax_expr *
 	out->code = NULL;
 	out->len = 0;
 	if (nbytes == 0 || nbytes > AX_MAX_CODE)
-		return ax_fail(err, errlen, "agent expression of %zu bytes (1 to %d accepted)",
+		return err_fail(err, errlen, "agent expression of %zu bytes (1 to %d accepted)",
 			       nbytes, AX_MAX_CODE);
 	if (hexlen < 2 * nbytes)
-		return ax_fail(err, errlen, "agent expression: %zu bytes announced, %zu hex digits sent",
+		return err_fail(err, errlen, "agent expression: %zu bytes announced, %zu hex digits sent",
 			       nbytes, hexlen);
 	uint8_t *code = malloc(nbytes);
 	if (!code)
-		return ax_fail(err, errlen, "agent expression: out of memory");
+		return err_fail(err, errlen, "agent expression: out of memory");
 	for (size_t i = 0; i < nbytes; i++) {
 		int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
 		if (hi < 0 || lo < 0) {
 			free(code);
-			return ax_fail(err, errlen, "agent expression: not hex at byte %zu", i);
+			return err_fail(err, errlen, "agent expression: not hex at byte %zu", i);
 		}
 		code[i] = (uint8_t)(hi << 4 | lo);
 	}
@@ -551,16 +541,16 @@ int ax_eval(const struct ax_expr *expr, const struct ax_env *env, int64_t *resul
 	int rc = 0;
 	*result = 0;
 	if (!r)
-		return ax_fail(err, errlen, "agent expression: out of memory");
+		return err_fail(err, errlen, "agent expression: out of memory");
 	r->expr = expr;
 	r->env = env ? env : &no_env;
 	r->err = err;
 	r->errlen = errlen;
 	if (!expr->code || expr->len == 0)
-		rc = ax_fail(err, errlen, "agent expression: empty");
+		rc = err_fail(err, errlen, "agent expression: empty");
 	for (unsigned long steps = 0; rc == 0 && !r->done; steps++) {
 		if (r->pc >= expr->len)
-			rc = ax_fail(err, errlen, "agent expression: ran past its last byte (%zu) with no end",
+			rc = err_fail(err, errlen, "agent expression: ran past its last byte (%zu) with no end",
 				     expr->len);
 		else if (steps >= limit)
 			rc = run_fail(r, "gave up after %lu steps (a loop?)", limit);

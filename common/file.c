@@ -1,5 +1,7 @@
 #include "common/file.h"
 
+#include "common/err.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -14,13 +16,11 @@ static int fail(int errnum, char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 static int fail(int errnum, char *err, size_t errlen, const char *fmt, ...)
 {
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	errno = errnum;
+	va_list ap;
+	va_start(ap, fmt);
+	err_vfail(err, errlen, fmt, ap);
+	va_end(ap);
+	errno = errnum;   /* the caller's errno is the cause, not vsnprintf's */
 	return -1;
 }
 

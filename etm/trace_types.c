@@ -5,15 +5,14 @@
 #include <stdio.h>
 
 #include "arch/arch.h"
+#include "common/err.h"
 
 int etm_fail(char *err, size_t errlen, const char *fmt, ...)
 {
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
+	va_list ap;
+	va_start(ap, fmt);
+	err_vfail(err, errlen, fmt, ap);
+	va_end(ap);
 	return -1;
 }
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/err.h"
 #include "common/hex.h"
 #include "server/target.h"
 
@@ -31,14 +32,6 @@ static size_t opts_bytes(const struct agent_point_opts *o)
 	return n;
 }
 
-static int parse_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* One "X len,hex" at *P, appended to *LIST (*COUNT entries). */
 static int parse_expr(const char **p, const char *end, struct ax_expr **list, size_t *count,
@@ -46,24 +39,24 @@ static int parse_expr(const char **p, const char *end, struct ax_expr **list, si
 {
 	uint64_t len;
 	if (*p >= end || **p != 'X')
-		return parse_fail(err, errlen, "%s: \"X len,bytes\" expected at \"%.16s\"", what, *p);
+		return err_fail(err, errlen, "%s: \"X len,bytes\" expected at \"%.16s\"", what, *p);
 	(*p)++;
 	if (!hex_parse_u64_sep(p, end, ',', &len))
-		return parse_fail(err, errlen, "%s: bad length in \"X len,bytes\"", what);
+		return err_fail(err, errlen, "%s: bad length in \"X len,bytes\"", what);
 	if (len == 0 || len > AX_MAX_CODE)
-		return parse_fail(err, errlen, "%s: expression of %llu bytes (1 to %d accepted)", what,
+		return err_fail(err, errlen, "%s: expression of %llu bytes (1 to %d accepted)", what,
 				  (unsigned long long)len, AX_MAX_CODE);
 	if ((size_t)(end - *p) < 2 * len)
-		return parse_fail(err, errlen, "%s: %llu bytes announced, %zu hex digits sent", what,
+		return err_fail(err, errlen, "%s: %llu bytes announced, %zu hex digits sent", what,
 				  (unsigned long long)len, (size_t)(end - *p));
 	if (*count == AGENT_POINT_MAX_EXPRS)
-		return parse_fail(err, errlen, "%s: more than %d expressions on one breakpoint", what,
+		return err_fail(err, errlen, "%s: more than %d expressions on one breakpoint", what,
 				  AGENT_POINT_MAX_EXPRS);
 	if (!*list && !(*list = calloc(AGENT_POINT_MAX_EXPRS, sizeof **list)))
-		return parse_fail(err, errlen, "%s: out of memory", what);
+		return err_fail(err, errlen, "%s: out of memory", what);
 	char why[128];
 	if (ax_parse_hex(*p, 2 * len, len, &(*list)[*count], why, sizeof why) < 0)
-		return parse_fail(err, errlen, "%s: %s", what, why);
+		return err_fail(err, errlen, "%s: %s", what, why);
 	(*count)++;
 	*p += 2 * len;
 	return 0;
@@ -75,7 +68,7 @@ int agent_point_parse(const char *opts, size_t n, struct agent_point_opts *out, 
 	const char *p = opts, *end = opts + n;
 	memset(out, 0, sizeof *out);
 	if (p < end && *p != ';')
-		return parse_fail(err, errlen, "breakpoint options must start with ';'");
+		return err_fail(err, errlen, "breakpoint options must start with ';'");
 	while (p < end) {
 		if (*p == ';') {
 			p++;
@@ -88,7 +81,7 @@ int agent_point_parse(const char *opts, size_t n, struct agent_point_opts *out, 
 		} else if ((size_t)(end - p) >= 5 && memcmp(p, "cmds:", 5) == 0) {
 			p += 5;
 			if (end - p < 2 || (p[0] != '0' && p[0] != '1') || p[1] != ',') {
-				rc = parse_fail(err, errlen, "breakpoint commands: \"cmds:persist,\" expected");
+				rc = err_fail(err, errlen, "breakpoint commands: \"cmds:persist,\" expected");
 			} else {
 				out->persist = p[0] == '1';
 				p += 2;
@@ -99,7 +92,7 @@ int agent_point_parse(const char *opts, size_t n, struct agent_point_opts *out, 
 							err, errlen);
 			}
 		} else {
-			rc = parse_fail(err, errlen, "unknown breakpoint option at \"%.16s\"", p);
+			rc = err_fail(err, errlen, "unknown breakpoint option at \"%.16s\"", p);
 		}
 		if (rc < 0) {
 			agent_point_opts_free(out);
@@ -108,7 +101,7 @@ int agent_point_parse(const char *opts, size_t n, struct agent_point_opts *out, 
 	}
 	if (kept_bytes + opts_bytes(out) > AGENT_POINTS_MAX_BYTES) {
 		agent_point_opts_free(out);
-		return parse_fail(err, errlen, "breakpoint conditions and commands: more than %u bytes "
+		return err_fail(err, errlen, "breakpoint conditions and commands: more than %u bytes "
 				  "of them kept already", AGENT_POINTS_MAX_BYTES);
 	}
 	return 0;

@@ -7,16 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/err.h"
 #include "common/hex.h"
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static char *copy(const char *s, size_t n)
 {
@@ -33,7 +26,7 @@ static char *copy(const char *s, size_t n)
 static int take_bytes(struct tp_defs *d, size_t n, char *err, size_t errlen)
 {
 	if (n > TP_MAX_BYTES - d->bytes)
-		return fail(err, errlen, "tracepoint definitions over %u MiB", TP_MAX_BYTES >> 20);
+		return err_fail(err, errlen, "tracepoint definitions over %u MiB", TP_MAX_BYTES >> 20);
 	d->bytes += n;
 	return 0;
 }
@@ -106,10 +99,10 @@ static int parse_number_addr(const char **p, const char *end, char sep, unsigned
 {
 	uint64_t num;
 	if (!hex_parse_u64_sep(p, end, ':', &num) || num == 0 || num > 0xffff)
-		return fail(err, errlen, "bad tracepoint number (1 to ffff)");
+		return err_fail(err, errlen, "bad tracepoint number (1 to ffff)");
 	bool last = !sep;
 	if (last ? !hex_parse_u64(p, end, addr) || *p != end : !hex_parse_u64_sep(p, end, sep, addr))
-		return fail(err, errlen, "bad tracepoint address");
+		return err_fail(err, errlen, "bad tracepoint address");
 	*number = (unsigned)num;
 	return 0;
 }
@@ -119,7 +112,7 @@ static int parse_expr(const char **p, const char *end, struct ax_expr *out, char
 {
 	uint64_t len;
 	if (!hex_parse_u64_sep(p, end, ',', &len) || len > AX_MAX_CODE)
-		return fail(err, errlen, "bad agent expression length");
+		return err_fail(err, errlen, "bad agent expression length");
 	if (ax_parse_hex(*p, (size_t)(end - *p), (size_t)len, out, err, errlen) < 0)
 		return -1;
 	*p += 2 * len;
@@ -138,7 +131,7 @@ static int parse_action(const char **p, const char *end, struct tp_action *a, ch
 	switch (a->type) {
 	case 'R':   /* mask: gdbserver collects them all, and so do we */
 		if (*p >= end || hex_value((unsigned char)**p) < 0)
-			return fail(err, errlen, "register action without a mask");
+			return err_fail(err, errlen, "register action without a mask");
 		while (*p < end && hex_value((unsigned char)**p) >= 0)
 			(*p)++;
 		break;
@@ -148,12 +141,12 @@ static int parse_action(const char **p, const char *end, struct tp_action *a, ch
 			(*p)++;
 		if (!hex_parse_u64_sep(p, end, ',', &v) || v > 0xffff ||
 		    !hex_parse_u64_sep(p, end, ',', &a->offset) || !hex_parse_u64(p, end, &a->len))
-			return fail(err, errlen, "bad memory action (M basereg,offset,length)");
+			return err_fail(err, errlen, "bad memory action (M basereg,offset,length)");
 		a->basereg = neg ? -(int)v : (int)v;
 		if (a->basereg < -1)
-			return fail(err, errlen, "bad memory action base register -%d", (int)v);
+			return err_fail(err, errlen, "bad memory action base register -%d", (int)v);
 		if (a->len == 0 || a->len > 0xffffffffu)
-			return fail(err, errlen, "memory action of %" PRIu64 " bytes", a->len);
+			return err_fail(err, errlen, "memory action of %" PRIu64 " bytes", a->len);
 		break;
 	}
 	case 'X':
@@ -161,12 +154,12 @@ static int parse_action(const char **p, const char *end, struct tp_action *a, ch
 			return -1;
 		break;
 	default:
-		return fail(err, errlen, "unknown tracepoint action '%c'", a->type);
+		return err_fail(err, errlen, "unknown tracepoint action '%c'", a->type);
 	}
 	a->text = copy(start, (size_t)(*p - start));
 	if (!a->text) {
 		ax_expr_free(&a->expr);
-		return fail(err, errlen, "out of memory");
+		return err_fail(err, errlen, "out of memory");
 	}
 	return 0;
 }
@@ -190,7 +183,7 @@ static int add_actions(struct tp_defs *d, struct tracepoint *tp, const char *p, 
 			break;
 		}
 		if (n == sizeof parsed / sizeof parsed[0])
-			rc = fail(err, errlen, "more than %zu actions in one packet", n);
+			rc = err_fail(err, errlen, "more than %zu actions in one packet", n);
 		else if (parse_action(&p, end, &parsed[n], err, errlen) == 0)
 			n++;
 		else
@@ -199,12 +192,12 @@ static int add_actions(struct tp_defs *d, struct tracepoint *tp, const char *p, 
 	size_t *count = step ? &tp->nstep_actions : &tp->nactions;
 	struct tp_action **list = step ? &tp->step_actions : &tp->actions;
 	if (rc == 0 && *count + n > TP_MAX_ACTIONS)
-		rc = fail(err, errlen, "more than %d actions", TP_MAX_ACTIONS);
+		rc = err_fail(err, errlen, "more than %d actions", TP_MAX_ACTIONS);
 	if (rc == 0 && take_bytes(d, (size_t)(end - p) + n * sizeof parsed[0], err, errlen) < 0)
 		rc = -1;
 	struct tp_action *grown = rc == 0 && n ? realloc(*list, (*count + n) * sizeof **list) : *list;
 	if (rc == 0 && n && !grown)
-		rc = fail(err, errlen, "out of memory");
+		rc = err_fail(err, errlen, "out of memory");
 	if (rc < 0) {
 		for (size_t i = 0; i < n; i++) {
 			ax_expr_free(&parsed[i].expr);
@@ -231,23 +224,23 @@ static int parse_options(struct tracepoint *tp, const char *p, const char *end, 
 		if (p < end && *p == 'F') {
 			p++;
 			if (!hex_parse_u64(&p, end, &v))
-				return fail(err, errlen, "bad fast tracepoint length");
+				return err_fail(err, errlen, "bad fast tracepoint length");
 			tp->fast = true;
 		} else if (p < end && *p == 'X') {
 			p++;
 			if (tp->has_cond || parse_expr(&p, end, &tp->cond, err, errlen) < 0)
-				return tp->has_cond ? fail(err, errlen, "two conditions") : -1;
+				return tp->has_cond ? err_fail(err, errlen, "two conditions") : -1;
 			tp->has_cond = true;
 		} else if (p < end && *p == 'S') {
-			return fail(err, errlen, "static tracepoints are not supported");
+			return err_fail(err, errlen, "static tracepoints are not supported");
 		} else {
-			return fail(err, errlen, "unknown tracepoint field");
+			return err_fail(err, errlen, "unknown tracepoint field");
 		}
 	}
 	if (p < end && *p == '-' && p + 1 == end)
 		*done = false;
 	else if (p != end)
-		return fail(err, errlen, "junk after the tracepoint definition");
+		return err_fail(err, errlen, "junk after the tracepoint definition");
 	return 0;
 }
 
@@ -260,24 +253,24 @@ static struct tracepoint *new_tracepoint(struct tp_defs *d, const char *p, const
 		return NULL;
 	struct tracepoint *old = tp_find(d, number, addr);
 	if (!old && d->count >= TP_MAX_TRACEPOINTS) {
-		fail(err, errlen, "more than %d tracepoints", TP_MAX_TRACEPOINTS);
+		err_fail(err, errlen, "more than %d tracepoints", TP_MAX_TRACEPOINTS);
 		return NULL;
 	}
 	if (end - p < 2 || (*p != 'E' && *p != 'D') || p[1] != ':') {
-		fail(err, errlen, "tracepoint neither enabled (E) nor disabled (D)");
+		err_fail(err, errlen, "tracepoint neither enabled (E) nor disabled (D)");
 		return NULL;
 	}
 	bool enabled = *p == 'E';
 	p += 2;
 	if (!hex_parse_u64_sep(&p, end, ':', &step) || !hex_parse_u64(&p, end, &pass)) {
-		fail(err, errlen, "bad step or pass count");
+		err_fail(err, errlen, "bad step or pass count");
 		return NULL;
 	}
 	if (take_bytes(d, (size_t)(end - p) + sizeof(struct tracepoint), err, errlen) < 0)
 		return NULL;
 	struct tracepoint *tp = calloc(1, sizeof *tp);
 	if (!tp) {
-		fail(err, errlen, "out of memory");
+		err_fail(err, errlen, "out of memory");
 		return NULL;
 	}
 	*tp = (struct tracepoint){.number = number, .addr = addr, .enabled = enabled,
@@ -327,7 +320,7 @@ struct tracepoint *tp_define(struct tp_defs *d, const char *args, size_t n, bool
 		return NULL;
 	struct tracepoint *tp = tp_find(d, number, addr);
 	if (!tp) {
-		fail(err, errlen, "no tracepoint %u at %#" PRIx64, number, addr);
+		err_fail(err, errlen, "no tracepoint %u at %#" PRIx64, number, addr);
 		return NULL;
 	}
 	return add_actions(d, tp, p, end, done, err, errlen) < 0 ? NULL : tp;
@@ -342,25 +335,25 @@ int tp_define_source(struct tp_defs *d, const char *args, size_t n, char *err, s
 		return -1;
 	struct tracepoint *tp = tp_find(d, number, addr);
 	if (!tp)
-		return fail(err, errlen, "no tracepoint %u at %#" PRIx64, number, addr);
+		return err_fail(err, errlen, "no tracepoint %u at %#" PRIx64, number, addr);
 	const char *type = p;
 	while (p < end && *p != ':' && p - type < 16)
 		p++;
 	size_t typelen = (size_t)(p - type);
 	if (p == end || *p != ':' || typelen == 0)
-		return fail(err, errlen, "bad source type");
+		return err_fail(err, errlen, "bad source type");
 	p++;
 	if (!hex_parse_u64_sep(&p, end, ':', &start) || !hex_parse_u64_sep(&p, end, ':', &slen))
-		return fail(err, errlen, "bad source start or length");
+		return err_fail(err, errlen, "bad source start or length");
 	size_t hexlen = (size_t)(end - p);
 	if (tp->nsources >= TP_MAX_SOURCES)
-		return fail(err, errlen, "more than %d source strings", TP_MAX_SOURCES);
+		return err_fail(err, errlen, "more than %d source strings", TP_MAX_SOURCES);
 	if (take_bytes(d, hexlen / 2 + typelen, err, errlen) < 0)
 		return -1;
 	char *text = malloc(hexlen / 2 + 1);
 	if (!text || hex_decode(p, hexlen, text) < 0 || hexlen / 2 > slen) {
 		free(text);
-		return fail(err, errlen, "bad source text (hex, at most the length given)");
+		return err_fail(err, errlen, "bad source text (hex, at most the length given)");
 	}
 	text[hexlen / 2] = '\0';
 	struct tp_source *grown = realloc(tp->sources, (tp->nsources + 1) * sizeof *grown);
@@ -370,7 +363,7 @@ int tp_define_source(struct tp_defs *d, const char *args, size_t n, char *err, s
 			tp->sources = grown;
 		free(text);
 		free(typecopy);
-		return fail(err, errlen, "out of memory");
+		return err_fail(err, errlen, "out of memory");
 	}
 	tp->sources = grown;
 	tp->sources[tp->nsources++] = (struct tp_source){typecopy, text};
@@ -383,12 +376,12 @@ int tp_define_var(struct tp_defs *d, const char *args, size_t n, char *err, size
 	uint64_t num, value, builtin;
 	if (!hex_parse_u64_sep(&p, end, ':', &num) || num > 0x7fffffff ||
 	    !hex_parse_u64_sep(&p, end, ':', &value) || !hex_parse_u64_sep(&p, end, ':', &builtin))
-		return fail(err, errlen, "bad trace state variable (N:VALUE:BUILTIN:NAME)");
+		return err_fail(err, errlen, "bad trace state variable (N:VALUE:BUILTIN:NAME)");
 	size_t hexlen = (size_t)(end - p);
 	char *name = malloc(hexlen / 2 + 1);
 	if (!name || hex_decode(p, hexlen, name) < 0 || memchr(name, '\0', hexlen / 2)) {
 		free(name);
-		return fail(err, errlen, "bad trace state variable name");
+		return err_fail(err, errlen, "bad trace state variable name");
 	}
 	name[hexlen / 2] = '\0';
 	struct trace_var *v = tp_var(d, (unsigned)num);
@@ -398,13 +391,13 @@ int tp_define_var(struct tp_defs *d, const char *args, size_t n, char *err, size
 	}
 	if (!v && d->nvars >= TP_MAX_VARIABLES) {
 		free(name);
-		return fail(err, errlen, "more than %d trace state variables", TP_MAX_VARIABLES);
+		return err_fail(err, errlen, "more than %d trace state variables", TP_MAX_VARIABLES);
 	}
 	if (!v) {
 		v = calloc(1, sizeof *v);
 		if (!v) {
 			free(name);
-			return fail(err, errlen, "out of memory");
+			return err_fail(err, errlen, "out of memory");
 		}
 		v->number = (unsigned)num;
 		v->next = d->vars;   /* newest first, as gdbserver uploads them */
@@ -428,7 +421,7 @@ struct tracepoint *tp_parse_ref(const struct tp_defs *d, const char *args, size_
 		return NULL;
 	struct tracepoint *tp = tp_find(d, number, addr);
 	if (!tp)
-		fail(err, errlen, "no tracepoint %u at %#" PRIx64, number, addr);
+		err_fail(err, errlen, "no tracepoint %u at %#" PRIx64, number, addr);
 	return tp;
 }
 
