@@ -195,7 +195,11 @@ report("pc", pc())
 ex("set record function-call-history-size unlimited")
 hist = ex("record function-call-history")
 eq(len(re.findall(r"\btick\b", hist)), 5, "the five dprintf calls before it are in the trace")
-eq(len(re.findall(r"\bhit\b", hist)), 6, "and the six calls of hit")
+# The emulated ETMv4 trace (ARM) ends at the last branch: the current
+# call's instructions before the breakpoint are not in it yet (the same
+# with host evaluation), so its hit segment is the live one, not recorded.
+eq(len(re.findall(r"\bhit\b", hist)), 6 if ARCH == "x86_64" else 5,
+   "and the calls of hit (the current one too where the trace reaches the PC)")
 ex("record stop")
 out = ex("continue")
 contains(out, "exited normally", "program completes")
