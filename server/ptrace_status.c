@@ -539,6 +539,10 @@ static bool exec_stop(struct thread *t, struct stop_event *ev)
 	}
 	if (t->tid != p->pid)
 		t->tid = p->pid;   /* a non-leader exec takes over the leader's id */
+	/* Held for another thread's step over (ptrace_stepover.h), which the
+	 * exec ended: the one thread left carries the exec's news now. */
+	t->held = false;
+	t->step_over_wanted = 0;
 	ev->tid = t->tid;
 	t->in_syscall = false;
 	settle_after_exec(p->pid, t->tid);

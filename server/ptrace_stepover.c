@@ -159,10 +159,17 @@ static void step_over_end(struct process *p, bool reinsert)
 bool stepover_status(struct thread *t, int status)
 {
 	struct process *p = t->proc;
-	if (p->stepping_over != t)
-		return false;
 	/* an exec replaced the image the breakpoint was in */
 	bool exec = WIFSTOPPED(status) && status >> 16 == PTRACE_EVENT_EXEC;
+	if (p->stepping_over && p->stepping_over != t && exec) {
+		/* A thread that execs takes the leader's id, so the exec of the
+		 * one stepping over comes as the leader's: the step over ends
+		 * (the other threads are gone), nothing goes back. */
+		step_over_end(p, false);
+		return false;
+	}
+	if (p->stepping_over != t)
+		return false;
 	bool process_gone = (WIFEXITED(status) || WIFSIGNALED(status)) && t->tid == p->pid;
 	step_over_end(p, !exec && !process_gone);
 	return true;
