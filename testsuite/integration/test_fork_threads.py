@@ -122,3 +122,28 @@ contains(out, "is executing new program", "gdb follows the exec")
 eq(func(), "exec_done", "the new image runs to its breakpoint")
 eq(gdb.selected_thread().ptid[1], inferior_pid(), "one thread, with the leader's id")
 ''', port=srv.port, prog=prog, timeout_s=60)
+
+
+def test_exec_from_thread_stepping_over_false_condition(t):
+    """A non-leader thread stops on execve's syscall instruction under a
+    target-side condition that is false: the server steps it over unseen
+    with the leader held, the exec comes on the leader's id and must end
+    the step over (gdb.threads/step-over-exec.exp execr_thread=other hung)."""
+    prog = t.prog("forkthreads")
+    srv = t.start_server(prog, "exec-thread", options=["--once"])
+    t.gdb(r'''
+ex("set breakpoint condition-evaluation target")
+ex("break %d" % line_of("exec-here"))
+ex("continue")
+dis = ex("x/40i execve")
+m = re.search(r"0x[0-9a-f]+ <execve\+(\d+)>:\s+(?:syscall|svc)\b", dis)
+check(m is not None, "execve's syscall instruction found", dis)
+ex("delete")
+# by symbol, so that gdb sets it again once the new image has its libc
+ex("break *execve+%s if 0" % m.group(1))
+ex("break exec_done")
+out = ex("continue")
+contains(out, "is executing new program", "gdb follows the exec (the server did not hang)")
+eq(func(), "exec_done", "the new image runs to its breakpoint")
+eq(gdb.selected_thread().ptid[1], inferior_pid(), "one thread, with the leader's id")
+''', port=srv.port, prog=prog, timeout_s=60)
