@@ -115,7 +115,7 @@ static void remove_tree(const char *dir)
 	}
 }
 
-static void free_cap(struct cap *k)
+void cap_free(struct cap *k)
 {
 	for (size_t i = 0; i < k->nthreads; i++) {
 		if (k->threads[i].f)
@@ -264,7 +264,7 @@ int capture_run(const struct capture_opts *o)
 	if (link_connect(&k) < 0) {
 		cap_msg(&k, "%s", k.error);
 		remove_tree(k.tmpdir);
-		free_cap(&k);
+		cap_free(&k);
 		return CAPTURE_CONNECT;
 	}
 	k.t_connected = cap_now();
@@ -277,6 +277,6 @@ int capture_run(const struct capture_opts *o)
 	} else {
 		exit_code = capture_connected(&k);
 	}
-	free_cap(&k);
+	cap_free(&k);
 	return exit_code;
 }

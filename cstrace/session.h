@@ -129,6 +129,8 @@ void cap_msg(struct cap *k, const char *fmt, ...) __attribute__((format(printf, 
 /* A failed exchange RC of WHAT into k->error: a lost link (conn_lost) or
  * the server's refusal. Returns -1. */
 int cap_fail(struct cap *k, int rc, const char *what);
+/* Everything K holds: threads and their files, dumps, the link. */
+void cap_free(struct cap *k);
 /* RC says the link is gone (or corrupt): nothing more can be asked. */
 bool cap_link_failed(int rc);
 /* NAME in the capture directory (a static buffer: use it at once). */

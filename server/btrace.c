@@ -714,6 +714,20 @@ static const struct xfer_object btrace_conf_object = {
 	.build = build_btrace_conf, .strict = true,
 };
 
+bool btrace_xfer_args(const char *a, size_t n, char *annex, size_t annex_size,
+		      const char **range, size_t *range_len, struct buf *reply)
+{
+	if (!btrace_available()) {
+		buf_reset(reply);
+		return false;
+	}
+	if (!xfer_split_annex(a, n, annex, annex_size, range, range_len)) {
+		reply_error_msg(reply, "Bad annex.");
+		return false;
+	}
+	return true;
+}
+
 /* qXfer:btrace:read and qXfer:btrace-conf:read (CONF) of the general thread. */
 static void xfer_btrace_object(struct session *s, const char *a, size_t n, bool conf,
 			       struct buf *reply)
@@ -721,14 +735,8 @@ static void xfer_btrace_object(struct session *s, const char *a, size_t n, bool 
 	char annex[32], key[64];
 	const char *range;
 	size_t range_len;
-	if (!btrace_available()) {
-		buf_reset(reply);
+	if (!btrace_xfer_args(a, n, annex, sizeof annex, &range, &range_len, reply))
 		return;
-	}
-	if (!xfer_split_annex(a, n, annex, sizeof annex, &range, &range_len)) {
-		reply_error_msg(reply, "Bad annex.");
-		return;
-	}
 	pid_t pid = 0, tid = 0;
 	current_tid(s, &pid, &tid, reply);
 	if (conf)

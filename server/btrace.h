@@ -52,4 +52,9 @@ int mon_etm_config(struct session *s, const char *args, struct buf *out);
 int mon_etm_call_history(struct session *s, const char *args, struct buf *out);
 int mon_etm_insn_history(struct session *s, const char *args, struct buf *out);
 
+/* The annex and range of a qXfer:btrace* read A (N bytes); false with
+ * REPLY made when branch tracing is unavailable or the annex is bad. */
+bool btrace_xfer_args(const char *a, size_t n, char *annex, size_t annex_size,
+		      const char **range, size_t *range_len, struct buf *reply);
+
 #endif

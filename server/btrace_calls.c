@@ -155,24 +155,10 @@ void handle_xfer_btrace_calls(void *ctx, const char *a, size_t n, struct buf *re
 	char annex[32], key[64];
 	const char *range;
 	size_t range_len;
-	if (!btrace_available()) {
-		buf_reset(reply);
+	if (!btrace_xfer_args(a, n, annex, sizeof annex, &range, &range_len, reply))
 		return;
-	}
-	if (!xfer_split_annex(a, n, annex, sizeof annex, &range, &range_len)) {
-		reply_error_msg(reply, "Bad annex.");
-		return;
-	}
 	struct thread *th = general_thread(s);
 	snprintf(key, sizeof key, "btrace-calls:%.24s:%d", annex, th ? (int)th->tid : 0);
-	/* A length beyond one packet (the document can be megabytes) is
-	 * served as one packet's worth: the text needs no escaping. */
-	unsigned long long offset, length;
-	char capped[64];
-	if (xfer_parse_range(range, range_len, &offset, &length) == 0 && length > RSP_PACKET_SIZE - 64) {
-		snprintf(capped, sizeof capped, "%llx,%x", offset, RSP_PACKET_SIZE - 64);
-		range = capped;
-		range_len = strlen(capped);
-	}
+	/* (a length beyond one packet gets one packet's worth: xfer_reply) */
 	xfer_cache_serve(s, key, range, range_len, &calls_object, annex, reply);
 }

@@ -76,19 +76,6 @@ static void remove_tmpdir(void)
 	rmdir(tmpdir);
 }
 
-static void free_cap(struct cap *k)
-{
-	for (size_t i = 0; i < k->nthreads; i++) {
-		if (k->threads[i].f)
-			fclose(k->threads[i].f);
-		free(k->threads[i].blocks);
-		free(k->threads[i].gaps);
-	}
-	free(k->threads);
-	buf_free(&k->conf_xml);
-	rsp_client_free(&k->c);
-}
-
 /* The parsers that take text, fed the input as it is. */
 static void parse_text(const uint8_t *data, size_t size)
 {
@@ -184,7 +171,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		exchange_commands(&k);
 		break;
 	}
-	free_cap(&k);
+	cap_free(&k);
 	empty_tmpdir();
 	return 0;
 }
