@@ -48,8 +48,20 @@ static void put_back(struct thread *t)
 		raw_write(t->proc, b->addr, insn, b->len);
 }
 
+static bool has_trace_bp(const struct process *p)
+{
+	for (const struct breakpoint *b = p->breakpoints; b; b = b->next)
+		if (b->by_trace)
+			return true;
+	return false;
+}
+
 int tracestep_begin(struct thread *t, int request)
 {
+	/* every resume comes here: no registers read unless a tracepoint's
+	 * breakpoint could be under the PC */
+	if (!t->tracestep_addr && !has_trace_bp(t->proc))
+		return request;
 	uint8_t *regs = lwp_gp_regs(t);
 	uint64_t pc = regs ? the_arch.get_pc(regs) : 0;
 	if (t->tracestep_addr && t->tracestep_addr != pc)
