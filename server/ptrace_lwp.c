@@ -206,11 +206,13 @@ ssize_t lwp_write_memory(struct process *p, uint64_t addr, const void *buf, size
 	for (struct breakpoint *b = p->breakpoints; b; b = b->next) {
 		const uint8_t *insn;
 		the_arch.sw_breakpoint(b->kind, &insn);
+		bool lifted = breakpoint_lifted(p, b->addr);
 		for (unsigned i = 0; i < b->len; i++) {
 			uint64_t a = b->addr + i;
 			if (a >= addr && a < addr + len) {
 				b->saved[i] = src[a - addr];
-				copy[a - addr] = insn[i];
+				if (!lifted)
+					copy[a - addr] = insn[i];
 			}
 		}
 	}
@@ -259,7 +261,8 @@ int lwp_insert_point(struct process *p, int type, uint64_t addr, int kind)
 			/* A vfork child shares memory with its parent: the other
 			 * process may have taken the instruction out meanwhile. */
 			uint8_t now[16];
-			if (raw_read(p, addr, now, b->len) == b->len && memcmp(now, insn, b->len) != 0) {
+			if (!breakpoint_lifted(p, addr) && raw_read(p, addr, now, b->len) == b->len &&
+			    memcmp(now, insn, b->len) != 0) {
 				memcpy(b->saved, now, b->len);
 				if (raw_write(p, addr, insn, b->len) != b->len)
 					return -1;
@@ -276,7 +279,7 @@ int lwp_insert_point(struct process *p, int type, uint64_t addr, int kind)
 		b->by_gdb = true;
 		/* Masked: a temporary breakpoint of the recorder may be there. */
 		if (lwp_read_memory(p, addr, b->saved, (size_t)len) != len ||
-		    raw_write(p, addr, insn, (size_t)len) != len) {
+		    (!breakpoint_lifted(p, addr) && raw_write(p, addr, insn, (size_t)len) != len)) {
 			free(b);
 			return -1;
 		}
@@ -300,6 +303,42 @@ int lwp_insert_point(struct process *p, int type, uint64_t addr, int kind)
 		return errno == EOPNOTSUPP ? 1 : -1;
 	p->nhw++;
 	return hw_points_changed(p) < 0 ? -1 : 0;
+}
+
+bool breakpoint_lifted(const struct process *p, uint64_t addr)
+{
+	for (const struct thread *t = p->threads; t && addr; t = t->next)
+		if (t->lifted_at == addr)
+			return true;
+	return false;
+}
+
+int breakpoint_lift(struct thread *t, uint64_t addr)
+{
+	struct process *p = t->proc;
+	struct breakpoint *b = find_breakpoint(p, addr);
+	if (!b || t->lifted_at)
+		return -1;
+	if (!breakpoint_lifted(p, addr) && raw_write(p, addr, b->saved, b->len) != b->len)
+		return -1;
+	t->lifted_at = addr;
+	return 0;
+}
+
+void breakpoint_drop(struct thread *t, bool put_back)
+{
+	uint64_t addr = t->lifted_at;
+	struct process *p = t->proc;
+	t->lifted_at = 0;
+	/* (another thread may be in the middle of its own step over it) */
+	if (!addr || !put_back || breakpoint_lifted(p, addr))
+		return;
+	struct breakpoint *b = find_breakpoint(p, addr);
+	const uint8_t *insn;
+	debug("%d: breakpoint at %#llx back in%s\n", t->tid, (unsigned long long)addr,
+	      b ? "" : ": gone meanwhile");
+	if (b && the_arch.sw_breakpoint(b->kind, &insn) == b->len)
+		raw_write(p, addr, insn, b->len);
 }
 
 int lwp_remove_point(struct process *p, int type, uint64_t addr, int kind)

@@ -38,6 +38,15 @@ ssize_t lwp_read_memory(struct process *p, uint64_t addr, void *buf, size_t len)
 ssize_t lwp_write_memory(struct process *p, uint64_t addr, const void *buf, size_t len);
 int lwp_insert_point(struct process *p, int type, uint64_t addr, int kind);
 int lwp_remove_point(struct process *p, int type, uint64_t addr, int kind);
+/* Stepping over a software breakpoint: T takes its instruction out of
+ * memory (the record stays: gdb's and tracepoints' points are unchanged)
+ * and drops it back in when its step is done; PUT_BACK false after an exec
+ * or with the process gone. The instruction is out while any thread has
+ * it lifted (struct thread.lifted_at); inserting a point or writing memory
+ * there meanwhile does not put it back. */
+int breakpoint_lift(struct thread *t, uint64_t addr);
+void breakpoint_drop(struct thread *t, bool put_back);
+bool breakpoint_lifted(const struct process *p, uint64_t addr);
 
 uint8_t *lwp_regs(struct thread *t);
 int lwp_store_regs(struct thread *t);

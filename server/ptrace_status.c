@@ -5,8 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <sched.h>
-#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,108 +132,6 @@ static void classify_trap(struct thread *t, struct stop_event *ev)
 		ev->reason = REASON_STEP;
 }
 
-/* T collected at a tracepoint: on as gdb asked, stepping over the
- * breakpoint with the other threads of the process stopped meanwhile
- * (gdbserver's step-over), lest they pass the address unseen. They are
- * stopped with SIGSTOP and each waited for; one that had news instead
- * keeps it for after the step (our SIGSTOP then still to come, as
- * stop_threads leaves it). Not while threads are being stopped already.
- * (Without single-step, arm, the step is the recorder's breakpoints.) */
-static void settle_tracestep(struct thread *t);
-
-/* O, being stopped for another thread's step-over, trapped on a
- * tracepoint's breakpoint instead: the trap is undone (the PC back on the
- * breakpoint, which it meets again once resumed) and O let go into our
- * SIGSTOP, which comes before any instruction. True: wait for O again. */
-static bool cancel_tracepoint_trap(struct thread *o, int status)
-{
-	if (!o || !WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP || status >> 16)
-		return false;
-	siginfo_t si;
-	o->stopped = true;
-	o->regs_valid = o->gp_valid = false;
-	uint8_t *regs = lwp_gp_regs(o);
-	if (!regs || ptrace(PTRACE_GETSIGINFO, o->tid, 0, &si) < 0 ||
-	    (si.si_code != SI_KERNEL && si.si_code != TRAP_BRKPT))
-		return false;
-	uint64_t at = the_arch.get_pc(regs) - the_arch.decr_pc_after_break;
-	struct breakpoint *b = find_breakpoint(o->proc, at);
-	if (!b || !b->by_trace || b->by_gdb)
-		return false;
-	if (the_arch.decr_pc_after_break) {
-		the_arch.set_pc(regs, at);
-		if (lwp_store_gp_regs(o) < 0)
-			return false;
-	}
-	debug("%d: tracepoint trap undone while stopping it\n", o->tid);
-	lwp_resume(o, PTRACE_CONT, 0, false);
-	return true;
-}
-
-static void resume_off_tracepoint(struct thread *t)
-{
-	struct process *p = t->proc;
-	struct frozen { pid_t tid; int status; bool news; int request; bool stepping; } fz[64];
-	size_t n = 0;
-	bool freeze = !t->stop_expected;
-	for (struct thread *o = p->threads; o && freeze; o = o->next) {
-		if (o == t || o->stopped)
-			continue;
-		if (o->stop_expected || o->parked || n == sizeof fz / sizeof fz[0])
-			freeze = false;
-		else
-			fz[n++] = (struct frozen){o->tid, 0, false, o->last_request, o->stepping};
-	}
-	if (!freeze || !n) {
-		resume_as_asked(t, 0);
-		settle_tracestep(t);
-		return;
-	}
-	for (size_t i = 0; i < n; i++)
-		send_tgkill(p->pid, fz[i].tid, SIGSTOP);
-	for (size_t i = 0; i < n; i++) {
-		int st;
-		pid_t got;
-		do {
-			while ((got = waitpid(fz[i].tid, &st, __WALL)) < 0 && errno == EINTR)
-				;
-		} while (got > 0 && cancel_tracepoint_trap(find_thread(fz[i].tid), st));
-		struct thread *o = find_thread(fz[i].tid);
-		fz[i].status = st;
-		fz[i].news = !(WIFSTOPPED(st) && WSTOPSIG(st) == SIGSTOP && st >> 16 == 0);
-		if (got < 0 || !o) {
-			fz[i].tid = 0;   /* gone */
-			continue;
-		}
-		o->stopped = true;
-		o->regs_valid = o->gp_valid = false;
-	}
-	resume_as_asked(t, 0);
-	settle_tracestep(t);
-	for (size_t i = 0; i < n; i++) {
-		struct thread *o = fz[i].tid ? find_thread(fz[i].tid) : NULL;
-		if (!o)
-			continue;
-		if (!fz[i].news) {
-			/* the same resume again: the SIGSTOP came before it did anything */
-			lwp_resume(o, fz[i].request, 0, fz[i].stepping);
-			continue;
-		}
-		o->stop_expected = true;
-		o->resumed_over_sigstop = true;
-		o->last_request = fz[i].request;
-		struct stop_event ev;
-		if (handle_status(o, fz[i].status, &ev)) {
-			struct thread *r = find_thread(ev.tid);
-			if (r) {
-				r->stopped = true;
-				r->has_pending = true;
-				r->pending = ev;
-			}
-		}
-	}
-}
-
 /* A SIGTRAP at a breakpoint or after a step: tracepoints there collect;
  * their own breakpoints' stops never reach gdb. */
 static enum trace_verdict tracepoint_stop(struct thread *t, const struct stop_event *ev)
@@ -253,52 +149,6 @@ static enum trace_verdict tracepoint_stop(struct thread *t, const struct stop_ev
 }
 
 static bool handle_status_of(struct thread *t, int status, struct stop_event *ev);
-
-/* T was resumed off a tracepoint's breakpoint, with the breakpoint out for
- * one step: other threads pass the address unseen meanwhile. Wait for
- * that step here, a moment, rather than in the event loop, so that the
- * breakpoint is back at once (a step over a blocking system call is left
- * to the event loop after 100 ms). Another event of T becomes pending, as in
- * stop_threads. */
-static void settle_tracestep(struct thread *t)
-{
-	pid_t tid = t->tid;
-	/* 100 ms: a step takes microseconds, but an emulated machine (a QEMU
-	 * guest) may take thousands of them; a blocking call takes longer */
-	struct timespec now, end;
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	end.tv_nsec += 100000000;
-	if (end.tv_nsec >= 1000000000) {
-		end.tv_sec++;
-		end.tv_nsec -= 1000000000;
-	}
-	for (;;) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
-			return;
-		t = find_thread(tid);
-		if (!t || !t->tracestep_addr || t->stopped)
-			return;
-		int status;
-		pid_t got = waitpid(tid, &status, WNOHANG | __WALL);
-		if (got < 0)
-			return;
-		if (got == 0) {
-			sched_yield();
-			continue;
-		}
-		struct stop_event ev;
-		if (!handle_status(t, status, &ev))
-			continue;   /* the step: done, T runs on as asked */
-		struct thread *r = find_thread(ev.tid);
-		if (r) {
-			r->stopped = true;
-			r->has_pending = true;
-			r->pending = ev;
-		}
-		return;
-	}
-}
 
 bool handle_status(struct thread *t, int status, struct stop_event *ev)
 {
@@ -474,6 +324,12 @@ static bool fork_stop(struct thread *t, int event, struct stop_event *ev)
 		*nb = *b;
 		nb->next = cp->breakpoints;
 		cp->breakpoints = nb;
+		/* out for a step over in the parent: the child's copy goes in
+		 * (a vfork child shares the memory: the parent's step puts it back) */
+		const uint8_t *insn;
+		if (!vfork && breakpoint_lifted(p, b->addr) &&
+		    the_arch.sw_breakpoint(b->kind, &insn) == b->len)
+			raw_write(cp, b->addr, insn, b->len);
 	}
 	if (!report) {
 		breakpoints_uninsert(cp);
@@ -531,6 +387,11 @@ static bool exec_stop(struct thread *t, struct stop_event *ev)
 		struct swbtrace *bt = t->bt;
 		t->bt = execer->bt;
 		execer->bt = bt;
+	}
+	/* breakpoints out for a step over stay out: the image they were in is gone */
+	for (struct thread *o = p->threads; o; o = o->next) {
+		o->lifted_at = 0;
+		o->tracestepping = false;
 	}
 	for (struct thread *o = p->threads, *next; o; o = next) {
 		next = o->next;
@@ -614,11 +475,14 @@ static bool signal_stop(struct thread *t, const struct stop_status *st, struct s
 		else
 			classify_trap(t, ev);
 		switch (tracepoint_stop(t, ev)) {
-		case TRACE_STEP:
-			resume_thread(t, PTRACE_SINGLESTEP, 0);
+		case TRACE_STEP:   /* while-stepping */
+			if (at_tracepoint_breakpoint(t))
+				stepover_resume(t);
+			else
+				resume_thread(t, PTRACE_SINGLESTEP, 0);
 			return false;
 		case TRACE_RESUME:
-			resume_off_tracepoint(t);
+			stepover_resume(t);
 			return false;
 		case TRACE_PASS:
 			break;
@@ -635,7 +499,7 @@ static bool signal_stop(struct thread *t, const struct stop_status *st, struct s
 				return true;
 			}
 			if (t->resume == RESUME_CONTINUE) {
-				resume_as_asked(t, 0);
+				stepover_resume(t);   /* (onto the next tracepoint, say) */
 				return false;
 			}
 		}

@@ -6,6 +6,7 @@
 
 #include "server/agent_points.h"
 #include "server/ptrace_lwp.h"
+#include "server/ptrace_tracestep.h"
 #include "server/recorder.h"
 
 /* The Z0/Z1 kind the breakpoint of TYPE at ADDR was inserted with, -1 when
@@ -38,11 +39,18 @@ static void step_over_start(struct thread *t)
 {
 	struct process *p = t->proc;
 	p->step_over_started = true;
-	if (lwp_remove_point(p, p->step_over_type, p->step_over_addr, p->step_over_kind) < 0) {
+	uint64_t addr = p->step_over_addr;
+	int out = p->step_over_type == 0 ? breakpoint_lift(t, addr)
+					 : lwp_remove_point(p, p->step_over_type, addr, p->step_over_kind);
+	if (out < 0) {
 		debug("%d: cannot take the breakpoint at %#llx out to step over it\n", t->tid,
-		      (unsigned long long)p->step_over_addr);
+		      (unsigned long long)addr);
 		p->stepping_over = NULL;
 		p->step_over_reinsert = false;
+		if (p->step_over_tracepoint) {
+			resume_as_asked(t, 0);   /* gone meanwhile: nothing to step over */
+			return;
+		}
 		/* the hit is reported after all: gdb steps over it itself */
 		t->has_pending = true;
 		t->pending = (struct stop_event){.kind = STOP_SIGNAL, .sig = SIGTRAP, .pid = p->pid,
@@ -50,19 +58,7 @@ static void step_over_start(struct thread *t)
 						 .reason = p->step_over_type ? REASON_HWBREAK : REASON_SWBREAK};
 		return;
 	}
-	if (p->step_over_type == 0 && find_breakpoint(p, p->step_over_addr)) {
-		/* a tracepoint's instruction stays there: gdb hears of the hit
-		 * and steps over it its way (the tracepoint's step over) */
-		lwp_insert_point(p, 0, p->step_over_addr, p->step_over_kind);
-		p->stepping_over = NULL;
-		p->step_over_reinsert = false;
-		t->has_pending = true;
-		t->pending = (struct stop_event){.kind = STOP_SIGNAL, .sig = SIGTRAP, .pid = p->pid,
-						 .tid = t->tid, .reason = REASON_SWBREAK,
-						 .agent_checked = true};
-		return;
-	}
-	debug("%d: steps over the breakpoint at %#llx\n", t->tid, (unsigned long long)p->step_over_addr);
+	debug("%d: steps over the breakpoint at %#llx\n", t->tid, (unsigned long long)addr);
 	resume_thread(t, PTRACE_SINGLESTEP, 0);
 }
 
@@ -70,9 +66,10 @@ static void step_over_start(struct thread *t)
  * they run); once they are, stepover_progress starts the step. Their
  * SIGSTOPs come back through the wait loop like any other (no waiting in
  * here: this runs inside the handling of T's status). */
-static void step_over_begin(struct thread *t, int type, uint64_t addr)
+static void step_over_begin(struct thread *t, enum step_over_wanted what, uint64_t addr)
 {
 	struct process *p = t->proc;
+	int type = what == STEP_OVER_Z1;
 	int kind = point_kind(p, type, addr);
 	if (kind < 0) {
 		resume_as_asked(t, 0);   /* gdb took it out meanwhile */
@@ -80,9 +77,10 @@ static void step_over_begin(struct thread *t, int type, uint64_t addr)
 	}
 	p->stepping_over = t;
 	p->step_over_type = type;
+	p->step_over_tracepoint = what == STEP_OVER_TRACEPOINT;
 	p->step_over_addr = addr;
 	p->step_over_kind = kind;
-	p->step_over_reinsert = true;
+	p->step_over_reinsert = type != 0;
 	p->step_over_started = false;
 	bool waiting = false;
 	for (struct thread *u = p->threads; u; u = u->next) {
@@ -143,17 +141,46 @@ bool stepover_breakpoint_is_news(struct thread *t, struct stop_event *ev)
 	}
 	if (!hit_is_silent(t, ev, &type, &pc, false))
 		return true;
-	step_over_begin(t, type, pc);
+	step_over_begin(t, (enum step_over_wanted)(type + 1), pc);
 	return false;
+}
+
+void stepover_resume(struct thread *t)
+{
+	if (!at_tracepoint_breakpoint(t)) {
+		resume_as_asked(t, 0);
+		return;
+	}
+	struct process *p = t->proc;
+	if (p->stepping_over || t->held) {
+		/* its turn comes (stepover_progress) */
+		t->held = true;
+		t->step_over_wanted = STEP_OVER_TRACEPOINT;
+		return;
+	}
+	uint8_t *regs = lwp_gp_regs(t);
+	step_over_begin(t, STEP_OVER_TRACEPOINT, regs ? the_arch.get_pc(regs) : 0);
 }
 
 static void step_over_end(struct process *p, bool reinsert)
 {
+	struct thread *t = p->stepping_over;
 	p->stepping_over = NULL;
-	if (reinsert && p->step_over_reinsert &&
-	    lwp_insert_point(p, p->step_over_type, p->step_over_addr, p->step_over_kind) < 0)
+	if (p->step_over_type == 0) {
+		if (t)
+			breakpoint_drop(t, reinsert);
+	} else if (reinsert && p->step_over_reinsert &&
+		   lwp_insert_point(p, p->step_over_type, p->step_over_addr, p->step_over_kind) < 0) {
 		debug("cannot put the breakpoint at %#llx back\n", (unsigned long long)p->step_over_addr);
+	}
 	p->step_over_reinsert = false;
+}
+
+/* What T, cut short or put off, still has to step over. */
+static enum step_over_wanted step_over_kind_of(const struct process *p)
+{
+	return p->step_over_tracepoint ? STEP_OVER_TRACEPOINT
+				       : (enum step_over_wanted)(p->step_over_type + 1);
 }
 
 bool stepover_status(struct thread *t, int status)
@@ -181,7 +208,7 @@ void stepover_cut_short(struct thread *t)
 	uint8_t *regs = lwp_gp_regs(t);
 	if (regs && the_arch.get_pc(regs) == p->step_over_addr &&
 	    point_kind(p, p->step_over_type, p->step_over_addr) >= 0)
-		t->step_over_wanted = (uint8_t)(p->step_over_type + 1);
+		t->step_over_wanted = step_over_kind_of(p);
 }
 
 void stepover_thread_gone(struct thread *t)
@@ -197,7 +224,7 @@ bool stepover_recheck_pending(struct thread *t)
 	if (!t->has_pending || t->proc->stepping_over || !hit_is_silent(t, &t->pending, &type, &pc, false))
 		return false;
 	t->has_pending = false;
-	t->step_over_wanted = (uint8_t)(type + 1);
+	t->step_over_wanted = (uint8_t)(type + 1);   /* STEP_OVER_Z0 or _Z1 */
 	return true;
 }
 
@@ -221,6 +248,8 @@ static void release(struct thread *u)
 		stepover_recheck_pending(u);
 		return;
 	}
+	if (u->step_over_wanted)
+		return;   /* its own step over comes next */
 	/* our SIGSTOP still in flight must not stop it for good */
 	if (u->stop_expected)
 		u->resumed_over_sigstop = true;
@@ -250,13 +279,13 @@ void stepover_progress(void)
 		for (struct thread *u = p->threads; u; u = u->next) {
 			/* only where gdb let it run (all-stop: not while gdb steps
 			 * another thread) */
-			if (!u->step_over_wanted || !u->stopped || u->resume != RESUME_CONTINUE)
+			if (!u->stopped || !step_over_due(u))
 				continue;
-			int type = u->step_over_wanted - 1;
+			enum step_over_wanted what = u->step_over_wanted;
 			uint8_t *regs = lwp_gp_regs(u);
 			u->step_over_wanted = 0;
 			if (regs)
-				step_over_begin(u, type, the_arch.get_pc(regs));
+				step_over_begin(u, what, the_arch.get_pc(regs));
 			break;
 		}
 	}
@@ -271,7 +300,7 @@ void stepover_cancel(struct thread *t)
 {
 	struct process *p = t->proc;
 	if (p->stepping_over == t && !p->step_over_started) {
-		t->step_over_wanted = (uint8_t)(p->step_over_type + 1);
+		t->step_over_wanted = step_over_kind_of(p);
 		p->stepping_over = NULL;
 		p->step_over_reinsert = false;
 	}
@@ -290,9 +319,10 @@ void stepover_drop_holds(void)
 	}
 }
 
+/* (A software breakpoint stays recorded while lifted: ptrace_lwp.h.) */
 int stepover_insert_point(struct process *p, int type, uint64_t addr, int kind)
 {
-	if (p->stepping_over && p->step_over_type == type && p->step_over_addr == addr) {
+	if (p->stepping_over && type != 0 && p->step_over_type == type && p->step_over_addr == addr) {
 		p->step_over_reinsert = true;
 		p->step_over_kind = kind;
 		return 0;
@@ -302,7 +332,7 @@ int stepover_insert_point(struct process *p, int type, uint64_t addr, int kind)
 
 int stepover_remove_point(struct process *p, int type, uint64_t addr, int kind)
 {
-	if (p->stepping_over && p->step_over_type == type && p->step_over_addr == addr &&
+	if (p->stepping_over && type != 0 && p->step_over_type == type && p->step_over_addr == addr &&
 	    p->step_over_reinsert) {
 		p->step_over_reinsert = false;
 		return 0;

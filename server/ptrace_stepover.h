@@ -1,7 +1,8 @@
-/* The live target's side of target-side breakpoint conditions and
- * commands (agent_points.h): a thread that gdb let continue hits a
- * breakpoint whose conditions are all false, or that runs commands
- * (dprintf): it must go on without gdb hearing of it. As gdbserver does,
+/* Stepping over a breakpoint gdb is not to hear of: target-side
+ * conditions and commands (agent_points.h), where a thread that gdb let
+ * continue hits a breakpoint whose conditions are all false, or that runs
+ * commands (dprintf); and tracepoints' own breakpoints (ptrace_tracestep.h).
+ * The thread must go on without gdb hearing of it. As gdbserver does,
  * the other threads of its process are held (stopped), the breakpoint is
  * taken out, the thread steps the instruction under it, the breakpoint
  * goes back and the others are let go. One step over at a time per
@@ -14,6 +15,10 @@
 
 #include "server/threads.h"
 
+/* T (stopped, a tracepoint's hit collected) goes on as gdb asked; on a
+ * tracepoint's breakpoint it steps over it first with the others held
+ * (queued behind another thread's step over). */
+void stepover_resume(struct thread *t);
 /* T stopped with EV (a breakpoint, PC on it): true when gdb is to hear
  * of it; false when T steps over it unseen (started here). */
 bool stepover_breakpoint_is_news(struct thread *t, struct stop_event *ev);

@@ -1,4 +1,4 @@
-/* Tracepoint breakpoints and stepping over them: see ptrace_tracestep.h. */
+/* Tracepoint breakpoints and stepping off them alone: see ptrace_tracestep.h. */
 #include "server/ptrace_tracestep.h"
 
 #include <signal.h>
@@ -30,24 +30,6 @@ int lwp_remove_trace_bp(struct process *p, uint64_t addr)
 	return b->by_gdb ? 0 : lwp_remove_point(p, 0, addr, b->kind);
 }
 
-/* The breakpoint goes back in once no thread of the process is stepping
- * over it any more (a second one may have started meanwhile: it would trap
- * on it in the middle of its step). */
-static void put_back(struct thread *t)
-{
-	uint64_t addr = t->tracestep_addr;
-	t->tracestep_addr = 0;
-	for (struct thread *o = t->proc->threads; o; o = o->next)
-		if (o->tracestep_addr == addr)
-			return;
-	struct breakpoint *b = find_breakpoint(t->proc, addr);
-	const uint8_t *insn;
-	debug("%d: tracepoint breakpoint at %#llx back in%s\n", t->tid, (unsigned long long)addr,
-	      b ? "" : ": gone meanwhile");
-	if (b && the_arch.sw_breakpoint(b->kind, &insn) == b->len)
-		raw_write(t->proc, b->addr, insn, b->len);
-}
-
 static bool has_trace_bp(const struct process *p)
 {
 	for (const struct breakpoint *b = p->breakpoints; b; b = b->next)
@@ -56,26 +38,36 @@ static bool has_trace_bp(const struct process *p)
 	return false;
 }
 
+bool at_tracepoint_breakpoint(struct thread *t)
+{
+	if (!has_trace_bp(t->proc))
+		return false;
+	uint8_t *regs = lwp_gp_regs(t);
+	struct breakpoint *b = regs ? find_breakpoint(t->proc, the_arch.get_pc(regs)) : NULL;
+	return b && b->by_trace && !b->by_gdb;
+}
+
+static void tracestep_end(struct thread *t, bool put_back)
+{
+	t->tracestepping = false;
+	breakpoint_drop(t, put_back);
+}
+
 int tracestep_begin(struct thread *t, int request)
 {
 	/* every resume comes here: no registers read unless a tracepoint's
-	 * breakpoint could be under the PC */
-	if (!t->tracestep_addr && !has_trace_bp(t->proc))
+	 * breakpoint could be under the PC; a step over with the others held
+	 * (ptrace_stepover.h) has lifted it already */
+	if (t->proc->stepping_over == t || (!t->tracestepping && !has_trace_bp(t->proc)))
 		return request;
 	uint8_t *regs = lwp_gp_regs(t);
 	uint64_t pc = regs ? the_arch.get_pc(regs) : 0;
-	if (t->tracestep_addr && t->tracestep_addr != pc)
-		put_back(t);   /* it went elsewhere (a signal handler) */
-	struct breakpoint *b = regs ? find_breakpoint(t->proc, pc) : NULL;
-	if (!t->tracestep_addr) {
-		if (!b || !b->by_trace || b->by_gdb)
+	if (t->tracestepping && t->lifted_at != pc)
+		tracestep_end(t, true);   /* it went elsewhere (a signal handler) */
+	if (!t->tracestepping) {
+		if (!at_tracepoint_breakpoint(t) || breakpoint_lift(t, pc) < 0)
 			return request;
-		bool out = false;   /* another thread is stepping over it */
-		for (struct thread *o = t->proc->threads; o && !out; o = o->next)
-			out = o->tracestep_addr == pc;
-		if (!out && raw_write(t->proc, pc, b->saved, b->len) != b->len)
-			return request;
-		t->tracestep_addr = pc;
+		t->tracestepping = true;
 		debug("%d: stepping over the tracepoint breakpoint at %#llx\n", t->tid,
 		      (unsigned long long)pc);
 	}
@@ -85,9 +77,9 @@ int tracestep_begin(struct thread *t, int request)
 
 bool tracestep_finish(struct thread *t, int sig, int event, int *request)
 {
-	if (!t->tracestep_addr)
+	if (!t->tracestepping)
 		return false;
-	put_back(t);
+	tracestep_end(t, event != PTRACE_EVENT_EXEC);
 	*request = t->tracestep_request;
 	/* Resumed again later (after our SIGSTOP, say): as gdb asked, not
 	 * with the step that was cut short. */
@@ -98,6 +90,6 @@ bool tracestep_finish(struct thread *t, int sig, int event, int *request)
 
 void tracestep_forget(struct thread *t)
 {
-	if (t->tracestep_addr)
-		put_back(t);
+	if (t->tracestepping)
+		tracestep_end(t, !t->proc->gone);
 }

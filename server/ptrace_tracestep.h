@@ -1,11 +1,12 @@
 /* The live target's own breakpoints (tracepoints'): inserted and removed
- * beside gdb's (struct breakpoint.by_trace), and a thread resumed from one
- * steps over it first: the instruction goes back under it for one step,
- * then the breakpoint is put back and the thread goes on as asked
- * (gdbserver's step-over). After a hit the other threads of the process
- * are stopped meanwhile (ptrace_status.c, resume_off_tracepoint); when gdb
- * resumes a thread sitting on one they run on, and may pass the address
- * unseen during that one step. */
+ * beside gdb's (struct breakpoint.by_trace). A thread leaving one steps
+ * over it first, its instruction out of memory for that step
+ * (breakpoint_lift). After a hit, and when gdb lets a thread continue from
+ * one, the other threads of the process are held meanwhile
+ * (ptrace_stepover.h: stepover_resume); the steps here are the rest (gdb's
+ * own steps, the recorder's, a resume after our SIGSTOP), with the other
+ * threads as they are: all-stop gdb steps one thread with the others
+ * stopped. */
 #ifndef SERVER_PTRACE_TRACESTEP_H
 #define SERVER_PTRACE_TRACESTEP_H
 
@@ -16,6 +17,8 @@
 
 int lwp_insert_trace_bp(struct process *p, uint64_t addr, int kind);
 int lwp_remove_trace_bp(struct process *p, uint64_t addr);
+/* T (stopped) is on a tracepoint's breakpoint that gdb has none of. */
+bool at_tracepoint_breakpoint(struct thread *t);
 
 /* T is about to be resumed with ptrace REQUEST: at a tracepoint's
  * breakpoint, it is taken out and the request becomes a single step. */

@@ -19,6 +19,7 @@
 #include "server/ptrace_lwp.h"
 #include "server/ptrace_status.h"
 #include "server/ptrace_stepover.h"
+#include "server/ptrace_tracestep.h"
 #include "server/recorder.h"
 
 int sigchld_fd = -1;
@@ -35,11 +36,9 @@ bool pending_still_valid(struct thread *t)
 		uint8_t *regs = lwp_regs(t);
 		uint64_t pc = regs ? the_arch.get_pc(regs) : 0;
 		struct breakpoint *b = regs ? find_breakpoint(p, pc) : NULL;
-		/* (one out for a step over is still there for gdb) */
-		bool stepped_over = p->stepping_over && p->step_over_reinsert &&
-				    p->step_over_type == 0 && p->step_over_addr == pc;
-		/* a tracepoint's is not gdb's news */
-		if (regs && (!b || !b->by_gdb) && !stepped_over)
+		/* a tracepoint's is not gdb's news (one out for a step over
+		 * stays recorded: breakpoint_lift) */
+		if (regs && (!b || !b->by_gdb))
 			return false;
 	}
 	return true;
@@ -104,7 +103,7 @@ bool ptrace_resume_all(void)
 			/* on a breakpoint gdb is not to hear of: its step over comes
 			 * (stepover_progress); asked otherwise, it meets it again */
 			if (t->step_over_wanted) {
-				if (t->resume == RESUME_CONTINUE && !t->resume_sig && !t->ndeferred)
+				if (step_over_due(t) && !t->resume_sig && !t->ndeferred)
 					continue;
 				t->step_over_wanted = 0;
 			}
@@ -114,6 +113,13 @@ bool ptrace_resume_all(void)
 				continue;
 			}
 			t->has_pending = false;
+			/* on a tracepoint's breakpoint: it steps over it with the
+			 * others held (stepover_progress) */
+			if (t->resume == RESUME_CONTINUE && !t->resume_sig && !t->ndeferred &&
+			    at_tracepoint_breakpoint(t)) {
+				t->step_over_wanted = STEP_OVER_TRACEPOINT;
+				continue;
+			}
 			/* a breakpoint is out for another thread's step over: this
 			 * one waits with the held ones (it would run past it) */
 			if (p->stepping_over && !t->resume_sig && !t->ndeferred) {
@@ -304,8 +310,7 @@ static bool any_running(void)
 			return true;
 	for (struct process *p = processes; p; p = p->next)
 		for (struct thread *t = p->threads; t; t = t->next)
-			if (!t->stopped || t->parked || stepover_pending_start(t) ||
-			    (t->step_over_wanted && t->resume == RESUME_CONTINUE))
+			if (!t->stopped || t->parked || stepover_pending_start(t) || step_over_due(t))
 				return true;
 	return false;
 }

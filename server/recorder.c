@@ -91,7 +91,8 @@ static void temp_bp_remove(struct process *p, struct temp_bp *tb)
 	raw_write(p, tb->addr, tb->saved, tb->len);
 	/* gdb's own breakpoint there stays in. */
 	for (struct breakpoint *b = p->breakpoints; b; b = b->next) {
-		if (b->addr >= tb->addr + tb->len || b->addr + b->len <= tb->addr)
+		if (b->addr >= tb->addr + tb->len || b->addr + b->len <= tb->addr ||
+		    breakpoint_lifted(p, b->addr))
 			continue;
 		const uint8_t *insn;
 		if (the_arch.sw_breakpoint(b->kind, &insn) == b->len)

@@ -53,6 +53,11 @@ struct stop_event {
 
 enum resume_kind { RESUME_STOP, RESUME_CONTINUE, RESUME_STEP, RESUME_RANGE };
 
+/* What a thread stopped on a breakpoint still has to step over: gdb's
+ * (Z0/Z1) whose conditions were false or that ran commands, only once gdb
+ * lets it continue; or a tracepoint's, on any resume. */
+enum step_over_wanted { STEP_OVER_NONE, STEP_OVER_Z0, STEP_OVER_Z1, STEP_OVER_TRACEPOINT };
+
 struct breakpoint {
 	uint64_t addr;
 	int kind;
@@ -109,10 +114,10 @@ struct thread {
 	bool sw_step_syscall;   /* ... a system call, with PTRACE_SYSCALL */
 	int last_request;       /* PTRACE_CONT / SINGLESTEP / SYSCALL */
 	bool resumed_over_sigstop; /* resumed while our SIGSTOP was in flight */
-	/* Stepping over a breakpoint whose conditions were false or that ran
-	 * commands (ptrace_stepover.h): HELD, stopped while another thread
-	 * steps over one (gdb believes it runs); STEP_OVER_WANTED, stopped on
-	 * such a breakpoint (type + 1), its step over still to come. */
+	/* Stepping over a breakpoint gdb is not to hear of (ptrace_stepover.h):
+	 * HELD, stopped while another thread steps over one (gdb believes it
+	 * runs); STEP_OVER_WANTED, stopped on such a breakpoint, its step over
+	 * still to come (enum step_over_wanted). */
 	bool held;
 	uint8_t step_over_wanted;
 
@@ -132,9 +137,12 @@ struct thread {
 	bool regs_valid;
 	bool gp_valid;          /* only the general registers are in REGS */
 	unsigned hw_generation; /* proc->hw_generation applied to this thread */
-	/* Stepping over a tracepoint's breakpoint (ptrace_tracestep.h): its
-	 * address, out of memory meanwhile, and the resume to go on with. */
-	uint64_t tracestep_addr;
+	/* The software breakpoint this thread steps over, out of memory
+	 * meanwhile (breakpoint_lift), or 0. */
+	uint64_t lifted_at;
+	/* Stepped over a tracepoint's breakpoint on its own (ptrace_tracestep.h):
+	 * the resume to go on with. */
+	bool tracestepping;
 	int tracestep_request;
 };
 
@@ -154,10 +162,12 @@ struct process {
 	pid_t fork_parent_tid;  /* the thread whose fork made this process */
 	struct swfast *fast;    /* blocks decoded for the recorder's fast path */
 	/* The thread stepping over the breakpoint of STEP_OVER_TYPE at
-	 * STEP_OVER_ADDR, taken out meanwhile (ptrace_stepover.h); put back
+	 * STEP_OVER_ADDR, taken out meanwhile (ptrace_stepover.h); a hardware
+	 * one goes back after unless gdb removed it in between (REINSERT)
 	 * after unless gdb removed it in between. */
 	struct thread *stepping_over;
 	int step_over_type, step_over_kind;
+	bool step_over_tracepoint;   /* a tracepoint's breakpoint (type 0) */
 	uint64_t step_over_addr;
 	bool step_over_reinsert;
 	bool step_over_started;    /* taken out, the step under way */
@@ -166,12 +176,20 @@ struct process {
 
 extern struct process *processes;
 
+/* T's step over is to start (gdb let it run). */
+static inline bool step_over_due(const struct thread *t)
+{
+	return t->step_over_wanted &&
+	       (t->resume == RESUME_CONTINUE ||
+		(t->step_over_wanted == STEP_OVER_TRACEPOINT && t->resume != RESUME_STOP));
+}
+
 /* T runs as far as gdb knows, though it may be stopped for the target's
  * own reasons (parked, held for a step over, waiting for its own). */
 static inline bool thread_runs_for_gdb(const struct thread *t)
 {
 	return !t->stopped || t->parked || t->held || t->proc->stepping_over == t ||
-	       (t->step_over_wanted && t->resume == RESUME_CONTINUE);
+	       step_over_due(t);
 }
 
 struct process *find_process(pid_t pid);
