@@ -122,7 +122,7 @@ if command -v trc_pkt_lister > /dev/null; then
 		t0=$(now)
 		"$cstrace" capture "127.0.0.1:$port" -o "$tmp/snap" -q --no-progress || { echo "capture failed"; exit 1; }
 		t1=$(now)
-		(cd "$tmp/cwd" && trc_pkt_lister -ss_dir "$tmp/snap" -decode -logstdout > "$tmp/tpl.out" 2>&1)
+		(cd "$tmp/cwd" && trc_pkt_lister -ss_dir "$tmp/snap" -decode -logstdout -logfilename /dev/null > "$tmp/tpl.out" 2>&1)
 		t2=$(now)
 		"$cstrace" decode --ranges "$tmp/snap" > "$tmp/cd.out" 2>/dev/null
 		t3=$(now)

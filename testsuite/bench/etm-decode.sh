@@ -48,7 +48,7 @@ for s in $sets; do
 	i=0
 	while [ $i -lt "$runs" ]; do
 		run "$tmp/one" "$cstrace" decode -q "$d" --ranges; cat "$tmp/one" >> "$tmp/c"
-		run "$tmp/one" trc_pkt_lister -ss_dir "$d" -decode -logstdout; cat "$tmp/one" >> "$tmp/t"
+		run "$tmp/one" trc_pkt_lister -ss_dir "$d" -decode -logstdout -logfilename /dev/null; cat "$tmp/one" >> "$tmp/t"
 		run "$tmp/one" env CSG_DECODER_INPROCESS=1 "$cstrace" decode -q "$d" --ranges; cat "$tmp/one" >> "$tmp/i"
 		i=$((i + 1))
 	done

@@ -33,7 +33,7 @@ pass=0 fail=0 skip=0
 
 # trc_pkt_lister's INSTR_RANGE lines -> "0xSTART 0xEND".
 ref_ranges() {  # DIR BUFFER
-	trc_pkt_lister -ss_dir "$1" -src_name "$2" -decode -logstdout 2>/dev/null |
+	trc_pkt_lister -ss_dir "$1" -src_name "$2" -decode -logstdout -logfilename /dev/null 2>/dev/null |
 		sed -n 's/.*OCSD_GEN_TRC_ELEM_INSTR_RANGE(exec range=\(0x[0-9a-f]*\):\[\(0x[0-9a-f]*\)\].*/\1 \2/p'
 }
 
