@@ -28,9 +28,14 @@ enum poll_result { POLL_NONE, POLL_HANDLED, POLL_REPORT };
 
 
 /* A pending breakpoint stop whose breakpoint gdb removed meanwhile is
- * stale: the thread just runs on from the (already backed-up) PC. */
+ * stale: the thread just runs on from the (already backed-up) PC. So is
+ * the end of a step gdb no longer wants: it let the thread continue since
+ * (another thread's stop ended its `next`; gdbserver drops it too). */
 bool pending_still_valid(struct thread *t)
 {
+	if (t->pending.kind == STOP_SIGNAL && t->pending.reason == REASON_STEP &&
+	    t->resume == RESUME_CONTINUE)
+		return false;
 	if (t->pending.reason == REASON_SWBREAK) {
 		struct process *p = t->proc;
 		uint8_t *regs = lwp_regs(t);
@@ -292,6 +297,12 @@ static bool take_pending(struct stop_event *ev)
 					continue;
 				if (!pending_still_valid(t)) {
 					t->has_pending = false;
+					/* gdb believes it runs: it does again */
+					if (t->resume != RESUME_STOP) {
+						if (t->stop_expected)
+							t->resumed_over_sigstop = true;
+						resume_as_asked(t, 0);
+					}
 					continue;
 				}
 				if (t->resume == RESUME_CONTINUE && stepover_recheck_pending(t))

@@ -80,3 +80,22 @@ ex("set var g_stop = 1")
 out = ex("continue")
 contains(out, "exited normally", "exit after the workers end")
 ''', port=srv.port, prog=t.prog("threads"))
+
+
+# `next` while another thread keeps hitting the same breakpoint: the end
+# of a step that gdb gave up (the other thread's hit ended its `next`, and
+# it lets this one continue since) is not news; reported, gdb would see a
+# SIGTRAP it cannot explain (gdb's gdb.threads/pending-step.exp).
+def test_next_while_other_thread_hits_breakpoint(t):
+    srv = t.start_server(t.prog("nextrace"), options=["--once"])
+    t.gdb(r'''
+ex("break %d" % line_of("nextrace-loop", "nextrace.c"))
+ex("continue")
+at("spin", "nextrace-loop", "a thread at the breakpoint")
+outs = [ex("next") for _ in range(20)]
+bad = [o for o in outs if "received signal SIGTRAP" in o]
+check(not bad, "no spurious SIGTRAP in 20 nexts", bad[:1])
+switched = sum("Switching to Thread" in o for o in outs)
+check(switched > 0, "the other thread's hits did come between the nexts", switched)
+ex("kill")
+''', port=srv.port, prog=t.prog("nextrace"), timeout_s=120)
