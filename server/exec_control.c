@@ -159,7 +159,8 @@ void handle_vcont(void *ctx, const char *a, size_t n, struct buf *reply)
 			/* Non-stop: a running thread no action names keeps going as
 			 * it was told (a recorded one must not forget it was
 			 * continued, or its next recording step looks like gdb's). */
-			bool keep = s->non_stop && thread_runs_for_gdb(t);
+			bool ran = thread_runs_for_gdb(t);
+			bool keep = s->non_stop && ran;
 			enum resume_kind old_resume = t->resume;
 			int old_sig = t->resume_sig;
 			t->resume = RESUME_STOP;
@@ -167,6 +168,12 @@ void handle_vcont(void *ctx, const char *a, size_t n, struct buf *reply)
 			for (size_t i = 0; i < nacts; i++) {
 				if (!action_matches(&acts[i], t))
 					continue;
+				/* Non-stop: a thread running (or stepping) for gdb
+				 * already ignores a resume, as with gdbserver: a
+				 * wildcard `c` must not turn gdb's step of it into a
+				 * continue. */
+				if (s->non_stop && ran && acts[i].kind != 't')
+					break;
 				/* gdb has not seen this thread's stop yet (or, for a fork
 				 * child, its parent's fork): a wildcard does not mean it. */
 				if (s->non_stop && t->stopped && acts[i].tid <= 0 &&
@@ -189,7 +196,9 @@ void handle_vcont(void *ctx, const char *a, size_t n, struct buf *reply)
 					break;
 				case 't':
 					t->resume = RESUME_STOP;
-					if (s->non_stop)
+					/* one gdb has seen stop already (and not resumed
+					 * since) stops no second time */
+					if (s->non_stop && ran)
 						target_stop_thread(t);
 					break;
 				}

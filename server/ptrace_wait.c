@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,13 +29,14 @@ enum poll_result { POLL_NONE, POLL_HANDLED, POLL_REPORT };
 
 
 /* A pending breakpoint stop whose breakpoint gdb removed meanwhile is
- * stale: the thread just runs on from the (already backed-up) PC. So is
- * the end of a step gdb no longer wants: it let the thread continue since
- * (another thread's stop ended its `next`; gdbserver drops it too). */
+ * stale: the thread just runs on from the (already backed-up) PC. So is,
+ * in all-stop, the end of a step gdb no longer wants: it let the thread
+ * continue since (another thread's stop ended its `next`; gdbserver drops
+ * it too). (Non-stop gdb never continues a thread it is stepping.) */
 bool pending_still_valid(struct thread *t)
 {
-	if (t->pending.kind == STOP_SIGNAL && t->pending.reason == REASON_STEP &&
-	    t->resume == RESUME_CONTINUE)
+	if (!target_non_stop && t->pending.kind == STOP_SIGNAL &&
+	    t->pending.reason == REASON_STEP && t->resume == RESUME_CONTINUE)
 		return false;
 	if (t->pending.reason == REASON_SWBREAK) {
 		struct process *p = t->proc;
@@ -361,9 +363,13 @@ bool ptrace_next_event(struct stop_event *ev)
 			t->has_pending = false;
 		return true;
 	}
+	if (budget < 0)
+		kill(getpid(), SIGCHLD);   /* statuses left: the caller's poll must not sleep */
 	unpark_threads();
 	stepover_progress();
-	return false;
+	/* news that became reportable meanwhile (a thread that gdb asked to
+	 * stop while held has stopped now): no SIGCHLD would bring it later */
+	return take_pending(ev);
 }
 
 void ptrace_stop_thread(struct thread *t)

@@ -6,9 +6,11 @@
 # threads and with software branch recording on. Raw-RSP checks: malformed
 # conditions get an E reply and the server keeps serving; --replay refuses
 # them with its reason.
+import os
 import re
 
-from harness import ARCH, RSP, csgdbserver_only, need_shared, require_hw_watchpoints, shared
+from harness import (ARCH, PROGS_SRC, RSP, csgdbserver_only, need_shared, require_hw_watchpoints,
+                     shared)
 
 DEBUG_REMOTE = ["set debug remote 1"]
 TARGET_SIDE = ["set dprintf-style agent"]
@@ -262,3 +264,67 @@ def test_replay_refuses_conditions(t):
     t.check(reply.startswith(b"E.Replay target"), "Z0 with commands refused", reply[:80])
     t.eq(rsp.command("Z0,1000,2"), b"OK", "a plain breakpoint is still accepted")
     rsp.close()
+
+
+# Non-stop (gdb/MI, as an IDE drives it): every thread runs through a
+# breakpoint whose condition is false while gdb resumes and interrupts them
+# all, ten times (gdb's gdb.threads/interrupt-while-step-over.exp). Each
+# interrupt stops every thread exactly once: a thread gdb had seen stopped
+# is not stopped a second time (gdb asserts on that), a thread that stopped
+# while held for another's step over is reported, and gdb's own step of a
+# thread (displaced or in-line over all_started's breakpoint) is not turned
+# into a continue by the `c` for the others (the thread would run off the
+# displaced-step buffer: SIGSEGV).
+def _interrupt_while_stepping_over(t, displaced):
+    from mi import MI
+    prog = t.prog("spinners")
+    srv = t.start_server(prog, options=["--once"])
+    mi = MI(t)
+    for cmd in ["-gdb-set mi-async on", "-gdb-set non-stop on",
+                "-gdb-set displaced-stepping " + displaced,
+                "-file-exec-and-symbols " + prog]:
+        mi.command(cmd)
+    mi.command("-target-select remote 127.0.0.1:%d" % srv.port, seconds=60)
+    mi.wait_stopped(60)
+    mi.command("-break-insert all_started")
+    mi.command("-exec-continue")
+    mi.wait_stopped(60, pred=lambda r: r.get("reason") == "breakpoint-hit")
+    with open(os.path.join(PROGS_SRC, "spinners.c")) as f:
+        line = next(n for n, text in enumerate(f, 1) if "@spinners-loop" in text)
+    mi.command("-break-insert -c always_zero spinners.c:%d" % line)
+    nthreads = 9
+    for it in range(10):
+        mi.mark()
+        rec = mi.command("-exec-continue --all")
+        t.eq(rec.cls, "running", "iteration %d: -exec-continue --all" % it)
+        info = mi.command("-thread-info")
+        running = [th for th in info["threads"] if th.get("state") == "running"]
+        t.check(len(running) == nthreads, "iteration %d: all %d threads run" % (it, nthreads),
+                [th.get("state") for th in info["threads"]])
+        start = len(mi.records)
+        mi.command("-exec-interrupt --all")
+        stopped = []
+        for _ in range(nthreads):
+            stopped.append(mi.wait_stopped(30))
+        tids = [s.get("thread-id") for s in stopped]
+        t.check(len(set(tids)) == nthreads, "iteration %d: each thread stopped once" % it, tids)
+        odd = [(s.get("reason"), s.get("signal-name")) for s in stopped
+               if (s.get("reason"), s.get("signal-name")) != ("signal-received", "0")]
+        t.check(not odd, "iteration %d: stops are the interrupt's (no hit, no SIGSEGV)" % it, odd)
+        info = mi.command("-thread-info")
+        t.check(all(th.get("state") == "stopped" for th in info["threads"]),
+                "iteration %d: every thread stopped" % it,
+                [th.get("state") for th in info["threads"]])
+        extra = [r for r in mi.since("*", "stopped", start)][nthreads:]
+        t.check(not extra, "iteration %d: no second stop" % it, extra[:2])
+        if t.problems:
+            break
+    mi.exit()
+
+
+def test_interrupt_while_stepping_over_displaced(t):
+    _interrupt_while_stepping_over(t, "on")
+
+
+def test_interrupt_while_stepping_over_inline(t):
+    _interrupt_while_stepping_over(t, "off")
