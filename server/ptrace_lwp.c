@@ -305,6 +305,12 @@ int lwp_insert_point(struct process *p, int type, uint64_t addr, int kind)
 	return hw_points_changed(p) < 0 ? -1 : 0;
 }
 
+bool breakpoint_is_permanent(const struct breakpoint *b)
+{
+	const uint8_t *insn;
+	return the_arch.sw_breakpoint(b->kind, &insn) == b->len && memcmp(b->saved, insn, b->len) == 0;
+}
+
 bool breakpoint_lifted(const struct process *p, uint64_t addr)
 {
 	for (const struct thread *t = p->threads; t && addr; t = t->next)

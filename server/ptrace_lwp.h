@@ -47,6 +47,9 @@ int lwp_remove_point(struct process *p, int type, uint64_t addr, int kind);
 int breakpoint_lift(struct thread *t, uint64_t addr);
 void breakpoint_drop(struct thread *t, bool put_back);
 bool breakpoint_lifted(const struct process *p, uint64_t addr);
+/* The program's own breakpoint instruction is under B (gdb's "permanent"
+ * breakpoint): stepping over it traps again, for ever. */
+bool breakpoint_is_permanent(const struct breakpoint *b);
 
 uint8_t *lwp_regs(struct thread *t);
 int lwp_store_regs(struct thread *t);

@@ -114,6 +114,10 @@ static bool hit_is_silent(struct thread *t, struct stop_event *ev, int *type, ui
 	if (!regs)
 		return false;
 	*pc = the_arch.get_pc(regs);
+	/* on the program's own breakpoint instruction gdb must skip it */
+	struct breakpoint *b = *type == 0 ? find_breakpoint(t->proc, *pc) : NULL;
+	if (b && breakpoint_is_permanent(b))
+		return false;
 	return agent_point_here(t->proc->pid, *type, *pc) && !agent_point_hit(t, *type, *pc);
 }
 

@@ -328,3 +328,19 @@ def test_interrupt_while_stepping_over_displaced(t):
 
 def test_interrupt_while_stepping_over_inline(t):
     _interrupt_while_stepping_over(t, "off")
+
+
+# A breakpoint instruction in the program (gdb's "permanent" breakpoint)
+# with gdb's breakpoint and a false condition on it, evaluated by the
+# server: stepping over it would trap on it again for ever; gdb hears of
+# the hit and skips the instruction (gdb.base/bp-permanent.exp).
+def test_false_condition_on_program_breakpoint(t):
+    srv = t.start_server(t.prog("permbp"), options=["--once"])
+    t.gdb(TARGET_EVAL + r'''
+ex("break %d if 0" % line_of("permbp-insn", "permbp.c"))
+ex("break %d" % line_of("permbp-done", "permbp.c"))
+out = ex("continue")
+contains(out, "permbp-done", "the program ran past its breakpoint instruction twice")
+eq(val("counter"), 4, "both calls ran to their end")
+contains(ex("continue"), "exited normally", "the program ends")
+''', port=srv.port, prog=t.prog("permbp"), timeout_s=60)
