@@ -367,6 +367,9 @@ bool ptrace_next_event(struct stop_event *ev)
 		kill(getpid(), SIGCHLD);   /* statuses left: the caller's poll must not sleep */
 	unpark_threads();
 	stepover_progress();
+	/* (non-stop too: a leader gone while its threads run is dropped from
+	 * the thread list, not shown running for ever) */
+	drop_zombie_leaders();
 	/* news that became reportable meanwhile (a thread that gdb asked to
 	 * stop while held has stopped now): no SIGCHLD would bring it later */
 	return take_pending(ev);

@@ -83,6 +83,26 @@ contains(out, "exited normally", "the process exits with the survivor's status")
 ''', port=srv.port, prog=prog, timeout_s=60)
 
 
+def test_leader_exits_first_non_stop(t):
+    """Non-stop: the leader's exit while the other thread runs drops it
+    from the thread list; it is not shown running for ever
+    (gdb.threads/gcore-stale-thread.exp)."""
+    prog = t.prog("forkthreads")
+    srv = t.start_server(prog, "leader-exit", options=["--once"])
+    t.gdb(r'''
+ex("break survivor_here")
+out = ex("continue")
+[th for th in gdb.selected_inferior().threads() if th.is_stopped()][0].switch()
+at("survivor_here", None, "the surviving thread stops")
+out = ex("info threads")
+check("(running)" not in out, "no thread shown running: the leader is gone", out)
+rows = re.findall(r"^\*?\s+(\d+)\s+Thread", out, re.M)
+eq(len(rows), 1, "the exited leader left the thread list")
+out = ex("continue")
+contains(out, "exited normally", "the process exits with the survivor's status")
+''', port=srv.port, prog=prog, timeout_s=60, pre=["set non-stop on"])
+
+
 def test_leader_exits_alone(t):
     """Only the leader resumed (scheduler-locking) and it exits first:
     nothing resumed is left (gdb.threads/no-unwaited-for-left.exp)."""
