@@ -249,7 +249,11 @@ static void release(struct thread *u)
 {
 	u->held = false;
 	if (u->has_pending) {
-		stepover_recheck_pending(u);
+		/* gdb asked it to stop meanwhile: a silent hit is that stop */
+		if (u->resume == RESUME_STOP)
+			stepover_settle_for_stop(u);
+		else
+			stepover_recheck_pending(u);
 		return;
 	}
 	if (u->step_over_wanted)

@@ -309,6 +309,10 @@ static bool take_pending(struct stop_event *ev)
 				}
 				if (t->resume == RESUME_CONTINUE && stepover_recheck_pending(t))
 					continue;
+				/* a hit of no interest met on the way to gdb's stop
+				 * (held meanwhile, so not looked at then) is that stop */
+				if (t->resume == RESUME_STOP)
+					stepover_settle_for_stop(t);
 				*ev = t->pending;
 				t->has_pending = false;
 				return true;
