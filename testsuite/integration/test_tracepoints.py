@@ -313,87 +313,76 @@ def test_replay_refuses_tracepoints(t):
     rsp.close()
 
 
-# Four threads through one tracepoint 200 times each, at once: every hit
-# collected (the other threads stop while one steps over the breakpoint),
-# none reaches gdb, and the program computes what it computes untraced.
-THREADS = r'''
+# Four threads through one tracepoint 200 times each (tracethreads.c), up
+# to main's breakpoint after they joined: every hit collected (the other
+# threads are held while one steps over the breakpoint), none reaches gdb,
+# and the program computes what it computes untraced.
+TRACETHREADS_START = r"""
 import re
 ex("break main")
 ex("continue")
 ex("trace hit")
+ex("@SECOND@ hit")
 ex("break %d" % line_of("tracethreads-done", "tracethreads.c"))
 ex("tstart")
-out = ex("continue")
-contains(out, "Breakpoint 3, main", "the threads ran through to the breakpoint")
+"""
+TRACETHREADS_COUNT = r"""
 check("SIGTRAP" not in out and "SIGSTOP" not in out, "no stop of a tracepoint reached gdb", out[-300:])
 m = re.search(r"Collected (\d+) trace frames", ex("tstatus"))
-frames = int(m.group(1)) if m else 0
-eq(frames, 800, "every one of the 800 hits collected")
+eq(int(m.group(1)) if m else 0, 800, "every one of the 800 hits collected")
 ex("tstop")
+"""
+
+THREADS = TRACETHREADS_START.replace('ex("@SECOND@ hit")\n', "") + r"""
+out = ex("continue")
+contains(out, "Breakpoint 3, main", "the threads ran through to the breakpoint")
+""" + TRACETHREADS_COUNT + r"""
 ex("tfind start")
 contains(ex("info symbol $pc"), "hit", "a frame in hit()")
 ex("tfind end")
 contains(ex("continue"), "exited normally", "the program ends")
-'''
-
-
-def test_threads_every_hit(t):
-    srv = t.start_server(t.prog("tracethreads"), options=["--once"])
-    t.gdb(THREADS, port=srv.port, prog=t.prog("tracethreads"), timeout_s=120)
-    t.check(srv.stdout.wait_line(r"tracethreads done 1279600", 30) is not None,
-            "the program's sum is right: every step-over ran its instruction once")
-
-
-def test_threads_every_hit_non_stop(t):
-    srv = t.start_server(t.prog("tracethreads"), options=["--once"])
-    t.gdb(THREADS, port=srv.port, prog=t.prog("tracethreads"), timeout_s=120,
-          pre=["set non-stop on"])
-    t.check(srv.stdout.wait_line(r"tracethreads done 1279600", 30) is not None,
-            "non-stop: the program's sum is right")
-
+"""
 
 # A thread stopped by gdb on a tracepoint's address (a temporary breakpoint
 # there), then let go while the other threads run through the tracepoint:
 # it steps over the breakpoint with them held, so none passes it unseen
 # and its own hit is collected once.
-CONTINUE_FROM = r'''
-import re
-ex("break main")
-ex("continue")
-ex("trace hit")
-ex("tbreak hit")
-ex("break %d" % line_of("tracethreads-done", "tracethreads.c"))
-ex("tstart")
+CONTINUE_FROM = TRACETHREADS_START.replace("@SECOND@", "tbreak") + r"""
 out = ex("continue")
 contains(out, "hit (", "a thread stopped on the tracepoint by gdb's temporary breakpoint")
-if @NON_STOP@:   # the others run on; gdb keeps main selected
+if NON_STOP:   # the others run on; gdb keeps main selected
     [th for th in gdb.selected_inferior().threads() if th.is_stopped()][0].switch()
 out = ex("continue")
 contains(out, "Breakpoint 4, main", "the threads ran through to main's breakpoint")
 ex("thread 1")   # non-stop: the one gdb let go may have ended meanwhile
-check("SIGTRAP" not in out and "SIGSTOP" not in out, "no stop of a tracepoint reached gdb", out[-300:])
-m = re.search(r"Collected (\d+) trace frames", ex("tstatus"))
-eq(int(m.group(1)) if m else 0, 800, "every one of the 800 hits collected, the stopped one once")
-ex("tstop")
+""" + TRACETHREADS_COUNT + r"""
 ex("delete")
 contains(ex("continue"), "exited normally", "the program ends")
-'''
+"""
+
+
+def _tracethreads(t, body, non_stop):
+    srv = t.start_server(t.prog("tracethreads"), options=["--once"])
+    t.gdb("NON_STOP = %r\n" % non_stop + body, port=srv.port, prog=t.prog("tracethreads"),
+          timeout_s=120, pre=["set non-stop on"] if non_stop else [])
+    t.check(srv.stdout.wait_line(r"tracethreads done 1279600", 30) is not None,
+            "the program's sum is right: every step over ran its instruction once")
+
+
+def test_threads_every_hit(t):
+    _tracethreads(t, THREADS, False)
+
+
+def test_threads_every_hit_non_stop(t):
+    _tracethreads(t, THREADS, True)
 
 
 def test_threads_continue_from_tracepoint(t):
-    srv = t.start_server(t.prog("tracethreads"), options=["--once"])
-    t.gdb(CONTINUE_FROM.replace("@NON_STOP@", "False"), port=srv.port,
-          prog=t.prog("tracethreads"), timeout_s=120)
-    t.check(srv.stdout.wait_line(r"tracethreads done 1279600", 30) is not None,
-            "the program's sum is right: the step over ran its instruction once")
+    _tracethreads(t, CONTINUE_FROM, False)
 
 
 def test_threads_continue_from_tracepoint_non_stop(t):
-    srv = t.start_server(t.prog("tracethreads"), options=["--once"])
-    t.gdb(CONTINUE_FROM.replace("@NON_STOP@", "True"), port=srv.port,
-          prog=t.prog("tracethreads"), timeout_s=120, pre=["set non-stop on"])
-    t.check(srv.stdout.wait_line(r"tracethreads done 1279600", 30) is not None,
-            "non-stop: the program's sum is right")
+    _tracethreads(t, CONTINUE_FROM, True)
 
 
 # Tracepoints on a thread the software branch recorder steps: every hit
