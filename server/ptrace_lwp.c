@@ -464,6 +464,21 @@ int resume_request(struct thread *t)
 
 /* Let T go with ptrace REQUEST (PTRACE_CONT, SINGLESTEP, SYSCALL) and
  * signal SIG; STEPPING: it stops after one instruction (or a software step). */
+/* Thread TID blocks SIG now (/proc: SigBlk). */
+static bool signal_blocked(pid_t tid, int sig)
+{
+	char path[64], line[128];
+	snprintf(path, sizeof path, "/proc/%d/status", tid);
+	FILE *f = fopen(path, "r");
+	unsigned long long mask = 0;
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "SigBlk: %llx", &mask) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return sig <= 64 && (mask >> (sig - 1) & 1);
+}
+
 void lwp_resume(struct thread *t, int request, int sig, bool stepping)
 {
 	if (t->hw_generation != t->proc->hw_generation) {
@@ -476,6 +491,8 @@ void lwp_resume(struct thread *t, int request, int sig, bool stepping)
 	t->stepping = stepping;
 	t->last_request = request;
 	debug("resume %d: request %d signal %d\n", t->tid, request, sig);
+	if (sig > 0 && signal_blocked(t->tid, sig))
+		t->requeued_sig = sig;
 	if (ptrace(request, t->tid, 0, sig) == 0) {
 		t->stopped = false;
 	} else {

@@ -537,6 +537,12 @@ static bool signal_stop(struct thread *t, const struct stop_status *st, struct s
 	}
 	if (ptrace(PTRACE_GETSIGINFO, t->tid, 0, &t->siginfo) == 0)
 		t->siginfo_valid = true;
+	/* gdb's own signal, held back by the thread's mask until now */
+	if (sig == t->requeued_sig && t->resume != RESUME_STOP) {
+		t->requeued_sig = 0;
+		resume_as_asked(t, sig);
+		return false;
+	}
 	/* Signals gdb said to pass go straight back, unless gdb is stepping
 	 * this thread and wants to see where it lands. */
 	/* Nor SIGSEGV and SIGILL, which may be gdb's own doing (a dummy-frame

@@ -133,6 +133,10 @@ struct thread {
 
 	siginfo_t siginfo;
 	bool siginfo_valid;
+	/* A signal gdb had delivered while the thread blocked it: the kernel
+	 * queues it again and stops the thread with it once unblocked; that
+	 * stop is not news, the signal goes in as gdb asked. */
+	int requeued_sig;
 	uint8_t *regs;
 	bool regs_valid;
 	bool gp_valid;          /* only the general registers are in REGS */

@@ -114,3 +114,21 @@ check(m2 is not None and m1 is not None and m2.group(1) != m1.group(1),
 out = ex("continue")
 contains(out, "exited with code 03", "both handlers ran: the first signal was not lost")
 ''', port=srv.port, prog=prog, timeout_s=30)
+
+
+# `signal SIGUSR1` while the thread blocks it, with SIGUSR1 "nopass": the
+# kernel queues the delivered signal again and stops the thread with it
+# once unblocked; that is gdb's own signal arriving, not news, and the
+# handler runs once.
+def test_signal_command_while_blocked(t):
+    srv = t.start_server(t.prog("blocksig"), options=["--once"])
+    t.gdb(r'''
+ex("break blocked_here")
+ex("continue")
+ex("handle SIGUSR1 stop print nopass")
+out = ex("signal SIGUSR1")
+check("received signal SIGUSR1" not in out, "gdb's signal does not come back as a stop", out[-300:])
+contains(out, "exited normally", "the program runs to its end")
+''', port=srv.port, prog=t.prog("blocksig"), timeout_s=60)
+    t.check(srv.stdout.wait_line(r"blocksig handled 1", 10) is not None,
+            "the handler ran once")
