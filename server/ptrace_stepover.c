@@ -33,6 +33,15 @@ static int hit_type(const struct thread *t, const struct stop_event *ev, bool an
 	return ev->reason == REASON_SWBREAK ? 0 : ev->reason == REASON_HWBREAK ? 1 : -1;
 }
 
+/* T runs on as gdb asked: a SIGSTOP of ours still in flight (an earlier
+ * hold's) must not stop it for good. */
+static void go_on(struct thread *t)
+{
+	if (t->stop_expected)
+		t->resumed_over_sigstop = true;
+	resume_as_asked(t, 0);
+}
+
 /* Take the breakpoint out and step T over it: the other threads are
  * stopped (held) by now. */
 static void step_over_start(struct thread *t)
@@ -48,7 +57,7 @@ static void step_over_start(struct thread *t)
 		p->stepping_over = NULL;
 		p->step_over_reinsert = false;
 		if (p->step_over_tracepoint) {
-			resume_as_asked(t, 0);   /* gone meanwhile: nothing to step over */
+			go_on(t);   /* gone meanwhile: nothing to step over */
 			return;
 		}
 		/* the hit is reported after all: gdb steps over it itself */
@@ -72,7 +81,7 @@ static void step_over_begin(struct thread *t, enum step_over_wanted what, uint64
 	int type = what == STEP_OVER_Z1;
 	int kind = point_kind(p, type, addr);
 	if (kind < 0) {
-		resume_as_asked(t, 0);   /* gdb took it out meanwhile */
+		go_on(t);   /* gdb took it out meanwhile */
 		return;
 	}
 	p->stepping_over = t;
@@ -152,7 +161,7 @@ bool stepover_breakpoint_is_news(struct thread *t, struct stop_event *ev)
 void stepover_resume(struct thread *t)
 {
 	if (!at_tracepoint_breakpoint(t)) {
-		resume_as_asked(t, 0);
+		go_on(t);
 		return;
 	}
 	struct process *p = t->proc;
@@ -258,14 +267,14 @@ static void release(struct thread *u)
 	}
 	if (u->step_over_wanted)
 		return;   /* its own step over comes next */
-	/* our SIGSTOP still in flight must not stop it for good */
+	/* as after our SIGSTOP once gdb resumed it (sigstop_stop) */
+	if (u->bt || !u->last_request) {
+		go_on(u);
+		return;
+	}
 	if (u->stop_expected)
 		u->resumed_over_sigstop = true;
-	/* as after our SIGSTOP once gdb resumed it (sigstop_stop) */
-	if (u->bt || !u->last_request)
-		resume_as_asked(u, 0);
-	else
-		resume_thread(u, u->last_request, 0);
+	resume_thread(u, u->last_request, 0);
 }
 
 void stepover_progress(void)
