@@ -249,6 +249,13 @@ void stop_threads(struct process *only)
 			break;
 		if (drop_zombie_leader(running))   /* it would block waitpid */
 			continue;
+		if (!running->stop_expected) {
+			/* born meanwhile (a clone met while stopping): resumed
+			 * as its creator was, with no SIGSTOP of ours yet */
+			send_tgkill(running->proc->pid, running->tid, SIGSTOP);
+			running->stop_expected = true;
+			running->resumed_over_sigstop = false;
+		}
 		struct stop_event ev;
 		int status;
 		pid_t tid = running->tid;

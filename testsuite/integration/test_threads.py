@@ -99,3 +99,22 @@ switched = sum("Switching to Thread" in o for o in outs)
 check(switched > 0, "the other thread's hits did come between the nexts", switched)
 ex("kill")
 ''', port=srv.port, prog=t.prog("nextrace"), timeout_s=120)
+
+
+# A thread keeps hitting a breakpoint while another creates threads
+# without pause: a thread born while the server stops all threads for a
+# hit is stopped too (it was resumed with its creator and waited for with
+# no SIGSTOP sent: the server hung).
+def test_breakpoint_hits_while_threads_are_born(t):
+    srv = t.start_server(t.prog("spawnhits"), options=["--once"])
+    t.gdb(r'''
+ex("break hit_here")
+seen = 0
+for _ in range(40):
+    out = ex("continue")
+    if "hit_here" in out:
+        seen += 1
+eq(seen, 40, "each continue ends at the next hit")
+check(val("born") > 0, "threads were born meanwhile", val("born"))
+ex("kill")
+''', port=srv.port, prog=t.prog("spawnhits"), timeout_s=60)
