@@ -105,7 +105,7 @@ done
 if [ $# -eq 0 ]; then
 	for pair in juno_r1_1:0x10 TC2:0x10 TC2:0x13; do
 		s=${pair%%:*} id=${pair#*:} d=$snaps/snapshots/${pair%%:*}
-		trc_pkt_lister -ss_dir "$d" -decode -id "$id" -logstdout 2>/dev/null |
+		trc_pkt_lister -ss_dir "$d" -decode -id "$id" -logstdout -logfilename /dev/null 2>/dev/null |
 			sed -n 's/.*OCSD_GEN_TRC_ELEM_INSTR_RANGE(exec range=\(0x[0-9a-f]*\):\[\(0x[0-9a-f]*\)\].*/\1 \2/p' > "$tmp/ref"
 		"$cstrace" decode "$d" --id "$id" --ranges -q --stop-on-error > "$tmp/ours" 2>/dev/null
 		n=$(wc -l < "$tmp/ref")
