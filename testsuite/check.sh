@@ -17,6 +17,10 @@ run() {
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 status=0
+# Nothing a test runs may leave files in the tree (trc_pkt_lister, say,
+# writes trc_pkt_lister.ppl into its working directory): the top level is
+# compared at the end.
+top_before=$(ls -A "$top" | grep -v '^build')
 run python3 testsuite/layout/check.py || status=1
 make -s -j"$jobs" all progs || exit 1
 run make -s check-unit || status=1
@@ -51,6 +55,14 @@ case "${CHECK_X86_CPUS:-subset}" in
 full) run testsuite/qemu/check.sh --if-available x86_64 || status=1 ;;
 *) run testsuite/qemu/check.sh --subset --if-available x86_64 || status=1 ;;
 esac
+
+left=$(ls -A "$top" | grep -v '^build' | grep -vxF "$top_before")
+if [ -n "$left" ]; then
+	echo "tree: 0 passed, 1 failed (left in $top by the run: $(echo $left))" | tee -a "$log"
+	status=1
+else
+	echo "tree: 1 passed, 0 failed (nothing left at the top of the tree)" | tee -a "$log"
+fi
 
 # Sum every "NAME: N passed, N failed" line the suites printed.
 pass=0 fail=0 skip=0
