@@ -33,15 +33,6 @@ static int hit_type(const struct thread *t, const struct stop_event *ev, bool an
 	return ev->reason == REASON_SWBREAK ? 0 : ev->reason == REASON_HWBREAK ? 1 : -1;
 }
 
-/* T runs on as gdb asked: a SIGSTOP of ours still in flight (an earlier
- * hold's) must not stop it for good. */
-static void go_on(struct thread *t)
-{
-	if (t->stop_expected)
-		t->resumed_over_sigstop = true;
-	resume_as_asked(t, 0);
-}
-
 /* Take the breakpoint out and step T over it: the other threads are
  * stopped (held) by now. */
 static void step_over_start(struct thread *t)
@@ -57,7 +48,7 @@ static void step_over_start(struct thread *t)
 		p->stepping_over = NULL;
 		p->step_over_reinsert = false;
 		if (p->step_over_tracepoint) {
-			go_on(t);   /* gone meanwhile: nothing to step over */
+			resume_over_sigstop(t, 0);   /* gone meanwhile: nothing to step over */
 			return;
 		}
 		/* the hit is reported after all: gdb steps over it itself */
@@ -81,7 +72,7 @@ static void step_over_begin(struct thread *t, enum step_over_wanted what, uint64
 	int type = what == STEP_OVER_Z1;
 	int kind = point_kind(p, type, addr);
 	if (kind < 0) {
-		go_on(t);   /* gdb took it out meanwhile */
+		resume_over_sigstop(t, 0);   /* gdb took it out meanwhile */
 		return;
 	}
 	p->stepping_over = t;
@@ -161,7 +152,7 @@ bool stepover_breakpoint_is_news(struct thread *t, struct stop_event *ev)
 void stepover_resume(struct thread *t)
 {
 	if (!at_tracepoint_breakpoint(t)) {
-		go_on(t);
+		resume_over_sigstop(t, 0);
 		return;
 	}
 	struct process *p = t->proc;
@@ -269,7 +260,7 @@ static void release(struct thread *u)
 		return;   /* its own step over comes next */
 	/* as after our SIGSTOP once gdb resumed it (sigstop_stop) */
 	if (u->bt || !u->last_request) {
-		go_on(u);
+		resume_over_sigstop(u, 0);
 		return;
 	}
 	if (u->stop_expected)

@@ -135,9 +135,7 @@ bool ptrace_resume_all(void)
 				continue;
 			}
 			/* gdb resumes it: our SIGSTOP in flight must not stop it. */
-			if (t->stop_expected)
-				t->resumed_over_sigstop = true;
-			resume_as_asked(t, next_resume_signal(t));
+			resume_over_sigstop(t, next_resume_signal(t));
 		}
 	return false;
 }
@@ -307,11 +305,8 @@ static bool take_pending(struct stop_event *ev)
 				if (!pending_still_valid(t)) {
 					t->has_pending = false;
 					/* gdb believes it runs: it does again */
-					if (t->resume != RESUME_STOP) {
-						if (t->stop_expected)
-							t->resumed_over_sigstop = true;
-						resume_as_asked(t, 0);
-					}
+					if (t->resume != RESUME_STOP)
+						resume_over_sigstop(t, 0);
 					continue;
 				}
 				if (t->resume == RESUME_CONTINUE && stepover_recheck_pending(t))

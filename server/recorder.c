@@ -354,6 +354,13 @@ void resume_as_asked(struct thread *t, int sig)
 		resume_thread(t, resume_request(t), sig);
 }
 
+void resume_over_sigstop(struct thread *t, int sig)
+{
+	if (t->stop_expected)
+		t->resumed_over_sigstop = true;
+	resume_as_asked(t, sig);
+}
+
 /* T stopped with SIGTRAP: was it its temporary breakpoint? Then the PC
  * is put back on the breakpoint's address. */
 bool fast_trap_is_ours(struct thread *t)

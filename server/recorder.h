@@ -23,6 +23,10 @@ enum { FAST_NONE, FAST_ARMED, FAST_STALE };
 void resume_thread(struct thread *t, int request, int sig);
 /* Resume T the way gdb last asked for. */
 void resume_as_asked(struct thread *t, int sig);
+/* The same where T may have a SIGSTOP of ours still in flight (an
+ * earlier stop or hold): gdb's resume comes after it, so that SIGSTOP
+ * must not stop T for good (sigstop_stop resumes it again). */
+void resume_over_sigstop(struct thread *t, int sig);
 /* Resume recorded thread T that gdb let continue: up to the next
  * control-flow instruction under a temporary breakpoint, or one step. */
 void resume_recorded(struct thread *t, int sig);

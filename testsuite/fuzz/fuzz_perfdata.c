@@ -16,15 +16,9 @@ static char path[64];
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static bool ready;
-
-/* Also called from the first input: a driver other than libFuzzer
- * (replaying the seeds) may not call it. */
+/* Called once by libFuzzer and by replay_main.c before any input. */
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	if (ready)
-		return 0;
-	ready = true;
 	(void)argc, (void)argv;
 	snprintf(path, sizeof path, "/tmp/fuzz_perfdata.%d", (int)getpid());
 	return 0;
@@ -69,7 +63,6 @@ static void serve(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	LLVMFuzzerInitialize(NULL, NULL);
 	struct perfdata pd;
 	char err[256];
 	if (perfdata_parse(data, size, &pd, err, sizeof err) == 0) {

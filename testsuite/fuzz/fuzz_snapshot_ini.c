@@ -34,15 +34,9 @@ static void write_file(const char *name, const void *data, size_t len)
 	}
 }
 
-static bool ready;
-
-/* Also called from the first input: a driver other than libFuzzer
- * (replaying the seeds) may not call it. */
+/* Called once by libFuzzer and by replay_main.c before any input. */
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	if (ready)
-		return 0;
-	ready = true;
 	(void)argc, (void)argv;
 	static uint8_t mem[4096], trace[64];
 	snprintf(dir, sizeof dir, "/tmp/fuzz_snapshot_ini.XXXXXX");
@@ -79,7 +73,6 @@ static void parse_alone(const uint8_t *text, size_t len)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	LLVMFuzzerInitialize(NULL, NULL);
 	size_t part = 0, start = 0;
 	for (size_t i = 0; i <= size && part < NFILES; i++) {
 		if (i < size && data[i] != 0)

@@ -36,15 +36,9 @@ static struct etm_snapshot *snaps[NTARGETS];
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static bool ready;
-
-/* Also called from the first input: a driver other than libFuzzer
- * (replaying the seeds) may not call it. */
+/* Called once by libFuzzer and by replay_main.c before any input. */
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	if (ready)
-		return 0;
-	ready = true;
 	const char *shared = getenv("CSG_SHARED") ? getenv("CSG_SHARED") : "../shared";
 	char path[1024], err[512];
 	(void)argc, (void)argv;
@@ -118,7 +112,6 @@ static void decode_with_callback(const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	LLVMFuzzerInitialize(NULL, NULL);
 	if (size < 2)
 		return 0;
 	unsigned target = data[0] % (NTARGETS + 1), knobs = data[1];

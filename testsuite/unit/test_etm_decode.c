@@ -13,6 +13,7 @@
 #include "etm/decode.h"
 #include "etm/snapshot.h"
 #include "testsuite/unit/check.h"
+#include "testsuite/unit/decode_feed.h"
 
 static char *path_of(const char *rel)
 {
@@ -97,23 +98,6 @@ static bool same_ranges(const struct log *a, const struct log *b)
 	}
 }
 
-/* Feed DATA in CHUNK-byte pieces, resuming after every pause. */
-static enum etm_decode_status feed_all(struct etm_decoder *dec, const uint8_t *data, size_t len,
-				       size_t chunk)
-{
-	size_t off = 0;
-	enum etm_decode_status st = ETM_DECODE_OK;
-	while (off < len) {
-		size_t n = len - off < chunk ? len - off : chunk, used = 0;
-		st = etm_decoder_feed(dec, data + off, n, &used);
-		if (st == ETM_DECODE_ERROR)
-			return st;
-		off += used;
-	}
-	while ((st = etm_decoder_end(dec)) == ETM_DECODE_PAUSED)
-		;
-	return st;
-}
 
 /* When not 0: decode only the first FEED_LIMIT bytes of the trace. */
 static size_t feed_limit;

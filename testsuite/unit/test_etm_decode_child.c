@@ -16,6 +16,7 @@
 #include "etm/decode_wire.h"
 #include "etm/snapshot.h"
 #include "testsuite/unit/check.h"
+#include "testsuite/unit/decode_feed.h"
 
 /* ---- records ---------------------------------------------------------------- */
 
@@ -198,23 +199,6 @@ static uint8_t *read_file(const char *path, size_t *len)
 	return b;
 }
 
-/* Feed DATA in CHUNK pieces (resuming after pauses), then end. */
-static enum etm_decode_status feed_all(struct etm_decoder *dec, const uint8_t *data, size_t len,
-				       size_t chunk)
-{
-	size_t off = 0;
-	enum etm_decode_status st = ETM_DECODE_OK;
-	while (off < len) {
-		size_t n = len - off < chunk ? len - off : chunk, used = 0;
-		st = etm_decoder_feed(dec, data + off, n, &used);
-		if (st == ETM_DECODE_ERROR)
-			return st;
-		off += used;
-	}
-	while ((st = etm_decoder_end(dec)) == ETM_DECODE_PAUSED)
-		;
-	return st;
-}
 
 static struct etm_snapshot *juno;
 static uint8_t *juno_trace;
